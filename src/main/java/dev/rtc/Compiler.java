@@ -1,0 +1,59 @@
+package dev.rtc;
+
+import dev.rtc.emit.Bundle;
+import dev.rtc.emit.Emitters;
+import dev.rtc.manifest.Binder;
+import dev.rtc.manifest.Diagnostic;
+import dev.rtc.manifest.Diagnostics;
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.Rules;
+import dev.rtc.manifest.SchemaCheck;
+import dev.rtc.plan.Plan;
+import dev.rtc.plan.Planner;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The pipeline, stage by stage: load → schema → bind → rules → plan → emit. Each stage consumes
+ * the previous stage's value. Errors stop the pipeline at the end of the stage that found them
+ * (a {@link dev.rtc.manifest.ManifestException} carrying every diagnostic so far); warnings ride
+ * along in the result. Nothing here touches the disk except reading the manifest.
+ */
+public final class Compiler {
+
+  private final SchemaCheck schema;
+
+  public Compiler() {
+    this.schema = SchemaCheck.load();
+  }
+
+  /** What a successful compile produced. */
+  public record Result(Plan plan, Bundle bundle, List<Diagnostic> warnings) {}
+
+  public Result compile(Path manifest) {
+    return compile(ManifestLoader.read(manifest));
+  }
+
+  public Result compile(ManifestLoader.Source source) {
+    Validated v = validate(source);
+    Bundle bundle = Emitters.emit(v.plan());
+    return new Result(v.plan(), bundle, v.diagnostics().all());
+  }
+
+  /** The pipeline up to a plan, without emitting: for {@code rtc validate} and {@code rtc explain}. */
+  public Validated validate(ManifestLoader.Source source) {
+    ManifestLoader.Loaded loaded = ManifestLoader.parse(source);
+    Diagnostics d = new Diagnostics(source.displayName(), loaded.sourceMap());
+    schema.check(loaded.tree(), d);
+    d.orThrow();
+    Manifest manifest = Binder.bind(loaded, d);
+    d.orThrow();
+    Rules.check(manifest, d);
+    d.orThrow();
+    Plan plan = Planner.plan(manifest, d);
+    return new Validated(plan, d);
+  }
+
+  public record Validated(Plan plan, Diagnostics diagnostics) {}
+}

@@ -1,0 +1,50 @@
+package dev.rtc.emit;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The compiled bundle in memory: relative path → artifact. Paths are claimed once (two emitters
+ * writing one path is a bug, caught here), and iteration is in path order so that every listing
+ * and checksum file is stable.
+ */
+public final class Bundle {
+
+  /** One file of the bundle. {@code executable} files get mode 0755, the rest 0644. */
+  public record Artifact(String path, byte[] bytes, boolean executable) {
+    public String text() {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+  }
+
+  private final SortedMap<String, Artifact> files = new TreeMap<>();
+
+  public void add(String path, String text) {
+    add(new Artifact(path, text.getBytes(StandardCharsets.UTF_8), false));
+  }
+
+  public void addExecutable(String path, String text) {
+    add(new Artifact(path, text.getBytes(StandardCharsets.UTF_8), true));
+  }
+
+  public void add(Artifact a) {
+    if (a.path().startsWith("/") || a.path().contains("..") || a.path().contains("\\")) {
+      throw new IllegalArgumentException("bundle paths are relative and plain: " + a.path());
+    }
+    if (files.putIfAbsent(a.path(), a) != null) {
+      throw new IllegalStateException("two artifacts claim " + a.path());
+    }
+  }
+
+  public Map<String, Artifact> files() {
+    return Collections.unmodifiableMap(new LinkedHashMap<>(files));
+  }
+
+  public Artifact get(String path) {
+    return files.get(path);
+  }
+}

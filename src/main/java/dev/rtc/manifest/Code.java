@@ -1,0 +1,56 @@
+package dev.rtc.manifest;
+
+/**
+ * Every diagnostic rtc can give, with a stable id. Ids are never reused or renumbered: pipelines
+ * and docs refer to them. docs/diagnostics.md has one entry per code.
+ */
+public enum Code {
+  // Reading the file.
+  RTC001("manifest file cannot be read"),
+  RTC002("YAML syntax error"),
+  RTC003("YAML feature rtc refuses (anchor, alias, tag, several documents)"),
+  RTC004("duplicate key"),
+  RTC005("manifest too large or too deeply nested"),
+  RTC006("manifest is empty"),
+  RTC007("manifest is not valid UTF-8"),
+  // Schema.
+  RTC010("unknown key"),
+  RTC011("required key missing"),
+  RTC012("wrong type"),
+  RTC013("value not allowed"),
+  RTC014("number out of range"),
+  RTC015("list too short or too long"),
+  // Values with a syntax of their own.
+  RTC020("bad cpulist"),
+  RTC021("bad size"),
+  RTC022("bad cache mask"),
+  // Topology.
+  RTC030("topology sets overlap or miss CPUs"),
+  RTC031("cache mask inconsistent"),
+  RTC032("housekeeping CPUs inconsistent"),
+  RTC033("nothing isolated"),
+  // VMs.
+  RTC040("VM name used twice"),
+  RTC041("explicit pins or NUMA node invalid"),
+  RTC042("real-time VM needs a housekeeping vCPU"),
+  RTC043("cache or bandwidth request invalid"),
+  RTC044("option does not fit the VM's role"),
+  // Benchmark.
+  RTC050("benchmark inconsistent with the VMs"),
+  // Solver.
+  RTC060("not enough CPUs"),
+  RTC061("not enough cache ways"),
+  RTC062("not enough resctrl groups (CLOS)"),
+  RTC063("placement compromise: a stressor beside a real-time VM, or remote emulator threads"),
+  RTC064("kernel command line too long");
+
+  private final String summary;
+
+  Code(String summary) {
+    this.summary = summary;
+  }
+
+  public String summary() {
+    return summary;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.rtc.manifest;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Collects diagnostics for one manifest. Stages report into it instead of throwing, so the user
+ * sees every problem at once; {@link #orThrow()} stops the pipeline between stages.
+ */
+public final class Diagnostics {
+
+  private final String file;
+  private final SourceMap sourceMap;
+  private final List<Diagnostic> list = new ArrayList<>();
+
+  public Diagnostics(String file, SourceMap sourceMap) {
+    this.file = file;
+    this.sourceMap = sourceMap;
+  }
+
+  public void error(Code code, String pointer, String message, String hint) {
+    add(Severity.ERROR, code, pointer, message, hint);
+  }
+
+  public void warning(Code code, String pointer, String message, String hint) {
+    add(Severity.WARNING, code, pointer, message, hint);
+  }
+
+  public void add(Severity severity, Code code, String pointer, String message, String hint) {
+    list.add(new Diagnostic(severity, code, sourceMap.locate(file, pointer), Pointers.display(pointer),
+        message, hint == null ? "" : hint));
+  }
+
+  /** Located at the key that names {@code pointer} rather than at its value (unknown keys). */
+  public void errorAtKey(Code code, String pointer, String message, String hint) {
+    list.add(new Diagnostic(Severity.ERROR, code, sourceMap.locateKey(file, pointer), Pointers.display(pointer),
+        message, hint == null ? "" : hint));
+  }
+
+  /** For a position the tree does not hold, e.g. a YAML syntax error. */
+  public void errorAt(Code code, SourceLocation location, String message, String hint) {
+    list.add(new Diagnostic(Severity.ERROR, code, location, "", message, hint == null ? "" : hint));
+  }
+
+  public boolean hasErrors() {
+    return list.stream().anyMatch(Diagnostic::isError);
+  }
+
+  public List<Diagnostic> all() {
+    return list.stream().sorted(Diagnostic.ORDER).toList();
+  }
+
+  /** Ends the stage: throws when any error was reported. */
+  public void orThrow() {
+    if (hasErrors()) {
+      throw new ManifestException(all());
+    }
+  }
+
+  public SourceMap sourceMap() {
+    return sourceMap;
+  }
+
+  public String file() {
+    return file;
+  }
+}

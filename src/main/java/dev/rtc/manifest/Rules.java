@@ -1,0 +1,256 @@
+package dev.rtc.manifest;
+
+import dev.rtc.manifest.Manifest.Benchmark;
+import dev.rtc.manifest.Manifest.Cat;
+import dev.rtc.manifest.Manifest.CacheInstance;
+import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.manifest.Manifest.Placement;
+import dev.rtc.manifest.Manifest.Socket;
+import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.topology.CpuSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The rules a schema cannot say: how the sets in a manifest relate to each other. Every rule
+ * reports into {@link Diagnostics} and carries on, so the user sees all of them at once. Rules that
+ * need the solver's choices live in the planner.
+ */
+public final class Rules {
+
+  private final Manifest m;
+  private final Diagnostics d;
+
+  private Rules(Manifest m, Diagnostics d) {
+    this.m = m;
+    this.d = d;
+  }
+
+  public static void check(Manifest m, Diagnostics d) {
+    Rules r = new Rules(m, d);
+    r.topology(m.host().topology());
+    r.housekeeping();
+    r.vms();
+    m.benchmark().ifPresent(r::benchmark);
+  }
+
+  private void topology(Topology t) {
+    String at = "/host/topology";
+    CpuSet all = t.allCpus();
+    partition(t.sockets(), Socket::cpus, Socket::id, at + "/sockets", "socket", all);
+    partition(t.numaNodes(), NumaNode::cpus, NumaNode::id, at + "/numaNodes", "NUMA node", all);
+    for (int i = 0; i < t.numaNodes().size(); i++) {
+      NumaNode n = t.numaNodes().get(i);
+      long sockets = t.sockets().stream().filter(s -> s.cpus().intersects(n.cpus())).count();
+      if (sockets > 1) {
+        d.error(Code.RTC030, at + "/numaNodes/" + i + "/cpus", "NUMA node " + n.id() + " (" + n.cpus() + ") spans "
+            + sockets + " sockets", "a NUMA node lies inside one socket; compare with lscpu's 'NUMA node" + n.id() + " CPU(s)'");
+      }
+    }
+    t.l3().ifPresent(l3 -> {
+      partition(l3.instances(), CacheInstance::cpus, CacheInstance::id, at + "/l3/instances", "L3 instance", all);
+      if (l3.size().bytes() == 0) {
+        d.error(Code.RTC021, at + "/l3/size", "an L3 of size 0", "write the size of one instance, e.g. 60 MiB");
+      }
+      l3.cat().ifPresent(cat -> cat(cat, l3.size().bytes(), at + "/l3/cat"));
+    });
+  }
+
+  /** The parts must be disjoint, have distinct ids, and together hold every CPU of the host. */
+  private <T> void partition(List<T> parts, Function<T, CpuSet> cpus, Function<T, Integer> id, String at, String what,
+      CpuSet all) {
+    Map<Integer, Integer> ids = new HashMap<>();
+    CpuSet seen = CpuSet.empty();
+    for (int i = 0; i < parts.size(); i++) {
+      T part = parts.get(i);
+      String p = at + "/" + i;
+      Integer before = ids.put(id.apply(part), i);
+      if (before != null) {
+        d.error(Code.RTC030, p + "/id", what + " id " + id.apply(part) + " is given twice (also " + Pointers.display(at + "/" + before) + ")",
+            "each " + what + " has its own id");
+      }
+      CpuSet c = cpus.apply(part);
+      if (c.isEmpty()) {
+        d.error(Code.RTC030, p + "/cpus", what + " " + id.apply(part) + " has no CPUs", "");
+      }
+      CpuSet overlap = c.intersect(seen);
+      if (!overlap.isEmpty()) {
+        d.error(Code.RTC030, p + "/cpus", "CPUs " + overlap + " of " + what + " " + id.apply(part) + " also belong to an earlier " + what,
+            "each CPU belongs to exactly one " + what);
+      }
+      seen = seen.union(c);
+    }
+    if (!seen.isEmpty() && !seen.equals(all)) {
+      CpuSet missing = all.minus(seen);
+      CpuSet extra = seen.minus(all);
+      if (!missing.isEmpty()) {
+        d.error(Code.RTC030, at, "CPUs " + missing + " are in a socket but in no " + what, "every CPU belongs to one " + what);
+      }
+      if (!extra.isEmpty()) {
+        d.error(Code.RTC030, at, "CPUs " + extra + " are in a " + what + " but in no socket", "list them under a socket too");
+      }
+    }
+  }
+
+  private void cat(Cat cat, long l3Bytes, String at) {
+    if (!cat.cbmMask().isContiguous()) {
+      d.error(Code.RTC031, at + "/cbmMask", "cbm mask " + cat.cbmMask().hex(cat.cbmMask().width())
+          + " is not one run of ones", "copy /sys/fs/resctrl/info/L3/cbm_mask as it is");
+      return;
+    }
+    if (cat.cbmMask().lowestWay() != 0) {
+      d.error(Code.RTC031, at + "/cbmMask", "cbm mask " + cat.cbmMask().hex(cat.cbmMask().width())
+          + " does not start at way 0", "copy /sys/fs/resctrl/info/L3/cbm_mask as it is");
+    }
+    if (cat.minCbmBits() > cat.cbmMask().ways()) {
+      d.error(Code.RTC031, at + "/minCbmBits", "min_cbm_bits " + cat.minCbmBits() + " is more than the " + cat.cbmMask().ways()
+          + " ways of the mask", "copy /sys/fs/resctrl/info/L3/min_cbm_bits");
+    }
+    if ((cat.shareableBits().bits() & ~cat.cbmMask().bits()) != 0) {
+      d.error(Code.RTC031, at + "/shareableBits", "shareable bits " + cat.shareableBits() + " lie outside the cbm mask "
+          + cat.cbmMask(), "copy /sys/fs/resctrl/info/L3/shareable_bits");
+    }
+    if (l3Bytes > 0 && l3Bytes / cat.cbmMask().ways() == 0) {
+      d.error(Code.RTC031, at + "/cbmMask", "an L3 of " + l3Bytes + " bytes cannot have " + cat.cbmMask().ways() + " ways", "");
+    }
+  }
+
+  private void housekeeping() {
+    Topology t = m.host().topology();
+    CpuSet all = t.allCpus();
+    CpuSet hk = m.host().housekeeping();
+    String at = "/host/housekeeping";
+    if (hk.isEmpty()) {
+      d.error(Code.RTC032, at, "no housekeeping CPUs", "keep at least CPU 0 for the host, e.g. housekeeping: \"0-3\"");
+      return;
+    }
+    if (!all.containsAll(hk)) {
+      d.error(Code.RTC032, at, "CPUs " + hk.minus(all) + " are not CPUs of this host (" + all + ")", "housekeeping CPUs are host CPUs");
+    }
+    if (all.contains(0) && !hk.contains(0)) {
+      d.error(Code.RTC032, at, "CPU 0 would be isolated; the kernel keeps work on CPU 0 that isolation cannot move",
+          "add CPU 0 to housekeeping (the guide: 'Do not isolate CPU 0')");
+    }
+    if (all.minus(hk).isEmpty()) {
+      d.error(Code.RTC033, at, "every CPU is a housekeeping CPU, so nothing is isolated for the VMs",
+          "keep a few CPUs for the host, e.g. housekeeping: \"0-3\"");
+    }
+    for (Socket s : t.sockets()) {
+      if (!s.cpus().isEmpty() && !s.cpus().intersects(hk)) {
+        d.warning(Code.RTC032, at, "socket " + s.id() + " (" + s.cpus() + ") has no housekeeping CPU; its interrupts and "
+            + "kernel threads must cross the socket", "keep one CPU of each socket for housekeeping (the guide's advice)");
+      }
+    }
+  }
+
+  private void vms() {
+    Topology t = m.host().topology();
+    Map<String, Integer> names = new HashMap<>();
+    for (int i = 0; i < m.vms().size(); i++) {
+      Vm vm = m.vms().get(i);
+      String at = vm.pointer();
+      Integer before = names.put(vm.name(), i);
+      if (before != null) {
+        d.error(Code.RTC040, at + "/name", "VM name '" + vm.name() + "' is already used by vms[" + before + "]",
+            "VM names name libvirt domains, folders and hosts: make each one unique");
+      }
+      if (vm.placement() instanceof Placement.OnNode on && t.numaNodes().stream().noneMatch(n -> n.id() == on.node())) {
+        d.error(Code.RTC041, at + "/placement/numaNode", "there is no NUMA node " + on.node(), "nodes of this host: "
+            + t.numaNodes().stream().map(n -> String.valueOf(n.id())).toList());
+      }
+      if (vm.placement() instanceof Placement.Pinned pin && pin.cpus().size() != vm.vcpus() && !pin.cpus().isEmpty()) {
+        d.error(Code.RTC041, at + "/placement/pin", pin.cpus().size() + " CPUs (" + pin.cpus() + ") for " + vm.vcpus() + " vCPUs",
+            "give exactly one host CPU per vCPU");
+      }
+      if (vm.isRealtime() && vm.vcpus() < 2) {
+        d.error(Code.RTC042, at + "/vcpus", "a real-time VM with 1 vCPU has no vCPU for its own housekeeping, so its kernel "
+            + "work would preempt the real-time task", "give it at least 2 vCPUs: vCPU 0 for housekeeping, the rest real-time");
+      }
+      if (!vm.isRealtime()) {
+        vm.cache().ifPresent(c -> d.error(Code.RTC044, at + "/cache", "a stressor VM gets no cache of its own; it shares the "
+            + "host's ways, which is the interference the benchmark measures", "remove cache from this VM"));
+        if (vm.memoryBandwidth().isPresent()) {
+          d.error(Code.RTC044, at + "/memoryBandwidth", "memoryBandwidth is for real-time VMs", "remove it from this stressor");
+        }
+      } else if (vm.workload().isPresent()) {
+        d.error(Code.RTC044, at + "/workload", "a real-time VM runs the benchmark, not a stress workload",
+            "move workload to a stressor VM");
+      }
+      vmResources(vm, t);
+    }
+  }
+
+  private void vmResources(Vm vm, Topology t) {
+    String at = vm.pointer();
+    if (vm.cache().isPresent()) {
+      boolean cat = t.l3().flatMap(Manifest.L3::cat).isPresent();
+      if (!cat) {
+        d.error(Code.RTC043, at + "/cache", "this host has no L3 Cache Allocation Technology (topology.l3.cat is not given)",
+            "remove cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");
+      }
+      if (m.host().cache().isEmpty()) {
+        d.error(Code.RTC043, "/host/cache", "a VM asks for cache but host.cache is not set; the host's default group owns "
+            + "every way until rtc shrinks it, so libvirt would find no free way", "set host.cache, e.g. cache: 8 MiB");
+      }
+    }
+    vm.memoryBandwidth().ifPresent(bw -> {
+      if (t.mba().isEmpty()) {
+        d.error(Code.RTC043, at + "/memoryBandwidth", "this host has no Memory Bandwidth Allocation (topology.mba is not given)",
+            "remove memoryBandwidth, or add topology.mba from /sys/fs/resctrl/info/MB");
+      } else {
+        Manifest.Mba mba = t.mba().get();
+        if (bw % mba.granularity() != 0 || bw < mba.min()) {
+          int up = Math.max(mba.min(), (bw + mba.granularity() - 1) / mba.granularity() * mba.granularity());
+          d.error(Code.RTC043, at + "/memoryBandwidth", bw + "% is not a multiple of the bandwidth granularity "
+              + mba.granularity() + "% at least " + mba.min() + "%; libvirt refuses it at start",
+              "use " + Math.min(100, up) + "");
+        }
+      }
+    });
+    t.numaNodes().stream().filter(n -> n.memory().isPresent()).forEach(n -> {
+      if (vm.placement() instanceof Placement.OnNode on && on.node() == n.id() && vm.memory().compareTo(n.memory().get()) > 0) {
+        d.error(Code.RTC041, at + "/memory", vm.memory().exact() + " does not fit NUMA node " + n.id() + " ("
+            + n.memory().get().exact() + ")", "lower memory or place the VM on a larger node");
+      }
+    });
+  }
+
+  private void benchmark(Benchmark b) {
+    String at = b.pointer();
+    var vm = m.vm(b.vm());
+    if (vm.isEmpty()) {
+      d.error(Code.RTC050, at + "/vm", "no VM named '" + b.vm() + "'", "name one of: "
+          + String.join(", ", m.vms().stream().map(Vm::name).toList()));
+      return;
+    }
+    if (!vm.get().isRealtime()) {
+      d.error(Code.RTC050, at + "/vm", "'" + b.vm() + "' is a stressor; cyclictest measures a real-time VM", "name the real-time VM");
+      return;
+    }
+    int n = vm.get().vcpus();
+    CpuSet rt = CpuSet.range(1, n - 1);
+    var ct = b.cyclictest();
+    if (!rt.containsAll(ct.affinity()) || ct.affinity().isEmpty()) {
+      d.error(Code.RTC050, at + "/cyclictest/affinity", "guest CPUs " + ct.affinity() + " are not all real-time vCPUs of "
+          + b.vm() + " (" + rt + ")", "measure on the isolated vCPUs " + rt + "; vCPU 0 is the guest's housekeeping CPU");
+    }
+    if (ct.threads() != ct.affinity().size() && !ct.affinity().isEmpty()) {
+      d.error(Code.RTC050, at + "/cyclictest/threads", ct.threads() + " threads on " + ct.affinity().size() + " CPUs ("
+          + ct.affinity() + ")", "use one thread per CPU: threads: " + ct.affinity().size());
+    }
+    ct.mainAffinity().ifPresent(cpu -> {
+      if (cpu >= n) {
+        d.error(Code.RTC050, at + "/cyclictest/mainAffinity", "vCPU " + cpu + " does not exist; " + b.vm() + " has vCPUs 0-" + (n - 1), "");
+      } else if (ct.affinity().contains(cpu)) {
+        d.error(Code.RTC050, at + "/cyclictest/mainAffinity", "the main thread on vCPU " + cpu + " would disturb a measuring thread",
+            "put it on a vCPU outside affinity " + ct.affinity());
+      }
+    });
+    if (b.greatUs() >= b.goodUs()) {
+      d.error(Code.RTC050, at + "/verdictUs", "great (" + b.greatUs() + " µs) must be below good (" + b.goodUs() + " µs)", "");
+    }
+  }
+}

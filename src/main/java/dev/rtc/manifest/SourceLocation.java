@@ -1,0 +1,14 @@
+package dev.rtc.manifest;
+
+/** A place in a manifest file; line and column are 1-based, as editors count them. */
+public record SourceLocation(String file, int line, int column) {
+
+  public static SourceLocation file(String file) {
+    return new SourceLocation(file, 0, 0);
+  }
+
+  @Override
+  public String toString() {
+    return line > 0 ? file + ":" + line + ":" + column : file;
+  }
+}

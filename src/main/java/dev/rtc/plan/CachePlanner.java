@@ -1,0 +1,202 @@
+package dev.rtc.plan;
+
+import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostics;
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Manifest.Cat;
+import dev.rtc.manifest.Manifest.L3;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.plan.Plan.Bandwidth;
+import dev.rtc.plan.Plan.CacheAlloc;
+import dev.rtc.plan.Plan.CachePlan;
+import dev.rtc.plan.Plan.Decision;
+import dev.rtc.plan.Plan.Owner;
+import dev.rtc.plan.Plan.Resctrl;
+import dev.rtc.topology.ByteSize;
+import dev.rtc.topology.CpuSet;
+import dev.rtc.topology.WayMask;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Turns MiB budgets into whole cache ways and predicts the exact masks, by the kernel's and
+ * libvirt's rules (shared/design/resctrl-libvirt-rules.md):
+ * <ul>
+ *   <li>way size = instance size ÷ popcount(cbm_mask), integer bytes — libvirt's granularity;
+ *   <li>a request rounds up to whole ways, at least min_cbm_bits, never the whole cache;
+ *   <li>the host's default group is carved first, at the low end of every instance; libvirt only
+ *       finds free ways after rtc shrinks it;
+ *   <li>each real-time VM then gets what libvirt's placement picks, replayed in start order;
+ *   <li>each VM group uses one CLOS; the default group uses CLOS 0.
+ * </ul>
+ */
+final class CachePlanner {
+
+  private final Manifest m;
+  private final Diagnostics d;
+  private final List<Decision> decisions;
+
+  CachePlanner(Manifest m, Diagnostics d, List<Decision> decisions) {
+    this.m = m;
+    this.d = d;
+    this.decisions = decisions;
+  }
+
+  record Result(Optional<CachePlan> plan, Map<String, Resctrl> groups) {}
+
+  /** @param placed in start order */
+  Result plan(List<CpuPlanner.Placed> placed) {
+    Map<String, Resctrl> groups = new HashMap<>();
+    Optional<L3> l3 = m.host().topology().l3();
+    Optional<Cat> cat = l3.flatMap(L3::cat);
+    boolean anyRequest = placed.stream().anyMatch(p -> p.vm().cache().isPresent() || p.vm().memoryBandwidth().isPresent());
+    if (m.host().cache().isPresent() && cat.isEmpty()) {
+      d.error(Code.RTC043, "/host/cache", "host.cache needs L3 Cache Allocation Technology, and topology.l3.cat is not given",
+          "remove host.cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");
+      return new Result(Optional.empty(), groups);
+    }
+    if (cat.isEmpty() || m.host().cache().isEmpty()) {
+      if (anyRequest) {
+        bandwidthOnly(placed, groups);
+      }
+      return new Result(Optional.empty(), groups);
+    }
+    L3 cache = l3.get();
+    Cat c = cat.get();
+    int ways = c.cbmMask().ways();
+    ByteSize wayBytes = new ByteSize(cache.size().bytes() / ways);
+    decisions.add(new Decision("L3", "way size " + wayBytes.exact(), cache.size().exact() + " per instance ÷ " + ways
+        + " ways (cbm_mask " + c.cbmMask().hex(c.cbmMask().width()) + "); libvirt's granularity is the same number"));
+
+    ByteSize hostAsk = m.host().cache().get();
+    int hostWays = waysFor(hostAsk, wayBytes, c.minCbmBits());
+    if (hostWays >= ways) {
+      d.error(Code.RTC061, "/host/cache", "host.cache " + hostAsk.exact() + " rounds up to " + hostWays + " of " + ways
+          + " ways, leaving none for real-time VMs", "lower host.cache to at most " + wayBytes(ways - 1, wayBytes).exact());
+      return new Result(Optional.empty(), groups);
+    }
+    WayMask hostMask = WayMask.ofRun(c.cbmMask().lowestWay(), hostWays);
+    decisions.add(new Decision("host", "default group keeps " + hostWays + " ways (" + hostMask.describe() + ") = "
+        + wayBytes(hostWays, wayBytes).exact() + " on every L3 instance", rounding(hostAsk, hostWays, wayBytes, c.minCbmBits())
+        + "; the low end, as in the guide; every task and CPU outside a VM group uses these ways"));
+
+    SortedMap<Integer, WayMask> hostMasks = new TreeMap<>();
+    SortedMap<Integer, WayMask> free = new TreeMap<>();
+    SortedMap<Integer, List<Owner>> owners = new TreeMap<>();
+    for (Manifest.CacheInstance inst : cache.instances()) {
+      hostMasks.put(inst.id(), hostMask);
+      free.put(inst.id(), c.cbmMask().minus(hostMask));
+      owners.put(inst.id(), new ArrayList<>(List.of(new Owner("host", hostMask))));
+    }
+
+    int clos = 0;
+    for (CpuPlanner.Placed p : placed) {
+      Vm vm = p.vm();
+      if (!vm.isRealtime() || (vm.cache().isEmpty() && vm.memoryBandwidth().isEmpty())) {
+        continue;
+      }
+      CpuSet rtVcpus = CpuSet.range(1, vm.vcpus() - 1);
+      List<Integer> instances = instancesOf(cache, CpuSet.of(p.pins().subList(1, p.pins().size())));
+      List<CacheAlloc> allocs = new ArrayList<>();
+      if (vm.cache().isPresent()) {
+        ByteSize ask = vm.cache().get();
+        int need = waysFor(ask, wayBytes, c.minCbmBits());
+        if (need >= ways) {
+          d.error(Code.RTC061, vm.pointer() + "/cache", vm.name() + " asks " + ask.exact() + " = " + need + " ways, the whole L3 of "
+              + ways + " ways; libvirt refuses the whole cache", "lower cache to at most " + wayBytes(ways - 1 - hostWays, wayBytes).exact());
+          continue;
+        }
+        for (int id : instances) {
+          Optional<WayMask> mask = LibvirtCachePlacement.findUnused(free.get(id), need);
+          if (mask.isEmpty()) {
+            int room = LibvirtCachePlacement.longestRun(free.get(id));
+            d.error(Code.RTC061, vm.pointer() + "/cache", "L3 instance " + id + " needs " + need + " contiguous free ways for "
+                + vm.name() + " (" + ask.exact() + ") but its largest free run is " + room + " ways ("
+                + describeOwners(owners.get(id)) + ")", room >= c.minCbmBits()
+                    ? "lower " + vm.name() + ".cache to " + wayBytes(room, wayBytes).exact() + " or host.cache to free more ways"
+                    : "lower host.cache or another real-time VM's cache");
+            continue;
+          }
+          free.put(id, free.get(id).minus(mask.get()));
+          owners.get(id).add(new Owner(vm.name(), mask.get()));
+          allocs.add(new CacheAlloc(id, ask, need, wayBytes(need, wayBytes), mask.get()));
+          decisions.add(new Decision(vm.name(), "L3 instance " + id + ": " + need + " ways = " + wayBytes(need, wayBytes).exact()
+              + " for vCPUs " + rtVcpus + "; libvirt will pick " + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
+              rounding(ask, need, wayBytes, c.minCbmBits()) + "; libvirt takes the smallest free run that fits, lowest first, at its low end"));
+        }
+      }
+      List<Bandwidth> bw = bandwidth(vm, instances);
+      clos++;
+      groups.put(vm.name(), new Resctrl(rtVcpus, allocs, bw));
+    }
+    if (clos > c.closids() - 1) {
+      d.error(Code.RTC062, "/vms", clos + " real-time VMs need their own resctrl group, but this L3 has " + c.closids()
+          + " CLOS and the default group uses one", "give cache to at most " + (c.closids() - 1) + " VMs");
+    }
+    for (var e : owners.entrySet()) {
+      WayMask left = free.get(e.getKey());
+      if (!left.isEmpty()) {
+        decisions.add(new Decision("L3", "instance " + e.getKey() + ": " + left.ways() + " ways unallocated (" + left.describe() + ")",
+            "no group holds them, so no task uses them; raise host.cache or a VM's cache to put them to work"));
+      }
+    }
+    return new Result(Optional.of(new CachePlan(cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(), hostAsk,
+        hostWays, hostMasks, owners)), groups);
+  }
+
+  /** memorytune without cachetune, or with no L3 CAT at all. */
+  private void bandwidthOnly(List<CpuPlanner.Placed> placed, Map<String, Resctrl> groups) {
+    Optional<L3> l3 = m.host().topology().l3();
+    for (CpuPlanner.Placed p : placed) {
+      Vm vm = p.vm();
+      if (vm.isRealtime() && vm.memoryBandwidth().isPresent() && l3.isPresent()) {
+        List<Integer> instances = instancesOf(l3.get(), CpuSet.of(p.pins().subList(1, p.pins().size())));
+        groups.put(vm.name(), new Resctrl(CpuSet.range(1, vm.vcpus() - 1), List.of(), bandwidth(vm, instances)));
+      }
+    }
+  }
+
+  private List<Bandwidth> bandwidth(Vm vm, List<Integer> instances) {
+    if (vm.memoryBandwidth().isEmpty()) {
+      return List.of();
+    }
+    int pct = vm.memoryBandwidth().getAsInt();
+    decisions.add(new Decision(vm.name(), "memory bandwidth " + pct + "% on MB domain" + (instances.size() > 1 ? "s " : " ")
+        + instances.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).orElse(""),
+        "the L3 instances its real-time vCPUs run on; other domains keep the default group's value"));
+    return instances.stream().map(id -> new Bandwidth(id, pct)).toList();
+  }
+
+  private static List<Integer> instancesOf(L3 cache, CpuSet cpus) {
+    return cache.instances().stream().filter(i -> i.cpus().intersects(cpus)).map(Manifest.CacheInstance::id).sorted().toList();
+  }
+
+  static int waysFor(ByteSize ask, ByteSize wayBytes, int minBits) {
+    long ways = (ask.bytes() + wayBytes.bytes() - 1) / wayBytes.bytes();
+    return (int) Math.max(minBits, Math.min(ways, 64));
+  }
+
+  private static ByteSize wayBytes(int ways, ByteSize wayBytes) {
+    return new ByteSize(ways * wayBytes.bytes());
+  }
+
+  private static String rounding(ByteSize ask, int ways, ByteSize wayBytes, int minBits) {
+    ByteSize got = wayBytes(ways, wayBytes);
+    if (got.equals(ask)) {
+      return ask.exact() + " asked = exactly " + ways + " × " + wayBytes.exact();
+    }
+    if (ways == minBits && ask.bytes() <= (long) (minBits - 1) * wayBytes.bytes()) {
+      return ask.exact() + " asked, raised to min_cbm_bits = " + minBits + " ways = " + got.exact();
+    }
+    return ask.exact() + " asked, rounded up to " + ways + " whole ways = " + got.exact();
+  }
+
+  private static String describeOwners(List<Owner> owners) {
+    return String.join(", ", owners.stream().map(o -> o.who() + " holds " + o.mask().describe()).toList());
+  }
+}

@@ -1,0 +1,223 @@
+package dev.rtc.plan;
+
+import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostics;
+import dev.rtc.manifest.Manifest.Emulator;
+import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.manifest.Manifest.Placement;
+import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.plan.Plan.Decision;
+import dev.rtc.topology.CpuSet;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Decides which host CPUs run each VM's vCPUs and emulator threads.
+ *
+ * <p>Rules (each becomes a {@link Decision} with its reason):
+ * <ul>
+ *   <li>vCPUs run on isolated CPUs of one NUMA node, one vCPU per CPU, never shared;
+ *   <li>explicit pins are reserved first, so automatic placement never takes them;
+ *   <li>real-time VMs choose before stressors; a stressor prefers a node with no real-time VM;
+ *   <li>a VM takes the lowest free isolated CPUs of its node, dedicated emulator CPUs the highest,
+ *       which keeps each VM's block compact and emulator work at the far end (the guide's layout);
+ *   <li>without dedicated emulator CPUs, emulator threads run on the node's housekeeping CPUs.
+ * </ul>
+ * Ties always break towards the lowest node id and CPU number, so the same manifest gives the same plan.
+ */
+final class CpuPlanner {
+
+  /** Where one VM runs. */
+  record Placed(Vm vm, int node, List<Integer> pins, CpuSet emulator) {}
+
+  private final Topology topology;
+  private final CpuSet housekeeping;
+  private final CpuSet isolated;
+  private final Diagnostics d;
+  private final List<Decision> decisions;
+  private final Map<Integer, String> owner = new HashMap<>();
+  private final Set<Integer> realtimeNodes = new HashSet<>();
+  private final Set<Integer> stressorNodes = new HashSet<>();
+
+  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
+    this.topology = topology;
+    this.housekeeping = housekeeping;
+    this.isolated = topology.allCpus().minus(housekeeping);
+    this.d = d;
+    this.decisions = decisions;
+  }
+
+  /** @param vms in start order: real-time VMs first */
+  List<Placed> place(List<Vm> vms) {
+    Map<String, Integer> pinnedNode = new HashMap<>();
+    for (Vm vm : vms) {
+      reserveExplicit(vm).ifPresent(node -> pinnedNode.put(vm.name(), node));
+    }
+    List<Placed> placed = new ArrayList<>();
+    for (Vm vm : vms) {
+      Integer node = pinnedNode.containsKey(vm.name()) ? pinnedNode.get(vm.name()) : chooseNode(vm);
+      if (node == null) {
+        continue;
+      }
+      (vm.isRealtime() ? realtimeNodes : stressorNodes).add(node);
+      List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? p.cpus().toList() : takeLowest(vm, node);
+      CpuSet emulator = emulator(vm, node);
+      placed.add(new Placed(vm, node, pins, emulator));
+    }
+    return placed;
+  }
+
+  /** Reserves explicit vCPU and emulator pins; returns the VM's node when its vCPUs are pinned. */
+  private Optional<Integer> reserveExplicit(Vm vm) {
+    Optional<Integer> node = Optional.empty();
+    if (vm.placement() instanceof Placement.Pinned p && !p.cpus().isEmpty()) {
+      String at = vm.pointer() + "/placement/pin";
+      node = checkPins(vm, p.cpus(), at, "vCPUs");
+      claim(p.cpus(), vm.name() + " vCPUs");
+      node.ifPresent(n -> decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + p.cpus(),
+          "pinned in the manifest; isolated CPUs of NUMA node " + n)));
+    }
+    if (vm.emulator() instanceof Emulator.Pinned e && !e.cpus().isEmpty()) {
+      checkPins(vm, e.cpus(), vm.pointer() + "/emulator/pin", "emulator threads");
+      claim(e.cpus(), vm.name() + " emulator");
+    }
+    return node;
+  }
+
+  private Optional<Integer> checkPins(Vm vm, CpuSet cpus, String at, String what) {
+    boolean ok = true;
+    CpuSet notIsolated = cpus.minus(isolated);
+    if (!notIsolated.isEmpty()) {
+      d.error(Code.RTC041, at, "CPUs " + notIsolated + " for " + vm.name() + "'s " + what + " are not isolated"
+          + (housekeeping.intersects(notIsolated) ? " (housekeeping: " + housekeeping + ")" : " (not CPUs of this host)"),
+          "choose from the isolated CPUs " + isolated);
+      ok = false;
+    }
+    for (int cpu : cpus) {
+      String other = owner.get(cpu);
+      if (other != null) {
+        d.error(Code.RTC041, at, "CPU " + cpu + " for " + vm.name() + "'s " + what + " is already given to " + other,
+            "an isolated CPU runs one thing; choose another CPU");
+        ok = false;
+        break;
+      }
+    }
+    List<Integer> nodes = topology.numaNodes().stream().filter(n -> n.cpus().intersects(cpus)).map(NumaNode::id).toList();
+    if (nodes.size() > 1) {
+      d.error(Code.RTC041, at, vm.name() + "'s " + what + " " + cpus + " span NUMA nodes " + nodes,
+          "keep a VM on one NUMA node so its memory stays local");
+      ok = false;
+    }
+    return ok && nodes.size() == 1 ? Optional.of(nodes.get(0)) : Optional.empty();
+  }
+
+  private void claim(CpuSet cpus, String who) {
+    for (int cpu : cpus) {
+      owner.putIfAbsent(cpu, who);
+    }
+  }
+
+  private CpuSet free(int node) {
+    CpuSet f = nodeCpus(node).intersect(isolated);
+    return CpuSet.of(f.stream().filter(c -> !owner.containsKey(c)).boxed().toList());
+  }
+
+  private CpuSet nodeCpus(int node) {
+    return topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().map(NumaNode::cpus).orElse(CpuSet.empty());
+  }
+
+  private int needed(Vm vm) {
+    int n = vm.placement() instanceof Placement.Pinned ? 0 : vm.vcpus();
+    return n + (vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0);
+  }
+
+  private Integer chooseNode(Vm vm) {
+    int need = needed(vm);
+    String what = vm.vcpus() + " vCPUs" + (vm.emulator() instanceof Emulator.Dedicated ded ? " + " + ded.count() + " emulator CPUs" : "");
+    if (vm.placement() instanceof Placement.OnNode on) {
+      CpuSet free = free(on.node());
+      if (free.size() < need) {
+        d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on NUMA node "
+            + on.node() + " (" + what + "); it has " + free.size() + (free.isEmpty() ? "" : " (" + free + ")"),
+            "lower vcpus, or leave placement to the solver");
+        return null;
+      }
+      decisions.add(new Decision(vm.name(), "NUMA node " + on.node(), "chosen in the manifest"));
+      return on.node();
+    }
+    List<Integer> order = topology.numaNodes().stream().map(NumaNode::id).sorted().toList();
+    List<Integer> preferred = order.stream().filter(n -> !(vm.isRealtime() ? stressorNodes : realtimeNodes).contains(n)).toList();
+    for (int node : preferred) {
+      if (free(node).size() >= need) {
+        decisions.add(new Decision(vm.name(), "NUMA node " + node, vm.isRealtime()
+            ? "the lowest node with " + need + " free isolated CPUs (" + what + ")"
+            : (realtimeNodes.isEmpty() ? "the lowest node with " + need + " free isolated CPUs"
+                : "a node with no real-time VM, so its load reaches the real-time VMs only through shared memory and interconnect")));
+        return node;
+      }
+    }
+    if (!vm.isRealtime()) {
+      for (int node : order) {
+        if (free(node).size() >= need) {
+          String rts = String.join(", ", realtimeNames(node));
+          d.warning(Code.RTC063, vm.pointer(), vm.name() + " shares NUMA node " + node + " with real-time VM " + rts
+              + ": its memory traffic and L3 use compete with them directly", "give the host another NUMA node, or fewer vCPUs to the VMs");
+          decisions.add(new Decision(vm.name(), "NUMA node " + node, "no node without a real-time VM has " + need
+              + " free isolated CPUs; shares the node with " + rts));
+          return node;
+        }
+      }
+    }
+    StringBuilder free = new StringBuilder();
+    for (int node : order) {
+      CpuSet f = free(node);
+      free.append(free.length() == 0 ? "" : "; ").append("node ").append(node).append(": ").append(f.size())
+          .append(f.isEmpty() ? "" : " (" + f + ")");
+    }
+    d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node ("
+        + what + "); free isolated CPUs: " + free, "lower vcpus or emulator CPUs, or shrink housekeeping");
+    return null;
+  }
+
+  private List<String> realtimeNames(int node) {
+    return owner.entrySet().stream().filter(e -> nodeCpus(node).contains(e.getKey()) && e.getValue().endsWith(" vCPUs"))
+        .map(e -> e.getValue().substring(0, e.getValue().length() - 6)).distinct().sorted().toList();
+  }
+
+  private List<Integer> takeLowest(Vm vm, int node) {
+    CpuSet take = free(node).lowest(vm.vcpus());
+    claim(take, vm.name() + " vCPUs");
+    decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + take,
+        "the lowest free isolated CPUs of node " + node + ", one per vCPU"));
+    return take.toList();
+  }
+
+  private CpuSet emulator(Vm vm, int node) {
+    if (vm.emulator() instanceof Emulator.Pinned p) {
+      decisions.add(new Decision(vm.name(), "emulator → CPUs " + p.cpus(), "pinned in the manifest"));
+      return p.cpus();
+    }
+    if (vm.emulator() instanceof Emulator.Dedicated ded) {
+      CpuSet take = free(node).highest(ded.count());
+      claim(take, vm.name() + " emulator");
+      decisions.add(new Decision(vm.name(), "emulator → CPUs " + take, ded.count()
+          + " dedicated isolated CPUs, the highest free on node " + node + ", away from every vCPU"));
+      return take;
+    }
+    CpuSet local = nodeCpus(node).intersect(housekeeping);
+    if (local.isEmpty()) {
+      d.warning(Code.RTC063, vm.pointer(), "NUMA node " + node + " has no housekeeping CPU, so " + vm.name()
+          + "'s emulator threads run on another node's (" + housekeeping + ")", "keep a housekeeping CPU on every node, or give emulator: {cpus: 1}");
+      decisions.add(new Decision(vm.name(), "emulator → CPUs " + housekeeping, "node " + node + " has no housekeeping CPU"));
+      return housekeeping;
+    }
+    decisions.add(new Decision(vm.name(), "emulator → CPUs " + local, "no dedicated emulator CPUs asked; the housekeeping CPUs of node " + node));
+    return local;
+  }
+}

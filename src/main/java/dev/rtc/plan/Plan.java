@@ -1,0 +1,120 @@
+package dev.rtc.plan;
+
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.topology.ByteSize;
+import dev.rtc.topology.CpuSet;
+import dev.rtc.topology.WayMask;
+import java.util.List;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Everything the solver decided, complete: emitters only format it. Lists are in the order they
+ * are emitted (VMs in start order), so no emitter sorts or decides.
+ */
+public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<CachePlan> cache, List<Decision> decisions) {
+
+  public Plan {
+    vms = List.copyOf(vms);
+    decisions = List.copyOf(decisions);
+  }
+
+  public String name() {
+    return manifest.name();
+  }
+
+  public Optional<VmPlan> benchmarkVm() {
+    return manifest.benchmark().flatMap(b -> vms.stream().filter(v -> v.name().equals(b.vm())).findFirst());
+  }
+
+  /** @param cmdline what rtc adds to the host's kernel command line */
+  public record HostPlan(CpuSet housekeeping, CpuSet isolated, KernelCmdline cmdline) {}
+
+  /**
+   * @param startOrder 1-based; the runbook starts VMs in this order, and libvirt's cache placement
+   *     was predicted in it
+   * @param vcpuPins host CPU of vCPU i at index i
+   * @param rtVcpus guest vCPUs that run real-time work (isolated inside the guest); empty for a stressor
+   * @param guestCmdline what rtc adds to the guest's kernel command line; empty for a stressor
+   */
+  public record VmPlan(Vm vm, int startOrder, int numaNode, List<Integer> vcpuPins, CpuSet emulatorCpus,
+      CpuSet rtVcpus, Optional<Resctrl> resctrl, Optional<KernelCmdline> guestCmdline, String uuid, String mac,
+      List<Integer> l3Instances) {
+
+    public VmPlan {
+      vcpuPins = List.copyOf(vcpuPins);
+      l3Instances = List.copyOf(l3Instances);
+    }
+
+    public String name() {
+      return vm.name();
+    }
+
+    public boolean isRealtime() {
+      return vm.isRealtime();
+    }
+
+    public CpuSet hostCpus() {
+      return CpuSet.of(vcpuPins);
+    }
+  }
+
+  /**
+   * The resctrl group libvirt creates for a VM's real-time vCPUs: {@code <cachetune>} and
+   * {@code <memorytune>} on the same vCPUs, which libvirt merges into one group (one CLOS).
+   */
+  public record Resctrl(CpuSet vcpus, List<CacheAlloc> caches, List<Bandwidth> bandwidth) {
+    public Resctrl {
+      caches = List.copyOf(caches);
+      bandwidth = List.copyOf(bandwidth);
+    }
+  }
+
+  /**
+   * @param size what the domain XML asks for: {@code ways × way size}
+   * @param mask the mask libvirt will choose, replayed from its placement rule
+   */
+  public record CacheAlloc(int cacheId, ByteSize requested, int ways, ByteSize size, WayMask mask) {}
+
+  public record Bandwidth(int node, int percent) {}
+
+  /**
+   * L3 geometry and the host's default resctrl group.
+   *
+   * @param hostMasks the default group's mask per L3 instance id, ascending
+   * @param vmMasks every way mask per instance after all VMs started, for the way map
+   */
+  public record CachePlan(ByteSize instanceSize, WayMask cbmMask, ByteSize wayBytes, int minCbmBits, int closids,
+      ByteSize hostRequested, int hostWays, SortedMap<Integer, WayMask> hostMasks,
+      SortedMap<Integer, List<Owner>> owners) {
+
+    public CachePlan {
+      hostMasks = new TreeMap<>(hostMasks);
+      owners = new TreeMap<>(owners);
+    }
+
+    public int ways() {
+      return cbmMask.ways();
+    }
+
+    /** The hex width libvirt and this plan use for masks. */
+    public String hex(WayMask m) {
+      return m.hex(cbmMask.width());
+    }
+
+    /** The default group's line for /sys/fs/resctrl/schemata: {@code L3:0=0003;1=0003}. */
+    public String schemataLine() {
+      StringBuilder sb = new StringBuilder("L3:");
+      hostMasks.forEach((id, mask) -> sb.append(sb.length() > 3 ? ";" : "").append(id).append('=').append(hex(mask)));
+      return sb.toString();
+    }
+  }
+
+  /** Who holds which ways of one instance: "host", or a VM name. */
+  public record Owner(String who, WayMask mask) {}
+
+  /** One choice the solver made and why, for plan.md and {@code rtc explain}. */
+  public record Decision(String subject, String what, String why) {}
+}
