@@ -1,0 +1,252 @@
+package dev.rtc.emit;
+
+import dev.rtc.emit.libvirt.Domain;
+import dev.rtc.plan.Distro;
+import dev.rtc.plan.Plan;
+import dev.rtc.plan.Plan.VmPlan;
+import jakarta.xml.bind.JAXBContext;
+import jakarta.xml.bind.JAXBException;
+import jakarta.xml.bind.Marshaller;
+import java.io.StringWriter;
+
+/**
+ * {@code vms/<vm>/domain.xml}: a complete libvirt domain, defineable as is with
+ * {@code virsh define}. Built as a JAXB object tree, so every name and path is escaped by the
+ * XML writer, never by hand.
+ */
+final class DomainXmlEmitter {
+
+  static final String IMAGE_DIR = "/var/lib/libvirt/images/rtc";
+
+  private static volatile JAXBContext context;
+
+  private DomainXmlEmitter() {}
+
+  static String emit(Plan plan, VmPlan vm, String header) {
+    return marshal(domain(plan, vm), header);
+  }
+
+  static Domain domain(Plan plan, VmPlan vm) {
+    Distro distro = Distro.of(plan.manifest().host().os());
+    Domain d = new Domain();
+    d.name = vm.name();
+    d.uuid = vm.uuid();
+    d.description = (vm.isRealtime() ? "Real-time VM" : "Stressor VM") + " of rtc bundle " + plan.name()
+        + "; generated, edit the manifest instead";
+    long kib = vm.vm().memory().kib();
+    d.memory = new Domain.Sized("KiB", kib);
+    d.currentMemory = new Domain.Sized("KiB", kib);
+    if (vm.isRealtime()) {
+      d.memoryBacking = new Domain.MemoryBacking();
+      d.memoryBacking.nosharepages = new Domain.Empty();
+      d.memoryBacking.locked = new Domain.Empty();
+    }
+    d.vcpu = new Domain.Vcpu();
+    d.vcpu.placement = "static";
+    d.vcpu.count = vm.vm().vcpus();
+    d.cputune = cputune(plan, vm);
+    d.numatune = new Domain.Numatune();
+    d.numatune.memory = new Domain.NumaMemory();
+    d.numatune.memory.mode = "strict";
+    d.numatune.memory.nodeset = Integer.toString(vm.numaNode());
+    d.os = new Domain.Os();
+    d.os.type = new Domain.OsType();
+    d.os.type.arch = "x86_64";
+    d.os.type.machine = "q35";
+    d.os.type.value = "hvm";
+    d.os.boot = new Domain.Boot();
+    d.os.boot.dev = "hd";
+    d.features = new Domain.Features();
+    d.features.acpi = new Domain.Empty();
+    d.features.apic = new Domain.Empty();
+    d.features.pmu = new Domain.State("off");
+    d.features.vmport = new Domain.State("off");
+    d.cpu = cpu(vm);
+    d.clock = clock();
+    d.onPoweroff = "destroy";
+    d.onReboot = "restart";
+    d.onCrash = "destroy";
+    d.pm = new Domain.Pm();
+    d.pm.suspendToMem = new Domain.Enabled("no");
+    d.pm.suspendToDisk = new Domain.Enabled("no");
+    d.devices = devices(distro, vm);
+    return d;
+  }
+
+  private static Domain.Cputune cputune(Plan plan, VmPlan vm) {
+    Domain.Cputune t = new Domain.Cputune();
+    for (int i = 0; i < vm.vcpuPins().size(); i++) {
+      Domain.VcpuPin pin = new Domain.VcpuPin();
+      pin.vcpu = i;
+      pin.cpuset = Integer.toString(vm.vcpuPins().get(i));
+      t.vcpupin.add(pin);
+    }
+    t.emulatorpin = new Domain.CpusetRef();
+    t.emulatorpin.cpuset = vm.emulatorCpus().toString();
+    if (vm.isRealtime()) {
+      // One element per vCPU, as libvirt itself writes them back (so `virsh dumpxml` matches).
+      for (int i = 0; i < vm.vm().vcpus(); i++) {
+        Domain.VcpuSched s = new Domain.VcpuSched();
+        s.vcpus = Integer.toString(i);
+        s.scheduler = "fifo";
+        s.priority = vm.rtVcpus().contains(i) ? 10 : 1;
+        t.vcpusched.add(s);
+      }
+    }
+    vm.resctrl().ifPresent(group -> {
+      if (!group.caches().isEmpty()) {
+        Domain.Cachetune ct = new Domain.Cachetune();
+        ct.vcpus = group.vcpus().toString();
+        for (Plan.CacheAlloc a : group.caches()) {
+          Domain.Cache c = new Domain.Cache();
+          c.id = a.cacheId();
+          c.level = 3;
+          c.type = "both";
+          c.size = a.size().exactValue();
+          c.unit = a.size().exactUnit(); // libvirt reads a size without unit as KiB; never leave it out
+          ct.cache.add(c);
+        }
+        t.cachetune.add(ct);
+      }
+      if (!group.bandwidth().isEmpty()) {
+        Domain.Memorytune mt = new Domain.Memorytune();
+        mt.vcpus = group.vcpus().toString(); // same vCPUs as the cachetune: libvirt merges them into one group
+        for (Plan.Bandwidth b : group.bandwidth()) {
+          Domain.MemNode n = new Domain.MemNode();
+          n.id = b.node();
+          n.bandwidth = b.percent();
+          mt.node.add(n);
+        }
+        t.memorytune.add(mt);
+      }
+    });
+    return t;
+  }
+
+  private static Domain.Cpu cpu(VmPlan vm) {
+    Domain.Cpu c = new Domain.Cpu();
+    c.mode = "host-passthrough";
+    c.check = "none";
+    c.migratable = "off";
+    c.topology = new Domain.Topology();
+    c.topology.sockets = 1;
+    c.topology.dies = 1;
+    c.topology.cores = vm.vm().vcpus();
+    c.topology.threads = 1;
+    if (vm.isRealtime()) {
+      Domain.CpuFeature f = new Domain.CpuFeature();
+      f.policy = "require";
+      f.name = "tsc-deadline";
+      c.feature.add(f);
+    }
+    return c;
+  }
+
+  private static Domain.Clock clock() {
+    Domain.Clock c = new Domain.Clock();
+    c.offset = "utc";
+    c.timer.add(timer("rtc", "catchup", null));
+    c.timer.add(timer("pit", "delay", null));
+    c.timer.add(timer("hpet", null, "no"));
+    return c;
+  }
+
+  private static Domain.Timer timer(String name, String tickpolicy, String present) {
+    Domain.Timer t = new Domain.Timer();
+    t.name = name;
+    t.tickpolicy = tickpolicy;
+    t.present = present;
+    return t;
+  }
+
+  private static Domain.Devices devices(Distro distro, VmPlan vm) {
+    Domain.Devices dev = new Domain.Devices();
+    dev.emulator = distro.qemuEmulator();
+    Domain.Disk disk = new Domain.Disk();
+    disk.type = "file";
+    disk.device = "disk";
+    disk.driver = new Domain.Driver();
+    disk.driver.name = "qemu";
+    disk.driver.type = "qcow2";
+    disk.driver.cache = "none";
+    disk.driver.io = "native";
+    disk.driver.discard = "unmap";
+    disk.source = new Domain.Source();
+    disk.source.file = IMAGE_DIR + "/" + vm.name() + ".qcow2";
+    disk.target = new Domain.Target();
+    disk.target.dev = "vda";
+    disk.target.bus = "virtio";
+    dev.disk.add(disk);
+    Domain.Disk seed = new Domain.Disk();
+    seed.type = "file";
+    seed.device = "cdrom";
+    seed.driver = new Domain.Driver();
+    seed.driver.name = "qemu";
+    seed.driver.type = "raw";
+    seed.source = new Domain.Source();
+    seed.source.file = IMAGE_DIR + "/" + vm.name() + "-seed.iso";
+    seed.target = new Domain.Target();
+    seed.target.dev = "sda";
+    seed.target.bus = "sata";
+    seed.readonly = new Domain.Empty();
+    dev.disk.add(seed);
+    Domain.Controller usb = new Domain.Controller();
+    usb.type = "usb";
+    usb.model = "none";
+    dev.controller.add(usb);
+    Domain.Interface nic = new Domain.Interface();
+    nic.type = "network";
+    nic.mac = new Domain.Mac();
+    nic.mac.address = vm.mac();
+    nic.source = new Domain.Source();
+    nic.source.network = "default";
+    nic.model = Domain.Model.type("virtio");
+    dev.iface.add(nic);
+    dev.serial = new Domain.Serial();
+    dev.serial.type = "pty";
+    dev.serial.target = new Domain.Target();
+    dev.serial.target.port = 0;
+    dev.console = new Domain.Console();
+    dev.console.type = "pty";
+    dev.console.target = new Domain.Target();
+    dev.console.target.type = "serial";
+    dev.console.target.port = 0;
+    dev.channel = new Domain.Channel();
+    dev.channel.type = "unix";
+    dev.channel.target = new Domain.Target();
+    dev.channel.target.type = "virtio";
+    dev.channel.target.name = "org.qemu.guest_agent.0";
+    dev.memballoon = Domain.Model.model("none");
+    return dev;
+  }
+
+  private static String marshal(Domain d, String header) {
+    try {
+      Marshaller m = context().createMarshaller();
+      m.setProperty(Marshaller.JAXB_FORMATTED_OUTPUT, true);
+      m.setProperty(Marshaller.JAXB_ENCODING, "UTF-8");
+      m.setProperty(Marshaller.JAXB_FRAGMENT, true);
+      StringWriter out = new StringWriter();
+      // The comment is ours (version and checksum): no user text, so it is safe to write as is.
+      out.write("<!-- " + header + " -->\n");
+      m.marshal(d, out);
+      String xml = out.toString();
+      return xml.endsWith("\n") ? xml : xml + "\n";
+    } catch (JAXBException e) {
+      throw new IllegalStateException("domain XML for " + d.name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static JAXBContext context() throws JAXBException {
+    JAXBContext c = context;
+    if (c == null) {
+      synchronized (DomainXmlEmitter.class) {
+        c = context;
+        if (c == null) {
+          context = c = JAXBContext.newInstance(Domain.class);
+        }
+      }
+    }
+    return c;
+  }
+}

@@ -1,0 +1,84 @@
+package dev.rtc.emit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rtc.Version;
+import dev.rtc.plan.Plan;
+import dev.rtc.plan.Plan.VmPlan;
+
+/** {@code plan.json}: the plan for machines (CI gates, dashboards, {@code rtc diff}). */
+final class PlanJson {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private PlanJson() {}
+
+  static String of(Plan plan) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("planVersion", 1);
+    root.put("generator", "rtc " + Version.get());
+    root.put("bundle", plan.name());
+    root.put("manifestSha256", plan.manifest().sha256());
+    ObjectNode host = root.putObject("host");
+    host.put("housekeeping", plan.host().housekeeping().toString());
+    host.put("isolated", plan.host().isolated().toString());
+    ArrayNode args = host.putArray("kernelArgs");
+    plan.host().cmdline().strings().forEach(args::add);
+    plan.cache().ifPresent(c -> {
+      ObjectNode cache = root.putObject("l3");
+      cache.put("instanceBytes", c.instanceSize().bytes());
+      cache.put("ways", c.ways());
+      cache.put("wayBytes", c.wayBytes().bytes());
+      cache.put("hostWays", c.hostWays());
+      cache.put("defaultGroupSchemata", c.schemataLine());
+      ObjectNode instances = cache.putObject("instances");
+      c.owners().forEach((id, owners) -> {
+        ObjectNode inst = instances.putObject(String.valueOf(id));
+        owners.forEach(o -> inst.put(o.who(), c.hex(o.mask())));
+      });
+    });
+    ArrayNode vms = root.putArray("vms");
+    for (VmPlan vm : plan.vms()) {
+      ObjectNode v = vms.addObject();
+      v.put("name", vm.name());
+      v.put("role", vm.vm().role().id());
+      v.put("startOrder", vm.startOrder());
+      v.put("numaNode", vm.numaNode());
+      ArrayNode pins = v.putArray("vcpuPins");
+      vm.vcpuPins().forEach(pins::add);
+      v.put("emulatorCpus", vm.emulatorCpus().toString());
+      v.put("realtimeVcpus", vm.rtVcpus().toString());
+      v.put("uuid", vm.uuid());
+      v.put("mac", vm.mac());
+      vm.resctrl().ifPresent(r -> {
+        ObjectNode g = v.putObject("resctrl");
+        g.put("vcpus", r.vcpus().toString());
+        ArrayNode caches = g.putArray("l3");
+        r.caches().forEach(a -> {
+          ObjectNode c = caches.addObject();
+          c.put("cacheId", a.cacheId());
+          c.put("requestedBytes", a.requested().bytes());
+          c.put("ways", a.ways());
+          c.put("bytes", a.size().bytes());
+          c.put("mask", plan.cache().map(p -> p.hex(a.mask())).orElse(""));
+        });
+        ArrayNode bw = g.putArray("memoryBandwidth");
+        r.bandwidth().forEach(b -> bw.addObject().put("node", b.node()).put("percent", b.percent()));
+      });
+      vm.guestCmdline().ifPresent(c -> {
+        ArrayNode ga = v.putArray("guestKernelArgs");
+        c.strings().forEach(ga::add);
+      });
+    }
+    ArrayNode decisions = root.putArray("decisions");
+    plan.decisions().forEach(d -> decisions.addObject().put("subject", d.subject()).put("what", d.what()).put("why", d.why()));
+    try {
+      return JSON.writeValueAsString(root).replace("\r\n", "\n") + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package dev.rtc.emit;
+
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.plan.Distro;
+import dev.rtc.plan.KernelCmdline.KernelArg;
+import dev.rtc.plan.Plan;
+import dev.rtc.plan.Plan.VmPlan;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The plan as rows and pictures, for plan.md and the bundle README. The maps use one character
+ * per CPU or way: {@code H} housekeeping/host, a capital letter per VM (by start order) for its
+ * vCPUs, the same letter in lower case for its dedicated emulator CPUs, {@code .} free.
+ */
+final class PlanModel {
+
+  private PlanModel() {}
+
+  static Map<String, Object> of(Plan plan, String header) {
+    Manifest m = plan.manifest();
+    Map<String, Object> model = new HashMap<>();
+    model.put("header", header);
+    model.put("bundle", plan.name());
+    model.put("os", m.host().os().id());
+    model.put("grubUpdate", String.join(" ", Distro.of(m.host().os()).grubUpdate()));
+    model.put("housekeeping", plan.host().housekeeping().toString());
+    model.put("isolated", plan.host().isolated().toString());
+    model.put("hostArgs", args(plan.host().cmdline().args()));
+    model.put("hostCmdline", plan.host().cmdline().toString());
+    Map<Integer, Character> cpuOwner = new HashMap<>();
+    plan.host().housekeeping().forEach(c -> cpuOwner.put(c, 'H'));
+    List<Map<String, Object>> legend = new ArrayList<>();
+    legend.add(Map.of("mark", "H", "meaning", "housekeeping (host)"));
+    List<Map<String, Object>> vms = new ArrayList<>();
+    for (VmPlan vm : plan.vms()) {
+      char letter = (char) ('A' + (vm.startOrder() - 1) % 26);
+      vm.vcpuPins().forEach(c -> cpuOwner.put(c, letter));
+      boolean dedicated = !plan.host().housekeeping().containsAll(vm.emulatorCpus());
+      if (dedicated) {
+        vm.emulatorCpus().forEach(c -> cpuOwner.put(c, Character.toLowerCase(letter)));
+      }
+      legend.add(Map.of("mark", String.valueOf(letter), "meaning", vm.name() + " vCPUs"));
+      if (dedicated) {
+        legend.add(Map.of("mark", String.valueOf(Character.toLowerCase(letter)), "meaning", vm.name() + " emulator threads"));
+      }
+      vms.add(vm(plan, vm, letter));
+    }
+    legend.add(Map.of("mark", ".", "meaning", "isolated, unused"));
+    model.put("legend", legend);
+    List<Map<String, Object>> nodes = new ArrayList<>();
+    for (NumaNode n : m.host().topology().numaNodes()) {
+      StringBuilder map = new StringBuilder();
+      n.cpus().forEach(c -> map.append(cpuOwner.getOrDefault(c, '.')));
+      nodes.add(Map.of("id", n.id(), "cpus", n.cpus().toString(), "map", map.toString()));
+    }
+    model.put("nodes", nodes);
+    model.put("vms", vms);
+    plan.cache().ifPresent(c -> model.put("cache", cache(plan, c)));
+    model.put("decisions", plan.decisions().stream()
+        .map(d -> Map.of("subject", d.subject(), "what", d.what(), "why", d.why())).toList());
+    plan.benchmarkVm().ifPresent(vm -> {
+      Manifest.Benchmark b = m.benchmark().orElseThrow();
+      model.put("bench", Map.of("vm", vm.name(), "command", "cyclictest " + String.join(" ", RunbookModel.cyclictestArgs(b.cyclictest()))
+          + " -D " + b.duration(), "duration", b.duration(), "greatUs", b.greatUs(), "goodUs", b.goodUs()));
+    });
+    model.put("stressors", plan.vms().stream().filter(v -> !v.isRealtime()).map(VmPlan::name).toList());
+    return model;
+  }
+
+  private static Map<String, Object> vm(Plan plan, VmPlan vm, char letter) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("name", vm.name());
+    v.put("letter", String.valueOf(letter));
+    v.put("role", vm.vm().role().id());
+    v.put("order", vm.startOrder());
+    v.put("node", vm.numaNode());
+    v.put("vcpus", vm.vm().vcpus());
+    v.put("memory", vm.vm().memory().exact());
+    List<String> pins = new ArrayList<>();
+    for (int i = 0; i < vm.vcpuPins().size(); i++) {
+      pins.add(i + "→" + vm.vcpuPins().get(i));
+    }
+    v.put("pins", String.join(" ", pins));
+    v.put("hostCpus", vm.hostCpus().toString());
+    v.put("emulator", vm.emulatorCpus().toString());
+    v.put("rtVcpus", vm.rtVcpus().toString());
+    v.put("guestArgs", vm.guestCmdline().map(c -> args(c.args())).orElse(List.of()));
+    v.put("cache", vm.resctrl().map(r -> r.caches().stream().map(a -> "L3 instance " + a.cacheId() + ": " + a.size().exact()
+        + " (" + a.ways() + " ways, mask " + plan.cache().map(c -> c.hex(a.mask())).orElse("") + ")").toList()).orElse(List.of()));
+    v.put("bandwidth", vm.resctrl().map(r -> r.bandwidth().stream().map(b -> "MB domain " + b.node() + ": " + b.percent() + "%").toList())
+        .orElse(List.of()));
+    return v;
+  }
+
+  private static Map<String, Object> cache(Plan plan, Plan.CachePlan c) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("size", c.instanceSize().exact());
+    m.put("ways", c.ways());
+    m.put("wayBytes", c.wayBytes().exact());
+    m.put("cbmMask", c.hex(c.cbmMask()));
+    m.put("minCbmBits", c.minCbmBits());
+    m.put("closids", c.closids());
+    m.put("hostAsked", c.hostRequested().exact());
+    m.put("hostWays", c.hostWays());
+    m.put("schemata", c.schemataLine());
+    StringBuilder scale = new StringBuilder();
+    for (int w = 0; w < c.ways(); w++) {
+      scale.append(w % 10);
+    }
+    m.put("scale", scale.toString());
+    Map<String, Character> letters = new HashMap<>();
+    plan.vms().forEach(v -> letters.put(v.name(), (char) ('A' + (v.startOrder() - 1) % 26)));
+    List<Map<String, Object>> instances = new ArrayList<>();
+    c.owners().forEach((id, owners) -> {
+      char[] row = ".".repeat(c.ways()).toCharArray();
+      List<String> who = new ArrayList<>();
+      for (Plan.Owner o : owners) {
+        char mark = o.who().equals("host") ? 'H' : letters.get(o.who());
+        for (int w = 0; w < c.ways(); w++) {
+          if (o.mask().has(w)) {
+            row[w] = mark;
+          }
+        }
+        who.add(o.who() + " " + c.hex(o.mask()));
+      }
+      instances.add(Map.of("id", id, "map", new String(row), "owners", String.join(", ", who)));
+    });
+    m.put("instances", instances);
+    return m;
+  }
+
+  private static List<Map<String, String>> args(List<KernelArg> args) {
+    return args.stream().map(a -> Map.of("arg", a.toString(), "why", a.why())).toList();
+  }
+
+}

@@ -1,0 +1,336 @@
+package dev.rtc.emit.libvirt;
+
+import jakarta.xml.bind.annotation.XmlAccessType;
+import jakarta.xml.bind.annotation.XmlAccessorType;
+import jakarta.xml.bind.annotation.XmlAttribute;
+import jakarta.xml.bind.annotation.XmlElement;
+import jakarta.xml.bind.annotation.XmlRootElement;
+import jakarta.xml.bind.annotation.XmlType;
+import jakarta.xml.bind.annotation.XmlValue;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The part of libvirt's domain XML format (https://libvirt.org/formatdomain.html) that rtc writes.
+ * Plain JAXB beans: field order is element order ({@code propOrder}), null fields are left out.
+ * Only definable configuration lives here — no runtime state (ids, aliases, addresses, labels).
+ */
+@XmlRootElement(name = "domain")
+@XmlAccessorType(XmlAccessType.FIELD)
+@XmlType(propOrder = {"name", "uuid", "description", "memory", "currentMemory", "memoryBacking", "vcpu", "cputune",
+    "numatune", "os", "features", "cpu", "clock", "onPoweroff", "onReboot", "onCrash", "pm", "devices"})
+public final class Domain {
+  @XmlAttribute public String type = "kvm";
+  public String name;
+  public String uuid;
+  public String description;
+  public Sized memory;
+  public Sized currentMemory;
+  public MemoryBacking memoryBacking;
+  public Vcpu vcpu;
+  public Cputune cputune;
+  public Numatune numatune;
+  public Os os;
+  public Features features;
+  public Cpu cpu;
+  public Clock clock;
+  @XmlElement(name = "on_poweroff") public String onPoweroff;
+  @XmlElement(name = "on_reboot") public String onReboot;
+  @XmlElement(name = "on_crash") public String onCrash;
+  public Pm pm;
+  public Devices devices;
+
+  /** An element with no content: {@code <locked/>}. */
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Empty {}
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Sized {
+    @XmlAttribute public String unit;
+    @XmlValue public long value;
+
+    public Sized() {}
+
+    public Sized(String unit, long value) {
+      this.unit = unit;
+      this.value = value;
+    }
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"nosharepages", "locked"})
+  public static final class MemoryBacking {
+    public Empty nosharepages;
+    public Empty locked;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Vcpu {
+    @XmlAttribute public String placement;
+    @XmlValue public int count;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"vcpupin", "emulatorpin", "vcpusched", "cachetune", "memorytune"})
+  public static final class Cputune {
+    public List<VcpuPin> vcpupin = new ArrayList<>();
+    public CpusetRef emulatorpin;
+    public List<VcpuSched> vcpusched = new ArrayList<>();
+    public List<Cachetune> cachetune = new ArrayList<>();
+    public List<Memorytune> memorytune = new ArrayList<>();
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class VcpuPin {
+    @XmlAttribute public int vcpu;
+    @XmlAttribute public String cpuset;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class CpusetRef {
+    @XmlAttribute public String cpuset;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class VcpuSched {
+    @XmlAttribute public String vcpus;
+    @XmlAttribute public String scheduler;
+    @XmlAttribute public Integer priority;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Cachetune {
+    @XmlAttribute public String vcpus;
+    public List<Cache> cache = new ArrayList<>();
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Cache {
+    @XmlAttribute public int id;
+    @XmlAttribute public int level;
+    @XmlAttribute public String type;
+    @XmlAttribute public long size;
+    @XmlAttribute public String unit;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Memorytune {
+    @XmlAttribute public String vcpus;
+    public List<MemNode> node = new ArrayList<>();
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class MemNode {
+    @XmlAttribute public int id;
+    @XmlAttribute public int bandwidth;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Numatune {
+    public NumaMemory memory;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class NumaMemory {
+    @XmlAttribute public String mode;
+    @XmlAttribute public String nodeset;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"type", "boot"})
+  public static final class Os {
+    public OsType type;
+    public Boot boot;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class OsType {
+    @XmlAttribute public String arch;
+    @XmlAttribute public String machine;
+    @XmlValue public String value;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Boot {
+    @XmlAttribute public String dev;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"acpi", "apic", "pmu", "vmport"})
+  public static final class Features {
+    public Empty acpi;
+    public Empty apic;
+    public State pmu;
+    public State vmport;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class State {
+    @XmlAttribute public String state;
+
+    public State() {}
+
+    public State(String state) {
+      this.state = state;
+    }
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"topology", "feature"})
+  public static final class Cpu {
+    @XmlAttribute public String mode;
+    @XmlAttribute public String check;
+    @XmlAttribute public String migratable;
+    public Topology topology;
+    public List<CpuFeature> feature = new ArrayList<>();
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Topology {
+    @XmlAttribute public int sockets;
+    @XmlAttribute public int dies;
+    @XmlAttribute public int cores;
+    @XmlAttribute public int threads;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class CpuFeature {
+    @XmlAttribute public String policy;
+    @XmlAttribute public String name;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Clock {
+    @XmlAttribute public String offset;
+    public List<Timer> timer = new ArrayList<>();
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Timer {
+    @XmlAttribute public String name;
+    @XmlAttribute public String tickpolicy;
+    @XmlAttribute public String present;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"suspendToMem", "suspendToDisk"})
+  public static final class Pm {
+    @XmlElement(name = "suspend-to-mem") public Enabled suspendToMem;
+    @XmlElement(name = "suspend-to-disk") public Enabled suspendToDisk;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Enabled {
+    @XmlAttribute public String enabled;
+
+    public Enabled() {}
+
+    public Enabled(String enabled) {
+      this.enabled = enabled;
+    }
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"emulator", "disk", "controller", "iface", "serial", "console", "channel", "memballoon"})
+  public static final class Devices {
+    public String emulator;
+    public List<Disk> disk = new ArrayList<>();
+    public List<Controller> controller = new ArrayList<>();
+    @XmlElement(name = "interface") public List<Interface> iface = new ArrayList<>();
+    public Serial serial;
+    public Console console;
+    public Channel channel;
+    public Model memballoon;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"driver", "source", "target", "readonly"})
+  public static final class Disk {
+    @XmlAttribute public String type;
+    @XmlAttribute public String device;
+    public Driver driver;
+    public Source source;
+    public Target target;
+    public Empty readonly;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Driver {
+    @XmlAttribute public String name;
+    @XmlAttribute public String type;
+    @XmlAttribute public String cache;
+    @XmlAttribute public String io;
+    @XmlAttribute public String discard;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Source {
+    @XmlAttribute public String file;
+    @XmlAttribute public String network;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Target {
+    @XmlAttribute public String type;
+    @XmlAttribute public String dev;
+    @XmlAttribute public String bus;
+    @XmlAttribute public String name;
+    @XmlAttribute public Integer port;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Controller {
+    @XmlAttribute public String type;
+    @XmlAttribute public String model;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"mac", "source", "model"})
+  public static final class Interface {
+    @XmlAttribute public String type;
+    public Mac mac;
+    public Source source;
+    public Model model;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Mac {
+    @XmlAttribute public String address;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Model {
+    @XmlAttribute public String type;
+    @XmlAttribute public String model;
+
+    public static Model type(String t) {
+      Model m = new Model();
+      m.type = t;
+      return m;
+    }
+
+    public static Model model(String t) {
+      Model m = new Model();
+      m.model = t;
+      return m;
+    }
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Serial {
+    @XmlAttribute public String type;
+    public Target target;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Console {
+    @XmlAttribute public String type;
+    public Target target;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Channel {
+    @XmlAttribute public String type;
+    public Target target;
+  }
+}

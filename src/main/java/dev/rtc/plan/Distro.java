@@ -1,0 +1,27 @@
+package dev.rtc.plan;
+
+import dev.rtc.manifest.Manifest.Os;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What differs between the distributions the guide supports, in one table, so that no emitter
+ * branches on an OS name.
+ *
+ * @param grubUpdate command that regenerates grub.cfg after a drop-in changes
+ * @param rtKernelPackage the distribution's own PREEMPT_RT kernel, when it ships one
+ */
+public record Distro(Os os, String qemuEmulator, List<String> grubUpdate, String adminGroup,
+    Optional<String> rtKernelPackage, List<String> buildPackages) {
+
+  public static Distro of(Os os) {
+    return switch (os) {
+      case DEBIAN11, DEBIAN12 -> new Distro(os, "/usr/bin/qemu-system-x86_64", List.of("update-grub"), "sudo",
+          Optional.of("linux-image-rt-amd64"), List.of("build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "wget", "xz-utils"));
+      case UBUNTU2204, UBUNTU2404 -> new Distro(os, "/usr/bin/qemu-system-x86_64", List.of("update-grub"), "sudo",
+          Optional.empty(), List.of("build-essential", "bc", "bison", "flex", "libelf-dev", "libssl-dev", "wget", "xz-utils"));
+      case RHEL9 -> new Distro(os, "/usr/libexec/qemu-kvm", List.of("grub2-mkconfig", "-o", "/boot/grub2/grub.cfg"), "wheel",
+          Optional.of("kernel-rt"), List.of("gcc", "make", "bc", "bison", "flex", "elfutils-libelf-devel", "openssl-devel", "wget", "xz"));
+    };
+  }
+}

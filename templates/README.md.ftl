@@ -1,0 +1,80 @@
+# Bundle ${bundle}
+
+<!-- ${header} -->
+
+This folder turns one host into a real-time KVM host with ${vms?size} VMs, following Intel's guide
+"Implementing Converged Mixed-Criticality Workloads on Intel-Based Virtualized Systems". It was
+compiled by rtc from a manifest; `plan.md` explains every choice. Check the files arrived intact:
+
+    sha256sum -c SHA256SUMS
+
+## What it changes on the host
+
+- Kernel command line: adds ${hostArgs?size} real-time arguments through
+  `/etc/default/grub.d/99-rtc.cfg` (isolates CPUs `${isolated}`, keeps `${housekeeping}` for the host).
+<#if cache??>
+- Cache: a systemd unit `rtc-resctrl.service` mounts resctrl and limits the host's default group
+  to `${cache.schemata}` at every boot, before libvirt starts, so real-time VMs can own L3 ways.
+</#if>
+- VMs: <#list vms as vm>`${vm.name}` (${vm.role}, CPUs ${vm.hostCpus})<#sep>, </#list>, defined in
+  libvirt from `vms/*/domain.xml`, with disks and cloud-init seeds under `/var/lib/libvirt/images/rtc/`.
+
+## Before you start
+
+- Debian/Ubuntu host packages: `qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq`.
+- BIOS as in the guide's table: Hyper-Threading off, VT-x and VT-d on, C-states, SpeedStep and Turbo off.
+- The cloud images named in the manifest, in `/var/lib/libvirt/images/base/`.
+
+## Steps
+
+Run as root from this folder. Every step prints what it does and checks it; every step is safe to
+run again; `--dry-run` prints the commands without running them. Everything is logged to
+`results/runbook.log`.
+
+| # | command | what it does | takes | good looks like |
+|---|---|---|---|---|
+| 1 | `./runbook.sh preflight` | compares this host's CPUs, NUMA nodes and resctrl info with the manifest | seconds | a table of `ok` rows and `host matches the manifest` |
+| 2 | `./runbook.sh host` | installs the GRUB drop-in<#if cache??> and the resctrl unit</#if>, runs `${grubUpdate}` | a minute | `host: done. Reboot now` |
+| 3 | `reboot` | boots the isolated kernel command line | minutes | the host comes back |
+| 4 | `./runbook.sh all` | checks the reboot, creates disks and seeds, defines and starts the VMs, verifies pins<#if cache??> and cache masks</#if>, starts the stressors, runs the benchmark | <#if bench??>${bench.duration} plus</#if> ~15 minutes | `RESULT: GREAT` or `RESULT: GOOD` |
+
+Step 4 is also `check-host`, `images`, `vms`, `verify`, `stress`, `bench`, one at a time. The
+first boot of each VM installs packages and reboots once (cloud-init); wait for it before `verify`.
+
+<#if bench??>
+## The benchmark and its verdict
+
+`${bench.vm}` runs `${bench.command}` while <#list stressors as s>`${s}`<#sep>, </#list> loads the host.
+The worst latency of any thread decides: below ${bench.greatUs} µs is GREAT, below ${bench.goodUs} µs
+GOOD, anything else FAIL. The raw output is kept in `results/cyclictest.txt`.
+
+</#if>
+## Rolling back
+
+    virsh destroy <vm>; virsh undefine <vm>        # for each VM above
+    rm /etc/default/grub.d/99-rtc.cfg && ${grubUpdate}
+<#if cache??>
+    systemctl disable --now rtc-resctrl.service && rm /etc/systemd/system/rtc-resctrl.service /etc/rtc/resctrl/schemata
+</#if>
+    reboot
+
+## Send back
+
+The whole `results/` folder (`runbook.log`, `cyclictest.txt`) and `plan.json`.
+
+## Files
+
+| file | what it is |
+|---|---|
+| `runbook.sh` | the steps above |
+| `plan.md`, `plan.json` | the CPU and cache plan, with reasons |
+| `host/grub/99-rtc.cfg` | host kernel arguments, for `/etc/default/grub.d/` |
+<#if cache??>
+| `host/resctrl/schemata` | the host's L3 ways, written to `/sys/fs/resctrl/schemata` at boot |
+| `host/systemd/rtc-resctrl.service` | the unit that writes it |
+</#if>
+| `vms/<vm>/domain.xml` | the libvirt domain, complete |
+| `vms/<vm>/user-data`, `meta-data` | cloud-init (NoCloud) for the VM's first boot |
+| `vms/<vm>/grub/99-rtc.cfg` | the guest's kernel arguments (also inside user-data) |
+| `vms/<vm>/rtc-stress.sh` | a stressor's workload (also inside user-data) |
+| `SHA256SUMS` | checksums of every file |

@@ -1,0 +1,97 @@
+# Plan for ${bundle}
+
+<!-- ${header} -->
+
+What rtc decided for this host, and why. `README.md` says how to apply it; `plan.json` holds the
+same plan for machines.
+
+## CPU map
+
+One character per CPU, in ascending CPU order within each NUMA node.
+
+| mark | meaning |
+|---|---|
+<#list legend as l>
+| `${l.mark}` | ${l.meaning} |
+</#list>
+
+```
+<#list nodes as n>
+node ${n.id}  ${n.map}   CPUs ${n.cpus}
+</#list>
+```
+
+Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
+
+## VMs, in start order
+
+<#list vms as vm>
+### ${vm.order}. ${vm.name} (${vm.role}, `${vm.letter}` in the maps)
+
+- NUMA node ${vm.node}, ${vm.vcpus} vCPUs, ${vm.memory} (memory bound to node ${vm.node})
+- vCPU → host CPU: ${vm.pins}
+- emulator threads: CPUs ${vm.emulator}
+<#if vm.role == "realtime">
+- real-time vCPUs in the guest: ${vm.rtVcpus} (FIFO 10); vCPU 0: guest housekeeping (FIFO 1)
+</#if>
+<#list vm.cache as c>
+- cache: ${c}
+</#list>
+<#list vm.bandwidth as b>
+- memory bandwidth: ${b}
+</#list>
+
+</#list>
+<#if cache??>
+## L3 way map
+
+Each instance has ${cache.size} in ${cache.ways} ways (cbm_mask `${cache.cbmMask}`), so one way is
+${cache.wayBytes}. min_cbm_bits ${cache.minCbmBits}, ${cache.closids} CLOS. One character per way,
+way 0 on the left: `H` host (the resctrl default group), a VM's letter for its group, `.` unallocated.
+
+```
+<#list cache.instances as i>
+instance ${i.id}  ${i.map}   ${i.owners}
+</#list>
+            ${cache.scale}
+```
+
+The host asked for ${cache.hostAsked} and keeps ${cache.hostWays} ways; its default group is
+`${cache.schemata}`. VM masks are the ones libvirt will choose when the VMs start in the order
+above; `runbook.sh verify` checks them on the host.
+
+</#if>
+## Kernel arguments
+
+Host (`host/grub/99-rtc.cfg`), in this fixed order:
+
+| argument | why |
+|---|---|
+<#list hostArgs as a>
+| `${a.arg}` | ${a.why} |
+</#list>
+
+<#list vms as vm>
+<#if vm.guestArgs?has_content>
+Guest ${vm.name} (`vms/${vm.name}/grub/99-rtc.cfg`, installed by cloud-init):
+
+| argument | why |
+|---|---|
+<#list vm.guestArgs as a>
+| `${a.arg}` | ${a.why} |
+</#list>
+
+</#if>
+</#list>
+## Decisions
+
+<#list decisions as d>
+- **${d.subject}**: ${d.what}. *Why:* ${d.why}.
+</#list>
+
+## Notes
+
+- No watchdog device: the guide's `model='itco'` is refused by Debian 12's libvirt 9.0, and an
+  emulated i6300esb adds a timer to the emulator threads. The guest agent serves health checks.
+- Each VM boots with a cloud-init seed image attached as a CD-ROM (`${r"<vm>"}-seed.iso`); its
+  `instance-id` changes whenever user-data changes, so a changed bundle is applied again.

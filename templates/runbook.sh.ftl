@@ -1,0 +1,319 @@
+#!/bin/bash
+# [=header?no_esc]
+#
+# Provisions, verifies and benchmarks the real-time KVM deployment "[=bundle]" on its host.
+# Run as root from the bundle folder. Steps, in order (README.md says what each one changes):
+#
+#   ./runbook.sh preflight    check this host is the one the manifest describes (changes nothing)
+#   ./runbook.sh host         install kernel arguments and the resctrl unit; then reboot
+#   ./runbook.sh all          after the reboot: check-host, images, vms, verify, stress, bench
+#
+# Each step can also run on its own, and every step is safe to run again.
+# Options: --dry-run prints the commands that change the host instead of running them.
+set -Eeuo pipefail
+
+# ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
+BUNDLE=[=bundle]
+EXPECTED_CPUS=[=cpuList]
+declare -A EXPECTED_NODE_CPUS=(<#list nodes as n>[[=n.id]]=[=n.cpus]<#sep> </#list>)
+HOST_ARGS=(<#list hostArgs as a>[=a]<#sep> </#list>)
+GRUB_UPDATE=(<#list grubUpdate as w>[=w]<#sep> </#list>)
+<#if resctrl??>
+RESCTRL_L3=[=resctrl.l3Line]
+EXPECTED_CBM_MASK=[=resctrl.cbmMask]
+EXPECTED_MIN_CBM_BITS=[=resctrl.minCbmBits]
+EXPECTED_NUM_CLOSIDS=[=resctrl.closids]
+<#else>
+RESCTRL_L3=
+</#if>
+VMS=(<#list vms as vm>[=vm.name]<#sep> </#list>)
+declare -A VM_ROLE=(<#list vms as vm>[[=vm.name]]=[=vm.role]<#sep> </#list>)
+declare -A VM_PINS=(<#list vms as vm>[[=vm.name]]=[=vm.pins]<#sep> </#list>)
+declare -A VM_EMULATOR=(<#list vms as vm>[[=vm.name]]=[=vm.emulator]<#sep> </#list>)
+declare -A VM_BASE_IMAGE=(<#list vms as vm>[[=vm.name]]=[=vm.baseImage]<#sep> </#list>)
+declare -A VM_DISK_SIZE=(<#list vms as vm>[[=vm.name]]=[=vm.diskSize]<#sep> </#list>)
+declare -A VM_RESCTRL=(<#list vms as vm>[[=vm.name]]=[=vm.resctrlLine]<#sep> </#list>)
+declare -A VM_GUEST_ARGS=(<#list vms as vm>[[=vm.name]]=[=vm.guestArgs]<#sep> </#list>)
+<#if bench??>
+BENCH_VM=[=bench.vm]
+BENCH_DURATION=[=bench.duration]
+BENCH_SECONDS=[=bench.seconds]
+BENCH_ARGS=(<#list bench.args as a>[=a]<#sep> </#list>)
+VERDICT_GREAT_US=[=bench.greatUs]
+VERDICT_GOOD_US=[=bench.goodUs]
+<#else>
+BENCH_VM=
+</#if>
+IMAGE_DIR=[=imageDir]
+# ----------------------------------------------------------------------------------------------
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${RTC_ROOT:-}          # tests point this at a fake /proc and /sys
+RESULTS=$HERE/results
+DRY_RUN=0
+
+say() { printf '\n== %s\n' "$*"; }
+ok() { printf '   ok: %s\n' "$*"; }
+fail() { printf '   FAIL: %s\n' "$*" >&2; exit 1; }
+
+# run CMD...: runs a command that changes the host, or prints it under --dry-run.
+run() {
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '   would run:'
+    printf ' %q' "$@"
+    printf '\n'
+  else
+    printf '   +'
+    printf ' %q' "$@"
+    printf '\n'
+    "$@"
+  fi
+}
+
+need_root() {
+  [ "$DRY_RUN" = 1 ] || [ "$(id -u)" = 0 ] || fail "run as root (sudo ./runbook.sh $1)"
+}
+
+need_commands() {
+  local c missing=()
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+  done
+  [ "${#missing[@]}" = 0 ] || fail "missing commands: ${missing[*]} (install them first; README.md lists the packages)"
+}
+
+# Compares one expected and one found value; prints a table row and remembers a mismatch.
+MISMATCH=0
+check_row() {
+  local what=$1 expected=$2 found=$3 mark=ok
+  [ "$expected" = "$found" ] || { mark=MISMATCH; MISMATCH=1; }
+  printf '   %-34s %-22s %-22s %s\n' "$what" "$expected" "$found" "$mark"
+}
+
+read_file() { if [ -r "$ROOT$1" ]; then tr -d '\n' <"$ROOT$1"; else printf 'absent'; fi; }
+
+step_preflight() {
+  say "preflight: is this the host the manifest describes?"
+  need_commands virsh qemu-img jq
+  command -v cloud-localds >/dev/null 2>&1 || command -v genisoimage >/dev/null 2>&1 \
+    || fail "missing commands: cloud-localds or genisoimage (for the cloud-init seed images)"
+  [ -e "$ROOT/dev/kvm" ] || fail "/dev/kvm is missing: enable VT-x in the BIOS and load kvm_intel"
+  printf '   %-34s %-22s %-22s\n' "" "expected" "found"
+  check_row "online CPUs" "$EXPECTED_CPUS" "$(read_file /sys/devices/system/cpu/online)"
+  local node
+  for node in "${!EXPECTED_NODE_CPUS[@]}"; do
+    check_row "NUMA node $node CPUs" "${EXPECTED_NODE_CPUS[$node]}" "$(read_file "/sys/devices/system/node/node$node/cpulist")"
+  done
+  if [ -n "$RESCTRL_L3" ]; then
+    check_row "resctrl L3 cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file /sys/fs/resctrl/info/L3/cbm_mask | sed 's/^0*//')"
+    check_row "resctrl L3 min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file /sys/fs/resctrl/info/L3/min_cbm_bits)"
+    check_row "resctrl L3 num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file /sys/fs/resctrl/info/L3/num_closids)"
+  fi
+  [ "$MISMATCH" = 0 ] || fail "this host differs from the manifest (table above); fix the manifest's topology and compile again"
+  ok "host matches the manifest"
+}
+
+step_host() {
+  need_root host
+  say "host: kernel arguments and resctrl default group"
+  run install -D -m 0644 "$HERE/host/grub/99-rtc.cfg" /etc/default/grub.d/99-rtc.cfg
+  run "${GRUB_UPDATE[@]}"
+  if [ -n "$RESCTRL_L3" ]; then
+    run install -D -m 0644 "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata
+    run install -D -m 0644 "$HERE/host/systemd/rtc-resctrl.service" /etc/systemd/system/rtc-resctrl.service
+    run systemctl daemon-reload
+    run systemctl enable rtc-resctrl.service
+  fi
+  say "host: done. Reboot now (reboot), then run: ./runbook.sh all"
+}
+
+step_check_host() {
+  say "check-host: did the reboot apply the plan?"
+  local cmdline arg missing=()
+  cmdline=" $(read_file /proc/cmdline) "
+  for arg in "${HOST_ARGS[@]}"; do
+    case "$cmdline" in *" $arg "*) ;; *) missing+=("$arg") ;; esac
+  done
+  [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did update-grub run, and did the host reboot?)"
+  ok "/proc/cmdline carries all ${#HOST_ARGS[@]} planned arguments"
+  if [ -n "$RESCTRL_L3" ]; then
+    local found
+    found=$(grep -E '^ *L3:' "$ROOT/sys/fs/resctrl/schemata" 2>/dev/null | tr -d ' ' || true)
+    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$RESCTRL_L3")" ] \
+      || fail "resctrl default group is '${found:-not mounted}', planned '$RESCTRL_L3' (systemctl status rtc-resctrl)"
+    ok "resctrl default group: $RESCTRL_L3"
+  fi
+}
+
+# Kernels print masks with or without leading zeros; compare them as numbers.
+normalize_schemata() {
+  printf '%s' "$1" | sed -E 's/=0*([0-9a-fA-F])/=\1/g' | tr 'A-F' 'a-f'
+}
+
+step_images() {
+  need_root images
+  say "images: disks and cloud-init seeds"
+  run install -d -m 0755 "$IMAGE_DIR"
+  local vm disk seed
+  for vm in "${VMS[@]}"; do
+    disk=$IMAGE_DIR/$vm.qcow2
+    seed=$IMAGE_DIR/$vm-seed.iso
+    [ -r "${VM_BASE_IMAGE[$vm]}" ] || [ "$DRY_RUN" = 1 ] || fail "$vm: base image ${VM_BASE_IMAGE[$vm]} is missing (download the cloud image there)"
+    if [ -e "$disk" ]; then
+      ok "$vm: $disk exists, kept"
+    else
+      run qemu-img create -f qcow2 -F qcow2 -b "${VM_BASE_IMAGE[$vm]}" "$disk"
+      run qemu-img resize "$disk" "${VM_DISK_SIZE[$vm]}"
+    fi
+    if command -v cloud-localds >/dev/null 2>&1; then
+      run cloud-localds "$seed" "$HERE/vms/$vm/user-data" "$HERE/vms/$vm/meta-data"
+    else
+      run genisoimage -quiet -output "$seed" -volid cidata -joliet -rock -graft-points \
+        "user-data=$HERE/vms/$vm/user-data" "meta-data=$HERE/vms/$vm/meta-data"
+    fi
+  done
+}
+
+step_vms() {
+  need_root vms
+  say "vms: define and start, in the plan's order"
+  local vm
+  for vm in "${VMS[@]}"; do
+    run virsh define "$HERE/vms/$vm/domain.xml"
+    if [ "$DRY_RUN" = 0 ] && [ "$(virsh domstate "$vm" 2>/dev/null)" = running ]; then
+      ok "$vm is running (restart it to apply a changed domain.xml)"
+    else
+      run virsh start "$vm"
+    fi
+  done
+}
+
+step_verify() {
+  say "verify: pins and cache groups are the planned ones"
+  local vm expected found i pins
+  for vm in "${VMS[@]}"; do
+    IFS=, read -r -a pins <<<"${VM_PINS[$vm]}"
+    for i in "${!pins[@]}"; do
+      found=$(virsh vcpupin "$vm" --vcpu "$i" --live | awk -F: '$1+0 == '"$i"' && NF > 1 { gsub(/ /, "", $2); print $2 }')
+      [ "$found" = "${pins[$i]}" ] || fail "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
+    done
+    ok "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
+    found=$(virsh emulatorpin "$vm" --live | awk -F: 'NF > 1 && $1 ~ /\*/ { gsub(/ /, "", $2); print $2 }')
+    expected=${VM_EMULATOR[$vm]}
+    [ "$found" = "$expected" ] || fail "$vm emulator threads on '$found', planned $expected"
+    ok "$vm: emulator threads on $expected"
+    if [ -n "${VM_RESCTRL[$vm]}" ]; then
+      found=$(cat "$ROOT"/sys/fs/resctrl/qemu-*-"$vm"-vcpus_*/schemata 2>/dev/null | grep -E '^ *L3:' | tr -d ' ' || true)
+      [ "$(normalize_schemata "$found")" = "$(normalize_schemata "${VM_RESCTRL[$vm]}")" ] \
+        || fail "$vm cache group is '${found:-missing}', planned '${VM_RESCTRL[$vm]}'"
+      ok "$vm: cache group ${VM_RESCTRL[$vm]}"
+    fi
+    if [ -n "${VM_GUEST_ARGS[$vm]}" ] && [ "$DRY_RUN" = 0 ]; then
+      found=$(guest_run "$vm" 60 cat /proc/cmdline)
+      for expected in ${VM_GUEST_ARGS[$vm]}; do
+        case " $found " in *" $expected "*) ;; *) fail "$vm guest /proc/cmdline lacks $expected (has cloud-init finished?)" ;; esac
+      done
+      ok "$vm: guest kernel arguments present"
+    fi
+  done
+}
+
+# guest_run VM TIMEOUT_SECONDS CMD...: runs CMD in the guest through the QEMU guest agent and
+# prints its standard output; fails when it exits non-zero or outlives the timeout.
+guest_run() {
+  local vm=$1 timeout=$2 request pid status deadline
+  shift 2
+  request=$(jq -nc --arg path "$1" '$ARGS.positional as $a | {execute: "guest-exec", arguments: {path: $path, arg: $a, "capture-output": true}}' --args "${@:2}")
+  pid=$(virsh qemu-agent-command "$vm" "$request" | jq -r '.return.pid')
+  deadline=$((SECONDS + timeout))
+  while :; do
+    status=$(virsh qemu-agent-command "$vm" "$(jq -nc --argjson pid "$pid" '{execute: "guest-exec-status", arguments: {pid: $pid}}')")
+    if [ "$(jq -r '.return.exited' <<<"$status")" = true ]; then
+      jq -r '.return["out-data"] // ""' <<<"$status" | base64 -d
+      [ "$(jq -r '.return.exitcode' <<<"$status")" = 0 ] || return 1
+      return 0
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || { echo "guest command timed out in $vm: $*" >&2; return 1; }
+    sleep 5
+  done
+}
+
+step_stress() {
+  say "stress: start the stressor workloads"
+  local vm
+  for vm in "${VMS[@]}"; do
+    [ "${VM_ROLE[$vm]}" = stressor ] || continue
+    if [ "$DRY_RUN" = 1 ]; then
+      printf '   would run in %s: %s\n' "$vm" "systemd-run --unit=rtc-stress /usr/local/sbin/rtc-stress"
+    else
+      guest_run "$vm" 60 /bin/sh -c 'systemctl is-active -q rtc-stress || systemd-run --unit=rtc-stress /usr/local/sbin/rtc-stress' >/dev/null
+      ok "$vm: workload running (unit rtc-stress in the guest)"
+    fi
+  done
+}
+
+step_bench() {
+  [ -n "$BENCH_VM" ] || { say "bench: the manifest has no benchmark"; return 0; }
+  say "bench: cyclictest in $BENCH_VM for $BENCH_DURATION while the stressors run"
+  mkdir -p "$RESULTS"
+  # timeout interrupts a cyclictest that outlives its duration, then kills it a minute later.
+  local cmd=(/usr/bin/timeout --signal=INT --kill-after=60 "$((BENCH_SECONDS + 120))" cyclictest "${BENCH_ARGS[@]}" -D "$BENCH_DURATION")
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '   would run in %s:' "$BENCH_VM"
+    printf ' %q' "${cmd[@]}"
+    printf '\n'
+    return 0
+  fi
+  guest_run "$BENCH_VM" "$((BENCH_SECONDS + 300))" "${cmd[@]}" >"$RESULTS/cyclictest.txt" \
+    || fail "cyclictest failed in $BENCH_VM; output so far in $RESULTS/cyclictest.txt"
+  judge "$RESULTS/cyclictest.txt"
+}
+
+# judge FILE: the verdict from cyclictest's summary lines (T: n ... Max: us).
+judge() {
+  local threads max
+  threads=$(grep -c '^T:' "$1" || true)
+  [ "$threads" -gt 0 ] || fail "no cyclictest summary lines in $1"
+  max=$(awk '/^T:/ { for (i = 1; i <= NF; i++) if ($i == "Max:") m = ($(i+1) > m ? $(i+1) : m) } END { print m + 0 }' "$1")
+  if [ "$max" -lt "$VERDICT_GREAT_US" ]; then
+    say "RESULT: GREAT - max latency $max us < $VERDICT_GREAT_US us over $threads threads"
+  elif [ "$max" -lt "$VERDICT_GOOD_US" ]; then
+    say "RESULT: GOOD - max latency $max us < $VERDICT_GOOD_US us over $threads threads"
+  else
+    say "RESULT: FAIL - max latency $max us >= $VERDICT_GOOD_US us over $threads threads"
+    return 1
+  fi
+}
+
+usage() {
+  sed -n '3,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  echo "Steps: preflight host check-host images vms verify stress bench all judge FILE"
+}
+
+main() {
+  local steps=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dry-run) DRY_RUN=1 ;;
+      -h | --help) usage; return 0 ;;
+      judge) judge "$2"; return ;;
+      preflight | host | check-host | images | vms | verify | stress | bench | all) steps+=("$1") ;;
+      *) usage >&2; return 2 ;;
+    esac
+    shift
+  done
+  [ "${#steps[@]}" -gt 0 ] || { usage; return 2; }
+  mkdir -p "$RESULTS"
+  exec > >(tee -a "$RESULTS/runbook.log") 2>&1
+  echo "rtc runbook for $BUNDLE: ${steps[*]}$([ "$DRY_RUN" = 1 ] && echo ' (dry run)')"
+  local s
+  for s in "${steps[@]}"; do
+    case "$s" in
+      all) step_check_host; step_images; step_vms; step_verify; step_stress; step_bench ;;
+      check-host) step_check_host ;;
+      *) "step_$s" ;;
+    esac
+  done
+}
+
+main "$@"
