@@ -103,11 +103,10 @@ final class CloudInitEmitter {
     f.put("content", content);
   }
 
+  // A runcmd entry as one shell line (cloud-init runs strings with sh): quoted by the one shell
+  // quoting function, and far easier to read in a review than a nested YAML list.
   private static void command(ArrayNode run, String... argv) {
-    ArrayNode c = run.addArray();
-    for (String a : argv) {
-      c.add(a);
-    }
+    run.add(Shell.words(List.of(argv)));
   }
 
   private static String write(ObjectNode doc) {
