@@ -274,7 +274,8 @@ judge() {
   local threads max
   threads=$(grep -c '^T:' "$1" || true)
   [ "$threads" -gt 0 ] || fail "no cyclictest summary lines in $1"
-  max=$(awk '/^T:/ { for (i = 1; i <= NF; i++) if ($i == "Max:") m = ($(i+1) > m ? $(i+1) : m) } END { print m + 0 }' "$1")
+  # cyclictest prints "Max:%8ld", so a 9-digit latency runs into the label: split on it instead.
+  max=$(awk -F'Max:' '/^T:/ { split($2, f, " "); if (f[1] + 0 > m) m = f[1] + 0 } END { print m + 0 }' "$1")
   if [ "$max" -lt "$VERDICT_GREAT_US" ]; then
     say "RESULT: GREAT - max latency $max us < $VERDICT_GREAT_US us over $threads threads"
   elif [ "$max" -lt "$VERDICT_GOOD_US" ]; then
@@ -304,7 +305,12 @@ main() {
   done
   [ "${#steps[@]}" -gt 0 ] || { usage; return 2; }
   mkdir -p "$RESULTS"
+  # Everything to the terminal and to the log. On exit, close the pipe and wait for tee, so the
+  # last lines (the verdict) are on screen and in the log before the prompt returns.
+  exec 3>&1 4>&2
   exec > >(tee -a "$RESULTS/runbook.log") 2>&1
+  TEE_PID=$!
+  trap 'exec 1>&3 2>&4; wait "$TEE_PID" 2>/dev/null || true' EXIT
   echo "rtc runbook for $BUNDLE: ${steps[*]}$([ "$DRY_RUN" = 1 ] && echo ' (dry run)')"
   local s
   for s in "${steps[@]}"; do

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
+import org.assertj.core.api.SoftAssertions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -51,11 +52,14 @@ class GoldenTest {
       s.filter(Files::isRegularFile).forEach(p -> onDisk.put(dir.relativize(p).toString().replace('\\', '/'), p));
     }
     assertThat(onDisk.keySet()).as("files in golden/%s", name).containsExactlyElementsOf(bundle.files().keySet());
+    // Every differing file at once, so one run shows the whole change.
+    SoftAssertions soft = new SoftAssertions();
     for (Bundle.Artifact a : bundle.files().values()) {
       Path golden = onDisk.get(a.path());
-      assertThat(a.text()).as("golden/%s/%s", name, a.path()).isEqualTo(Files.readString(golden));
-      assertThat(Files.isExecutable(golden)).as("golden/%s/%s executable", name, a.path()).isEqualTo(a.executable());
+      soft.assertThat(a.text()).as("golden/%s/%s", name, a.path()).isEqualTo(Files.readString(golden));
+      soft.assertThat(Files.isExecutable(golden)).as("golden/%s/%s executable", name, a.path()).isEqualTo(a.executable());
     }
+    soft.assertAll();
   }
 
   private static void rewrite(Path dir, Bundle bundle) throws IOException {

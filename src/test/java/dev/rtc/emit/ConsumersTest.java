@@ -1,0 +1,304 @@
+package dev.rtc.emit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.rtc.Compiler;
+import dev.rtc.plan.Plan;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real consumers judge the artifacts: libvirt, cloud-init, shellcheck, bash, dash and
+ * systemd read the reference bundle exactly as the host will. Missing tools skip locally and
+ * fail under CI=true (see {@link Tool}).
+ */
+class ConsumersTest {
+
+  static final Path MANIFEST = Path.of("examples/eci-reference.yaml");
+  static final List<String> VMS = List.of("debian12-rt", "debian12-stress");
+
+  @TempDir static Path tmp;
+  static Path bundle;
+  static Plan plan;
+
+  @BeforeAll
+  static void compile() throws IOException {
+    Compiler.Result r = new Compiler().compile(MANIFEST);
+    plan = r.plan();
+    bundle = tmp.resolve("out");
+    BundleWriter.write(r.bundle(), bundle, false);
+  }
+
+  // ---- libvirt ---------------------------------------------------------------------------
+
+  @Test
+  void domainXmlPassesLibvirtsRelaxNgSchema() {
+    Tool validate = Tool.require("virt-xml-validate");
+    for (String vm : VMS) {
+      Tool.Run r = validate.run(bundle, "vms/" + vm + "/domain.xml", "domain");
+      assertThat(r.exit()).as("virt-xml-validate %s: %s", vm, r.all()).isZero();
+    }
+  }
+
+  @Test
+  void libvirtDefinesEachDomainAndKeepsEveryPinAndCacheTune() {
+    Tool virsh = Tool.require("virsh");
+    for (String vm : VMS) {
+      // One virsh session: the test driver's state lives only as long as the connection.
+      Tool.Run r = virsh.run(bundle, "-c", "test:///default",
+          "define --validate vms/" + vm + "/domain.xml; dumpxml " + vm);
+      assertThat(r.exit()).as("virsh define %s: %s", vm, r.all()).isZero();
+      assertThat(r.err()).as("virsh stderr for %s", vm).doesNotContainIgnoringCase("warning").doesNotContainIgnoringCase("error");
+
+      Plan.VmPlan p = plan.vms().stream().filter(v -> v.name().equals(vm)).findFirst().orElseThrow();
+      String xml = r.out();
+      List<Integer> pins = p.vcpuPins();
+      assertThat(count(xml, "<vcpupin ")).as("vcpupins libvirt kept for %s", vm).isEqualTo(pins.size());
+      for (int i = 0; i < pins.size(); i++) {
+        assertThat(xml).contains("<vcpupin vcpu='" + i + "' cpuset='" + pins.get(i) + "'/>");
+      }
+      assertThat(xml).contains("<emulatorpin cpuset='" + p.emulatorCpus() + "'/>");
+      assertThat(xml).contains("<memory mode='strict' nodeset='" + p.numaNode() + "'/>");
+      assertThat(xml).contains("<memballoon model='none'/>");
+      if (p.isRealtime()) {
+        assertThat(xml).contains("<locked/>").contains("<pmu state='off'/>").contains("<cachetune vcpus='1-7'>")
+            .contains("<cache id='0' level='3' type='both' size='8' unit='MiB'/>")
+            .contains("<memorytune vcpus='1-7'>")
+            .contains("<vcpusched vcpus='1' scheduler='fifo' priority='10'/>");
+      } else {
+        assertThat(xml).doesNotContain("<cachetune").doesNotContain("<vcpusched");
+      }
+    }
+  }
+
+  // ---- cloud-init --------------------------------------------------------------------------
+
+  @Test
+  void userDataPassesCloudInitSchema() {
+    Tool cloudInit = Tool.require("cloud-init");
+    for (String vm : VMS) {
+      Tool.Run r = cloudInit.run(bundle, "schema", "-c", "vms/" + vm + "/user-data");
+      assertThat(r.exit()).as("cloud-init schema %s: %s", vm, r.all()).isZero();
+      assertThat(r.out()).contains("Valid cloud-config");
+    }
+  }
+
+  @Test
+  void metaDataIsYamlWithAStableInstanceIdAndHostname() throws IOException {
+    for (String vm : VMS) {
+      JsonNode meta = new YAMLMapper().readTree(bundle.resolve("vms/" + vm + "/meta-data").toFile());
+      assertThat(meta.get("local-hostname").asText()).isEqualTo(vm);
+      assertThat(meta.get("instance-id").asText()).matches("iid-" + Pattern.quote(vm) + "-[0-9a-f]{12}");
+    }
+  }
+
+  // ---- shell -----------------------------------------------------------------------------
+
+  @Test
+  void scriptsPassShellcheckAndBashSyntax() {
+    Tool shellcheck = Tool.require("shellcheck");
+    Tool bash = Tool.require("bash");
+    for (String script : List.of("runbook.sh", "vms/debian12-stress/rtc-stress.sh")) {
+      Tool.Run sc = shellcheck.run(bundle, "--severity=style", script);
+      assertThat(sc.exit()).as("shellcheck %s:%n%s", script, sc.all()).isZero();
+      Tool.Run n = bash.run(bundle, "-n", script);
+      assertThat(n.exit()).as("bash -n %s: %s", script, n.all()).isZero();
+    }
+    assertThat(Files.isExecutable(bundle.resolve("runbook.sh"))).isTrue();
+  }
+
+  @Test
+  void grubDropInsArePosixShell() {
+    Tool shellcheck = Tool.require("shellcheck");
+    Tool dash = Tool.require("dash");
+    for (String dropIn : List.of("host/grub/99-rtc.cfg", "vms/debian12-rt/grub/99-rtc.cfg")) {
+      Tool.Run sc = shellcheck.run(bundle, "--shell=sh", "--severity=style", dropIn);
+      assertThat(sc.exit()).as("shellcheck -s sh %s:%n%s", dropIn, sc.all()).isZero();
+      Tool.Run n = dash.run(bundle, "-n", dropIn);
+      assertThat(n.exit()).as("dash -n %s: %s", dropIn, n.all()).isZero();
+    }
+  }
+
+  /**
+   * grub-mkconfig sources the drop-in with /bin/sh. It must keep the user's other arguments
+   * (without expanding a glob like {@code i915.force_probe=*} against the current folder), replace
+   * an older {@code isolcpus}, and give the same line when sourced again.
+   */
+  @Test
+  void grubDropInReplacesItsOwnArgumentsKeepsOthersAndIsIdempotent() throws IOException {
+    Tool dash = Tool.require("dash");
+    Path cwd = Files.createDirectories(tmp.resolve("grub-cwd"));
+    Files.writeString(cwd.resolve("i915.force_probe=decoy"), "");
+    Path dropIn = bundle.resolve("host/grub/99-rtc.cfg");
+    String script = "GRUB_CMDLINE_LINUX_DEFAULT='quiet isolcpus=1 i915.force_probe=* splash'\n"
+        + "GRUB_CMDLINE_LINUX='console=ttyS0'\n"
+        + "flags=$-\n"
+        + ". '" + dropIn + "'\n"
+        + "first=$GRUB_CMDLINE_LINUX_DEFAULT\n"
+        + ". '" + dropIn + "'\n"
+        + "printf '%s\\n%s\\n%s\\n[%s]\\n[%s]\\n' \"$first\" \"$GRUB_CMDLINE_LINUX_DEFAULT\" \"$GRUB_CMDLINE_LINUX\" \"$flags\" \"$-\"\n"
+        + "set | grep '^rtc_' || echo 'no rtc_ variables'\n";
+    Tool.Run r = dash.run(cwd, "-c", script);
+    assertThat(r.exit()).as(r.all()).isZero();
+    String[] lines = r.out().split("\n");
+    String planned = String.join(" ", plan.host().cmdline().strings());
+    assertThat(lines[0]).isEqualTo("quiet i915.force_probe=* splash " + planned);
+    assertThat(lines[1]).as("sourced twice").isEqualTo(lines[0]);
+    assertThat(lines[2]).as("recovery line untouched").isEqualTo("console=ttyS0");
+    assertThat(lines[4]).as("shell flags restored").isEqualTo(lines[3]);
+    assertThat(lines).as("no rtc_ variables left behind").hasSize(6);
+    assertThat(lines[5]).isEqualTo("no rtc_ variables");
+  }
+
+  // ---- systemd -----------------------------------------------------------------------------
+
+  @Test
+  void resctrlUnitPassesSystemdAnalyzeVerify() {
+    Tool analyze = Tool.require("systemd-analyze");
+    Tool.Run r = analyze.run(bundle, "verify", "--man=no", "host/systemd/rtc-resctrl.service");
+    assertThat(r.exit()).as("systemd-analyze verify: %s", r.all()).isZero();
+    assertThat(r.all()).doesNotContain("rtc-resctrl.service:");
+  }
+
+  // ---- the runbook, run for real against fake hosts --------------------------------------
+
+  @Test
+  void runbookDryRunPrintsWhatItWouldChangeAndChangesNothing() {
+    Tool bash = Tool.require("bash");
+    Tool.Run r = bash.run(bundle, "./runbook.sh", "--dry-run", "host");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out())
+        .contains("(dry run)")
+        .contains("would run: install -D -m 0644 " + bundle.resolve("host/grub/99-rtc.cfg") + " /etc/default/grub.d/99-rtc.cfg")
+        .contains("would run: update-grub")
+        .contains("would run: systemctl enable rtc-resctrl.service")
+        .doesNotContain("   + ");
+    assertThat(bundle.resolve("results/runbook.log")).content().contains("would run: update-grub");
+  }
+
+  @Test
+  void runbookRejectsUnknownSteps() {
+    Tool.Run r = Tool.require("bash").run(bundle, "./runbook.sh", "reboot-everything");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("Steps: preflight host check-host");
+  }
+
+  @Test
+  void judgeGivesTheVerdictFromTheWorstThread() throws IOException {
+    Tool bash = Tool.require("bash");
+    record Case(String maxes, int exit, String verdict) {}
+    for (Case c : List.of(new Case("15 42", 0, "RESULT: GREAT - max latency 42 us < 100 us over 2 threads"),
+        new Case("99 150", 0, "RESULT: GOOD - max latency 150 us < 300 us over 2 threads"),
+        new Case("12 300", 1, "RESULT: FAIL - max latency 300 us >= 300 us over 2 threads"),
+        new Case("12 123456789", 1, "RESULT: FAIL - max latency 123456789 us"))) {
+      StringBuilder out = new StringBuilder("# /dev/cpu_dma_latency set to 0us\n");
+      String[] m = c.maxes().split(" ");
+      for (int t = 0; t < m.length; t++) {
+        out.append(String.format("T:%2d (%5d) P:99 I:1000 C:  86400 Min:      1 Act:    2 Avg:    3 Max:%8s%n", t, 1200 + t, m[t]));
+      }
+      Path f = Files.writeString(tmp.resolve("cyclictest-" + c.exit() + "-" + m[1] + ".txt"), out);
+      Tool.Run r = bash.run(bundle, "./runbook.sh", "judge", f.toString());
+      assertThat(r.exit()).as("%s%n%s", c, r.all()).isEqualTo(c.exit());
+      assertThat(r.out()).contains(c.verdict());
+    }
+    Path empty = Files.writeString(tmp.resolve("cyclictest-empty.txt"), "cyclictest: cannot open /dev/cpu_dma_latency\n");
+    Tool.Run r = bash.run(bundle, "./runbook.sh", "judge", empty.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("no cyclictest summary lines");
+  }
+
+  @Test
+  void preflightPassesOnTheManifestsHostAndTabulatesEveryMismatch() throws IOException {
+    Tool bash = Tool.require("bash");
+    Path good = fakeHost("good", "7fff");
+    Tool.Run ok = bash.run(bundle, fakeEnv(good), "./runbook.sh", "preflight");
+    assertThat(ok.exit()).as(ok.all()).isZero();
+    assertThat(ok.out()).contains("host matches the manifest").doesNotContain("MISMATCH");
+
+    Path noCat = fakeHost("other-mask", "fffff");
+    Tool.Run bad = bash.run(bundle, fakeEnv(noCat), "./runbook.sh", "preflight");
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out()).containsPattern("resctrl L3 cbm_mask +7fff +fffff +MISMATCH");
+    assertThat(bad.all()).contains("this host differs from the manifest");
+  }
+
+  @Test
+  void checkHostFindsAMissingKernelArgumentAndAWrongDefaultGroup() throws IOException {
+    Tool bash = Tool.require("bash");
+    String args = String.join(" ", plan.host().cmdline().strings());
+    Path good = fakeHost("booted", "7fff");
+    Files.writeString(good.resolve("proc/cmdline"), "BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet " + args + "\n");
+    Files.writeString(good.resolve("sys/fs/resctrl/schemata"), "    MB:0=100;1=100\n    L3:0=3;1=0003\n");
+    Tool.Run ok = bash.run(bundle, fakeEnv(good), "./runbook.sh", "check-host");
+    assertThat(ok.exit()).as(ok.all()).isZero();
+    assertThat(ok.out()).contains("carries all " + plan.host().cmdline().args().size() + " planned arguments")
+        .contains("resctrl default group: L3:0=0003;1=0003");
+
+    Files.writeString(good.resolve("proc/cmdline"), "quiet " + args.replace(" nohz_full=4-63", "") + "\n");
+    Tool.Run noArg = bash.run(bundle, fakeEnv(good), "./runbook.sh", "check-host");
+    assertThat(noArg.exit()).isEqualTo(1);
+    assertThat(noArg.all()).contains("/proc/cmdline lacks: nohz_full=4-63");
+
+    Files.writeString(good.resolve("proc/cmdline"), args + "\n");
+    Files.writeString(good.resolve("sys/fs/resctrl/schemata"), "L3:0=7fff;1=7fff\n");
+    Tool.Run wideOpen = bash.run(bundle, fakeEnv(good), "./runbook.sh", "check-host");
+    assertThat(wideOpen.exit()).isEqualTo(1);
+    assertThat(wideOpen.all()).contains("resctrl default group is 'L3:0=7fff;1=7fff', planned 'L3:0=0003;1=0003'");
+  }
+
+  /** A fake /sys and /proc of the reference host, with the given L3 cbm_mask. */
+  private static Path fakeHost(String name, String cbmMask) throws IOException {
+    Path root = tmp.resolve("host-" + name);
+    write(root, "dev/kvm", "");
+    write(root, "sys/devices/system/cpu/online", "0-63\n");
+    write(root, "sys/devices/system/node/node0/cpulist", even(0) + "\n");
+    write(root, "sys/devices/system/node/node1/cpulist", even(1) + "\n");
+    write(root, "sys/fs/resctrl/info/L3/cbm_mask", cbmMask + "\n");
+    write(root, "sys/fs/resctrl/info/L3/min_cbm_bits", "1\n");
+    write(root, "sys/fs/resctrl/info/L3/num_closids", "16\n");
+    write(root, "proc/cmdline", "quiet\n");
+    // Shims for the commands preflight insists on; it only checks that they exist.
+    for (String c : List.of("virsh", "qemu-img", "cloud-localds")) {
+      Path shim = write(root, "bin/" + c, "#!/bin/sh\nexit 0\n");
+      shim.toFile().setExecutable(true);
+    }
+    return root;
+  }
+
+  private static Map<String, String> fakeEnv(Path root) {
+    return Map.of("RTC_ROOT", root.toString(), "PATH", root.resolve("bin") + ":" + System.getenv("PATH"));
+  }
+
+  private static String even(int first) {
+    StringBuilder b = new StringBuilder();
+    for (int c = first; c < 64; c += 2) {
+      b.append(b.length() == 0 ? "" : ",").append(c);
+    }
+    return b.toString();
+  }
+
+  private static Path write(Path root, String rel, String text) throws IOException {
+    Path p = root.resolve(rel);
+    Files.createDirectories(p.getParent());
+    return Files.writeString(p, text);
+  }
+
+  private static int count(String s, String needle) {
+    Matcher m = Pattern.compile(Pattern.quote(needle)).matcher(s);
+    int n = 0;
+    while (m.find()) {
+      n++;
+    }
+    return n;
+  }
+}
