@@ -57,7 +57,11 @@ final class CpuPlanner {
   List<Placed> place(List<Vm> vms) {
     Map<String, Integer> pinnedNode = new HashMap<>();
     for (Vm vm : vms) {
-      reserveExplicit(vm).ifPresent(node -> pinnedNode.put(vm.name(), node));
+      reserveExplicit(vm).ifPresent(node -> {
+        pinnedNode.put(vm.name(), node);
+        // Known before anyone chooses, so automatic placement steers around pinned VMs of the other role.
+        (vm.isRealtime() ? realtimeNodes : stressorNodes).add(node);
+      });
     }
     List<Placed> placed = new ArrayList<>();
     for (Vm vm : vms) {
@@ -70,7 +74,26 @@ final class CpuPlanner {
       CpuSet emulator = emulator(vm, node);
       placed.add(new Placed(vm, node, pins, emulator));
     }
+    warnSharedNodes(placed);
     return placed;
+  }
+
+  /**
+   * A stressor on a NUMA node that also runs a real-time VM is allowed (small hosts have one node)
+   * but never silent, whether the manifest or the solver put it there.
+   */
+  private void warnSharedNodes(List<Placed> placed) {
+    for (Placed s : placed) {
+      if (s.vm().isRealtime()) {
+        continue;
+      }
+      List<String> rts = placed.stream().filter(p -> p.vm().isRealtime() && p.node() == s.node()).map(p -> p.vm().name()).toList();
+      if (!rts.isEmpty()) {
+        d.warning(Code.RTC063, s.vm().pointer(), s.vm().name() + " shares NUMA node " + s.node() + " with real-time VM "
+            + String.join(", ", rts) + ": its memory traffic and L3 use compete with them directly",
+            "place the stressor on another NUMA node, or give the host another node");
+      }
+    }
   }
 
   /** Reserves explicit vCPU and emulator pins; returns the VM's node when its vCPUs are pinned. */
@@ -165,11 +188,8 @@ final class CpuPlanner {
     if (!vm.isRealtime()) {
       for (int node : order) {
         if (free(node).size() >= need) {
-          String rts = String.join(", ", realtimeNames(node));
-          d.warning(Code.RTC063, vm.pointer(), vm.name() + " shares NUMA node " + node + " with real-time VM " + rts
-              + ": its memory traffic and L3 use compete with them directly", "give the host another NUMA node, or fewer vCPUs to the VMs");
           decisions.add(new Decision(vm.name(), "NUMA node " + node, "no node without a real-time VM has " + need
-              + " free isolated CPUs; shares the node with " + rts));
+              + " free isolated CPUs, so it shares one (warning RTC063)"));
           return node;
         }
       }
@@ -183,11 +203,6 @@ final class CpuPlanner {
     d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node ("
         + what + "); free isolated CPUs: " + free, "lower vcpus or emulator CPUs, or shrink housekeeping");
     return null;
-  }
-
-  private List<String> realtimeNames(int node) {
-    return owner.entrySet().stream().filter(e -> nodeCpus(node).contains(e.getKey()) && e.getValue().endsWith(" vCPUs"))
-        .map(e -> e.getValue().substring(0, e.getValue().length() - 6)).distinct().sorted().toList();
   }
 
   private List<Integer> takeLowest(Vm vm, int node) {

@@ -1,0 +1,170 @@
+package dev.rtc.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a pipeline sees it: exit codes, diagnostics on stderr, and what is on disk after. */
+class CliTest {
+
+  static final Path EXAMPLE = Path.of("examples/eci-reference.yaml").toAbsolutePath();
+
+  @TempDir Path tmp;
+
+  record Outcome(int exit, String out, String err) {}
+
+  static Outcome rtc(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    return new Outcome(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void compileWritesTheWholeBundleWithItsMarker() {
+    Path out = tmp.resolve("out");
+    Outcome o = rtc("compile", EXAMPLE.toString(), "-o", out.toString());
+    assertThat(o.exit()).as(o.err()).isZero();
+    assertThat(o.out()).contains("rtc: wrote 16 files to " + out);
+    assertThat(out.resolve(".rtc-bundle")).exists();
+    assertThat(out.resolve("vms/debian12-rt/domain.xml")).content().contains("<cachetune vcpus=\"1-7\">");
+    assertThat(Files.isExecutable(out.resolve("runbook.sh"))).isTrue();
+    assertThat(Files.isExecutable(out.resolve("plan.md"))).isFalse();
+    try (Stream<Path> s = listSiblings(tmp)) {
+      assertThat(s).as("no temporary folders left behind").containsExactly(out);
+    }
+  }
+
+  @Test
+  void compilingTwiceGivesTheSameBytesAndReplacesAnOldBundle() throws IOException {
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", a.toString()).exit()).isZero();
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", b.toString()).exit()).isZero();
+    assertThat(snapshot(a)).isEqualTo(snapshot(b));
+
+    Files.writeString(a.resolve("stale-file"), "from an older bundle");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", a.toString()).exit()).isZero();
+    assertThat(snapshot(a)).as("an rtc bundle is replaced whole").isEqualTo(snapshot(b));
+  }
+
+  @Test
+  void yamlSyntaxErrorIsLocatedAndWritesNothing() throws IOException {
+    Path m = Files.writeString(tmp.resolve("broken.yaml"), "apiVersion: rtc/v1\nname: x\nhost: [\n");
+    Path out = tmp.resolve("out");
+    Outcome o = rtc("compile", m.toString(), "-o", out.toString());
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(o.err()).containsPattern(java.util.regex.Pattern.quote(m.toString()) + ":3:\\d+: error\\[RTC002\\]: ")
+        .contains("nothing was written")
+        .doesNotContain("Exception").doesNotContain("\tat ");
+    assertThat(out).doesNotExist();
+  }
+
+  @Test
+  void everySchemaErrorIsReportedAtOnceWithLocationsAndSuggestions() throws IOException {
+    String text = Files.readString(EXAMPLE)
+        .replace("threadsPerCore: 1", "threadPerCore: 1")
+        .replace("duration: 24h", "duration: forever")
+        .replace("memory: 8 GiB\n    emulator", "memory: lots\n    emulator");
+    Path m = Files.writeString(tmp.resolve("typos.yaml"), text);
+    Outcome o = rtc("compile", m.toString(), "-o", tmp.resolve("out").toString());
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    int typoLine = lineOf(text, "threadPerCore");
+    assertThat(o.err())
+        .contains(m + ":" + typoLine + ":5: error[RTC010]: host.topology.threadPerCore: unknown key 'threadPerCore' (hint: did you mean 'threadsPerCore'?)")
+        .contains(m + ":" + lineOf(text, "duration: forever") + ":13: error[RTC013]: benchmark.duration: 'forever'")
+        .contains(m + ":" + lineOf(text, "memory: lots") + ":13: error[RTC0")
+        .contains("vms[0].memory");
+    assertThat(tmp.resolve("out")).doesNotExist();
+  }
+
+  @Test
+  void aBadManifestLeavesTheExistingBundleExactlyAsItWas() throws IOException {
+    Path out = tmp.resolve("out");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
+    Map<String, String> before = snapshot(out);
+    Path bad = Files.writeString(tmp.resolve("bad.yaml"), Files.readString(EXAMPLE).replace("vcpus: 8", "vcpus: 0"));
+    Outcome o = rtc("compile", bad.toString(), "-o", out.toString());
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(snapshot(out)).isEqualTo(before);
+  }
+
+  @Test
+  void aFolderRtcDidNotWriteIsRefusedUnlessForced() throws IOException {
+    Path out = Files.createDirectories(tmp.resolve("home"));
+    Files.writeString(out.resolve("thesis.tex"), "years of work");
+    Outcome o = rtc("compile", EXAMPLE.toString(), "-o", out.toString());
+    assertThat(o.exit()).isEqualTo(Main.USAGE);
+    assertThat(o.err()).contains("was not written by rtc").contains("--force");
+    assertThat(out.resolve("thesis.tex")).content().isEqualTo("years of work");
+    assertThat(out.resolve("plan.md")).doesNotExist();
+
+    Outcome forced = rtc("compile", EXAMPLE.toString(), "-o", out.toString(), "--force");
+    assertThat(forced.exit()).as(forced.err()).isZero();
+    assertThat(out.resolve("plan.md")).exists();
+    assertThat(out.resolve("thesis.tex")).doesNotExist();
+  }
+
+  @Test
+  void aMissingManifestOrADirectoryIsAManifestErrorWithoutATrace() {
+    Outcome missing = rtc("compile", tmp.resolve("nope.yaml").toString(), "-o", tmp.resolve("out").toString());
+    assertThat(missing.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(missing.err()).contains("nope.yaml: error[RTC001]: no such file");
+    Outcome dir = rtc("compile", tmp.toString(), "-o", tmp.resolve("out").toString());
+    assertThat(dir.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(dir.err()).contains("error[RTC001]: is a directory");
+    assertThat(missing.err() + dir.err()).doesNotContain("\tat ");
+  }
+
+  @Test
+  void usageErrorsExitTwo() {
+    Outcome noOutput = rtc("compile", EXAMPLE.toString());
+    assertThat(noOutput.exit()).isEqualTo(Main.USAGE);
+    assertThat(noOutput.err()).contains("Missing required option: '--output=DIR'");
+    assertThat(rtc("frobnicate").exit()).isEqualTo(Main.USAGE);
+    assertThat(rtc().exit()).isEqualTo(Main.USAGE);
+  }
+
+  @Test
+  void validateWritesNothingAndSchemaPrintsTheSchema() {
+    Outcome v = rtc("validate", EXAMPLE.toString());
+    assertThat(v.exit()).as(v.err()).isZero();
+    assertThat(v.out()).contains("is valid");
+    Outcome s = rtc("schema");
+    assertThat(s.exit()).isZero();
+    assertThat(s.out()).contains("\"$schema\"").contains("http://json-schema.org/draft-07/schema#").contains("\"additionalProperties\"");
+    assertThat(rtc("--version").out()).startsWith("rtc ");
+  }
+
+  private static Stream<Path> listSiblings(Path dir) {
+    try {
+      return Files.list(dir);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Every file under {@code dir}, relative path → content, including hidden files and the mode bit. */
+  private static Map<String, String> snapshot(Path dir) throws IOException {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        files.put(dir.relativize(p) + (Files.isExecutable(p) ? " (x)" : ""), Files.readString(p));
+      }
+    }
+    return files;
+  }
+
+  private static int lineOf(String text, String needle) {
+    return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
+  }
+}

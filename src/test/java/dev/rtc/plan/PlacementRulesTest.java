@@ -1,0 +1,154 @@
+package dev.rtc.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import dev.rtc.Compiler;
+import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostic;
+import dev.rtc.manifest.ManifestException;
+import dev.rtc.manifest.ManifestLoader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The general placement rules, not just the guide's host: variations of the reference manifest
+ * that the solver must place differently, warn about, or refuse with the constraint named.
+ */
+class PlacementRulesTest {
+
+  static final String REFERENCE = read();
+
+  static String read() {
+    try {
+      return Files.readString(Path.of("examples/eci-reference.yaml"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  static Compiler.Validated compile(String text) {
+    return new Compiler().validate(new ManifestLoader.Source("m.yaml", text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  static List<Diagnostic> errors(String text) {
+    ManifestException e = catchThrowableOfType(ManifestException.class, () -> compile(text));
+    assertThat(e).as("the manifest must be refused").isNotNull();
+    return e.diagnostics().stream().filter(Diagnostic::isError).toList();
+  }
+
+  static String rtVm(String extra) {
+    return REFERENCE.replace("    emulator: {cpus: 4}", "    emulator: {cpus: 4}\n" + extra);
+  }
+
+  @Test
+  void tooManyVcpusForAnyNodeNamesTheShortfall() {
+    List<Diagnostic> e = errors(REFERENCE.replace("vcpus: 8                      #", "vcpus: 40                     #"));
+    assertThat(e).extracting(Diagnostic::code).contains(Code.RTC060);
+    Diagnostic d = e.stream().filter(x -> x.code() == Code.RTC060).findFirst().orElseThrow();
+    assertThat(d.path()).isEqualTo("vms[0].vcpus");
+    assertThat(d.message()).contains("debian12-rt").contains("needs 44 free isolated CPUs");
+    assertThat(d.location().line()).isEqualTo(lineOf(REFERENCE, "vcpus: 8                      #"));
+  }
+
+  @Test
+  void explicitPinsOnHousekeepingCpusAreRefused() {
+    List<Diagnostic> e = errors(rtVm("    placement: {pin: \"0,2,4,6,8,10,12,14\"}"));
+    assertThat(e).extracting(Diagnostic::code).containsOnly(Code.RTC041);
+    assertThat(e.get(0).message()).contains("0,2").contains("not isolated");
+  }
+
+  @Test
+  void explicitPinsAcrossNodesAreRefused() {
+    List<Diagnostic> e = errors(rtVm("    placement: {pin: \"4-11\"}"));
+    assertThat(e).extracting(Diagnostic::code).contains(Code.RTC041);
+    assertThat(e).anySatisfy(d -> assertThat(d.message()).contains("span NUMA nodes"));
+  }
+
+  @Test
+  void explicitPinsWithTheWrongCountAreRefused() {
+    List<Diagnostic> e = errors(rtVm("    placement: {pin: \"4,6,8\"}"));
+    assertThat(e).extracting(Diagnostic::code).containsOnly(Code.RTC041);
+    assertThat(e.get(0).message()).contains("3 CPUs").contains("8 vCPUs");
+  }
+
+  @Test
+  void aStressorPinnedOntoTheRealtimeVmsCpusIsRefused() {
+    String text = rtVm("    placement: {pin: \"4-18:2\"}")
+        .replace("    workload: kernel-build", "    workload: kernel-build\n    placement: {pin: \"18-32:2\"}");
+    List<Diagnostic> e = errors(text);
+    assertThat(e).anySatisfy(d -> {
+      assertThat(d.code()).isEqualTo(Code.RTC041);
+      assertThat(d.message()).contains("CPU 18").contains("already given to debian12-rt");
+    });
+  }
+
+  @Test
+  void explicitPinsAreHonouredExactly() {
+    Plan plan = compile(rtVm("    placement: {pin: \"20-34:2\"}")).plan();
+    Plan.VmPlan rt = plan.vms().get(0);
+    assertThat(rt.vcpuPins()).containsExactly(20, 22, 24, 26, 28, 30, 32, 34);
+    assertThat(rt.emulatorCpus().toList()).doesNotContainAnyElementsOf(rt.vcpuPins());
+  }
+
+  @Test
+  void aPinnedStressorSteersTheRealtimeVmToAnotherNode() {
+    String text = REFERENCE.replace("    workload: kernel-build", "    workload: kernel-build\n    placement: {pin: \"4-18:2\"}");
+    Compiler.Validated v = compile(text);
+    assertThat(v.plan().vms().get(0).numaNode()).isEqualTo(1);
+    assertThat(v.plan().vms().get(0).vcpuPins()).containsExactly(5, 7, 9, 11, 13, 15, 17, 19);
+    assertThat(v.diagnostics().all()).extracting(Diagnostic::code).doesNotContain(Code.RTC063);
+  }
+
+  @Test
+  void aStressorForcedOntoTheRealtimeNodeIsPlacedWithAWarning() {
+    String text = REFERENCE.replace("    workload: kernel-build", "    workload: kernel-build\n    placement: {numaNode: 0}");
+    Compiler.Validated v = compile(text);
+    Plan.VmPlan stress = v.plan().vms().get(1);
+    Plan.VmPlan rt = v.plan().vms().get(0);
+    assertThat(stress.numaNode()).isZero();
+    assertThat(stress.vcpuPins()).doesNotContainAnyElementsOf(rt.vcpuPins()).doesNotContainAnyElementsOf(rt.emulatorCpus().toList());
+    assertThat(v.diagnostics().all()).anySatisfy(d -> {
+      assertThat(d.code()).isEqualTo(Code.RTC063);
+      assertThat(d.isError()).isFalse();
+      assertThat(d.message()).contains("debian12-stress").contains("debian12-rt");
+    });
+  }
+
+  @Test
+  void aStressorWithoutANodeOfItsOwnSharesWithAWarningWhenThereIsOnlyOneNode() {
+    String oneNode = REFERENCE
+        .replace("      - {id: 0, cpus: \"0-62:2\"}\n      - {id: 1, cpus: \"1-63:2\"}\n    numaNodes:", "      - {id: 0, cpus: \"0-63\"}\n    numaNodes:")
+        .replace("    numaNodes:\n      - {id: 0, cpus: \"0-62:2\"}\n      - {id: 1, cpus: \"1-63:2\"}", "    numaNodes:\n      - {id: 0, cpus: \"0-63\"}")
+        .replace("        - {id: 0, cpus: \"0-62:2\"}\n        - {id: 1, cpus: \"1-63:2\"}", "        - {id: 0, cpus: \"0-63\"}");
+    Compiler.Validated v = compile(oneNode);
+    assertThat(v.plan().vms()).allSatisfy(vm -> assertThat(vm.numaNode()).isZero());
+    assertThat(v.diagnostics().all()).extracting(Diagnostic::code).contains(Code.RTC063);
+    assertThat(v.plan().vms().get(0).vcpuPins()).containsExactly(4, 5, 6, 7, 8, 9, 10, 11);
+  }
+
+  @Test
+  void cacheThatDoesNotFitBesideTheHostIsRefusedWithTheWayCount() {
+    List<Diagnostic> e = errors(REFERENCE.replace("    cache: 8 MiB                  # exclusive", "    cache: 56 MiB                 # exclusive"));
+    assertThat(e).extracting(Diagnostic::code).containsOnly(Code.RTC061);
+    assertThat(e.get(0).path()).isEqualTo("vms[0].cache");
+    assertThat(e.get(0).message()).contains("needs 14 contiguous free ways").contains("largest free run is 13 ways");
+  }
+
+  @Test
+  void cacheRoundsUpToWholeWays() {
+    Plan plan = compile(REFERENCE.replace("    cache: 8 MiB                  # exclusive", "    cache: 9 MiB                  # exclusive")).plan();
+    Plan.CacheAlloc alloc = plan.vms().get(0).resctrl().orElseThrow().caches().get(0);
+    assertThat(alloc.ways()).isEqualTo(3);
+    assertThat(alloc.size().exact()).isEqualTo("12 MiB");
+    assertThat(alloc.mask().hex(15)).isEqualTo("001c");
+  }
+
+  static int lineOf(String text, String needle) {
+    return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
+  }
+}
