@@ -162,32 +162,12 @@ final class DomainXmlEmitter {
   private static Domain.Devices devices(Distro distro, VmPlan vm) {
     Domain.Devices dev = new Domain.Devices();
     dev.emulator = distro.qemuEmulator();
-    Domain.Disk disk = new Domain.Disk();
-    disk.type = "file";
-    disk.device = "disk";
-    disk.driver = new Domain.Driver();
-    disk.driver.name = "qemu";
-    disk.driver.type = "qcow2";
+    Domain.Disk disk = fileDisk("disk", "qcow2", IMAGE_DIR + "/" + vm.name() + ".qcow2", "vda", "virtio");
     disk.driver.cache = "none";
     disk.driver.io = "native";
     disk.driver.discard = "unmap";
-    disk.source = new Domain.Source();
-    disk.source.file = IMAGE_DIR + "/" + vm.name() + ".qcow2";
-    disk.target = new Domain.Target();
-    disk.target.dev = "vda";
-    disk.target.bus = "virtio";
     dev.disk.add(disk);
-    Domain.Disk seed = new Domain.Disk();
-    seed.type = "file";
-    seed.device = "cdrom";
-    seed.driver = new Domain.Driver();
-    seed.driver.name = "qemu";
-    seed.driver.type = "raw";
-    seed.source = new Domain.Source();
-    seed.source.file = IMAGE_DIR + "/" + vm.name() + "-seed.iso";
-    seed.target = new Domain.Target();
-    seed.target.dev = "sda";
-    seed.target.bus = "sata";
+    Domain.Disk seed = fileDisk("cdrom", "raw", IMAGE_DIR + "/" + vm.name() + "-seed.iso", "sda", "sata");
     seed.readonly = new Domain.Empty();
     dev.disk.add(seed);
     Domain.Controller usb = new Domain.Controller();
@@ -248,5 +228,20 @@ final class DomainXmlEmitter {
       }
     }
     return c;
+  }
+
+  private static Domain.Disk fileDisk(String device, String format, String path, String targetDev, String bus) {
+    Domain.Disk d = new Domain.Disk();
+    d.type = "file";
+    d.device = device;
+    d.driver = new Domain.Driver();
+    d.driver.name = "qemu";
+    d.driver.type = format;
+    d.source = new Domain.Source();
+    d.source.file = path;
+    d.target = new Domain.Target();
+    d.target.dev = targetDev;
+    d.target.bus = bus;
+    return d;
   }
 }
