@@ -20,15 +20,16 @@ public enum Code {
   RTC013("value not allowed"),
   RTC014("number out of range"),
   RTC015("list too short or too long"),
+  RTC016("password in plain text or a weak hash"),
   // Values with a syntax of their own.
   RTC020("bad cpulist"),
   RTC021("bad size"),
-  RTC022("bad cache mask"),
   // Topology.
   RTC030("topology sets overlap or miss CPUs"),
   RTC031("cache mask inconsistent"),
   RTC032("housekeeping CPUs inconsistent"),
   RTC033("nothing isolated"),
+  RTC034("extra kernel argument that rtc sets itself"),
   // VMs.
   RTC040("VM name used twice"),
   RTC041("explicit pins or NUMA node invalid"),
@@ -42,7 +43,8 @@ public enum Code {
   RTC061("not enough cache ways"),
   RTC062("not enough resctrl groups (CLOS)"),
   RTC063("placement compromise: a stressor beside a real-time VM, or remote emulator threads"),
-  RTC064("kernel command line too long");
+  RTC064("kernel command line too long"),
+  RTC065("not enough memory on the NUMA node");
 
   private final String summary;
 

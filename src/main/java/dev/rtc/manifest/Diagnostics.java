@@ -31,6 +31,12 @@ public final class Diagnostics {
         message, hint == null ? "" : hint));
   }
 
+  /** At the key that names {@code pointer} when {@code atKey}, else at its value. */
+  public void add(Severity severity, Code code, String pointer, boolean atKey, String message, String hint) {
+    SourceLocation where = atKey ? sourceMap.locateKey(file, pointer) : sourceMap.locate(file, pointer);
+    list.add(new Diagnostic(severity, code, where, Pointers.display(pointer), message, hint == null ? "" : hint));
+  }
+
   /** Located at the key that names {@code pointer} rather than at its value (unknown keys). */
   public void errorAtKey(Code code, String pointer, String message, String hint) {
     list.add(new Diagnostic(Severity.ERROR, code, sourceMap.locateKey(file, pointer), Pointers.display(pointer),
@@ -42,12 +48,17 @@ public final class Diagnostics {
     list.add(new Diagnostic(Severity.ERROR, code, location, "", message, hint == null ? "" : hint));
   }
 
+  public int errorCount() {
+    return (int) list.stream().filter(Diagnostic::isError).count();
+  }
+
   public boolean hasErrors() {
     return list.stream().anyMatch(Diagnostic::isError);
   }
 
   public List<Diagnostic> all() {
-    return list.stream().sorted(Diagnostic.ORDER).toList();
+    // distinct: a schema's oneOf can fail the same way in each branch; say it once.
+    return list.stream().distinct().sorted(Diagnostic.ORDER).toList();
   }
 
   /** Ends the stage: throws when any error was reported. */

@@ -13,7 +13,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,6 +25,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a manifest file into a Jackson tree and a {@link SourceMap}. This is the only place rtc
@@ -100,6 +103,11 @@ public final class ManifestLoader {
       }
       JsonNode tree = new TreeReader((YAMLParser) p, map, d).read("", 0);
       d.orThrow();
+      if (tree == null || tree.isNull() || tree.isMissingNode() || (tree.isTextual() && tree.asText().isEmpty())) {
+        d.errorAt(Code.RTC006, new SourceLocation(source.displayName(), 1, 1), "the manifest is empty (a document with no content)",
+            "start from examples/eci-reference.yaml");
+        d.orThrow();
+      }
       JsonToken after = p.nextToken();
       if (after != null) {
         d.errorAt(Code.RTC003, at(source.displayName(), p.currentTokenLocation()),
@@ -108,7 +116,7 @@ public final class ManifestLoader {
       d.orThrow();
       return new Loaded(source, tree, map);
     } catch (JsonProcessingException e) {
-      d.errorAt(Code.RTC002, at(source.displayName(), e.getLocation()), yamlMessage(e), yamlHint(e));
+      d.errorAt(Code.RTC002, clampToContent(syntaxLocation(source.displayName(), e), text), yamlMessage(e), yamlHint(e));
       throw new ManifestException(d.all());
     } catch (IOException e) {
       d.errorAt(Code.RTC001, SourceLocation.file(source.displayName()), "cannot parse: " + e.getMessage(), "");
@@ -128,58 +136,56 @@ public final class ManifestLoader {
     return f;
   }
 
+  /**
+   * Strict UTF-8, in one linear pass (a 1 MiB file of garbage costs one decode). NUL bytes are
+   * valid UTF-8 but mean a binary file, so they are refused here too, with their position.
+   */
   private static String decode(Source source, Diagnostics d) {
-    try {
-      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(source.bytes())).toString();
-    } catch (CharacterCodingException e) {
-      int offset = firstBadUtf8(source.bytes());
-      int line = 1;
-      int col = 1;
-      for (int i = 0; i < offset; i++) {
-        if (source.bytes()[i] == '\n') {
-          line++;
-          col = 1;
-        } else if ((source.bytes()[i] & 0xC0) != 0x80) {
-          col++;
-        }
+    byte[] b = source.bytes();
+    for (int i = 0; i < b.length; i++) {
+      if (b[i] == 0) {
+        d.errorAt(Code.RTC007, position(source, i), "a NUL byte at offset " + i + ": this is a binary file, not a YAML manifest",
+            "give the manifest's .yaml file");
+        return null;
       }
-      d.errorAt(Code.RTC007, new SourceLocation(source.displayName(), line, col),
-          "byte 0x" + String.format("%02x", source.bytes()[offset] & 0xff) + " at offset " + offset + " is not UTF-8",
-          "save the file as UTF-8");
+    }
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(b);
+    CharBuffer out = CharBuffer.allocate(b.length);
+    CoderResult r = decoder.decode(in, out, true);
+    if (!r.isError()) {
+      r = decoder.flush(out);
+    }
+    if (r.isError()) {
+      int offset = in.position();
+      d.errorAt(Code.RTC007, position(source, offset), "byte 0x" + String.format("%02x", b[offset] & 0xff) + " at offset "
+          + offset + " is not UTF-8", "save the file as UTF-8 (it looks like " + (looksLatin1(b, offset) ? "Latin-1" : "binary data") + ")");
       return null;
     }
+    return out.flip().toString();
   }
 
-  private static int firstBadUtf8(byte[] b) {
-    var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT);
-    for (int len = 1; len <= b.length; len++) {
-      try {
-        decoder.reset().decode(ByteBuffer.wrap(b, 0, len));
-      } catch (CharacterCodingException e) {
-        // A truncated but valid prefix of a multi-byte sequence also fails; step back to its start.
-        int i = len - 1;
-        while (i > 0 && (b[i] & 0xC0) == 0x80 && len - i < 4) {
-          i--;
-        }
-        if (isCompleteBad(b, i)) {
-          return i;
-        }
+  private static boolean looksLatin1(byte[] b, int offset) {
+    return (b[offset] & 0xff) >= 0xa0;
+  }
+
+  /** Line and column (in characters) of a byte offset. */
+  private static SourceLocation position(Source source, int offset) {
+    byte[] b = source.bytes();
+    int line = 1;
+    int col = 1;
+    for (int i = 0; i < offset; i++) {
+      if (b[i] == '\n') {
+        line++;
+        col = 1;
+      } else if ((b[i] & 0xC0) != 0x80) {
+        col++;
       }
     }
-    return Math.max(0, b.length - 1);
+    return new SourceLocation(source.displayName(), line, col);
   }
 
-  private static boolean isCompleteBad(byte[] b, int start) {
-    var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT);
-    try {
-      decoder.decode(ByteBuffer.wrap(b, start, Math.min(4, b.length - start)));
-      return false;
-    } catch (CharacterCodingException e) {
-      int expected = (b[start] & 0x80) == 0 ? 1 : (b[start] & 0xE0) == 0xC0 ? 2 : (b[start] & 0xF0) == 0xE0 ? 3 : (b[start] & 0xF8) == 0xF0 ? 4 : 0;
-      return expected == 0 || start + expected <= b.length;
-    }
-  }
 
   private static boolean onlyComments(String text) {
     return text.lines().map(String::strip).allMatch(l -> l.isEmpty() || l.startsWith("#") || l.equals("---") || l.equals("..."));
@@ -192,24 +198,69 @@ public final class ManifestLoader {
     return new SourceLocation(file, loc.getLineNr(), Math.max(1, loc.getColumnNr()));
   }
 
+  /** snakeyaml knows where the problem is and what it was parsing; Jackson's own location is vaguer. */
+  private static MarkedYAMLException marked(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof MarkedYAMLException m) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private static SourceLocation syntaxLocation(String file, JsonProcessingException e) {
+    MarkedYAMLException m = marked(e);
+    if (m != null && m.getProblemMark() != null) {
+      // At the end of the file the problem is the construct left open: point at where it starts.
+      String problem = String.valueOf(m.getProblem());
+      boolean atEnd = problem.contains("end of stream") || problem.contains("<stream end>");
+      var mark = atEnd && m.getContextMark() != null ? m.getContextMark() : m.getProblemMark();
+      return new SourceLocation(file, mark.getLine() + 1, mark.getColumn() + 1);
+    }
+    return at(file, e.getLocation());
+  }
+
+  /**
+   * A parser that runs off the end reports a line after the last one; an editor cannot jump
+   * there. The last line with content is where the unclosed bracket or quote lives, or near it.
+   */
+  private static SourceLocation clampToContent(SourceLocation at, String text) {
+    String[] lines = text.split("\n", -1);
+    int last = lines.length;
+    while (last > 1 && (lines[last - 1].isBlank() || lines[last - 1].strip().startsWith("#"))) {
+      last--;
+    }
+    return at.line() > last ? new SourceLocation(at.file(), last, 1) : at;
+  }
+
   private static String yamlMessage(JsonProcessingException e) {
-    String m = e.getOriginalMessage();
-    // snakeyaml's messages carry their own position block after a newline; the location says it.
-    int nl = m.indexOf('\n');
-    String first = (nl > 0 ? m.substring(0, nl) : m).strip();
-    if (first.contains("found character '\\t'") || m.contains("found character '\\t'")) {
+    MarkedYAMLException m = marked(e);
+    String problem = m != null && m.getProblem() != null ? m.getProblem() : firstLine(e.getOriginalMessage());
+    if (problem.contains("'\\t'") || problem.contains("\t")) {
       return "a tab character; YAML indents with spaces only";
     }
-    return "YAML syntax: " + first;
+    StringBuilder sb = new StringBuilder("YAML syntax: ").append(problem.strip());
+    if (m != null && m.getContext() != null && m.getContextMark() != null) {
+      sb.append(" (").append(m.getContext().strip()).append(" that starts at line ").append(m.getContextMark().getLine() + 1).append(')');
+    }
+    return sb.toString();
+  }
+
+  private static String firstLine(String m) {
+    int nl = m.indexOf('\n');
+    return nl > 0 ? m.substring(0, nl) : m;
   }
 
   private static String yamlHint(JsonProcessingException e) {
     String m = e.getOriginalMessage();
-    if (m.contains("\\t")) {
+    if (m.contains("\\t") || m.contains("\t")) {
       return "replace the tab with spaces";
     }
     if (m.contains("mapping values are not allowed")) {
       return "a value containing ': ' must be quoted";
+    }
+    if (m.contains("quoted scalar") || m.contains("found '<scalar>'") || m.contains("expected <block end>")) {
+      return "check indentation here, and whether a quote opened on an earlier line was closed";
     }
     return "check indentation and quoting on this line and the one before";
   }

@@ -40,9 +40,11 @@ public final class Rules {
   private void topology(Topology t) {
     String at = "/host/topology";
     CpuSet all = t.allCpus();
+    int before = d.errorCount();
     partition(t.sockets(), Socket::cpus, Socket::id, at + "/sockets", "socket", all);
     partition(t.numaNodes(), NumaNode::cpus, NumaNode::id, at + "/numaNodes", "NUMA node", all);
-    for (int i = 0; i < t.numaNodes().size(); i++) {
+    // Whether nodes nest in sockets means something only once both are clean partitions.
+    for (int i = 0; i < t.numaNodes().size() && d.errorCount() == before; i++) {
       NumaNode n = t.numaNodes().get(i);
       long sockets = t.sockets().stream().filter(s -> s.cpus().intersects(n.cpus())).count();
       if (sockets > 1) {
@@ -192,8 +194,8 @@ public final class Rules {
             "remove cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");
       }
       if (m.host().cache().isEmpty()) {
-        d.error(Code.RTC043, "/host/cache", "a VM asks for cache but host.cache is not set; the host's default group owns "
-            + "every way until rtc shrinks it, so libvirt would find no free way", "set host.cache, e.g. cache: 8 MiB");
+        d.error(Code.RTC043, at + "/cache", "host.cache is not set; the host's default group owns every way until rtc "
+            + "shrinks it, so libvirt would find no free way for this VM", "set host.cache, e.g. cache: 8 MiB");
       }
     }
     vm.memoryBandwidth().ifPresent(bw -> {
@@ -208,12 +210,6 @@ public final class Rules {
               + mba.granularity() + "% at least " + mba.min() + "%; libvirt refuses it at start",
               "use " + Math.min(100, up) + "");
         }
-      }
-    });
-    t.numaNodes().stream().filter(n -> n.memory().isPresent()).forEach(n -> {
-      if (vm.placement() instanceof Placement.OnNode on && on.node() == n.id() && vm.memory().compareTo(n.memory().get()) > 0) {
-        d.error(Code.RTC041, at + "/memory", vm.memory().exact() + " does not fit NUMA node " + n.id() + " ("
-            + n.memory().get().exact() + ")", "lower memory or place the VM on a larger node");
       }
     });
   }
@@ -231,6 +227,9 @@ public final class Rules {
       return;
     }
     int n = vm.get().vcpus();
+    if (n < 2) {
+      return; // RTC042 already refuses the VM; every vCPU check here would only repeat it
+    }
     CpuSet rt = CpuSet.range(1, n - 1);
     var ct = b.cyclictest();
     if (!rt.containsAll(ct.affinity()) || ct.affinity().isEmpty()) {

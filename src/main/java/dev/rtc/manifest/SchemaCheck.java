@@ -65,16 +65,72 @@ public final class SchemaCheck {
           + kind(tree), "start from examples/eci-reference.yaml");
       return;
     }
+    Set<String> controlled = new java.util.HashSet<>();
+    controlCharacters(tree, "", d, controlled);
     try {
       schema.validate(toJson(tree));
     } catch (ValidationException e) {
       List<ValidationException> leaves = new ArrayList<>();
       collect(e, leaves);
       leaves.sort(Comparator.comparing(ValidationException::getPointerToViolation));
+      Set<String> suggested = suggestedKeys(leaves);
       for (ValidationException leaf : leaves) {
+        Matcher m = REQUIRED.matcher(leaf.getErrorMessage());
+        if (m.matches() && suggested.contains(Pointers.child(pointerOf(leaf), m.group(1)))) {
+          continue; // "unknown key 'vcpu' (did you mean 'vcpus'?)" already says it; one finding, not two
+        }
+        if (controlled.contains(pointerOf(leaf))) {
+          continue; // the control character is the finding; its pattern failure would only repeat it
+        }
         report(leaf, tree, d);
       }
     }
+  }
+
+  /**
+   * No manifest value has a reason to hold a control character, and a newline is how injection
+   * starts (a second ssh key, a second shell line). The schema's patterns cannot say it: everit
+   * runs them with java.util.regex, whose {@code $} also matches before a final newline.
+   */
+  private static void controlCharacters(JsonNode n, String pointer, Diagnostics d, Set<String> found) {
+    if (n.isTextual()) {
+      String s = n.asText();
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029) {
+          d.error(Code.RTC013, pointer, "contains a control character (" + String.format("U+%04X", (int) c)
+              + (c == '\n' ? ", a newline" : c == '\t' ? ", a tab" : "") + " at position " + (i + 1) + ")",
+              "values are single lines of printable text; remove it");
+          found.add(pointer);
+          return;
+        }
+      }
+    } else if (n.isObject()) {
+      n.fields().forEachRemaining(e -> controlCharacters(e.getValue(), Pointers.child(pointer, e.getKey()), d, found));
+    } else if (n.isArray()) {
+      for (int i = 0; i < n.size(); i++) {
+        controlCharacters(n.get(i), pointer + "/" + i, d, found);
+      }
+    }
+  }
+
+  /** The keys that some unknown key's "did you mean" points at, as pointers. */
+  private static Set<String> suggestedKeys(List<ValidationException> leaves) {
+    Set<String> out = new java.util.HashSet<>();
+    for (ValidationException v : leaves) {
+      Matcher m = EXTRANEOUS.matcher(v.getErrorMessage());
+      if (m.matches() && v.getViolatedSchema() instanceof ObjectSchema os) {
+        String guess = Suggest.closest(m.group(1), os.getPropertySchemas().keySet());
+        if (guess != null) {
+          out.add(Pointers.child(pointerOf(v), guess));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static String pointerOf(ValidationException v) {
+    return v.getPointerToViolation().replaceFirst("^#", "");
   }
 
   /** everit nests "N schema violations found"; the leaves are the real findings. */
@@ -89,7 +145,7 @@ public final class SchemaCheck {
   }
 
   private void report(ValidationException v, JsonNode tree, Diagnostics d) {
-    String pointer = v.getPointerToViolation().replaceFirst("^#", "");
+    String pointer = pointerOf(v);
     String msg = v.getErrorMessage();
     String keyword = v.getKeyword() == null ? "" : v.getKeyword();
     JsonNode node = tree.at(pointer);
@@ -104,9 +160,15 @@ public final class SchemaCheck {
     } else if ((m = REQUIRED.matcher(msg)).matches()) {
       d.error(Code.RTC011, pointer, "required key '" + m.group(1) + "' is missing", requiredHint(m.group(1)));
     } else if ((m = TYPE.matcher(msg)).matches()) {
-      d.error(Code.RTC012, pointer, "must be " + article(m.group(1)) + ", not " + kind(node), typeHint(m.group(1), node));
+      // A block list or mapping starts on the line below its key; the key is where to look.
+      d.add(Severity.ERROR, Code.RTC012, pointer, node != null && node.isContainerNode(), "must be " + article(m.group(1)) + ", not " + kind(node), typeHint(m.group(1), node));
     } else if (keyword.equals("enum") || keyword.equals("const")) {
       d.error(Code.RTC013, pointer, shown(node) + " is not allowed; " + allowed(v), "");
+    } else if (pointer.endsWith("/passwordHash") && (keyword.equals("pattern") || keyword.equals("minLength"))) {
+      // Never echo the value: it may be the real password, and diagnostics end up in CI logs.
+      d.error(Code.RTC016, pointer, "this is not a SHA-512 ($6$), SHA-256 ($5$), yescrypt ($y$) or bcrypt ($2b$) password "
+          + "hash; rtc writes only hashes into user-data, never a password", "make one with: mkpasswd -m sha-512 (or openssl passwd -6), "
+          + "and paste it in double quotes");
     } else if (keyword.equals("pattern")) {
       d.error(Code.RTC013, pointer, shown(node) + " is not valid here", patternHint(v));
     } else if (keyword.equals("minimum") || keyword.equals("maximum")

@@ -19,7 +19,14 @@ final class Suggest {
       }
     }
     int allowed = Math.max(2, typed.length() / 3);
-    return bestDistance <= allowed ? best : null;
+    if (bestDistance <= allowed) {
+      return best;
+    }
+    // "password" for "passwordHash", "cache" for "cacheMiB": a known key that starts with what was typed.
+    String lower = typed.toLowerCase(Locale.ROOT);
+    return typed.length() >= 4
+        ? known.stream().sorted().filter(k -> k.toLowerCase(Locale.ROOT).startsWith(lower)).findFirst().orElse(null)
+        : null;
   }
 
   /** Optimal string alignment distance (Levenshtein plus adjacent swaps: "cpsu" → "cpus" is 1). */

@@ -135,8 +135,10 @@ final class CachePlanner {
       groups.put(vm.name(), new Resctrl(rtVcpus, allocs, bw));
     }
     if (clos > c.closids() - 1) {
-      d.error(Code.RTC062, "/vms", clos + " real-time VMs need their own resctrl group, but this L3 has " + c.closids()
-          + " CLOS and the default group uses one", "give cache to at most " + (c.closids() - 1) + " VMs");
+      d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this L3 has "
+          + c.closids() + " CLOS and the host's default group uses one", c.closids() > 1
+              ? "give cache or memoryBandwidth to at most " + (c.closids() - 1) + " VMs"
+              : "no VM can have cache or memoryBandwidth here; check closids against /sys/fs/resctrl/info/L3/num_closids");
     }
     for (var e : owners.entrySet()) {
       WayMask left = free.get(e.getKey());

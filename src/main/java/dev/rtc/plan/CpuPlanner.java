@@ -8,6 +8,7 @@ import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.Plan.Decision;
+import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,6 +45,8 @@ final class CpuPlanner {
   private final Map<Integer, String> owner = new HashMap<>();
   private final Set<Integer> realtimeNodes = new HashSet<>();
   private final Set<Integer> stressorNodes = new HashSet<>();
+  /** Memory not yet given to a VM, for the nodes whose size the manifest states. */
+  private final Map<Integer, Long> memoryLeft = new HashMap<>();
 
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
     this.topology = topology;
@@ -51,6 +54,7 @@ final class CpuPlanner {
     this.isolated = topology.allCpus().minus(housekeeping);
     this.d = d;
     this.decisions = decisions;
+    topology.numaNodes().forEach(n -> n.memory().ifPresent(m -> memoryLeft.put(n.id(), m.bytes())));
   }
 
   /** @param vms in start order: real-time VMs first */
@@ -70,6 +74,9 @@ final class CpuPlanner {
         continue;
       }
       (vm.isRealtime() ? realtimeNodes : stressorNodes).add(node);
+      if (!takeMemory(vm, node)) {
+        continue;
+      }
       List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? p.cpus().toList() : takeLowest(vm, node);
       CpuSet emulator = emulator(vm, node);
       placed.add(new Placed(vm, node, pins, emulator));
@@ -89,11 +96,33 @@ final class CpuPlanner {
       }
       List<String> rts = placed.stream().filter(p -> p.vm().isRealtime() && p.node() == s.node()).map(p -> p.vm().name()).toList();
       if (!rts.isEmpty()) {
-        d.warning(Code.RTC063, s.vm().pointer(), s.vm().name() + " shares NUMA node " + s.node() + " with real-time VM "
+        String at = s.vm().placement() instanceof Placement.Auto ? s.vm().pointer() : s.vm().pointer() + "/placement";
+        d.warning(Code.RTC063, at, s.vm().name() + " shares NUMA node " + s.node() + " with real-time VM "
             + String.join(", ", rts) + ": its memory traffic and L3 use compete with them directly",
             "place the stressor on another NUMA node, or give the host another node");
       }
     }
+  }
+
+  private boolean memoryFits(Vm vm, int node) {
+    return !memoryLeft.containsKey(node) || memoryLeft.get(node) >= vm.memory().bytes();
+  }
+
+  /** Books the VM's memory on its node; memory is bound strictly to the node (numatune), so it must fit. */
+  private boolean takeMemory(Vm vm, int node) {
+    if (!memoryFits(vm, node)) {
+      d.error(Code.RTC065, vm.pointer() + "/memory", vm.name() + " needs " + vm.memory().exact() + " on NUMA node " + node
+          + ", which has " + new ByteSize(memoryLeft.get(node)).exact() + " left of " + nodeMemory(node).exact()
+          + (memoryLeft.get(node) < nodeMemory(node).bytes() ? " after the VMs placed before it" : ""),
+          "lower memory, or place the VM on a node with more memory");
+      return false;
+    }
+    memoryLeft.computeIfPresent(node, (n, left) -> left - vm.memory().bytes());
+    return true;
+  }
+
+  private ByteSize nodeMemory(int node) {
+    return topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().flatMap(NumaNode::memory).orElseThrow();
   }
 
   /** Reserves explicit vCPU and emulator pins; returns the VM's node when its vCPUs are pinned. */
@@ -177,7 +206,7 @@ final class CpuPlanner {
     List<Integer> order = topology.numaNodes().stream().map(NumaNode::id).sorted().toList();
     List<Integer> preferred = order.stream().filter(n -> !(vm.isRealtime() ? stressorNodes : realtimeNodes).contains(n)).toList();
     for (int node : preferred) {
-      if (free(node).size() >= need) {
+      if (free(node).size() >= need && memoryFits(vm, node)) {
         decisions.add(new Decision(vm.name(), "NUMA node " + node, vm.isRealtime()
             ? "the lowest node with " + need + " free isolated CPUs (" + what + ")"
             : (realtimeNodes.isEmpty() ? "the lowest node with " + need + " free isolated CPUs"
@@ -187,7 +216,7 @@ final class CpuPlanner {
     }
     if (!vm.isRealtime()) {
       for (int node : order) {
-        if (free(node).size() >= need) {
+        if (free(node).size() >= need && memoryFits(vm, node)) {
           decisions.add(new Decision(vm.name(), "NUMA node " + node, "no node without a real-time VM has " + need
               + " free isolated CPUs, so it shares one (warning RTC063)"));
           return node;
@@ -199,6 +228,13 @@ final class CpuPlanner {
       CpuSet f = free(node);
       free.append(free.length() == 0 ? "" : "; ").append("node ").append(node).append(": ").append(f.size())
           .append(f.isEmpty() ? "" : " (" + f + ")");
+    }
+    List<Integer> cpusFit = order.stream().filter(n -> free(n).size() >= need).toList();
+    if (!cpusFit.isEmpty()) {
+      String left = String.join("; ", cpusFit.stream().map(n -> "node " + n + ": " + new ByteSize(memoryLeft.get(n)).exact() + " left").toList());
+      d.error(Code.RTC065, vm.pointer() + "/memory", vm.name() + " needs " + vm.memory().exact() + " on one NUMA node, and no node "
+          + "with " + need + " free isolated CPUs has it (" + left + ")", "lower memory, or correct the nodes' memory in the topology");
+      return null;
     }
     d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node ("
         + what + "); free isolated CPUs: " + free, "lower vcpus or emulator CPUs, or shrink housekeeping");

@@ -32,7 +32,8 @@ public final class Planner {
     CachePlanner.Result cache = new CachePlanner(m, d, decisions).plan(placed);
 
     KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, m.host().extraKernelArgs());
-    checkLength(hostCmdline, "/host", "host", d);
+    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, List.of()), d);
+    checkLength(hostCmdline, m.host().extraKernelArgs().isEmpty() ? "/host/housekeeping" : "/host/kernel/extraArgs", "host", d);
 
     List<VmPlan> vms = new ArrayList<>();
     int start = 1;
@@ -54,6 +55,18 @@ public final class Planner {
     }
     d.orThrow();
     return new Plan(m, new HostPlan(hk, isolated, hostCmdline), vms, cache.plan(), decisions);
+  }
+
+  /** An extra argument may add to the line, never fight rtc's own: the kernel takes the last one. */
+  private static void checkExtraArgs(List<String> extra, KernelCmdline own, Diagnostics d) {
+    for (int i = 0; i < extra.size(); i++) {
+      String key = extra.get(i).split("=", 2)[0];
+      if (own.keys().contains(key)) {
+        d.error(Code.RTC034, "/host/kernel/extraArgs/" + i, "'" + key + "' is one of the arguments rtc sets from the plan ("
+            + own.args().stream().filter(a -> a.key().equals(key)).findFirst().orElseThrow() + ")",
+            "remove it; change housekeeping or the topology instead, and rtc derives it");
+      }
+    }
   }
 
   private static void checkLength(KernelCmdline c, String pointer, String who, Diagnostics d) {
