@@ -5,7 +5,10 @@ import dev.rtc.emit.BundleWriter;
 import dev.rtc.manifest.ManifestException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import dev.rtc.manifest.Diagnostic;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -28,17 +31,27 @@ final class CompileCommand implements Callable<Integer> {
   @Option(names = "--force", description = "Replace DIR even if rtc did not write it.")
   boolean force;
 
+  @Mixin DiagnosticPrinter.Options diagnostics;
+
   @Override
   public Integer call() throws Exception {
+    var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
     try {
       Compiler.Result r = new Compiler().compile(manifest);
-      DiagnosticPrinter.print(r.warnings(), err);
+      List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
+      if (found.stream().anyMatch(Diagnostic::isError)) {
+        DiagnosticPrinter.print(manifest.toString(), found, null, diagnostics, out, err);
+        return Main.MANIFEST_ERRORS;
+      }
       BundleWriter.write(r.bundle(), output, force);
-      spec.commandLine().getOut().println("rtc: wrote " + r.bundle().files().size() + " files to " + output);
+      DiagnosticPrinter.print(manifest.toString(), found, output.toString(), diagnostics, out, err);
+      // In json mode stdout holds exactly one JSON document; the summary goes to stderr.
+      (diagnostics.format == DiagnosticPrinter.Format.json ? err : out)
+          .println("rtc: wrote " + r.bundle().files().size() + " files to " + output);
       return Main.OK;
     } catch (ManifestException e) {
-      DiagnosticPrinter.print(e.diagnostics(), err);
+      DiagnosticPrinter.print(manifest.toString(), e.diagnostics(), null, diagnostics, out, err);
       return Main.MANIFEST_ERRORS;
     } catch (BundleWriter.ForeignFolderException e) {
       err.println("rtc: " + e.getMessage());

@@ -5,7 +5,10 @@ import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import dev.rtc.manifest.Diagnostic;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,15 +23,23 @@ final class ValidateCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MANIFEST", description = "The deployment manifest (YAML).")
   Path manifest;
 
+  @Mixin DiagnosticPrinter.Options diagnostics;
+
   @Override
   public Integer call() {
+    var out = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
     try {
       var v = new Compiler().validate(ManifestLoader.read(manifest));
-      DiagnosticPrinter.print(v.diagnostics().all(), spec.commandLine().getErr());
-      spec.commandLine().getOut().println("rtc: " + manifest + " is valid");
+      List<Diagnostic> found = DiagnosticPrinter.promote(v.diagnostics().all(), diagnostics);
+      DiagnosticPrinter.print(manifest.toString(), found, null, diagnostics, out, err);
+      if (found.stream().anyMatch(Diagnostic::isError)) {
+        return Main.MANIFEST_ERRORS;
+      }
+      (diagnostics.format == DiagnosticPrinter.Format.json ? err : out).println("rtc: " + manifest + " is valid");
       return Main.OK;
     } catch (ManifestException e) {
-      DiagnosticPrinter.print(e.diagnostics(), spec.commandLine().getErr());
+      DiagnosticPrinter.print(manifest.toString(), e.diagnostics(), null, diagnostics, out, err);
       return Main.MANIFEST_ERRORS;
     }
   }

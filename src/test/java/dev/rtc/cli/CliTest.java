@@ -145,6 +145,65 @@ class CliTest {
     assertThat(rtc("--version").out()).startsWith("rtc ");
   }
 
+  @Test
+  void jsonDiagnosticsAreOneDocumentOnStdoutWithTheDocumentedShape() throws IOException {
+    Path m = Files.writeString(tmp.resolve("bad.yaml"), Files.readString(EXAMPLE).replace("vcpus: 8 ", "vcpus: 0 ")
+        .replace("threadsPerCore: 1", "threadPerCore: 1"));
+    Outcome o = rtc("compile", m.toString(), "-o", tmp.resolve("out").toString(), "--diagnostics=json");
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(o.out());
+    assertThat(doc.get("version").asInt()).isEqualTo(1);
+    assertThat(doc.get("manifest").asText()).isEqualTo(m.toString());
+    assertThat(doc.get("ok").asBoolean()).isFalse();
+    assertThat(doc.get("errors").asInt()).isEqualTo(2);
+    assertThat(doc.get("output").isNull()).isTrue();
+    var first = doc.get("diagnostics").get(0);
+    assertThat(first.get("severity").asText()).isEqualTo("error");
+    assertThat(first.get("code").asText()).isEqualTo("RTC010");
+    assertThat(first.get("line").asInt()).isEqualTo(lineOf(Files.readString(m), "threadPerCore"));
+    assertThat(first.get("column").asInt()).isEqualTo(5);
+    assertThat(first.get("path").asText()).isEqualTo("host.topology.threadPerCore");
+    assertThat(first.get("hint").asText()).contains("threadsPerCore");
+    var fieldNames = new java.util.ArrayList<String>();
+    first.fieldNames().forEachRemaining(fieldNames::add);
+    assertThat(fieldNames).containsExactly("severity", "code", "summary", "file", "line", "column", "path", "message", "hint");
+    assertThat(doc.get("diagnostics").get(1).get("code").asText()).isEqualTo("RTC014");
+
+    Outcome good = rtc("compile", EXAMPLE.toString(), "-o", tmp.resolve("good").toString(), "--diagnostics=json");
+    assertThat(good.exit()).isZero();
+    var ok = new com.fasterxml.jackson.databind.ObjectMapper().readTree(good.out());
+    assertThat(ok.get("ok").asBoolean()).isTrue();
+    assertThat(ok.get("output").asText()).isEqualTo(tmp.resolve("good").toString());
+    assertThat(good.err()).contains("rtc: wrote");
+  }
+
+  @Test
+  void githubAnnotationsCarryFileLineColumnAndEscapeTheirProperties() throws IOException {
+    Path m = Files.writeString(tmp.resolve("warn.yaml"), Files.readString(EXAMPLE)
+        .replace("    workload: kernel-build", "    workload: kernel-build\n    placement: {numaNode: 0}"));
+    Outcome o = rtc("validate", m.toString(), "--diagnostics=github");
+    assertThat(o.exit()).isZero();
+    int line = lineOf(Files.readString(m), "placement: {numaNode: 0}");
+    assertThat(o.out()).contains("::warning file=" + m + ",line=" + line + ",col=16,title=RTC063 placement compromise%3A a stressor "
+        + "beside a real-time VM%2C or remote emulator threads::vms[1].placement: debian12-stress shares NUMA node 0");
+    assertThat(o.err()).contains("warning[RTC063]");
+  }
+
+  @Test
+  void warningsAsErrorsFailsTheCompileAndWritesNothing() throws IOException {
+    Path m = Files.writeString(tmp.resolve("warn.yaml"), Files.readString(EXAMPLE)
+        .replace("    workload: kernel-build", "    workload: kernel-build\n    placement: {numaNode: 0}"));
+    Path out = tmp.resolve("out");
+    Outcome strict = rtc("compile", m.toString(), "-o", out.toString(), "--warnings-as-errors");
+    assertThat(strict.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(strict.err()).contains("error[RTC063]").contains("[--warnings-as-errors]").contains("1 error; nothing was written");
+    assertThat(out).doesNotExist();
+    Outcome lenient = rtc("compile", m.toString(), "-o", out.toString());
+    assertThat(lenient.exit()).isZero();
+    assertThat(lenient.err()).contains("warning[RTC063]");
+    assertThat(out.resolve("plan.md")).exists();
+  }
+
   private static Stream<Path> listSiblings(Path dir) {
     try {
       return Files.list(dir);
