@@ -56,6 +56,10 @@ final class CompileCommand implements Callable<Integer> {
     } catch (BundleWriter.ForeignFolderException e) {
       err.println("rtc: " + e.getMessage());
       return Main.USAGE;
+    } catch (java.io.IOException e) {
+      // The disk, not rtc and not the manifest: say what failed; the old bundle, if any, is intact.
+      err.println("rtc: cannot write " + output + ": " + e + "; nothing was changed there");
+      return Main.USAGE;
     }
   }
 }

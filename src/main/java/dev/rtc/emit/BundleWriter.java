@@ -52,6 +52,7 @@ public final class BundleWriter {
     }
     Path parent = target.getParent();
     Files.createDirectories(parent);
+    recover(target);
     String suffix = HexFormat.of().formatHex(new SecureRandom().generateSeed(4));
     Path fresh = parent.resolve("." + target.getFileName() + ".rtc-new-" + suffix);
     try {
@@ -68,6 +69,25 @@ public final class BundleWriter {
     } finally {
       if (Files.exists(fresh)) {
         deleteTree(fresh);
+      }
+    }
+  }
+
+  /**
+   * Mends what a run killed mid-write left behind. A {@code .NAME.rtc-new-*} folder is a partial
+   * new bundle: deleted. A {@code .NAME.rtc-old-*} folder is a whole old bundle, left between the
+   * two renames of the swap: moved back when NAME is missing, else deleted.
+   */
+  private static void recover(Path target) throws IOException {
+    String prefix = "." + target.getFileName();
+    try (DirectoryStream<Path> siblings = Files.newDirectoryStream(target.getParent(), prefix + ".rtc-*")) {
+      for (Path p : siblings) {
+        String name = p.getFileName().toString();
+        if (name.startsWith(prefix + ".rtc-old-") && !Files.exists(target) && Files.exists(p.resolve(MARKER))) {
+          Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
+        } else if (name.startsWith(prefix + ".rtc-new-") || name.startsWith(prefix + ".rtc-old-")) {
+          deleteTree(p);
+        }
       }
     }
   }

@@ -48,7 +48,7 @@ public final class Rules {
       NumaNode n = t.numaNodes().get(i);
       long sockets = t.sockets().stream().filter(s -> s.cpus().intersects(n.cpus())).count();
       if (sockets > 1) {
-        d.error(Code.RTC030, at + "/numaNodes/" + i + "/cpus", "NUMA node " + n.id() + " (" + n.cpus() + ") spans "
+        d.error(Code.RTC030, at + "/numaNodes/" + i + "/cpus", "NUMA node " + n.id() + " (" + n.cpus().describe() + ") spans "
             + sockets + " sockets", "a NUMA node lies inside one socket; compare with lscpu's 'NUMA node" + n.id() + " CPU(s)'");
       }
     }
@@ -80,7 +80,7 @@ public final class Rules {
       }
       CpuSet overlap = c.intersect(seen);
       if (!overlap.isEmpty()) {
-        d.error(Code.RTC030, p + "/cpus", "CPUs " + overlap + " of " + what + " " + id.apply(part) + " also belong to an earlier " + what,
+        d.error(Code.RTC030, p + "/cpus", "CPUs " + overlap.describe() + " of " + what + " " + id.apply(part) + " also belong to an earlier " + what,
             "each CPU belongs to exactly one " + what);
       }
       seen = seen.union(c);
@@ -89,10 +89,10 @@ public final class Rules {
       CpuSet missing = all.minus(seen);
       CpuSet extra = seen.minus(all);
       if (!missing.isEmpty()) {
-        d.error(Code.RTC030, at, "CPUs " + missing + " are in a socket but in no " + what, "every CPU belongs to one " + what);
+        d.error(Code.RTC030, at, "CPUs " + missing.describe() + " are in a socket but in no " + what, "every CPU belongs to one " + what);
       }
       if (!extra.isEmpty()) {
-        d.error(Code.RTC030, at, "CPUs " + extra + " are in a " + what + " but in no socket", "list them under a socket too");
+        d.error(Code.RTC030, at, "CPUs " + extra.describe() + " are in a " + what + " but in no socket", "list them under a socket too");
       }
     }
   }
@@ -130,7 +130,7 @@ public final class Rules {
       return;
     }
     if (!all.containsAll(hk)) {
-      d.error(Code.RTC032, at, "CPUs " + hk.minus(all) + " are not CPUs of this host (" + all + ")", "housekeeping CPUs are host CPUs");
+      d.error(Code.RTC032, at, "CPUs " + hk.minus(all).describe() + " are not CPUs of this host (" + all.describe() + ")", "housekeeping CPUs are host CPUs");
     }
     if (all.contains(0) && !hk.contains(0)) {
       d.error(Code.RTC032, at, "CPU 0 would be isolated; the kernel keeps work on CPU 0 that isolation cannot move",
@@ -142,7 +142,7 @@ public final class Rules {
     }
     for (Socket s : t.sockets()) {
       if (!s.cpus().isEmpty() && !s.cpus().intersects(hk)) {
-        d.warning(Code.RTC032, at, "socket " + s.id() + " (" + s.cpus() + ") has no housekeeping CPU; its interrupts and "
+        d.warning(Code.RTC032, at, "socket " + s.id() + " (" + s.cpus().describe() + ") has no housekeeping CPU; its interrupts and "
             + "kernel threads must cross the socket", "keep one CPU of each socket for housekeeping (the guide's advice)");
       }
     }
@@ -164,7 +164,7 @@ public final class Rules {
             + t.numaNodes().stream().map(n -> String.valueOf(n.id())).toList());
       }
       if (vm.placement() instanceof Placement.Pinned pin && pin.cpus().size() != vm.vcpus() && !pin.cpus().isEmpty()) {
-        d.error(Code.RTC041, at + "/placement/pin", pin.cpus().size() + " CPUs (" + pin.cpus() + ") for " + vm.vcpus() + " vCPUs",
+        d.error(Code.RTC041, at + "/placement/pin", pin.cpus().size() + " CPUs (" + pin.cpus().describe() + ") for " + vm.vcpus() + " vCPUs",
             "give exactly one host CPU per vCPU");
       }
       if (vm.isRealtime() && vm.vcpus() < 2) {

@@ -146,9 +146,9 @@ final class CpuPlanner {
     boolean ok = true;
     CpuSet notIsolated = cpus.minus(isolated);
     if (!notIsolated.isEmpty()) {
-      d.error(Code.RTC041, at, "CPUs " + notIsolated + " for " + vm.name() + "'s " + what + " are not isolated"
-          + (housekeeping.intersects(notIsolated) ? " (housekeeping: " + housekeeping + ")" : " (not CPUs of this host)"),
-          "choose from the isolated CPUs " + isolated);
+      d.error(Code.RTC041, at, "CPUs " + notIsolated.describe() + " for " + vm.name() + "'s " + what + " are not isolated"
+          + (housekeeping.intersects(notIsolated) ? " (housekeeping: " + housekeeping.describe() + ")" : " (not CPUs of this host)"),
+          "choose from the isolated CPUs " + isolated.describe());
       ok = false;
     }
     for (int cpu : cpus) {
@@ -162,7 +162,7 @@ final class CpuPlanner {
     }
     List<Integer> nodes = topology.numaNodes().stream().filter(n -> n.cpus().intersects(cpus)).map(NumaNode::id).toList();
     if (nodes.size() > 1) {
-      d.error(Code.RTC041, at, vm.name() + "'s " + what + " " + cpus + " span NUMA nodes " + nodes,
+      d.error(Code.RTC041, at, vm.name() + "'s " + what + " " + cpus.describe() + " span NUMA nodes " + nodes,
           "keep a VM on one NUMA node so its memory stays local");
       ok = false;
     }
@@ -196,7 +196,7 @@ final class CpuPlanner {
       CpuSet free = free(on.node());
       if (free.size() < need) {
         d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on NUMA node "
-            + on.node() + " (" + what + "); it has " + free.size() + (free.isEmpty() ? "" : " (" + free + ")"),
+            + on.node() + " (" + what + "); it has " + free.size() + (free.isEmpty() ? "" : " (" + free.describe() + ")"),
             "lower vcpus, or leave placement to the solver");
         return null;
       }
@@ -227,7 +227,7 @@ final class CpuPlanner {
     for (int node : order) {
       CpuSet f = free(node);
       free.append(free.length() == 0 ? "" : "; ").append("node ").append(node).append(": ").append(f.size())
-          .append(f.isEmpty() ? "" : " (" + f + ")");
+          .append(f.isEmpty() ? "" : " (" + f.describe() + ")");
     }
     List<Integer> cpusFit = order.stream().filter(n -> free(n).size() >= need).toList();
     if (!cpusFit.isEmpty()) {

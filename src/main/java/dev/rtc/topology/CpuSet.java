@@ -231,6 +231,34 @@ public final class CpuSet implements Iterable<Integer>, Comparable<CpuSet> {
     return it;
   }
 
+  /**
+   * For people, not for the kernel: also folds arithmetic runs of 3 or more into rtc's
+   * {@code a-b:stride} ({@code 0-62:2} for a NUMA node of even CPUs). The manifest accepts this
+   * form back, so a message's set can be pasted into it. Artifacts use {@link #toString()}.
+   */
+  public String describe() {
+    List<Integer> cpus = toList();
+    List<String> parts = new ArrayList<>();
+    int i = 0;
+    while (i < cpus.size()) {
+      int j = i + 1;
+      if (j < cpus.size()) {
+        int step = cpus.get(j) - cpus.get(i);
+        while (j + 1 < cpus.size() && cpus.get(j + 1) - cpus.get(j) == step) {
+          j++;
+        }
+        if (j - i >= 2) {
+          parts.add(cpus.get(i) + "-" + cpus.get(j) + (step == 1 ? "" : ":" + step));
+          i = j + 1;
+          continue;
+        }
+      }
+      parts.add(Integer.toString(cpus.get(i)));
+      i++;
+    }
+    return parts.isEmpty() ? "none" : String.join(",", parts);
+  }
+
   /** Canonical cpulist: ascending, runs of 3 or more as {@code a-b}, pairs as {@code a,b}. */
   @Override
   public String toString() {

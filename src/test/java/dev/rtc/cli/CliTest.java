@@ -126,6 +126,14 @@ class CliTest {
   }
 
   @Test
+  void anUnwritableOutputIsAPlainErrorWithoutATrace() throws IOException {
+    Path file = Files.writeString(tmp.resolve("a-file"), "x");
+    Outcome o = rtc("compile", EXAMPLE.toString(), "-o", file.resolve("out").toString());
+    assertThat(o.exit()).isEqualTo(Main.USAGE);
+    assertThat(o.err()).startsWith("rtc: cannot write " + file.resolve("out")).contains("nothing was changed").doesNotContain("\tat ");
+  }
+
+  @Test
   void usageErrorsExitTwo() {
     Outcome noOutput = rtc("compile", EXAMPLE.toString());
     assertThat(noOutput.exit()).isEqualTo(Main.USAGE);

@@ -3,6 +3,7 @@ package dev.rtc.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -55,5 +56,18 @@ class CpuSetTest {
     assertThat(a.highest(2).toString()).isEqualTo("6,7");
     assertThat(a.containsAll(CpuSet.parse("1-3"))).isTrue();
     assertThat(a.containsAll(b)).isFalse();
+  }
+
+  @Test
+  void describeFoldsStridesForPeopleAndParsesBack() {
+    for (String text : List.of("0-62:2", "1-63:2", "4,6", "0-3,8-11", "5", "0-2,10-30:10,31")) {
+      CpuSet set = CpuSet.parse(text);
+      assertThat(CpuSet.parse(set.describe())).as(text).isEqualTo(set);
+    }
+    assertThat(CpuSet.parse("0-62:2").describe()).isEqualTo("0-62:2");
+    assertThat(CpuSet.parse("6-58:2").describe()).isEqualTo("6-58:2");
+    assertThat(CpuSet.parse("0-3,5").describe()).isEqualTo("0-3,5");
+    assertThat(CpuSet.parse("4,6").describe()).isEqualTo("4,6");
+    assertThat(CpuSet.empty().describe()).isEqualTo("none");
   }
 }

@@ -1,0 +1,98 @@
+package dev.rtc.emit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bundle on disk is the old one or the new one, never a mix, whatever fails or is killed. */
+class BundleWriterTest {
+
+  @TempDir Path tmp;
+
+  static Bundle bundle(String version) {
+    Bundle b = new Bundle();
+    b.add("plan.md", "plan " + version + "\n");
+    b.addExecutable("runbook.sh", "#!/bin/bash\necho " + version + "\n");
+    b.add("vms/a/domain.xml", "<domain>" + version + "</domain>\n");
+    return b;
+  }
+
+  @Test
+  void aWriteThatFailsHalfwayLeavesTheOldBundleAsItWas() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(bundle("old"), out, false);
+    Map<String, String> before = snapshot(out);
+
+    Bundle broken = bundle("new");
+    broken.add("x", "a file\n");
+    broken.add("x/y", "cannot live under a file\n"); // the write fails when it reaches this one
+    Throwable t = catchThrowable(() -> BundleWriter.write(broken, out, false));
+    assertThat(t).isInstanceOf(IOException.class);
+
+    assertThat(snapshot(out)).isEqualTo(before);
+    assertThat(siblings()).as("no hidden folders left behind").containsExactly("out");
+  }
+
+  @Test
+  void aRunKilledBetweenTheTwoRenamesIsMendedByTheNextRun() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(bundle("old"), out, false);
+    // What a kill between "out → .out.rtc-old-*" and ".out.rtc-new-* → out" leaves: no out/ at all.
+    Files.move(out, tmp.resolve(".out.rtc-old-dead"));
+    Files.createDirectories(tmp.resolve(".out.rtc-new-dead/vms"));
+    Files.writeString(tmp.resolve(".out.rtc-new-dead/plan.md"), "half");
+
+    BundleWriter.write(bundle("new"), out, false);
+    assertThat(out.resolve("plan.md")).content().isEqualTo("plan new\n");
+    assertThat(siblings()).containsExactly("out");
+  }
+
+  @Test
+  void modesAreFixedWhateverTheUmaskAndTheMarkerIsWritten() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(bundle("v"), out, false);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("runbook.sh")))).isEqualTo("rwxr-xr-x");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("plan.md")))).isEqualTo("rw-r--r--");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("vms")))).isEqualTo("rwxr-xr-x");
+    assertThat(out.resolve(BundleWriter.MARKER)).exists();
+  }
+
+  @Test
+  void anEmptyFolderIsTakenAndAFileIsRefused() throws IOException {
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    BundleWriter.write(bundle("v"), empty, false);
+    assertThat(empty.resolve("plan.md")).exists();
+    Path file = Files.writeString(tmp.resolve("file"), "x");
+    assertThat(catchThrowable(() -> BundleWriter.write(bundle("v"), file, true))).isInstanceOf(BundleWriter.ForeignFolderException.class);
+    assertThat(file).content().isEqualTo("x");
+  }
+
+  private Stream<String> siblingStream() throws IOException {
+    return Files.list(tmp).map(p -> p.getFileName().toString()).sorted();
+  }
+
+  private java.util.List<String> siblings() throws IOException {
+    try (Stream<String> s = siblingStream()) {
+      return s.filter(n -> !n.equals("file") && !n.equals("empty")).toList();
+    }
+  }
+
+  private static Map<String, String> snapshot(Path dir) throws IOException {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        files.put(dir.relativize(p) + (Files.isExecutable(p) ? " (x)" : ""), Files.readString(p));
+      }
+    }
+    return files;
+  }
+}
