@@ -62,7 +62,7 @@ class CpuSetTest {
   void describeFoldsStridesForPeopleAndParsesBack() {
     for (String text : List.of("0-62:2", "1-63:2", "4,6", "0-3,8-11", "5", "0-2,10-30:10,31")) {
       CpuSet set = CpuSet.parse(text);
-      assertThat(CpuSet.parse(set.describe())).as(text).isEqualTo(set);
+      assertThat((Object) CpuSet.parse(set.describe())).as(text).isEqualTo(set);
     }
     assertThat(CpuSet.parse("0-62:2").describe()).isEqualTo("0-62:2");
     assertThat(CpuSet.parse("6-58:2").describe()).isEqualTo("6-58:2");
