@@ -119,9 +119,13 @@ class CliTest {
     Outcome missing = rtc("compile", tmp.resolve("nope.yaml").toString(), "-o", tmp.resolve("out").toString());
     assertThat(missing.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(missing.err()).contains("nope.yaml: error[RTC001]: no such file");
-    Outcome dir = rtc("compile", tmp.toString(), "-o", tmp.resolve("out").toString());
+    Outcome dir = rtc("validate", tmp.toString());
     assertThat(dir.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(dir.err()).contains("error[RTC001]: is a directory");
+    // compile takes a folder as a fleet; one without manifests is a usage error.
+    Outcome empty = rtc("compile", tmp.toString(), "-o", tmp.resolve("out").toString());
+    assertThat(empty.exit()).isEqualTo(Main.USAGE);
+    assertThat(empty.err()).contains("no *.yaml manifests in");
     assertThat(missing.err() + dir.err()).doesNotContain("\tat ");
   }
 
@@ -210,6 +214,70 @@ class CliTest {
     assertThat(lenient.exit()).isZero();
     assertThat(lenient.err()).contains("warning[RTC063]");
     assertThat(out.resolve("plan.md")).exists();
+  }
+
+  @Test
+  void checkSaysUpToDateOrShowsAUnifiedDiffAndNeverWrites() throws IOException {
+    Path out = tmp.resolve("out");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
+    Outcome same = rtc("compile", EXAMPLE.toString(), "-o", out.toString(), "--check");
+    assertThat(same.exit()).as(same.err()).isZero();
+    assertThat(same.out()).contains("is up to date");
+
+    Files.writeString(out.resolve("plan.md"), Files.readString(out.resolve("plan.md")).replace("debian12-rt", "debian12-rx"));
+    Files.writeString(out.resolve("notes.txt"), "mine");
+    Files.delete(out.resolve("vms/debian12-rt/meta-data"));
+    Map<String, String> before = snapshot(out);
+    Outcome stale = rtc("compile", EXAMPLE.toString(), "-o", out.toString(), "--check");
+    assertThat(stale.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(stale.out()).contains("--- a/plan.md\n+++ b/plan.md\n@@ ")
+        .contains("-### 1. debian12-rx (realtime").contains("+### 1. debian12-rt (realtime")
+        .contains("not in the compiled bundle: notes.txt")
+        .contains("missing on disk: vms/debian12-rt/meta-data")
+        .contains("is out of date with " + EXAMPLE + ": 3 files differ");
+    assertThat(snapshot(out)).as("--check writes nothing").isEqualTo(before);
+
+    Outcome absent = rtc("compile", EXAMPLE.toString(), "-o", tmp.resolve("never").toString(), "--check");
+    assertThat(absent.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(tmp.resolve("never")).doesNotExist();
+  }
+
+  @Test
+  void aFleetCompilesEachManifestIntoItsOwnFolderAndABadOneStopsOnlyItself() throws IOException {
+    Path hosts = Files.createDirectories(tmp.resolve("hosts"));
+    String ref = Files.readString(EXAMPLE);
+    for (int i = 1; i <= 6; i++) {
+      Files.writeString(hosts.resolve("host-" + i + ".yaml"), ref.replace("name: eci-reference", "name: line-" + i));
+    }
+    Files.writeString(hosts.resolve("host-7.yaml"), ref.replace("name: eci-reference", "name: line-7").replace("vcpus: 8 ", "vcpus: 40 "));
+    Files.writeString(hosts.resolve("README.txt"), "not a manifest");
+    Path out = tmp.resolve("out");
+    Outcome o = rtc("compile", hosts.toString(), "-o", out.toString(), "-j", "3");
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    for (int i = 1; i <= 6; i++) {
+      assertThat(out.resolve("line-" + i + "/vms/debian12-rt/domain.xml")).exists();
+      assertThat(o.out()).contains("rtc: wrote 16 files to " + out.resolve("line-" + i));
+    }
+    assertThat(out.resolve("line-7")).doesNotExist();
+    assertThat(o.err()).contains(hosts.resolve("host-7.yaml") + ":").contains("error[RTC060]");
+    // Input order, whatever the threads did.
+    assertThat(o.out().indexOf("line-1")).isLessThan(o.out().indexOf("line-6"));
+
+    // The same bytes as compiling each alone.
+    Path alone = tmp.resolve("alone");
+    assertThat(rtc("compile", hosts.resolve("host-3.yaml").toString(), "-o", alone.toString()).exit()).isZero();
+    assertThat(snapshot(out.resolve("line-3"))).isEqualTo(snapshot(alone));
+  }
+
+  @Test
+  void twoManifestsNamingOneBundleAreBothRefused() throws IOException {
+    Path a = Files.writeString(tmp.resolve("a.yaml"), Files.readString(EXAMPLE));
+    Path b = Files.writeString(tmp.resolve("b.yaml"), Files.readString(EXAMPLE));
+    Path out = tmp.resolve("out");
+    Outcome o = rtc("compile", a.toString(), b.toString(), "-o", out.toString());
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(o.err()).contains("bundle name 'eci-reference' is also the name in");
+    assertThat(out.resolve("eci-reference")).doesNotExist();
   }
 
   private static Stream<Path> listSiblings(Path dir) {

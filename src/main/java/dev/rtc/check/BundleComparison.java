@@ -1,0 +1,98 @@
+package dev.rtc.check;
+
+import com.github.difflib.DiffUtils;
+import com.github.difflib.UnifiedDiffUtils;
+import dev.rtc.emit.Bundle;
+import dev.rtc.emit.BundleWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * An in-memory bundle against a folder on disk, file by file: the path that {@code compile --check}
+ * and the golden test share. Reads only; a difference is a value with a unified diff.
+ */
+public final class BundleComparison {
+
+  /** One file that differs. */
+  public record Difference(String path, Kind kind, String diff) {
+    public enum Kind { CHANGED, MISSING, EXTRA, MODE }
+
+    /** A short line, then the unified diff for changed files. */
+    public String render() {
+      return switch (kind) {
+        case CHANGED -> diff;
+        case MISSING -> "missing on disk: " + path + "\n";
+        case EXTRA -> "not in the compiled bundle: " + path + "\n";
+        case MODE -> "executable bit differs: " + path + " (" + diff + ")\n";
+      };
+    }
+  }
+
+  private BundleComparison() {}
+
+  /** Empty when {@code dir} holds exactly {@code bundle}: same files, same bytes, same executable bits. */
+  public static List<Difference> compare(Bundle bundle, Path dir) {
+    Map<String, Path> onDisk = files(dir);
+    List<Difference> out = new ArrayList<>();
+    for (Bundle.Artifact a : bundle.files().values()) {
+      Path p = onDisk.remove(a.path());
+      if (p == null) {
+        out.add(new Difference(a.path(), Difference.Kind.MISSING, ""));
+        continue;
+      }
+      byte[] disk = read(p);
+      if (!Arrays.equals(disk, a.bytes())) {
+        out.add(new Difference(a.path(), Difference.Kind.CHANGED, unified(a.path(), new String(disk, StandardCharsets.UTF_8), a.text())));
+      } else if (Files.isExecutable(p) != a.executable()) {
+        out.add(new Difference(a.path(), Difference.Kind.MODE, "on disk " + (Files.isExecutable(p) ? "0755" : "0644")
+            + ", compiled " + (a.executable() ? "0755" : "0644")));
+      }
+    }
+    onDisk.keySet().forEach(extra -> out.add(new Difference(extra, Difference.Kind.EXTRA, "")));
+    out.sort(java.util.Comparator.comparing(Difference::path));
+    return out;
+  }
+
+  /** {@code --- a/PATH} (on disk) / {@code +++ b/PATH} (compiled), three lines of context. */
+  static String unified(String path, String onDisk, String compiled) {
+    List<String> a = lines(onDisk);
+    List<String> b = lines(compiled);
+    List<String> diff = UnifiedDiffUtils.generateUnifiedDiff("a/" + path, "b/" + path, a, DiffUtils.diff(a, b), 3);
+    return String.join("\n", diff) + "\n";
+  }
+
+  private static List<String> lines(String s) {
+    return List.of(s.split("\n", -1));
+  }
+
+  private static Map<String, Path> files(Path dir) {
+    Map<String, Path> out = new TreeMap<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.filter(Files::isRegularFile).forEach(p -> out.put(dir.relativize(p).toString().replace('\\', '/'), p));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.remove(BundleWriter.MARKER);
+    return out;
+  }
+
+  private static byte[] read(Path p) {
+    try {
+      return Files.readAllBytes(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
