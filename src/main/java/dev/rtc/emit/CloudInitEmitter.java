@@ -89,8 +89,10 @@ final class CloudInitEmitter {
 
   static String metaData(VmPlan vm, String header, String userData) {
     ObjectNode doc = N.objectNode();
-    // A new instance-id whenever user-data changes, so cloud-init applies a changed bundle again.
-    doc.put("instance-id", "iid-" + vm.name() + "-" + sha256(userData).substring(0, 12));
+    // A new instance-id whenever user-data changes, so cloud-init applies a changed bundle again;
+    // but not for the provenance header alone (a comment edited in the manifest), which would
+    // re-run cloud-init in the guest for nothing.
+    doc.put("instance-id", "iid-" + vm.name() + "-" + sha256(userData.replace(header, "")).substring(0, 12));
     doc.put("local-hostname", vm.name());
     return "# " + header + "\n" + write(doc);
   }

@@ -56,7 +56,7 @@ final class PlanModel {
     for (NumaNode n : m.host().topology().numaNodes()) {
       StringBuilder map = new StringBuilder();
       n.cpus().forEach(c -> map.append(cpuOwner.getOrDefault(c, '.')));
-      nodes.add(Map.of("id", n.id(), "cpus", n.cpus().toString(), "map", map.toString()));
+      nodes.add(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString()));
     }
     model.put("nodes", nodes);
     model.put("vms", vms);

@@ -280,6 +280,58 @@ class CliTest {
     assertThat(out.resolve("eci-reference")).doesNotExist();
   }
 
+  @Test
+  void explainPrintsTheSameMapsAndDecisionsAsPlanMd() throws IOException {
+    Outcome o = rtc("explain", EXAMPLE.toString());
+    assertThat(o.exit()).as(o.err()).isZero();
+    String planMd = Files.readString(Path.of("golden/eci-reference/plan.md"));
+    for (String line : planMd.split("\n")) {
+      if (line.startsWith("node ") || line.startsWith("instance ")) {
+        assertThat(o.out()).as("explain shows the map line of plan.md").contains("  " + line);
+      }
+      if (line.startsWith("- **")) {
+        String what = line.substring(4, line.indexOf(". *Why:*")).replace("**: ", ": ");
+        assertThat(o.out()).as("explain shows the decision").contains("  - " + what + ".");
+      }
+    }
+    assertThat(o.out()).contains("host asked 8 MiB, keeps 2 ways: L3:0=0003;1=0003");
+    Outcome bad = rtc("explain", Path.of("src/test/resources/bad/solve-too-many-vcpus.yaml").toString());
+    assertThat(bad.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(bad.err()).contains("error[RTC060]");
+  }
+
+  @Test
+  void diffSaysWhatChangesOnTheHostAndWhatItCosts() throws IOException {
+    String ref = Files.readString(EXAMPLE);
+    Path widened = Files.writeString(tmp.resolve("new.yaml"), ref.replace("housekeeping: \"0-3\" ", "housekeeping: \"0-5\" ")
+        .replace("    cache: 8 MiB                  # exclusive", "    cache: 12 MiB                 # exclusive"));
+    Outcome o = rtc("diff", EXAMPLE.toString(), widened.toString());
+    assertThat(o.exit()).as(o.err()).isEqualTo(1);
+    assertThat(o.out())
+        .contains("Host kernel command line (needs update-grub and a reboot):\n  irqaffinity=0-3 -> irqaffinity=0-5\n"
+            + "  isolcpus=managed_irq,domain,4-63 -> isolcpus=managed_irq,domain,6-63\n")
+        .contains("VM debian12-rt:\n  vCPU pins: [4,6,8,10,12,14,16,18] -> [6,8,10,12,14,16,18,20]\n"
+            + "  L3 cache: id 0: 2 ways, mask 000c -> id 0: 3 ways, mask 001c\n"
+            + "  domain.xml changed: virsh define vms/debian12-rt/domain.xml, then restart the VM\n")
+        .contains("  emulator CPUs: 1,3 -> 1,3,5\n")
+        .doesNotContain("resctrl default group");
+
+    // A comment in the manifest changes every provenance header, and nothing on the host.
+    Path comment = Files.writeString(tmp.resolve("comment.yaml"), ref.replace("# The reference system", "# Edited. The reference system"));
+    Outcome c = rtc("diff", Path.of("golden/eci-reference").toString(), comment.toString());
+    assertThat(c.exit()).as(c.out() + c.err()).isZero();
+    assertThat(c.out()).startsWith("Nothing to do on the host: only comments and provenance headers changed.")
+        .contains("vms/debian12-rt/meta-data").doesNotContain("Other files whose content changed");
+
+    Outcome same = rtc("diff", Path.of("golden/eci-reference").toString(), EXAMPLE.toString());
+    assertThat(same.exit()).isZero();
+    assertThat(same.out()).isEqualTo("No changes: the bundles are identical.\n");
+
+    Outcome notBundle = rtc("diff", tmp.toString(), EXAMPLE.toString());
+    assertThat(notBundle.exit()).isEqualTo(Main.USAGE);
+    assertThat(notBundle.err()).contains("has no plan.json");
+  }
+
   private static Stream<Path> listSiblings(Path dir) {
     try {
       return Files.list(dir);

@@ -1,0 +1,239 @@
+package dev.rtc.check;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rtc.emit.Bundle;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * What changes for the host between two bundles, in the terms of what it costs on the host:
+ * kernel arguments (a reboot), the resctrl default group (the unit, no reboot), each VM's pins,
+ * masks and definition (a VM restart), and files that changed only in comments. Reads the
+ * bundles' plan.json and files; the plan's field names are its contract.
+ */
+public final class BundleDiff {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One side: a bundle's files, path → bytes (the marker left out). */
+  public record Side(String label, Map<String, byte[]> files) {
+    public static Side of(String label, Bundle bundle) {
+      Map<String, byte[]> f = new TreeMap<>();
+      bundle.files().values().forEach(a -> f.put(a.path(), a.bytes()));
+      return new Side(label, f);
+    }
+
+    public static Side read(Path dir) {
+      Map<String, byte[]> f = new TreeMap<>();
+      try (Stream<Path> s = Files.walk(dir)) {
+        for (Path p : s.filter(Files::isRegularFile).toList()) {
+          String rel = dir.relativize(p).toString().replace('\\', '/');
+          if (!rel.equals(".rtc-bundle") && !rel.startsWith("results/")) {
+            f.put(rel, Files.readAllBytes(p));
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      return new Side(dir.toString(), f);
+    }
+
+    JsonNode plan() {
+      byte[] b = files.get("plan.json");
+      if (b == null) {
+        throw new IllegalArgumentException(label + " has no plan.json; is it an rtc bundle?");
+      }
+      try {
+        return JSON.readTree(b);
+      } catch (IOException e) {
+        throw new IllegalArgumentException(label + "/plan.json is not JSON: " + e.getMessage());
+      }
+    }
+  }
+
+  /** The summary: each section a list of lines; empty sections mean no change of that kind. */
+  public record Report(List<String> reboot, List<String> resctrl, Map<String, List<String>> vms, List<String> cosmetic,
+      List<String> content) {
+    /** Something to do on the host: a reboot, the unit, a VM, or a file whose content changed. */
+    public boolean actionNeeded() {
+      return !reboot.isEmpty() || !resctrl.isEmpty() || !vms.isEmpty() || !content.isEmpty();
+    }
+
+    public boolean same() {
+      return reboot.isEmpty() && resctrl.isEmpty() && vms.isEmpty() && cosmetic.isEmpty() && content.isEmpty();
+    }
+
+    public String render() {
+      if (same()) {
+        return "No changes: the bundles are identical.\n";
+      }
+      StringBuilder sb = new StringBuilder();
+      if (!actionNeeded()) {
+        sb.append("Nothing to do on the host: only comments and provenance headers changed.\n");
+      }
+      section(sb, "Host kernel command line (needs update-grub and a reboot)", reboot);
+      section(sb, "Host resctrl default group (runbook.sh host, then systemctl restart rtc-resctrl; no reboot)", resctrl);
+      vms.forEach((vm, lines) -> section(sb, "VM " + vm, lines));
+      section(sb, "Other files whose content changed", content);
+      section(sb, "Files that changed only in comments or the provenance header (nothing to do)", cosmetic);
+      return sb.toString();
+    }
+
+    private static void section(StringBuilder sb, String title, List<String> lines) {
+      if (!lines.isEmpty()) {
+        sb.append(title).append(":\n");
+        lines.forEach(l -> sb.append("  ").append(l).append('\n'));
+      }
+    }
+  }
+
+  private BundleDiff() {}
+
+  public static Report diff(Side before, Side after) {
+    JsonNode a = before.plan();
+    JsonNode b = after.plan();
+    List<String> reboot = new ArrayList<>();
+    args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), reboot);
+    List<String> resctrl = new ArrayList<>();
+    change("default group", a.at("/l3/defaultGroupSchemata"), b.at("/l3/defaultGroupSchemata"), resctrl);
+
+    Map<String, List<String>> vms = new LinkedHashMap<>();
+    Map<String, JsonNode> va = byName(a.get("vms"));
+    Map<String, JsonNode> vb = byName(b.get("vms"));
+    TreeSet<String> names = new TreeSet<>(va.keySet());
+    names.addAll(vb.keySet());
+    for (String vm : names) {
+      List<String> lines = new ArrayList<>();
+      JsonNode x = va.get(vm);
+      JsonNode y = vb.get(vm);
+      String dir = "vms/" + vm + "/";
+      if (x == null) {
+        lines.add("new VM (" + y.path("role").asText() + "): define and start it (runbook.sh images vms)");
+      } else if (y == null) {
+        lines.add("removed: virsh destroy " + vm + " && virsh undefine " + vm);
+      } else {
+        change("NUMA node", x.get("numaNode"), y.get("numaNode"), lines);
+        change("vCPU pins", x.get("vcpuPins"), y.get("vcpuPins"), lines);
+        change("emulator CPUs", x.get("emulatorCpus"), y.get("emulatorCpus"), lines);
+        change("L3 cache", caches(x.at("/resctrl/l3")), caches(y.at("/resctrl/l3")), lines);
+        change("memory bandwidth", x.at("/resctrl/memoryBandwidth"), y.at("/resctrl/memoryBandwidth"), lines);
+        List<String> guest = new ArrayList<>();
+        args(x.get("guestKernelArgs"), y.get("guestKernelArgs"), guest);
+        guest.forEach(g -> lines.add("guest kernel argument " + g + " (the guest reboots once when cloud-init applies it)"));
+        boolean domain = !Arrays.equals(before.files().get(dir + "domain.xml"), after.files().get(dir + "domain.xml"));
+        boolean seed = !Arrays.equals(before.files().get(dir + "user-data"), after.files().get(dir + "user-data"));
+        if (domain && !onlyComments(before.files().get(dir + "domain.xml"), after.files().get(dir + "domain.xml"))) {
+          lines.add("domain.xml changed: virsh define vms/" + vm + "/domain.xml, then restart the VM");
+        }
+        if (seed && !onlyComments(before.files().get(dir + "user-data"), after.files().get(dir + "user-data"))) {
+          lines.add("user-data changed: a new instance-id, so cloud-init applies it again at the next boot");
+        }
+      }
+      if (!lines.isEmpty()) {
+        vms.put(vm, lines);
+      }
+    }
+
+    List<String> cosmetic = new ArrayList<>();
+    List<String> content = new ArrayList<>();
+    TreeSet<String> paths = new TreeSet<>(before.files().keySet());
+    paths.addAll(after.files().keySet());
+    for (String p : paths) {
+      byte[] x = before.files().get(p);
+      byte[] y = after.files().get(p);
+      if (!Arrays.equals(x, y)) {
+        (onlyComments(x, y) ? cosmetic : content).add(p + (x == null ? " (new)" : y == null ? " (removed)" : ""));
+      }
+    }
+    // SHA256SUMS changes with any file; when all the others changed only in comments, so did it.
+    if (content.equals(List.of("SHA256SUMS"))) {
+      content.clear();
+      cosmetic.add("SHA256SUMS");
+      cosmetic.sort(null);
+    }
+    return new Report(reboot, resctrl, vms, cosmetic, content);
+  }
+
+  /** Kernel arguments by key: added, removed, changed value. */
+  private static void args(JsonNode a, JsonNode b, List<String> out) {
+    Map<String, String> x = argMap(a);
+    Map<String, String> y = argMap(b);
+    TreeSet<String> keys = new TreeSet<>(x.keySet());
+    keys.addAll(y.keySet());
+    for (String k : keys) {
+      if (!x.containsKey(k)) {
+        out.add("+ " + y.get(k));
+      } else if (!y.containsKey(k)) {
+        out.add("- " + x.get(k));
+      } else if (!x.get(k).equals(y.get(k))) {
+        out.add(x.get(k) + " -> " + y.get(k));
+      }
+    }
+    if (out.isEmpty() && !Objects.equals(a, b) && a != null && b != null && !a.isMissingNode()) {
+      out.add("the same arguments in another order: " + b);
+    }
+  }
+
+  private static Map<String, String> argMap(JsonNode list) {
+    Map<String, String> m = new LinkedHashMap<>();
+    if (list != null && list.isArray()) {
+      list.forEach(n -> m.put(n.asText().split("=", 2)[0], n.asText()));
+    }
+    return m;
+  }
+
+  private static void change(String what, JsonNode a, JsonNode b, List<String> out) {
+    String x = a == null || a.isMissingNode() ? "none" : a.toString();
+    String y = b == null || b.isMissingNode() ? "none" : b.toString();
+    if (!x.equals(y)) {
+      out.add(what + ": " + x.replace("\"", "") + " -> " + y.replace("\"", ""));
+    }
+  }
+
+  /** "id 0: 2 ways, mask 000c" per cache instance, as text. */
+  private static JsonNode caches(JsonNode l3) {
+    if (l3 == null || !l3.isArray()) {
+      return l3;
+    }
+    List<String> parts = new ArrayList<>();
+    l3.forEach(c -> parts.add("id " + c.path("cacheId").asText() + ": " + c.path("ways").asText() + " ways, mask " + c.path("mask").asText()));
+    return JSON.getNodeFactory().textNode(String.join("; ", parts));
+  }
+
+  private static Map<String, JsonNode> byName(JsonNode vms) {
+    Map<String, JsonNode> m = new LinkedHashMap<>();
+    if (vms != null) {
+      vms.forEach(v -> m.put(v.path("name").asText(), v));
+    }
+    return m;
+  }
+
+  /** Equal once comment lines (#, XML comments, the provenance header) are set aside. */
+  static boolean onlyComments(byte[] a, byte[] b) {
+    if (a == null || b == null) {
+      return false;
+    }
+    return strip(a).equals(strip(b));
+  }
+
+  private static List<String> strip(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8).lines()
+        .filter(l -> !l.stripLeading().startsWith("#") || l.startsWith("#!") || l.startsWith("#cloud-config"))
+        .filter(l -> !(l.stripLeading().startsWith("<!--") && l.stripTrailing().endsWith("-->")))
+        .filter(l -> !l.contains("manifest sha256 ") && !l.contains("\"manifestSha256\""))
+        .toList();
+  }
+}

@@ -1,0 +1,55 @@
+package dev.rtc.cli;
+
+import dev.rtc.Compiler;
+import dev.rtc.check.BundleDiff;
+import dev.rtc.manifest.ManifestException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "diff", mixinStandardHelpOptions = true,
+    description = {"Says what changes for the host between two bundles (or two manifests, or one of each):",
+        "kernel arguments (a reboot), the resctrl default group, each VM's pins, masks and definition (a VM restart),",
+        "and which files changed only in comments."},
+    footer = {"", "Examples:", "  rtc diff golden/eci-reference/ out/", "  rtc diff old.yaml new.yaml",
+        "", "Exit codes: 0 nothing to do on the host (identical, or only comments changed), 1 changes to apply,", "2 an input is not a bundle or a valid manifest."})
+final class DiffCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "OLD", description = "A bundle folder or a manifest.")
+  Path before;
+
+  @Parameters(index = "1", paramLabel = "NEW", description = "A bundle folder or a manifest.")
+  Path after;
+
+  @Override
+  public Integer call() {
+    var out = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
+    try {
+      BundleDiff.Report r = BundleDiff.diff(side(before), side(after));
+      out.print(r.render());
+      out.flush();
+      return r.actionNeeded() ? 1 : Main.OK;
+    } catch (ManifestException e) {
+      DiagnosticPrinter.text(e.diagnostics(), false, err);
+      err.flush();
+      return Main.USAGE;
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      err.println("rtc: " + e.getMessage());
+      return Main.USAGE;
+    }
+  }
+
+  private static BundleDiff.Side side(Path p) {
+    if (Files.isDirectory(p)) {
+      return BundleDiff.Side.read(p);
+    }
+    return BundleDiff.Side.of(p.toString(), new Compiler().compile(p).bundle());
+  }
+}

@@ -1,0 +1,49 @@
+<#-- rtc explain: the plan in a terminal. The same model and content as plan.md, laid out for 100 columns. -->
+Plan for ${bundle}: ${vms?size} VMs; housekeeping CPUs ${housekeeping}, isolated CPUs ${isolated}
+
+CPU map, one character per CPU in ascending order within each NUMA node:
+<#list nodes as n>
+  node ${n.id}  ${n.map}   CPUs ${n.cpus}
+</#list>
+<#list legend as l>
+  ${l.mark}  ${l.meaning}
+</#list>
+
+VMs, in start order:
+<#list vms as vm>
+  ${vm.order}. ${vm.name} (${vm.role}, ${vm.letter}): NUMA node ${vm.node}, ${vm.vcpus} vCPUs, ${vm.memory}
+     vCPU -> host CPU: ${vm.pins}
+     emulator threads: CPUs ${vm.emulator}
+<#if vm.role == "realtime">
+     real-time vCPUs in the guest: ${vm.rtVcpus} (FIFO 10); vCPU 0 guest housekeeping (FIFO 1)
+</#if>
+<#list vm.cache as c>
+     cache: ${c}
+</#list>
+<#list vm.bandwidth as b>
+     memory bandwidth: ${b}
+</#list>
+</#list>
+<#if cache??>
+
+L3 way map: ${cache.size} per instance in ${cache.ways} ways (cbm_mask ${cache.cbmMask}), ${cache.wayBytes} per way,
+min_cbm_bits ${cache.minCbmBits}, ${cache.closids} CLOS. H host default group, a VM's letter its group, . unallocated:
+<#list cache.instances as i>
+  instance ${i.id}  ${i.map}   ${i.owners}
+</#list>
+              ${cache.scale}
+  host asked ${cache.hostAsked}, keeps ${cache.hostWays} ways: ${cache.schemata}
+</#if>
+
+Kernel arguments, host (${hostArgs?size}): ${hostCmdline}
+<#list vms as vm>
+<#if vm.guestArgs?has_content>
+Kernel arguments, guest ${vm.name} (${vm.guestArgs?size}): <#list vm.guestArgs as a>${a.arg}<#sep> </#list>
+</#if>
+</#list>
+
+Decisions, each with its reason:
+<#list decisions as d>
+  - ${d.subject}: ${d.what}.
+      why: ${d.why}.
+</#list>
