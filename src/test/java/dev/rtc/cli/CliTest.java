@@ -332,6 +332,31 @@ class CliTest {
     assertThat(notBundle.err()).contains("has no plan.json");
   }
 
+  @Test
+  void migrateKnowsTheCurrentVersionAndRefusesAnUnknownOne() throws IOException {
+    Outcome current = rtc("migrate", EXAMPLE.toString());
+    assertThat(current.exit()).isZero();
+    assertThat(current.out()).contains("is already rtc/v1; nothing to migrate");
+    Path future = Files.writeString(tmp.resolve("v9.yaml"), Files.readString(EXAMPLE).replace("apiVersion: rtc/v1", "apiVersion: rtc/v9"));
+    Outcome unknown = rtc("migrate", future.toString());
+    assertThat(unknown.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(unknown.err()).contains("apiVersion 'rtc/v9' is not one this rtc knows; this rtc reads rtc/v1");
+    assertThat(rtc("schema").out()).contains("\"$id\": \"https://rtc.dev/schemas/manifest-v1.schema.json\"");
+    assertThat(Files.readString(EXAMPLE)).startsWith("# yaml-language-server: $schema=../schemas/manifest.schema.json");
+  }
+
+  @Test
+  void everyCommandHasHelpWithAnExample() {
+    new picocli.CommandLine(new Main()).getSubcommands().forEach((name, sub) -> {
+      if (!name.equals("help")) {
+        Outcome help = rtc(name, "--help");
+        assertThat(help.exit()).as(name).isZero();
+        assertThat(help.out()).as("rtc %s --help", name).contains("Usage: rtc " + name).containsPattern("Examples?:\\n  rtc ");
+      }
+    });
+    assertThat(rtc("--version").out()).matches("rtc \\d+\\.\\d+\\.\\d+\\s*");
+  }
+
   private static Stream<Path> listSiblings(Path dir) {
     try {
       return Files.list(dir);

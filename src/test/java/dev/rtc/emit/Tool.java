@@ -17,16 +17,16 @@ import org.junit.jupiter.api.Assumptions;
  * tool skips the test on a developer's machine and fails it under {@code CI=true}, where
  * {@code .ci/run} has installed every tool.
  */
-record Tool(String name) {
+public record Tool(String name) {
 
   /** What a finished process said. */
-  record Run(int exit, String out, String err) {
-    String all() {
+  public record Run(int exit, String out, String err) {
+    public String all() {
       return out + err;
     }
   }
 
-  static Tool require(String name) {
+  public static Tool require(String name) {
     if (find(name) == null) {
       String why = name + " is not installed (.ci/run installs it)";
       if ("true".equals(System.getenv("CI"))) {
@@ -47,11 +47,11 @@ record Tool(String name) {
     return null;
   }
 
-  Run run(Path cwd, String... args) {
+  public Run run(Path cwd, String... args) {
     return run(cwd, Map.of(), args);
   }
 
-  Run run(Path cwd, Map<String, String> env, String... args) {
+  public Run run(Path cwd, Map<String, String> env, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(name);
     cmd.addAll(List.of(args));

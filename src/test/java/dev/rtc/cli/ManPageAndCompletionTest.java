@@ -1,0 +1,55 @@
+package dev.rtc.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.emit.Tool;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** rtc(1) renders cleanly with groff and covers every command and option; the completion script works in bash. */
+class ManPageAndCompletionTest {
+
+  @TempDir Path tmp;
+
+  @Test
+  void theManPageRendersWithoutWarningsAndNamesEveryCommandAndOption() throws IOException {
+    Path page = tmp.resolve("rtc.1");
+    ManPage.main(new String[] {page.toString()});
+    Tool.Run r = Tool.require("groff").run(tmp, Map.of(), "-man", "-Tutf8", "-ww", "-z", page.toString());
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.err()).as("groff warnings").isEmpty();
+    Tool.Run text = Tool.require("groff").run(tmp, Map.of(), "-man", "-Tascii", "-P-c", page.toString());
+    String shown = text.out().replaceAll(".\u0008", "").replaceAll("-\\n\\s+", "-").replaceAll("\\s+", " ");
+    CommandLine cli = new CommandLine(new Main());
+    cli.getSubcommands().forEach((name, sub) -> {
+      if (!name.equals("help")) {
+        assertThat(shown).contains("rtc " + name);
+        sub.getCommandSpec().options().forEach(o -> assertThat(shown).as("rtc %s %s", name, o.longestName()).contains(o.longestName()));
+      }
+    });
+    assertThat(shown).contains("EXIT STATUS").doesNotContain("${");
+    assertThat(ManPage.render()).isEqualTo(ManPage.render()).doesNotContain("2026");
+  }
+
+  @Test
+  void theCompletionScriptCompletesCommandsAndOptionsInBash() throws IOException {
+    StringWriter out = new StringWriter();
+    assertThat(Main.run(new String[] {"completion"}, new PrintWriter(out, true), new PrintWriter(new StringWriter(), true))).isZero();
+    Path script = Files.writeString(tmp.resolve("rtc-completion.bash"), out.toString());
+    Tool bash = Tool.require("bash");
+    Tool.Run cmds = bash.run(tmp, Map.of(), "-c", "source " + script + " && COMP_WORDS=(rtc ex) COMP_CWORD=1 COMP_LINE='rtc ex' "
+        + "COMP_POINT=6 && _complete_rtc rtc ex rtc && printf '%s\\n' \"${COMPREPLY[@]}\"");
+    assertThat(cmds.exit()).as(cmds.all()).isZero();
+    assertThat(cmds.out().lines()).contains("explain");
+    Tool.Run opts = bash.run(tmp, Map.of(), "-c", "source " + script + " && COMP_WORDS=(rtc compile --ch) COMP_CWORD=2 "
+        + "COMP_LINE='rtc compile --ch' COMP_POINT=16 && _complete_rtc rtc --ch compile && printf '%s\\n' \"${COMPREPLY[@]}\"");
+    assertThat(opts.out().lines()).contains("--check");
+  }
+}
