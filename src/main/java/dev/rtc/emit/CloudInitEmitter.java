@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.rtc.manifest.Manifest.Guest;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.Plan.VmPlan;
@@ -28,12 +27,12 @@ final class CloudInitEmitter {
   static final String STRESS_SCRIPT = "/usr/local/sbin/rtc-stress";
 
   private static final JsonNodeFactory N = JsonNodeFactory.instance;
-  private static final YAMLMapper YAML = new YAMLMapper(YAMLFactory.builder()
+  private static final YAMLFactory YAML = YAMLFactory.builder()
       .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
       .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
       .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
       .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
-      .build());
+      .build();
 
   private CloudInitEmitter() {}
 
@@ -112,12 +111,15 @@ final class CloudInitEmitter {
   }
 
   private static String write(ObjectNode doc) {
-    try {
-      return YAML.writeValueAsString(doc);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
+    java.io.StringWriter out = new java.io.StringWriter();
+    try (var g = YAML.createGenerator(out)) {
+      TreeWriter.write(doc, g);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
+    return out.toString();
   }
+
 
   static String sha256(String text) {
     try {

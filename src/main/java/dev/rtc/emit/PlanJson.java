@@ -1,9 +1,7 @@
 package dev.rtc.emit;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rtc.Version;
 import dev.rtc.plan.Plan;
@@ -12,12 +10,12 @@ import dev.rtc.plan.Plan.VmPlan;
 /** {@code plan.json}: the plan for machines (CI gates, dashboards, {@code rtc diff}). */
 final class PlanJson {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private PlanJson() {}
 
   static String of(Plan plan) {
-    ObjectNode root = JSON.createObjectNode();
+    ObjectNode root = JSON.objectNode();
     root.put("planVersion", 1);
     root.put("generator", "rtc " + Version.get());
     root.put("bundle", plan.name());
@@ -75,10 +73,6 @@ final class PlanJson {
     }
     ArrayNode decisions = root.putArray("decisions");
     plan.decisions().forEach(d -> decisions.addObject().put("subject", d.subject()).put("what", d.what()).put("why", d.why()));
-    try {
-      return JSON.writeValueAsString(root).replace("\r\n", "\n") + "\n";
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return TreeWriter.json(root);
   }
 }
