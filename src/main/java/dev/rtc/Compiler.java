@@ -22,10 +22,24 @@ import java.util.List;
  */
 public final class Compiler {
 
-  private final SchemaCheck schema;
+  /** Loaded on another thread while the manifest is read and parsed: both are mostly cold-start class loading. */
+  private final java.util.concurrent.FutureTask<SchemaCheck> schema = new java.util.concurrent.FutureTask<>(SchemaCheck::load);
 
   public Compiler() {
-    this.schema = SchemaCheck.load();
+    Thread t = new Thread(schema, "rtc-schema");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private SchemaCheck schema() {
+    try {
+      return schema.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    }
   }
 
   /** What a successful compile produced. */
@@ -45,7 +59,7 @@ public final class Compiler {
   public Validated validate(ManifestLoader.Source source) {
     ManifestLoader.Loaded loaded = ManifestLoader.parse(source);
     Diagnostics d = new Diagnostics(source.displayName(), loaded.sourceMap());
-    schema.check(loaded.tree(), d);
+    schema().check(loaded.tree(), d);
     d.orThrow();
     Manifest manifest = Binder.bind(loaded, d);
     d.orThrow();

@@ -72,6 +72,7 @@ final class CompileCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    dev.rtc.emit.Emitters.prepareInBackground();
     boolean fleet = manifests.size() > 1 || manifests.stream().anyMatch(Files::isDirectory);
     List<Path> inputs = expand(manifests);
     if (inputs.isEmpty()) {

@@ -217,6 +217,15 @@ final class DomainXmlEmitter {
     }
   }
 
+  /** Builds the JAXB context ahead of need (see {@link Emitters#prepareInBackground()}). */
+  static void prepare() {
+    try {
+      context();
+    } catch (JAXBException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static JAXBContext context() throws JAXBException {
     JAXBContext c = context;
     if (c == null) {

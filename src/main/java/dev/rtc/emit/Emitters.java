@@ -6,6 +6,7 @@ import dev.rtc.plan.KernelCmdline;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,6 +50,26 @@ public final class Emitters {
     b.add("README.md", Templates.render("README.md.ftl", docs));
     b.add("SHA256SUMS", Checksums.of(b));
     return b;
+  }
+
+  /**
+   * Starts building JAXB's context and FreeMarker's configuration and templates on another core
+   * while the caller loads, checks and plans the manifest: on a cold start both are mostly class
+   * loading and set-up, and the emitters would otherwise wait for them after planning. The
+   * emitters' own lazy initialisation is thread-safe, so this is only a head start.
+   */
+  public static void prepareInBackground() {
+    Thread t = new Thread(() -> {
+      try {
+        DomainXmlEmitter.prepare();
+        Templates.prepare(List.of("runbook.sh.ftl", "plan.md.ftl", "README.md.ftl", "grub-dropin.cfg.ftl",
+            "rtc-resctrl.service.ftl", "rtc-stress.sh.ftl"));
+      } catch (RuntimeException e) {
+        // Only a head start: the emitter reports any failure itself when it runs.
+      }
+    }, "rtc-prepare");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** The plan for a terminal ({@code rtc explain}): the same model and content as plan.md. */

@@ -40,6 +40,17 @@ final class Templates {
     }
   }
 
+  /** Parses templates ahead of need; FreeMarker's template cache is shared and thread-safe. */
+  static void prepare(java.util.List<String> names) {
+    try {
+      for (String n : names) {
+        configuration().getTemplate(n);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static Configuration configuration() {
     Configuration c = config;
     if (c == null) {
