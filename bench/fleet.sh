@@ -1,7 +1,8 @@
 #!/bin/bash
 # Fleet throughput: N copies of the shipped example (distinct names) compiled by one ./rtc
 # process into N bundles. Prints manifests per second and the peak resident set size.
-#   bench/fleet.sh [N]          (default 1000)
+#   bench/fleet.sh [N]                      (default 1000; on the disk of $TMPDIR or /tmp)
+#   TMPDIR=/dev/shm bench/fleet.sh [N]      (on tmpfs: rtc's own cost, without the disk's)
 set -Eeuo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 n=${1:-1000}

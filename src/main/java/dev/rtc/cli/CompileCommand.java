@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -63,10 +64,19 @@ final class CompileCommand implements Callable<Integer> {
 
   @Mixin DiagnosticPrinter.Options diagnostics;
 
-  /** What compiling one manifest gave: its diagnostics, and the bundle when there were no errors. */
-  record Compiled(Path manifest, List<Diagnostic> diagnostics, Bundle bundle, String name) {
+  /**
+   * What compiling one manifest gave. In a fleet the bundle itself is not kept: it is staged on
+   * disk (or compared, with --check) by the worker that compiled it, so memory stays flat.
+   *
+   * @param bundle the bundle, single-manifest runs only
+   * @param staged a fleet's bundle written beside its target, waiting for the commit
+   * @param failed why a fleet's bundle could not be staged
+   * @param diffs --check in a fleet: how the folder differs
+   */
+  record Compiled(Path manifest, List<Diagnostic> diagnostics, String name, int files, Bundle bundle,
+      BundleWriter.Staged staged, IOException failed, List<BundleComparison.Difference> diffs) {
     boolean ok() {
-      return bundle != null;
+      return files > 0;
     }
   }
 
@@ -79,10 +89,22 @@ final class CompileCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("rtc: no *.yaml manifests in " + manifests);
       return Main.USAGE;
     }
-    List<Compiled> results = compileAll(inputs);
     if (!fleet) {
-      return finish(results.get(0), output);
+      Compiled only = compileOne(new Compiler(), inputs.get(0), null);
+      Optional<IOException> written = null;
+      if (only.ok() && !check) {
+        written = Optional.empty();
+        try {
+          BundleWriter.write(only.bundle(), output, force);
+        } catch (IOException e) {
+          written = Optional.of(e);
+        }
+      }
+      List<BundleComparison.Difference> diffs = only.ok() && check ? BundleComparison.compare(only.bundle(), output) : null;
+      return report(only, output, written, diffs);
     }
+    BundleWriter.Fleet writer = new BundleWriter.Fleet(force);
+    List<Compiled> results = compileAll(inputs, writer);
     // Two manifests that name the same bundle would write one folder twice: refuse both.
     Map<String, Path> byName = new HashMap<>();
     Map<String, Path> clash = new HashMap<>();
@@ -90,6 +112,21 @@ final class CompileCommand implements Callable<Integer> {
       if (c.ok() && byName.putIfAbsent(c.name(), c.manifest()) != null) {
         clash.put(c.name(), c.manifest());
       }
+    }
+    List<Compiled> toCommit = new ArrayList<>();
+    for (Compiled c : results) {
+      if (c.staged() != null) {
+        if (clash.containsKey(c.name())) {
+          c.staged().discard();
+        } else {
+          toCommit.add(c);
+        }
+      }
+    }
+    List<IOException> committed = writer.commit(toCommit.stream().map(Compiled::staged).toList());
+    Map<Compiled, Optional<IOException>> written = new java.util.IdentityHashMap<>();
+    for (int i = 0; i < toCommit.size(); i++) {
+      written.put(toCommit.get(i), Optional.ofNullable(committed.get(i)));
     }
     int worst = Main.OK;
     for (Compiled c : results) {
@@ -99,7 +136,8 @@ final class CompileCommand implements Callable<Integer> {
             + (byName.get(c.name()).equals(c.manifest()) ? clash.get(c.name()) : byName.get(c.name())) + "; nothing written for either");
         code = Main.MANIFEST_ERRORS;
       } else {
-        code = finish(c, c.ok() ? output.resolve(c.name()) : null);
+        Optional<IOException> w = c.failed() != null ? Optional.of(c.failed()) : written.get(c);
+        code = report(c, c.ok() ? output.resolve(c.name()) : null, w, c.diffs());
       }
       worst = Math.max(worst, code);
     }
@@ -122,16 +160,13 @@ final class CompileCommand implements Callable<Integer> {
   }
 
   /** In parallel, one Compiler per worker (JAXB marshallers and schema validators are not shared). */
-  private List<Compiled> compileAll(List<Path> inputs) {
-    if (inputs.size() == 1) {
-      return List.of(compileOne(new Compiler(), inputs.get(0)));
-    }
+  private List<Compiled> compileAll(List<Path> inputs, BundleWriter.Fleet writer) {
     ThreadLocal<Compiler> compilers = ThreadLocal.withInitial(Compiler::new);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, inputs.size())));
     try {
       List<Future<Compiled>> futures = new ArrayList<>();
       for (Path p : inputs) {
-        futures.add(pool.submit(() -> compileOne(compilers.get(), p)));
+        futures.add(pool.submit(() -> compileOne(compilers.get(), p, writer)));
       }
       List<Compiled> out = new ArrayList<>();
       for (Future<Compiled> f : futures) {
@@ -148,21 +183,41 @@ final class CompileCommand implements Callable<Integer> {
     }
   }
 
-  private Compiled compileOne(Compiler compiler, Path manifest) {
+  /** Compiles one manifest; in a fleet ({@code writer} given) also stages or compares its bundle, then lets it go. */
+  private Compiled compileOne(Compiler compiler, Path manifest, BundleWriter.Fleet writer) {
+    Compiler.Result r;
     try {
-      Compiler.Result r = compiler.compile(manifest);
-      List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
-      if (found.stream().anyMatch(Diagnostic::isError)) {
-        return new Compiled(manifest, found, null, r.plan().name());
-      }
-      return new Compiled(manifest, found, r.bundle(), r.plan().name());
+      r = compiler.compile(manifest);
     } catch (ManifestException e) {
-      return new Compiled(manifest, e.diagnostics(), null, null);
+      return new Compiled(manifest, e.diagnostics(), null, 0, null, null, null, null);
+    }
+    List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
+    String name = r.plan().name();
+    if (found.stream().anyMatch(Diagnostic::isError)) {
+      return new Compiled(manifest, found, name, 0, null, null, null, null);
+    }
+    int files = r.bundle().files().size();
+    if (writer == null) {
+      return new Compiled(manifest, found, name, files, r.bundle(), null, null, null);
+    }
+    Path dir = output.resolve(name);
+    if (check) {
+      return new Compiled(manifest, found, name, files, null, null, null, BundleComparison.compare(r.bundle(), dir));
+    }
+    try {
+      return new Compiled(manifest, found, name, files, null, writer.stage(r.bundle(), dir), null, null);
+    } catch (IOException e) {
+      return new Compiled(manifest, found, name, files, null, null, e, null);
     }
   }
 
-  /** Prints one manifest's diagnostics, then writes (or checks) its bundle at {@code dir}. */
-  private int finish(Compiled c, Path dir) {
+  /**
+   * Prints one manifest's diagnostics and what became of its bundle at {@code dir}.
+   *
+   * @param written null when nothing was to be written (errors, or --check); else empty when the
+   *     bundle was written, or what stopped it
+   */
+  private int report(Compiled c, Path dir, Optional<IOException> written, List<BundleComparison.Difference> diffs) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter summary = diagnostics.format == DiagnosticPrinter.Format.json ? err : out;
@@ -172,7 +227,6 @@ final class CompileCommand implements Callable<Integer> {
     }
     if (check) {
       DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
-      List<BundleComparison.Difference> diffs = BundleComparison.compare(c.bundle(), dir);
       if (diffs.isEmpty()) {
         summary.println("rtc: " + dir + " is up to date with " + c.manifest());
         return Main.OK;
@@ -185,20 +239,18 @@ final class CompileCommand implements Callable<Integer> {
       summary.flush();
       return Main.MANIFEST_ERRORS;
     }
-    try {
-      BundleWriter.write(c.bundle(), dir, force);
-    } catch (BundleWriter.ForeignFolderException e) {
+    if (written.isPresent()) {
       DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
-      err.println("rtc: " + e.getMessage());
-      return Main.USAGE;
-    } catch (IOException e) {
-      // The disk, not rtc and not the manifest: say what failed; the old bundle, if any, is intact.
-      DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
-      err.println("rtc: cannot write " + dir + ": " + e + "; nothing was changed there");
+      IOException e = written.get();
+      // A foreign folder is the user's to sort out; any other failure is the disk's, not rtc's
+      // and not the manifest's: say what failed. Either way the old bundle, if any, is intact.
+      err.println(e instanceof BundleWriter.ForeignFolderException
+          ? "rtc: " + e.getMessage() : "rtc: cannot write " + dir + ": " + e + "; nothing was changed there");
+      err.flush();
       return Main.USAGE;
     }
     DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), dir.toString(), diagnostics, out, err);
-    summary.println("rtc: wrote " + c.bundle().files().size() + " files to " + dir);
+    summary.println("rtc: wrote " + c.files() + " files to " + dir);
     summary.flush();
     return Main.OK;
   }
