@@ -76,6 +76,34 @@ class BundleWriterTest {
     assertThat(file).content().isEqualTo("x");
   }
 
+  @Test
+  void aFleetStagesInvisiblyAndCommitsAllAtOnce() throws IOException {
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+    Path c = tmp.resolve("c");
+    BundleWriter.write(bundle("old"), a, false);
+    Files.createDirectories(tmp.resolve(".b.rtc-new-dead")); // a killed run's leftover
+    Path foreign = Files.createDirectories(tmp.resolve("d"));
+    Files.writeString(foreign.resolve("keep"), "mine");
+
+    BundleWriter.Fleet fleet = new BundleWriter.Fleet(false);
+    BundleWriter.Staged sa = fleet.stage(bundle("a"), a);
+    BundleWriter.Staged sb = fleet.stage(bundle("b"), b);
+    BundleWriter.Staged sc = fleet.stage(bundle("c"), c);
+    assertThat(catchThrowable(() -> fleet.stage(bundle("d"), foreign))).isInstanceOf(BundleWriter.ForeignFolderException.class);
+    assertThat(a.resolve("plan.md")).as("staged is invisible").content().isEqualTo("plan old\n");
+    assertThat(b).doesNotExist();
+
+    sc.discard();
+    java.util.List<IOException> result = fleet.commit(java.util.List.of(sa, sb));
+    assertThat(result).containsExactly(null, null);
+    assertThat(a.resolve("plan.md")).content().isEqualTo("plan a\n");
+    assertThat(b.resolve("plan.md")).content().isEqualTo("plan b\n");
+    assertThat(c).doesNotExist();
+    assertThat(foreign.resolve("keep")).content().isEqualTo("mine");
+    assertThat(siblings()).containsExactly("a", "b", "d");
+  }
+
   private Stream<String> siblingStream() throws IOException {
     return Files.list(tmp).map(p -> p.getFileName().toString()).sorted();
   }
