@@ -34,6 +34,8 @@ BENCH_VM=debian12-rt
 BENCH_DURATION=24h
 BENCH_SECONDS=86400
 BENCH_ARGS=(-t 4 -p 99 -i 1000 -d 1 -m --mainaffinity=1 -a 2-5 -q)
+BENCH_THREADS=4
+BENCH_BUCKETS=1000
 VERDICT_GREAT_US=100
 VERDICT_GOOD_US=300
 IMAGE_DIR=/var/lib/libvirt/images/rtc
@@ -249,7 +251,10 @@ step_bench() {
   say "bench: cyclictest in $BENCH_VM for $BENCH_DURATION while the stressors run"
   mkdir -p "$RESULTS"
   # timeout interrupts a cyclictest that outlives its duration, then kills it a minute later.
-  local cmd=(/usr/bin/timeout --signal=INT --kill-after=60 "$((BENCH_SECONDS + 120))" cyclictest "${BENCH_ARGS[@]}" -D "$BENCH_DURATION")
+  # -h: a 1 µs histogram (percentiles, overflows); --json: the same for machines (rtc report).
+  local json=/var/tmp/rtc-cyclictest.json
+  local cmd=(/usr/bin/timeout --signal=INT --kill-after=60 "$((BENCH_SECONDS + 120))" cyclictest "${BENCH_ARGS[@]}"
+    -D "$BENCH_DURATION" -h "$BENCH_BUCKETS" --json="$json")
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would run in %s:' "$BENCH_VM"
     printf ' %q' "${cmd[@]}"
@@ -258,16 +263,39 @@ step_bench() {
   fi
   guest_run "$BENCH_VM" "$((BENCH_SECONDS + 300))" "${cmd[@]}" >"$RESULTS/cyclictest.txt" \
     || fail "cyclictest failed in $BENCH_VM; output so far in $RESULTS/cyclictest.txt"
+  guest_run "$BENCH_VM" 60 cat "$json" >"$RESULTS/cyclictest.json" \
+    || say "bench: no JSON output from cyclictest (the histogram in cyclictest.txt is enough for the verdict)"
   judge "$RESULTS/cyclictest.txt"
+  say "bench: for percentiles and charts, run on any machine with rtc: rtc report $HERE"
 }
 
-# judge FILE: the verdict from cyclictest's summary lines (T: n ... Max: us).
+# judge FILE: the verdict from cyclictest's output: the -h histogram's trailer (# Total, # Max
+# Latencies, # Histogram Overflows) or, without -h, its summary lines (T: n ... Max: us).
+# A missing thread, an overflow or a cut-short file is a FAIL with its reason, never a pass.
 judge() {
-  local threads max
-  threads=$(grep -c '^T:' "$1" || true)
-  [ "$threads" -gt 0 ] || fail "no cyclictest summary lines in $1"
-  # cyclictest prints "Max:%8ld", so a 9-digit latency runs into the label: split on it instead.
-  max=$(awk -F'Max:' '/^T:/ { split($2, f, " "); if (f[1] + 0 > m) m = f[1] + 0 } END { print m + 0 }' "$1")
+  local threads max overflows
+  [ -r "$1" ] || fail "no cyclictest output at $1"
+  if grep -q '^# Max Latencies:' "$1"; then
+    threads=$(awk '/^# Total:/ { print NF - 2 }' "$1")
+    max=$(awk '/^# Max Latencies:/ { for (i = 4; i <= NF; i++) if ($i + 0 > m) m = $i + 0 } END { print m + 0 }' "$1")
+    overflows=$(awk '/^# Histogram Overflows:/ { for (i = 4; i <= NF; i++) s += $i } END { print s + 0 }' "$1")
+  elif grep -q '^# Histogram' "$1"; then
+    fail "the histogram in $1 has no '# Max Latencies:' trailer: cyclictest's output is cut short"
+  else
+    threads=$(grep -c '^T:' "$1" || true)
+    [ "$threads" -gt 0 ] || fail "no cyclictest summary lines or histogram in $1"
+    # cyclictest prints "Max:%8ld", so a 9-digit latency runs into the label: split on it instead.
+    max=$(awk -F'Max:' '/^T:/ { split($2, f, " "); if (f[1] + 0 > m) m = f[1] + 0 } END { print m + 0 }' "$1")
+    overflows=0
+  fi
+  if [ -n "$BENCH_THREADS" ] && [ "$threads" != "$BENCH_THREADS" ]; then
+    say "RESULT: FAIL - $threads of $BENCH_THREADS measuring threads reported; a missing thread cannot be judged"
+    return 1
+  fi
+  if [ "$overflows" -gt 0 ]; then
+    say "RESULT: FAIL - $overflows samples above the histogram's range (max latency $max us); rerun with a larger -h"
+    return 1
+  fi
   if [ "$max" -lt "$VERDICT_GREAT_US" ]; then
     say "RESULT: GREAT - max latency $max us < $VERDICT_GREAT_US us over $threads threads"
   elif [ "$max" -lt "$VERDICT_GOOD_US" ]; then

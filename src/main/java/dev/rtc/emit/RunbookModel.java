@@ -47,7 +47,8 @@ final class RunbookModel {
     plan.benchmarkVm().ifPresent(vm -> {
       Manifest.Benchmark b = m.benchmark().orElseThrow();
       model.put("bench", Map.of("vm", vm.name(), "duration", b.duration(), "seconds", seconds(b.duration()),
-          "args", cyclictestArgs(b.cyclictest()), "greatUs", b.greatUs(), "goodUs", b.goodUs()));
+          "args", cyclictestArgs(b.cyclictest()), "greatUs", b.greatUs(), "goodUs", b.goodUs(),
+          "buckets", histogramBuckets(b), "threads", b.cyclictest().threads()));
     });
     return model;
   }
@@ -79,6 +80,14 @@ final class RunbookModel {
     a.add(c.affinity().toString());
     a.add("-q");
     return a;
+  }
+
+  /**
+   * cyclictest -h: one bucket per µs, up to twice the good threshold (at least 1000 µs), so a
+   * failing run's percentiles are still measured rather than lost as overflows.
+   */
+  static int histogramBuckets(Manifest.Benchmark b) {
+    return (int) Math.max(1000, 2L * b.goodUs());
   }
 
   static long seconds(String duration) {

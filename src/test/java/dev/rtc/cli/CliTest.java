@@ -357,6 +357,35 @@ class CliTest {
     assertThat(rtc("--version").out()).matches("rtc \\d+\\.\\d+\\.\\d+\\s*");
   }
 
+  @Test
+  void reportJudgesABundlesResultsByItsPlanAndExitsByTheVerdict() throws IOException {
+    Path stored = Path.of("src/test/resources/cyclictest");
+    Path out = tmp.resolve("out");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
+    Files.createDirectories(out.resolve("results"));
+    Files.copy(stored.resolve("histogram-2threads.txt"), out.resolve("results/cyclictest.txt"));
+    Outcome planned = rtc("report", out.toString());
+    assertThat(planned.exit()).as(planned.err()).isEqualTo(1);
+    assertThat(planned.out()).startsWith("RESULT: FAIL").contains("the plan runs 4 measuring threads, the output has 2")
+        .contains("86400000");
+    assertThat(out.resolve("results/report.html")).exists();
+    assertThat(out.resolve("results/report.json")).content().contains("\"verdict\" : \"fail\"");
+
+    Path odd = Files.copy(stored.resolve("histogram-2threads.txt"), tmp.resolve("run <b>&1.txt"));
+    Outcome good = rtc("report", odd.toString(), "--great", "100", "--good", "300", "-o", tmp.resolve("r").toString());
+    assertThat(good.exit()).as(good.err()).isZero();
+    assertThat(good.out()).startsWith("RESULT: GOOD");
+    assertThat(tmp.resolve("r/report.html")).content().contains("run &lt;b&gt;&amp;1.txt").doesNotContain("<b>&1");
+    assertThat(rtc("report", odd.toString(), "--great", "100", "--good", "300", "-o", tmp.resolve("r").toString(), "--require", "great")
+        .exit()).isEqualTo(1);
+
+    Outcome cut = rtc("report", stored.resolve("truncated-histogram.txt").toString(), "--great", "100", "--good", "300", "-o",
+        tmp.resolve("cut").toString());
+    assertThat(cut.exit()).isEqualTo(Main.USAGE);
+    assertThat(cut.err()).contains("truncated-histogram.txt:150: the histogram ends without its '# Total:'");
+    assertThat(tmp.resolve("cut")).doesNotExist();
+  }
+
   private static Stream<Path> listSiblings(Path dir) {
     try {
       return Files.list(dir);

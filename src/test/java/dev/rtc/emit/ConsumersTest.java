@@ -197,16 +197,17 @@ class ConsumersTest {
   void judgeGivesTheVerdictFromTheWorstThread() throws IOException {
     Tool bash = Tool.require("bash");
     record Case(String maxes, int exit, String verdict) {}
-    for (Case c : List.of(new Case("15 42", 0, "RESULT: GREAT - max latency 42 us < 100 us over 2 threads"),
-        new Case("99 150", 0, "RESULT: GOOD - max latency 150 us < 300 us over 2 threads"),
-        new Case("12 300", 1, "RESULT: FAIL - max latency 300 us >= 300 us over 2 threads"),
-        new Case("12 123456789", 1, "RESULT: FAIL - max latency 123456789 us"))) {
+    for (Case c : List.of(new Case("15 42 7 9", 0, "RESULT: GREAT - max latency 42 us < 100 us over 4 threads"),
+        new Case("99 150 7 9", 0, "RESULT: GOOD - max latency 150 us < 300 us over 4 threads"),
+        new Case("12 300 7 9", 1, "RESULT: FAIL - max latency 300 us >= 300 us over 4 threads"),
+        new Case("12 123456789 7 9", 1, "RESULT: FAIL - max latency 123456789 us"),
+        new Case("12 13", 1, "RESULT: FAIL - 2 of 4 measuring threads reported"))) {
       StringBuilder out = new StringBuilder("# /dev/cpu_dma_latency set to 0us\n");
       String[] m = c.maxes().split(" ");
       for (int t = 0; t < m.length; t++) {
         out.append(String.format("T:%2d (%5d) P:99 I:1000 C:  86400 Min:      1 Act:    2 Avg:    3 Max:%8s%n", t, 1200 + t, m[t]));
       }
-      Path f = Files.writeString(tmp.resolve("cyclictest-" + c.exit() + "-" + m[1] + ".txt"), out);
+      Path f = Files.writeString(tmp.resolve("cyclictest-" + c.exit() + "-" + m[1] + "-" + m.length + ".txt"), out);
       Tool.Run r = bash.run(bundle, "./runbook.sh", "judge", f.toString());
       assertThat(r.exit()).as("%s%n%s", c, r.all()).isEqualTo(c.exit());
       assertThat(r.out()).contains(c.verdict());
@@ -214,7 +215,30 @@ class ConsumersTest {
     Path empty = Files.writeString(tmp.resolve("cyclictest-empty.txt"), "cyclictest: cannot open /dev/cpu_dma_latency\n");
     Tool.Run r = bash.run(bundle, "./runbook.sh", "judge", empty.toString());
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).contains("no cyclictest summary lines");
+    assertThat(r.err()).contains("no cyclictest summary lines or histogram");
+  }
+
+  /** With -h, cyclictest prints no T: lines: the judge reads the histogram's trailer, and an overflow fails. */
+  @Test
+  void judgeReadsTheHistogramTrailerAndFailsOverflowsAndCutShortFiles() throws IOException {
+    Tool bash = Tool.require("bash");
+    String rows = "# Histogram\n000000 000000\t000000\t000000\t000000\n000001 000010\t000010\t000010\t000010\n";
+    String ok = rows + "# Total: 000000010 000000010 000000010 000000010\n# Min Latencies: 00001 00001 00001 00001\n"
+        + "# Avg Latencies: 00001 00001 00001 00001\n# Max Latencies: 00001 00087 00001 00001\n"
+        + "# Histogram Overflows: 00000 00000 00000 00000\n";
+    Tool.Run great = bash.run(bundle, "./runbook.sh", "judge", Files.writeString(tmp.resolve("h-ok.txt"), ok).toString());
+    assertThat(great.exit()).as(great.all()).isZero();
+    assertThat(great.out()).contains("RESULT: GREAT - max latency 87 us < 100 us over 4 threads");
+
+    String overflow = ok.replace("# Histogram Overflows: 00000 00000 00000 00000", "# Histogram Overflows: 00000 00003 00000 00000")
+        .replace("# Total: 000000010 000000010", "# Total: 000000010 000000013");
+    Tool.Run of = bash.run(bundle, "./runbook.sh", "judge", Files.writeString(tmp.resolve("h-of.txt"), overflow).toString());
+    assertThat(of.exit()).isEqualTo(1);
+    assertThat(of.out()).contains("RESULT: FAIL - 3 samples above the histogram's range");
+
+    Tool.Run cut = bash.run(bundle, "./runbook.sh", "judge", Files.writeString(tmp.resolve("h-cut.txt"), rows).toString());
+    assertThat(cut.exit()).isEqualTo(1);
+    assertThat(cut.err()).contains("has no '# Max Latencies:' trailer: cyclictest's output is cut short");
   }
 
   /**
@@ -234,7 +258,7 @@ class ConsumersTest {
       args.remove(a);
     }
     args.removeIf(x -> x.startsWith("--mainaffinity"));
-    args.addAll(List.of("-l", "300"));
+    args.addAll(List.of("-l", "300", "-h", "1000"));
     Tool.Run ct = cyclictest.run(tmp, args.toArray(String[]::new));
     if (ct.exit() != 0 && ct.err().contains("Unable to change scheduling policy") && !"true".equals(System.getenv("CI"))) {
       org.junit.jupiter.api.Assumptions.abort("cyclictest needs root for SCHED_FIFO (CI runs as root): " + ct.err());
@@ -242,7 +266,8 @@ class ConsumersTest {
     assertThat(ct.exit()).as("cyclictest %s: %s", args, ct.all()).isZero();
     Path out = Files.writeString(tmp.resolve("cyclictest-real.txt"), ct.out());
     Tool.Run r = bash.run(bundle, "./runbook.sh", "judge", out.toString());
-    assertThat(r.out()).containsPattern("RESULT: (GREAT|GOOD|FAIL) - max latency \\d+ us [<>=]+ \\d+ us over " + threads + " threads");
+    assertThat(r.out()).containsPattern("RESULT: (GREAT - |GOOD - |FAIL - max latency \\d+ us >= 300 us over " + threads
+        + " threads|FAIL - \\d+ samples above the histogram)");
     assertThat(r.exit()).isEqualTo(r.out().contains("RESULT: FAIL") ? 1 : 0);
   }
 

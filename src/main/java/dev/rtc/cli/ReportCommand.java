@@ -1,0 +1,142 @@
+package dev.rtc.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rtc.emit.ReportEmitter;
+import dev.rtc.report.CyclictestParser;
+import dev.rtc.report.LatencyReport;
+import dev.rtc.report.LatencyRun;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "report", mixinStandardHelpOptions = true,
+    description = {"Judges a cyclictest run and writes report.md, report.json and report.html (an SVG histogram per thread).",
+        "Give a bundle folder (its plan.json supplies the thresholds, threads and duration; its results/cyclictest.txt and .json "
+            + "are read and the report is written next to them), or cyclictest output files with --great and --good.",
+        "Reads the -q summary lines, the -h histogram with its trailer, and the --json file."},
+    footer = {"", "Examples:", "  rtc report out/", "  rtc report cyclictest.txt cyclictest.json --great 100 --good 300 -o report/",
+        "", "Exit codes: 0 great or good (see --require), 1 fail, 2 unreadable or cut-short input, or a usage error."})
+final class ReportCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(arity = "1..*", paramLabel = "INPUT", description = "A bundle folder, or cyclictest output files (text and/or .json).")
+  List<Path> inputs;
+
+  @Option(names = "--great", paramLabel = "US", description = "Worst latency below this is GREAT (default: the bundle's plan).")
+  Long great;
+
+  @Option(names = "--good", paramLabel = "US", description = "Worst latency below this is GOOD, else FAIL (default: the bundle's plan).")
+  Long good;
+
+  @Option(names = "--threads", paramLabel = "N", description = "Measuring threads the run must have (default: the bundle's plan).")
+  Integer threads;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Folder for the report (default: the bundle's results/).")
+  Path output;
+
+  @Option(names = "--require", paramLabel = "LEVEL", description = "Lowest verdict that exits 0: good or great (default: good).")
+  String require = "good";
+
+  @Override
+  public Integer call() throws IOException {
+    var out = spec.commandLine().getOut();
+    var err = spec.commandLine().getErr();
+    List<Path> files = new ArrayList<>();
+    Optional<Long> expectedSamples = Optional.empty();
+    Path target = output;
+    if (inputs.size() == 1 && Files.isDirectory(inputs.get(0))) {
+      Path bundle = inputs.get(0);
+      Path planFile = bundle.resolve("plan.json");
+      if (!Files.isRegularFile(planFile)) {
+        err.println("rtc: " + bundle + " has no plan.json; give a bundle folder, or cyclictest output files with --great and --good");
+        return Main.USAGE;
+      }
+      JsonNode bench = new ObjectMapper().readTree(planFile.toFile()).path("benchmark");
+      if (bench.isMissingNode()) {
+        err.println("rtc: " + planFile + " has no benchmark; the manifest did not ask for one");
+        return Main.USAGE;
+      }
+      great = great != null ? great : bench.at("/verdictUs/great").asLong();
+      good = good != null ? good : bench.at("/verdictUs/good").asLong();
+      threads = threads != null ? threads : bench.path("threads").asInt();
+      expectedSamples = Optional.of(bench.path("durationSeconds").asLong() * 1_000_000L / Math.max(1, bench.path("intervalUs").asLong()));
+      for (String name : List.of("cyclictest.txt", "cyclictest.json")) {
+        Path f = bundle.resolve("results").resolve(name);
+        if (Files.isRegularFile(f)) {
+          files.add(f);
+        }
+      }
+      if (files.isEmpty()) {
+        err.println("rtc: " + bundle.resolve("results") + " holds no cyclictest.txt or cyclictest.json: run ./runbook.sh bench on the host first");
+        return Main.USAGE;
+      }
+      target = target != null ? target : bundle.resolve("results");
+    } else {
+      files.addAll(inputs);
+      if (great == null || good == null || target == null) {
+        err.println("rtc: with cyclictest files (not a bundle folder), give --great, --good and -o");
+        return Main.USAGE;
+      }
+    }
+    if (!require.equals("good") && !require.equals("great")) {
+      err.println("rtc: --require takes good or great, not '" + require + "'");
+      return Main.USAGE;
+    }
+    LatencyRun run;
+    try {
+      run = read(files);
+    } catch (CyclictestParser.BadOutputException e) {
+      err.println("rtc: " + e.getMessage());
+      return Main.USAGE;
+    }
+    LatencyReport report = LatencyReport.judge(run, new LatencyReport.Criteria(great, good, Optional.ofNullable(threads), expectedSamples));
+    Files.createDirectories(target);
+    for (Map.Entry<String, String> f : ReportEmitter.render(report).entrySet()) {
+      Files.writeString(target.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
+    }
+    out.println("RESULT: " + report.verdict() + " (" + run.source() + ")");
+    report.reasons().forEach(r -> out.println("  " + r));
+    out.println("rtc: wrote report.md, report.json and report.html to " + target);
+    boolean pass = report.verdict() == LatencyReport.Verdict.GREAT
+        || (report.verdict() == LatencyReport.Verdict.GOOD && require.equals("good"));
+    return pass ? Main.OK : 1;
+  }
+
+  /** Text outputs and JSON files; with both, the text histogram (it counts overflows) is the one judged. */
+  private static LatencyRun read(List<Path> files) throws IOException, CyclictestParser.BadOutputException {
+    LatencyRun text = null;
+    LatencyRun json = null;
+    for (Path f : files) {
+      if (!Files.isRegularFile(f)) {
+        throw new CyclictestParser.BadOutputException(f.toString(), 0, "no such file");
+      }
+      if (f.toString().endsWith(".json")) {
+        json = CyclictestParser.parseJson(f.toString(), Files.readAllBytes(f));
+      } else {
+        text = CyclictestParser.parseText(f.toString(), Files.readString(f, StandardCharsets.UTF_8));
+      }
+    }
+    if (text != null && json != null) {
+      if (text.threads().size() != json.threads().size()) {
+        throw new CyclictestParser.BadOutputException(json.source(), 0, json.threads().size() + " threads, but "
+            + text.source() + " has " + text.threads().size() + ": not the same run");
+      }
+      return new LatencyRun(text.source() + " + " + json.source(), text.threads(), Math.max(text.histogramBuckets(), json.histogramBuckets()),
+          json.cmdline());
+    }
+    return text != null ? text : json;
+  }
+}

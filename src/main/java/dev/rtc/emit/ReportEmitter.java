@@ -1,0 +1,186 @@
+package dev.rtc.emit;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rtc.report.LatencyReport;
+import dev.rtc.report.LatencyReport.Stats;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The latency report's files: report.md for people and reviews, report.json for machines, and a
+ * self-contained report.html whose SVG histograms (one per thread, log-scale counts, the great
+ * and good thresholds drawn) need no network and no script. The HTML template auto-escapes.
+ */
+public final class ReportEmitter {
+
+  /** Histogram drawing area, in SVG user units. */
+  static final int WIDTH = 720;
+  static final int HEIGHT = 220;
+  static final int LEFT = 50;
+  static final int BOTTOM = 30;
+
+  private ReportEmitter() {}
+
+  /** File name → content, in a stable order. */
+  public static Map<String, String> render(LatencyReport r) {
+    Map<String, Object> model = model(r);
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("report.md", Templates.render("report.md.ftl", model));
+    out.put("report.html", Templates.render("report.html.ftlh", model));
+    out.put("report.json", json(r));
+    return out;
+  }
+
+  static Map<String, Object> model(LatencyReport r) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("source", r.run().source());
+    m.put("cmdline", r.run().cmdline().orElse(""));
+    m.put("verdict", r.verdict().name());
+    m.put("reasons", r.reasons());
+    m.put("great", r.criteria().greatUs());
+    m.put("good", r.criteria().goodUs());
+    m.put("histogram", r.run().hasHistogram());
+    m.put("buckets", r.run().histogramBuckets());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Stats s : r.threads()) {
+      rows.add(row(s));
+    }
+    rows.add(row(r.overall()));
+    m.put("rows", rows);
+    List<Map<String, Object>> charts = new ArrayList<>();
+    if (r.run().hasHistogram()) {
+      for (Stats s : r.threads()) {
+        charts.add(chart(s, r));
+      }
+    }
+    m.put("charts", charts);
+    return m;
+  }
+
+  private static Map<String, Object> row(Stats s) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("label", s.label());
+    row.put("samples", s.samples());
+    row.put("min", s.min());
+    row.put("avg", s.avgText());
+    row.put("p50", s.p50().map(Object::toString).orElse("–"));
+    row.put("p99", s.p99().map(Object::toString).orElse("–"));
+    row.put("p999", s.p999().map(Object::toString).orElse("–"));
+    row.put("p9999", s.p9999().map(Object::toString).orElse("–"));
+    row.put("max", s.max());
+    row.put("overflows", s.overflows());
+    return row;
+  }
+
+  /**
+   * One histogram as SVG geometry: a bar per µs bucket with samples, height by log10(count + 1),
+   * and a vertical line at each threshold. The x axis runs to a bit past the larger of the worst
+   * latency and the good threshold, so both are always in the picture.
+   */
+  private static Map<String, Object> chart(Stats s, LatencyReport r) {
+    long xMax = Math.max(10, (long) Math.ceil(Math.max(s.max(), r.criteria().goodUs()) * 1.1));
+    long top = s.histogram().values().stream().mapToLong(Long::longValue).max().orElse(1);
+    double logTop = Math.log10(top + 1.0);
+    double plotW = WIDTH - LEFT - 10;
+    double plotH = HEIGHT - BOTTOM - 10;
+    double barW = Math.max(1.0, plotW / xMax);
+    List<Map<String, String>> bars = new ArrayList<>();
+    s.histogram().forEach((us, count) -> {
+      if (us <= xMax) {
+        double h = plotH * Math.log10(count + 1.0) / logTop;
+        bars.add(Map.of("x", f(LEFT + plotW * us / xMax), "y", f(10 + plotH - h), "w", f(barW), "h", f(h),
+            "title", us + " µs: " + count + " samples"));
+      }
+    });
+    List<Map<String, String>> lines = new ArrayList<>();
+    lines.add(Map.of("x", f(LEFT + plotW * r.criteria().greatUs() / xMax), "label", "great < " + r.criteria().greatUs() + " µs", "cls", "great"));
+    lines.add(Map.of("x", f(LEFT + plotW * r.criteria().goodUs() / xMax), "label", "good < " + r.criteria().goodUs() + " µs", "cls", "good"));
+    List<Map<String, String>> ticks = new ArrayList<>();
+    long step = niceStep(xMax);
+    for (long t = 0; t <= xMax; t += step) {
+      ticks.add(Map.of("x", f(LEFT + plotW * t / xMax), "label", Long.toString(t)));
+    }
+    Map<String, Object> c = new HashMap<>();
+    c.put("label", s.label());
+    c.put("width", WIDTH);
+    c.put("height", HEIGHT);
+    c.put("left", LEFT);
+    c.put("axisY", f(10 + plotH));
+    c.put("right", f(LEFT + plotW));
+    c.put("bars", bars);
+    c.put("lines", lines);
+    c.put("ticks", ticks);
+    c.put("top", top);
+    c.put("overflows", s.overflows());
+    return c;
+  }
+
+  private static long niceStep(long span) {
+    long[] steps = {1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000};
+    for (long st : steps) {
+      if (span / st <= 10) {
+        return st;
+      }
+    }
+    return span / 10;
+  }
+
+  private static String f(double v) {
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  static String json(LatencyReport r) {
+    JsonNodeFactory n = JsonNodeFactory.instance;
+    ObjectNode root = n.objectNode();
+    root.put("reportVersion", 1);
+    root.put("source", r.run().source());
+    r.run().cmdline().ifPresent(c -> root.put("cmdline", c));
+    root.put("verdict", r.verdict().name().toLowerCase(Locale.ROOT));
+    ArrayNode reasons = root.putArray("reasons");
+    r.reasons().forEach(reasons::add);
+    ObjectNode crit = root.putObject("thresholdsUs");
+    crit.put("great", r.criteria().greatUs());
+    crit.put("good", r.criteria().goodUs());
+    root.put("histogramBucketsUs", r.run().histogramBuckets());
+    ArrayNode threads = root.putArray("threads");
+    r.threads().forEach(s -> threads.add(stats(n, s)));
+    root.set("overall", stats(n, r.overall()));
+    return TreeWriter.json(root);
+  }
+
+  private static ObjectNode stats(JsonNodeFactory n, Stats s) {
+    ObjectNode o = n.objectNode();
+    o.put("label", s.label());
+    o.put("samples", s.samples());
+    o.put("minUs", s.min());
+    if (Double.isNaN(s.avg())) {
+      o.putNull("avgUs");
+    } else {
+      o.put("avgUs", Math.round(s.avg() * 10) / 10.0);
+    }
+    percentile(o, "p50Us", s.p50());
+    percentile(o, "p99Us", s.p99());
+    percentile(o, "p99_9Us", s.p999());
+    percentile(o, "p99_99Us", s.p9999());
+    o.put("maxUs", s.max());
+    o.put("overflows", s.overflows());
+    return o;
+  }
+
+  /** A number, or {"atLeast": n} when it fell beyond the histogram, or null without one. */
+  private static void percentile(ObjectNode o, String key, java.util.Optional<LatencyReport.Percentile> p) {
+    if (p.isEmpty()) {
+      o.putNull(key);
+    } else if (p.get().atLeast()) {
+      o.putObject(key).put("atLeast", p.get().us());
+    } else {
+      o.put(key, p.get().us());
+    }
+  }
+}

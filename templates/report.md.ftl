@@ -1,0 +1,19 @@
+# Latency report: ${verdict}
+
+<#list reasons as r>
+- ${r}
+</#list>
+
+Thresholds: great below ${great} µs, good below ${good} µs (worst latency of any thread decides).
+Source: `${source}`<#if cmdline?has_content>; `${cmdline}`</#if>.
+<#if !histogram>
+Percentiles need cyclictest's histogram (`-h`); this output has only its summary lines.
+</#if>
+
+| thread | samples | min | avg | p50 | p99 | p99.9 | p99.99 | max | overflows |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+<#list rows as r>
+| ${r.label} | ${r.samples?c} | ${r.min?c} | ${r.avg} | ${r.p50} | ${r.p99} | ${r.p999} | ${r.p9999} | ${r.max?c} | ${r.overflows?c} |
+</#list>
+
+All latencies in µs. `≥N`: the percentile lies beyond the ${buckets} µs histogram, so only its lower bound is known.
