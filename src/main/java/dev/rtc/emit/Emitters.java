@@ -46,6 +46,7 @@ public final class Emitters {
     b.addExecutable("runbook.sh", Templates.render("runbook.sh.ftl", RunbookModel.of(plan, header)));
     Map<String, Object> docs = PlanModel.of(plan, header);
     b.add("plan.md", Templates.render("plan.md.ftl", docs));
+    b.add("plan.html", Templates.render("plan.html.ftlh", docs));
     b.add("plan.json", PlanJson.of(plan));
     b.add("README.md", Templates.render("README.md.ftl", docs));
     b.add("SHA256SUMS", Checksums.of(b));
@@ -63,7 +64,7 @@ public final class Emitters {
       try {
         DomainXmlEmitter.prepare();
         Templates.prepare(List.of("runbook.sh.ftl", "plan.md.ftl", "README.md.ftl", "grub-dropin.cfg.ftl",
-            "rtc-resctrl.service.ftl", "rtc-stress.sh.ftl"));
+            "rtc-resctrl.service.ftl", "rtc-stress.sh.ftl", "plan.html.ftlh"));
       } catch (RuntimeException e) {
         // Only a head start: the emitter reports any failure itself when it runs.
       }

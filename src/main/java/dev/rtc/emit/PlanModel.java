@@ -51,12 +51,14 @@ final class PlanModel {
       vms.add(vm(plan, vm, letter));
     }
     legend.add(Map.of("mark", ".", "meaning", "isolated, unused"));
+    legend.replaceAll(l -> Map.of("mark", l.get("mark"), "meaning", l.get("meaning"), "fill", fill(((String) l.get("mark")).charAt(0))));
     model.put("legend", legend);
     List<Map<String, Object>> nodes = new ArrayList<>();
     for (NumaNode n : m.host().topology().numaNodes()) {
       StringBuilder map = new StringBuilder();
       n.cpus().forEach(c -> map.append(cpuOwner.getOrDefault(c, '.')));
-      nodes.add(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString()));
+      nodes.add(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString(),
+          "cells", cells(map.toString(), n.cpus().toList().stream().map(c -> "CPU " + c).toList())));
     }
     model.put("nodes", nodes);
     model.put("vms", vms);
@@ -128,10 +130,37 @@ final class PlanModel {
         }
         who.add(o.who() + " " + c.hex(o.mask()));
       }
-      instances.add(Map.of("id", id, "map", new String(row), "owners", String.join(", ", who)));
+      List<String> titles = new ArrayList<>();
+      for (int w = 0; w < c.ways(); w++) {
+        titles.add("way " + w);
+      }
+      instances.add(Map.of("id", id, "map", new String(row), "owners", String.join(", ", who), "cells", cells(new String(row), titles)));
     });
     m.put("instances", instances);
     return m;
+  }
+
+  /** Colours for plan.html, by map mark: grey host, a hue per VM (its emulator CPUs lighter), white free. */
+  private static final String[] HUES = {"#0969da", "#cf222e", "#1a7f37", "#8250df", "#bf8700", "#1b7c83", "#bc4c00", "#6639ba"};
+  private static final String[] LIGHT = {"#9cc7f5", "#f2a5aa", "#9fd8aa", "#cdb5f5", "#ecd28a", "#9ed8dd", "#f2b38a", "#c8b2ea"};
+
+  static String fill(char mark) {
+    if (mark == 'H') {
+      return "#8c959f";
+    }
+    if (mark == '.') {
+      return "#ffffff";
+    }
+    return Character.isUpperCase(mark) ? HUES[(mark - 'A') % HUES.length] : LIGHT[(mark - 'a') % LIGHT.length];
+  }
+
+  /** One square per character of a map row, for the SVG pictures: position, colour, hover title. */
+  private static List<Map<String, Object>> cells(String map, List<String> titles) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (int i = 0; i < map.length(); i++) {
+      out.add(Map.of("x", 18 * i, "fill", fill(map.charAt(i)), "title", titles.get(i) + ": " + map.charAt(i)));
+    }
+    return out;
   }
 
   private static List<Map<String, String>> args(List<KernelArg> args) {

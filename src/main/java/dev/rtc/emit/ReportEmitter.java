@@ -99,8 +99,12 @@ public final class ReportEmitter {
       }
     });
     List<Map<String, String>> lines = new ArrayList<>();
-    lines.add(Map.of("x", f(LEFT + plotW * r.criteria().greatUs() / xMax), "label", "great < " + r.criteria().greatUs() + " µs", "cls", "great"));
-    lines.add(Map.of("x", f(LEFT + plotW * r.criteria().goodUs() / xMax), "label", "good < " + r.criteria().goodUs() + " µs", "cls", "good"));
+    for (var t : List.of(Map.entry("great", r.criteria().greatUs()), Map.entry("good", r.criteria().goodUs()))) {
+      double x = LEFT + plotW * t.getValue() / xMax;
+      boolean nearRight = x > WIDTH - 120; // keep the label inside the picture
+      lines.add(Map.of("x", f(x), "label", t.getKey() + " < " + t.getValue() + " µs", "cls", t.getKey(),
+          "anchor", nearRight ? "end" : "start", "dx", nearRight ? "-4" : "4"));
+    }
     List<Map<String, String>> ticks = new ArrayList<>();
     long step = niceStep(xMax);
     for (long t = 0; t <= xMax; t += step) {
