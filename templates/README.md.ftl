@@ -36,31 +36,35 @@ run again; `--dry-run` prints the commands without running them. Everything is l
 | 1 | `./runbook.sh preflight` | compares this host's CPUs, NUMA nodes and resctrl info with the manifest | seconds | a table of `ok` rows and `host matches the manifest` |
 | 2 | `./runbook.sh host` | installs the GRUB drop-in<#if cache??> and the resctrl unit</#if>, runs `${grubUpdate}` | a minute | `host: done. Reboot now` |
 | 3 | `reboot` | boots the isolated kernel command line | minutes | the host comes back |
-| 4 | `./runbook.sh all` | checks the reboot, creates disks and seeds, defines and starts the VMs, verifies pins<#if cache??> and cache masks</#if>, starts the stressors, runs the benchmark | <#if bench??>${bench.duration} plus</#if> ~15 minutes | `RESULT: GREAT` or `RESULT: GOOD` |
+| 4 | `./runbook.sh all` | checks the reboot, creates disks and seeds, defines and starts the VMs, verifies pins<#if cache??> and cache masks</#if>, starts the stressors, runs the benchmark, collects `results/` | <#if bench??>${bench.duration} plus</#if> ~15 minutes | `RESULT: GREAT` or `RESULT: GOOD`, then `report: send …/results-${bundle}.tar.gz` |
 
-Step 4 is also `check-host`, `images`, `vms`, `verify`, `stress`, `bench`, one at a time. The
-first boot of each VM installs packages and reboots once (cloud-init); wait for it before `verify`.
+Step 4 is also `check-host`, `images`, `vms`, `verify`, `stress`, `bench`, `report`, one at a time.
+The first boot of each VM installs packages and reboots once (cloud-init); wait for it before
+`verify`. If a step stops with `FAIL:`, its message says what differs from the plan and what to
+check; fix that and run the same step again.
 
 <#if bench??>
 ## The benchmark and its verdict
 
 `${bench.vm}` runs `${bench.command}` while <#list stressors as s>`${s}`<#sep>, </#list> loads the host.
 The worst latency of any thread decides: below ${bench.greatUs} µs is GREAT, below ${bench.goodUs} µs
-GOOD, anything else FAIL. The raw output is kept in `results/cyclictest.txt`.
+GOOD, anything else FAIL; so is a missing thread, a run that stopped early, or samples beyond the
+histogram. The raw output is kept in `results/cyclictest.txt` (histogram) and
+`results/cyclictest.json`. `rtc report <this folder>` on any machine with rtc turns them into
+`results/report.html`: percentiles (p50 to p99.99) and a histogram per thread.
 
 </#if>
 ## Rolling back
 
-    virsh destroy <vm>; virsh undefine <vm>        # for each VM above
-    rm /etc/default/grub.d/99-rtc.cfg && ${grubUpdate}
-<#if cache??>
-    systemctl disable --now rtc-resctrl.service && rm /etc/systemd/system/rtc-resctrl.service /etc/rtc/resctrl/schemata
-</#if>
+    ./runbook.sh --dry-run rollback   # see what it will undo
+    ./runbook.sh rollback             # undefines the VMs (their disks stay), removes the GRUB drop-in<#if cache??> and the resctrl unit</#if>
     reboot
 
 ## Send back
 
-The whole `results/` folder (`runbook.log`, `cyclictest.txt`) and `plan.json`.
+`results-${bundle}.tar.gz` (made by `./runbook.sh report`, also the last part of `all`): the
+runbook's log, the benchmark output, the host's live command line<#if cache??>, resctrl groups</#if> and CPU
+list, each VM's live domain XML, with checksums, and `plan.json`.
 
 ## Files
 
@@ -68,6 +72,7 @@ The whole `results/` folder (`runbook.log`, `cyclictest.txt`) and `plan.json`.
 |---|---|
 | `runbook.sh` | the steps above |
 | `plan.md`, `plan.json` | the CPU and cache plan, with reasons |
+| `plan.html` | the same plan drawn: CPU map per NUMA node<#if cache??>, way map per L3 instance</#if> |
 | `host/grub/99-rtc.cfg` | host kernel arguments, for `/etc/default/grub.d/` |
 <#if cache??>
 | `host/resctrl/schemata` | the host's L3 ways, written to `/sys/fs/resctrl/schemata` at boot |

@@ -6,7 +6,9 @@
 #
 #   ./runbook.sh preflight    check this host is the one the manifest describes (changes nothing)
 #   ./runbook.sh host         install kernel arguments and the resctrl unit; then reboot
-#   ./runbook.sh all          after the reboot: check-host, images, vms, verify, stress, bench
+#   ./runbook.sh all          after the reboot: check-host, images, vms, verify, stress, bench, report
+#   ./runbook.sh report       collect results/ (and results-<bundle>.tar.gz) to send for review
+#   ./runbook.sh rollback     undo: VMs undefined, kernel arguments and resctrl unit removed
 #
 # Each step can also run on its own, and every step is safe to run again.
 # Options: --dry-run prints the commands that change the host instead of running them.
@@ -197,13 +199,15 @@ step_verify() {
   for vm in "${VMS[@]}"; do
     IFS=, read -r -a pins <<<"${VM_PINS[$vm]}"
     for i in "${!pins[@]}"; do
-      found=$(virsh vcpupin "$vm" --vcpu "$i" --live | awk -F: '$1+0 == '"$i"' && NF > 1 { gsub(/ /, "", $2); print $2 }')
-      [ "$found" = "${pins[$i]}" ] || fail "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
+      # virsh prints a table: " VCPU   CPU Affinity", a rule, then " 0      4".
+      found=$(virsh vcpupin "$vm" --vcpu "$i" --live | awk -v i="$i" '$1 == i && NF >= 2 { print $2 }')
+      [ "$(expand_cpus "$found")" = "${pins[$i]}" ] || fail "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
     done
     ok "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
+    # "emulator: CPU Affinity", a rule, then "       *: 56,58,60,62" (libvirt may write ranges).
     found=$(virsh emulatorpin "$vm" --live | awk -F: 'NF > 1 && $1 ~ /\*/ { gsub(/ /, "", $2); print $2 }')
     expected=${VM_EMULATOR[$vm]}
-    [ "$found" = "$expected" ] || fail "$vm emulator threads on '$found', planned $expected"
+    [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ] || fail "$vm emulator threads on '$found', planned $expected"
     ok "$vm: emulator threads on $expected"
     if [ -n "${VM_RESCTRL[$vm]}" ]; then
       found=$(cat "$ROOT"/sys/fs/resctrl/qemu-*-"$vm"-vcpus_*/schemata 2>/dev/null | grep -E '^ *L3:' | tr -d ' ' || true)
@@ -219,6 +223,22 @@ step_verify() {
       ok "$vm: guest kernel arguments present"
     fi
   done
+}
+
+# expand_cpus LIST: a cpulist as comma-separated CPUs ("4-6,9" -> "4,5,6,9"), to compare sets
+# however libvirt or the kernel chose to write them.
+expand_cpus() {
+  local part i out=() parts=()
+  IFS=, read -r -a parts <<<"$1"
+  for part in "${parts[@]}"; do
+    if [[ $part == *-* ]]; then
+      for ((i = ${part%-*}; i <= ${part#*-}; i++)); do out+=("$i"); done
+    else
+      out+=("$part")
+    fi
+  done
+  local IFS=,
+  echo "${out[*]}"
 }
 
 # guest_run VM TIMEOUT_SECONDS CMD...: runs CMD in the guest through the QEMU guest agent and
@@ -278,6 +298,61 @@ step_bench() {
   say "bench: for percentiles and charts, run on any machine with rtc: rtc report $HERE"
 }
 
+step_report() {
+  say "report: collect the run's evidence into results/"
+  mkdir -p "$RESULTS/host" "$RESULTS/vms"
+  read_file /proc/cmdline >"$RESULTS/host/cmdline.txt"
+  echo >>"$RESULTS/host/cmdline.txt"
+  if [ -r "$ROOT/sys/fs/resctrl/schemata" ]; then
+    local group
+    for group in "$ROOT"/sys/fs/resctrl "$ROOT"/sys/fs/resctrl/*/; do
+      [ -r "$group/schemata" ] || continue
+      { echo "# ${group#"$ROOT"}"; cat "$group/schemata"; } >>"$RESULTS/host/resctrl.txt"
+    done
+  fi
+  if command -v lscpu >/dev/null 2>&1; then lscpu >"$RESULTS/host/lscpu.txt" || true; fi
+  local vm
+  for vm in "${VMS[@]}"; do
+    virsh dumpxml "$vm" >"$RESULTS/vms/$vm.xml" 2>/dev/null || echo "(not defined)" >"$RESULTS/vms/$vm.xml"
+  done
+  local sums
+  sums=$(cd "$RESULTS" && find . -type f ! -name SHA256SUMS ! -name runbook.log -print0 | sort -z | xargs -0 sha256sum)
+  printf '%s\n' "$sums" >"$RESULTS/SHA256SUMS"
+  tar -czf "$HERE/results-$BUNDLE.tar.gz" -C "$HERE" plan.json results
+  ok "results/ holds the host's command line, resctrl groups, CPU list, the VMs' live XML and the benchmark output"
+  say "report: send $HERE/results-$BUNDLE.tar.gz to whoever asked for this run. On any machine with rtc, unpack it beside"
+  say "        the bundle and run: rtc report <bundle> (report.html: percentiles and a histogram per thread)"
+}
+
+step_rollback() {
+  need_root rollback
+  say "rollback: undo what the host and vms steps changed (disks stay in $IMAGE_DIR)"
+  local vm
+  for vm in "${VMS[@]}"; do
+    if virsh dominfo "$vm" >/dev/null 2>&1; then
+      run virsh destroy "$vm" || true # already shut off is fine
+      run virsh undefine "$vm"
+    else
+      ok "$vm: not defined"
+    fi
+  done
+  if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ]; then
+    run rm -f /etc/default/grub.d/99-rtc.cfg
+    run "${GRUB_UPDATE[@]}"
+  else
+    ok "no GRUB drop-in installed"
+  fi
+  if [ -e "$ROOT/etc/systemd/system/rtc-resctrl.service" ]; then
+    run systemctl disable rtc-resctrl.service
+    run rm -f /etc/systemd/system/rtc-resctrl.service
+    run rm -rf /etc/rtc/resctrl
+    run systemctl daemon-reload
+  else
+    ok "no resctrl unit installed"
+  fi
+  say "rollback: done. Reboot to run without isolation; the resctrl default group gets every way back at boot"
+}
+
 # judge FILE: the verdict from cyclictest's output: the -h histogram's trailer (# Total, # Max
 # Latencies, # Histogram Overflows) or, without -h, its summary lines (T: n ... Max: us).
 # A missing thread, an overflow or a cut-short file is a FAIL with its reason, never a pass.
@@ -317,7 +392,7 @@ judge() {
 
 usage() {
   sed -n '3,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  echo "Steps: preflight host check-host images vms verify stress bench all judge FILE"
+  echo "Steps: preflight host check-host images vms verify stress bench report all rollback judge FILE"
 }
 
 main() {
@@ -327,7 +402,7 @@ main() {
       --dry-run) DRY_RUN=1 ;;
       -h | --help) usage; return 0 ;;
       judge) judge "$2"; return ;;
-      preflight | host | check-host | images | vms | verify | stress | bench | all) steps+=("$1") ;;
+      preflight | host | check-host | images | vms | verify | stress | bench | report | all | rollback) steps+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac
     shift
@@ -341,14 +416,16 @@ main() {
   TEE_PID=$!
   trap 'exec 1>&3 2>&4; wait "$TEE_PID" 2>/dev/null || true' EXIT
   echo "rtc runbook for $BUNDLE: ${steps[*]}$([ "$DRY_RUN" = 1 ] && echo ' (dry run)')"
-  local s
+  local s bench_failed=0
   for s in "${steps[@]}"; do
     case "$s" in
-      all) step_check_host; step_images; step_vms; step_verify; step_stress; step_bench ;;
+      # A failed verdict still collects the evidence, then exits 1.
+      all) step_check_host; step_images; step_vms; step_verify; step_stress; step_bench || bench_failed=1; step_report ;;
       check-host) step_check_host ;;
       *) "step_$s" ;;
     esac
   done
+  return "$bench_failed"
 }
 
 main "$@"

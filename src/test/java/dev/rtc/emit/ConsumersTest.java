@@ -310,6 +310,119 @@ class ConsumersTest {
     assertThat(wideOpen.all()).contains("resctrl default group is 'L3:0=7fff;1=7fff', planned 'L3:0=0003;1=0003'");
   }
 
+  /** verify against a fake virsh (its real table formats) and a fake resctrl tree: one host that matches, and each way it can differ. */
+  @Test
+  void verifyComparesLivePinsCacheGroupsAndGuestArgumentsWithThePlan() throws IOException {
+    Tool bash = Tool.require("bash");
+    Plan.VmPlan rt = plan.vms().get(0);
+    Plan.VmPlan stress = plan.vms().get(1);
+    record Host(String name, java.util.function.Function<Path, String> breakIt, String expect) {}
+    List<Host> hosts = List.of(
+        new Host("good", root -> "", "ok: debian12-stress: emulator threads on 1,3"),
+        new Host("wrong-pin", root -> rewrite(root.resolve("virsh/debian12-rt.pins"), "10", "11"), "debian12-rt vCPU 3 runs on CPU '11', planned 10"),
+        new Host("wrong-emulator", root -> rewrite(root.resolve("virsh/debian12-stress.emulator"), "1,3", "1-3"),
+            "debian12-stress emulator threads on '1-3', planned 1,3"),
+        new Host("wrong-mask", root -> rewrite(root.resolve("sys/fs/resctrl/qemu-1-debian12-rt-vcpus_1-7/schemata"), "000c", "0030"),
+            "debian12-rt cache group is 'L3:0=0030;1=0003', planned 'L3:0=000c;1=0003'"),
+        new Host("no-group", root -> delete(root.resolve("sys/fs/resctrl/qemu-1-debian12-rt-vcpus_1-7/schemata")),
+            "debian12-rt cache group is 'missing'"),
+        new Host("guest-arg", root -> rewrite(root.resolve("virsh/debian12-rt.cmdline"), "nohz_full=1-7 ", ""),
+            "debian12-rt guest /proc/cmdline lacks nohz_full=1-7"));
+    for (Host h : hosts) {
+      Path root = fakeHost("verify-" + h.name(), "7fff");
+      write(root, "virsh/debian12-rt.pins", String.join("\n", rt.vcpuPins().stream().map(String::valueOf).toList()) + "\n");
+      write(root, "virsh/debian12-stress.pins", String.join("\n", stress.vcpuPins().stream().map(String::valueOf).toList()) + "\n");
+      write(root, "virsh/debian12-rt.emulator", "56,58,60,62"); // as libvirt prints this set
+      write(root, "virsh/debian12-stress.emulator", "1,3");
+      write(root, "virsh/debian12-rt.cmdline", "BOOT_IMAGE=/boot/vmlinuz ro " + rt.guestCmdline().orElseThrow() + " quiet\n");
+      write(root, "sys/fs/resctrl/qemu-1-debian12-rt-vcpus_1-7/schemata", "    MB:0=100;1=100\n    L3:0=000c;1=0003\n");
+      Path virsh = write(root, "bin/virsh", String.join("\n", "#!/bin/bash",
+          "# A fake virsh that answers in the real one's formats, from files under $FAKE.",
+          "case $1 in",
+          "  vcpupin) printf ' VCPU   CPU Affinity\\n----------------------\\n %s      %s\\n\\n' \"$4\" \"$(sed -n \"$(($4 + 1))p\" \"$FAKE/$2.pins\")\" ;;",
+          "  emulatorpin) printf 'emulator: CPU Affinity\\n----------------------------------\\n       *: %s\\n\\n' \"$(cat \"$FAKE/$2.emulator\")\" ;;",
+          "  qemu-agent-command) case $3 in",
+          "      *guest-exec-status*) printf '{\"return\":{\"exited\":true,\"exitcode\":0,\"out-data\":\"%s\"}}\\n' \"$(base64 -w0 <\"$FAKE/$2.cmdline\")\" ;;",
+          "      *) echo '{\"return\":{\"pid\":42}}' ;;",
+          "    esac ;;",
+          "  *) echo \"fake virsh: $*\" >&2; exit 1 ;;",
+          "esac", ""));
+      virsh.toFile().setExecutable(true);
+      h.breakIt().apply(root);
+      Map<String, String> env = new java.util.HashMap<>(fakeEnv(root));
+      env.put("FAKE", root.resolve("virsh").toString());
+      Tool.Run r = bash.run(bundle, env, "./runbook.sh", "verify");
+      assertThat(r.exit()).as("%s: %s", h.name(), r.all()).isEqualTo(h.name().equals("good") ? 0 : 1);
+      assertThat(r.all()).as(h.name()).contains(h.expect());
+    }
+  }
+
+  private static String rewrite(Path file, String from, String to) {
+    try {
+      String text = Files.readString(file);
+      assertThat(text).contains(from);
+      Files.writeString(file, text.replaceFirst(java.util.regex.Pattern.quote(from), to));
+      return "";
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String delete(Path file) {
+    try {
+      Files.delete(file);
+      return "";
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void rollbackUndoesWhatWasInstalledAndSaysWhatWasNot() throws IOException {
+    Tool bash = Tool.require("bash");
+    Path root = fakeHost("rollback", "7fff");
+    write(root, "etc/default/grub.d/99-rtc.cfg", "installed");
+    write(root, "etc/systemd/system/rtc-resctrl.service", "installed");
+    Path virsh = write(root, "bin/virsh", "#!/bin/sh\n[ \"$1 $2\" = \"dominfo debian12-rt\" ]\n");
+    virsh.toFile().setExecutable(true);
+    Tool.Run r = bash.run(bundle, fakeEnv(root), "./runbook.sh", "--dry-run", "rollback");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).contains("would run: virsh destroy debian12-rt", "would run: virsh undefine debian12-rt",
+        "ok: debian12-stress: not defined", "would run: rm -f /etc/default/grub.d/99-rtc.cfg", "would run: update-grub",
+        "would run: systemctl disable rtc-resctrl.service", "would run: systemctl daemon-reload", "rollback: done");
+
+    Path clean = fakeHost("rollback-clean", "7fff");
+    Tool.Run none = bash.run(bundle, fakeEnv(clean), "./runbook.sh", "--dry-run", "rollback");
+    assertThat(none.exit()).as(none.all()).isZero();
+    assertThat(none.out()).contains("ok: no GRUB drop-in installed", "ok: no resctrl unit installed").doesNotContain("would run: rm");
+  }
+
+  @Test
+  void reportCollectsTheEvidenceWithChecksumsAndATarball() throws IOException {
+    Tool bash = Tool.require("bash");
+    Path root = fakeHost("report", "7fff");
+    Files.writeString(root.resolve("proc/cmdline"), "quiet isolcpus=managed_irq,domain,4-63\n");
+    write(root, "sys/fs/resctrl/schemata", "L3:0=0003;1=0003\n");
+    write(root, "sys/fs/resctrl/qemu-1-debian12-rt-vcpus_1-7/schemata", "L3:0=000c;1=0003\n");
+    Path virsh = write(root, "bin/virsh", "#!/bin/sh\n[ \"$1\" = dumpxml ] && echo \"<domain><name>$2</name></domain>\"\n");
+    virsh.toFile().setExecutable(true);
+    Path own = tmp.resolve("report-bundle");
+    BundleWriter.write(new Compiler().compile(MANIFEST).bundle(), own, false);
+    write(own, "results/cyclictest.txt", "# Histogram\n");
+    Tool.Run r = bash.run(own, fakeEnv(root), "./runbook.sh", "report");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(own.resolve("results/host/cmdline.txt")).content().isEqualTo("quiet isolcpus=managed_irq,domain,4-63\n");
+    assertThat(own.resolve("results/host/resctrl.txt")).content().contains("# /sys/fs/resctrl\nL3:0=0003;1=0003")
+        .contains("qemu-1-debian12-rt-vcpus_1-7/\nL3:0=000c;1=0003");
+    assertThat(own.resolve("results/vms/debian12-rt.xml")).content().contains("<name>debian12-rt</name>");
+    Tool.Run sums = Tool.require("sha256sum").run(own.resolve("results"), "-c", "SHA256SUMS");
+    assertThat(sums.exit()).as(sums.all()).isZero();
+    assertThat(sums.out()).contains("./cyclictest.txt: OK", "./host/cmdline.txt: OK");
+    Tool.Run tar = Tool.require("tar").run(own, "-tzf", "results-eci-reference.tar.gz");
+    assertThat(tar.out().lines()).contains("plan.json", "results/host/cmdline.txt", "results/cyclictest.txt");
+    assertThat(r.out()).contains("rtc report <bundle>");
+  }
+
   /** A fake /sys and /proc of the reference host, with the given L3 cbm_mask. */
   private static Path fakeHost(String name, String cbmMask) throws IOException {
     Path root = tmp.resolve("host-" + name);
