@@ -10,8 +10,13 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 
 ## What it changes on the host
 
+<#if grubby>
+- Kernel command line: adds ${hostArgs?size} real-time arguments to every boot entry with
+  `grubby --update-kernel=ALL` (isolates CPUs `${isolated}`, keeps `${housekeeping}` for the host).
+<#else>
 - Kernel command line: adds ${hostArgs?size} real-time arguments through
   `/etc/default/grub.d/99-rtc.cfg` (isolates CPUs `${isolated}`, keeps `${housekeeping}` for the host).
+</#if>
 <#if cache??>
 - Cache: a systemd unit `rtc-resctrl.service` mounts resctrl and limits the host's default group
   to `${cache.schemata}` at every boot, before libvirt starts, so real-time VMs can own L3 ways.
@@ -34,7 +39,7 @@ run again; `--dry-run` prints the commands without running them. Everything is l
 | # | command | what it does | takes | good looks like |
 |---|---|---|---|---|
 | 1 | `./runbook.sh preflight` | compares this host's CPUs, NUMA nodes and resctrl info with the manifest | seconds | a table of `ok` rows and `host matches the manifest` |
-| 2 | `./runbook.sh host` | installs the GRUB drop-in<#if cache??> and the resctrl unit</#if>, runs `${grubUpdate}` | a minute | `host: done. Reboot now` |
+| 2 | `./runbook.sh host` | <#if grubby>sets the kernel arguments with `grubby`<#else>installs the GRUB drop-in, runs `${grubUpdate}`</#if><#if cache??>, installs the resctrl unit</#if> | a minute | `host: done. Reboot now` |
 | 3 | `reboot` | boots the isolated kernel command line | minutes | the host comes back |
 | 4 | `./runbook.sh all` | checks the reboot, creates disks and seeds, defines and starts the VMs, verifies pins<#if cache??> and cache masks</#if>, starts the stressors, runs the benchmark, collects `results/` | <#if bench??>${bench.duration} plus</#if> ~15 minutes | `RESULT: GREAT` or `RESULT: GOOD`, then `report: send …/results-${bundle}.tar.gz` |
 
@@ -57,7 +62,7 @@ histogram. The raw output is kept in `results/cyclictest.txt` (histogram) and
 ## Rolling back
 
     ./runbook.sh --dry-run rollback   # see what it will undo
-    ./runbook.sh rollback             # undefines the VMs (their disks stay), removes the GRUB drop-in<#if cache??> and the resctrl unit</#if>
+    ./runbook.sh rollback             # undefines the VMs (their disks stay), removes the kernel arguments<#if cache??> and the resctrl unit</#if>
     reboot
 
 ## Send back
@@ -73,13 +78,17 @@ list, each VM's live domain XML, with checksums, and `plan.json`.
 | `runbook.sh` | the steps above |
 | `plan.md`, `plan.json` | the CPU and cache plan, with reasons |
 | `plan.html` | the same plan drawn: CPU map per NUMA node<#if cache??>, way map per L3 instance</#if> |
+<#if !grubby>
 | `host/grub/99-rtc.cfg` | host kernel arguments, for `/etc/default/grub.d/` |
+</#if>
 <#if cache??>
 | `host/resctrl/schemata` | the host's L3 ways, written to `/sys/fs/resctrl/schemata` at boot |
 | `host/systemd/rtc-resctrl.service` | the unit that writes it |
 </#if>
 | `vms/<vm>/domain.xml` | the libvirt domain, complete |
 | `vms/<vm>/user-data`, `meta-data` | cloud-init (NoCloud) for the VM's first boot |
+<#if !grubby>
 | `vms/<vm>/grub/99-rtc.cfg` | the guest's kernel arguments (also inside user-data) |
+</#if>
 | `vms/<vm>/rtc-stress.sh` | a stressor's workload (also inside user-data) |
 | `SHA256SUMS` | checksums of every file |

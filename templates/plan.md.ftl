@@ -63,7 +63,7 @@ above; `runbook.sh verify` checks them on the host.
 </#if>
 ## Kernel arguments
 
-Host (`host/grub/99-rtc.cfg`), in this fixed order:
+Host (<#if grubby>set with `grubby --update-kernel=ALL`<#else>`host/grub/99-rtc.cfg`</#if>), in this fixed order:
 
 | argument | why |
 |---|---|
@@ -73,7 +73,7 @@ Host (`host/grub/99-rtc.cfg`), in this fixed order:
 
 <#list vms as vm>
 <#if vm.guestArgs?has_content>
-Guest ${vm.name} (`vms/${vm.name}/grub/99-rtc.cfg`, installed by cloud-init):
+Guest ${vm.name} (<#if vm.grubby>set with `grubby` by cloud-init<#else>`vms/${vm.name}/grub/99-rtc.cfg`, installed by cloud-init</#if>):
 
 | argument | why |
 |---|---|

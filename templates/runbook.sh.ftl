@@ -19,7 +19,11 @@ BUNDLE=[=bundle]
 EXPECTED_CPUS=[=cpuList]
 declare -A EXPECTED_NODE_CPUS=(<#list nodes as n>[[=n.id]]=[=n.cpus]<#sep> </#list>)
 HOST_ARGS=(<#list hostArgs as a>[=a]<#sep> </#list>)
+<#if grubby>
+HOST_ARG_KEYS=(<#list hostArgKeys as k>[=k]<#sep> </#list>)
+<#else>
 GRUB_UPDATE=(<#list grubUpdate as w>[=w]<#sep> </#list>)
+</#if>
 <#if resctrl??>
 RESCTRL_L3=[=resctrl.l3Line]
 EXPECTED_CBM_MASK=[=resctrl.cbmMask]
@@ -121,8 +125,14 @@ step_preflight() {
 step_host() {
   need_root host
   say "host: kernel arguments and resctrl default group"
+<#if grubby>
+  # BLS boot entries: grubby sets the arguments in every installed kernel's entry, replacing
+  # earlier values of the same keys, so running it again changes nothing.
+  run grubby --update-kernel=ALL --args="${HOST_ARGS[*]}"
+<#else>
   run install -D -m 0644 "$HERE/host/grub/99-rtc.cfg" /etc/default/grub.d/99-rtc.cfg
   run "${GRUB_UPDATE[@]}"
+</#if>
   if [ -n "$RESCTRL_L3" ]; then
     run install -D -m 0644 "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata
     run install -D -m 0644 "$HERE/host/systemd/rtc-resctrl.service" /etc/systemd/system/rtc-resctrl.service
@@ -139,7 +149,7 @@ step_check_host() {
   for arg in "${HOST_ARGS[@]}"; do
     case "$cmdline" in *" $arg "*) ;; *) missing+=("$arg") ;; esac
   done
-  [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did update-grub run, and did the host reboot?)"
+  [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did the host step run, and did the host reboot?)"
   ok "/proc/cmdline carries all ${#HOST_ARGS[@]} planned arguments"
   if [ -n "$RESCTRL_L3" ]; then
     local found
@@ -336,12 +346,16 @@ step_rollback() {
       ok "$vm: not defined"
     fi
   done
+<#if grubby>
+  run grubby --update-kernel=ALL --remove-args="${HOST_ARG_KEYS[*]}"
+<#else>
   if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ]; then
     run rm -f /etc/default/grub.d/99-rtc.cfg
     run "${GRUB_UPDATE[@]}"
   else
     ok "no GRUB drop-in installed"
   fi
+</#if>
   if [ -e "$ROOT/etc/systemd/system/rtc-resctrl.service" ]; then
     run systemctl disable rtc-resctrl.service
     run rm -f /etc/systemd/system/rtc-resctrl.service

@@ -130,7 +130,7 @@ step_check_host() {
   for arg in "${HOST_ARGS[@]}"; do
     case "$cmdline" in *" $arg "*) ;; *) missing+=("$arg") ;; esac
   done
-  [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did update-grub run, and did the host reboot?)"
+  [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did the host step run, and did the host reboot?)"
   ok "/proc/cmdline carries all ${#HOST_ARGS[@]} planned arguments"
   if [ -n "$RESCTRL_L3" ]; then
     local found

@@ -32,6 +32,7 @@ final class CloudInitEmitter {
       .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
       .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
       .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+      .disable(YAMLGenerator.Feature.SPLIT_LINES) // a long runcmd line stays one line, as a reviewer reads it
       .build();
 
   private CloudInitEmitter() {}
@@ -66,17 +67,24 @@ final class CloudInitEmitter {
       pk.addAll(distro.buildPackages());
     }
     pk.forEach(packages::add);
-    ArrayNode files = doc.putArray("write_files");
-    if (guestDropIn != null) {
-      file(files, GUEST_DROPIN, "0644", guestDropIn);
-    }
-    if (stressScript != null) {
-      file(files, STRESS_SCRIPT, "0755", stressScript);
+    if (guestDropIn != null || stressScript != null) { // cloud-init's schema refuses an empty write_files
+      ArrayNode files = doc.putArray("write_files");
+      if (guestDropIn != null) {
+        file(files, GUEST_DROPIN, "0644", guestDropIn);
+      }
+      if (stressScript != null) {
+        file(files, STRESS_SCRIPT, "0755", stressScript);
+      }
     }
     ArrayNode run = doc.putArray("runcmd");
     command(run, "systemctl", "enable", "--now", "qemu-guest-agent");
     if (vm.isRealtime()) {
-      command(run, distro.grubUpdate().toArray(String[]::new));
+      if (distro.grubby()) {
+        // BLS boot entries: grubby writes the arguments into every installed kernel's entry.
+        command(run, "grubby", "--update-kernel=ALL", "--args=" + vm.guestCmdline().map(Object::toString).orElse(""));
+      } else {
+        command(run, distro.grubUpdate().toArray(String[]::new));
+      }
       ObjectNode power = doc.putObject("power_state");
       power.put("mode", "reboot");
       power.put("delay", "now");

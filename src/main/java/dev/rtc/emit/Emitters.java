@@ -21,7 +21,9 @@ public final class Emitters {
     String header = header(plan);
     Bundle b = new Bundle();
     Distro hostDistro = Distro.of(plan.manifest().host().os());
-    b.add("host/grub/99-rtc.cfg", grubDropIn(header, "host " + plan.name(), plan.host().cmdline(), hostDistro));
+    if (!hostDistro.grubby()) {
+      b.add("host/grub/99-rtc.cfg", grubDropIn(header, "host " + plan.name(), plan.host().cmdline(), hostDistro));
+    }
     plan.cache().ifPresent(cache -> {
       b.add("host/resctrl/schemata", cache.schemataLine() + "\n"); // written verbatim to resctrl: no comment lines
       b.add("host/systemd/rtc-resctrl.service", Templates.render("rtc-resctrl.service.ftl", Map.of("header", header,
@@ -29,7 +31,9 @@ public final class Emitters {
     });
     for (VmPlan vm : plan.vms()) {
       String dir = "vms/" + vm.name() + "/";
-      String dropIn = vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, Distro.of(vm.vm().guest().os()))).orElse(null);
+      Distro guestDistro = Distro.of(vm.vm().guest().os());
+      String dropIn = guestDistro.grubby() ? null
+          : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro)).orElse(null);
       String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
           "workload", vm.vm().workload().map(w -> w.id()).orElse("kernel-build")));
       if (dropIn != null) {

@@ -28,6 +28,7 @@ final class PlanModel {
     model.put("bundle", plan.name());
     model.put("os", m.host().os().id());
     model.put("grubUpdate", String.join(" ", Distro.of(m.host().os()).grubUpdate()));
+    model.put("grubby", Distro.of(m.host().os()).grubby());
     model.put("housekeeping", plan.host().housekeeping().toString());
     model.put("isolated", plan.host().isolated().toString());
     model.put("hostArgs", args(plan.host().cmdline().args()));
@@ -79,6 +80,7 @@ final class PlanModel {
     v.put("name", vm.name());
     v.put("letter", String.valueOf(letter));
     v.put("role", vm.vm().role().id());
+    v.put("grubby", Distro.of(vm.vm().guest().os()).grubby());
     v.put("order", vm.startOrder());
     v.put("node", vm.numaNode());
     v.put("vcpus", vm.vm().vcpus());

@@ -25,6 +25,8 @@ final class RunbookModel {
         .map(n -> Map.of("id", n.id(), "cpus", n.cpus().toString())).toList());
     model.put("hostArgs", plan.host().cmdline().strings());
     model.put("grubUpdate", Distro.of(m.host().os()).grubUpdate());
+    model.put("grubby", Distro.of(m.host().os()).grubby());
+    model.put("hostArgKeys", plan.host().cmdline().keys());
     model.put("imageDir", DomainXmlEmitter.IMAGE_DIR);
     plan.cache().ifPresent(c -> model.put("resctrl", Map.of("l3Line", c.schemataLine(),
         "cbmMask", Integer.toHexString(c.cbmMask().bits()), "minCbmBits", c.minCbmBits(), "closids", c.closids())));

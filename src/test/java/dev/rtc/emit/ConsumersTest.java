@@ -423,6 +423,43 @@ class ConsumersTest {
     assertThat(r.out()).contains("rtc report <bundle>");
   }
 
+  /** Every example's bundle, not only the reference one, passes the same validators (Debian and RHEL flavours differ). */
+  @org.junit.jupiter.api.TestFactory
+  java.util.stream.Stream<org.junit.jupiter.api.DynamicTest> everyExamplesArtifactsPassTheirValidators() throws IOException {
+    List<Path> examples;
+    try (var s = Files.list(Path.of("examples"))) {
+      examples = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+    }
+    return examples.stream().map(m -> org.junit.jupiter.api.DynamicTest.dynamicTest(m.getFileName().toString(), () -> {
+      Path out = tmp.resolve("example-" + m.getFileName());
+      BundleWriter.write(new Compiler().compile(m).bundle(), out, false);
+      List<Path> files;
+      try (var w = Files.walk(out)) {
+        files = w.filter(Files::isRegularFile).sorted().toList();
+      }
+      for (Path f : files) {
+        String name = f.getFileName().toString();
+        String rel = out.relativize(f).toString();
+        Tool.Run r = switch (name) {
+          case "domain.xml" -> Tool.require("virsh").run(out, "-c", "test:///default", "define --validate " + rel);
+          case "user-data" -> Tool.require("cloud-init").run(out, "schema", "-c", rel);
+          case "runbook.sh", "rtc-stress.sh" -> Tool.require("shellcheck").run(out, "--severity=style", rel);
+          case "99-rtc.cfg" -> Tool.require("shellcheck").run(out, "--shell=sh", "--severity=style", rel);
+          case "rtc-resctrl.service" -> Tool.require("systemd-analyze").run(out, "verify", "--man=no", rel);
+          default -> null;
+        };
+        if (r != null) {
+          assertThat(r.exit()).as("%s: %s", rel, r.all()).isZero();
+          assertThat(r.err()).as("%s stderr", rel).doesNotContainIgnoringCase("warning");
+        }
+        if (name.equals("domain.xml")) {
+          Tool.Run x = Tool.require("virt-xml-validate").run(out, rel, "domain");
+          assertThat(x.exit()).as("%s: %s", rel, x.all()).isZero();
+        }
+      }
+    }));
+  }
+
   /** A fake /sys and /proc of the reference host, with the given L3 cbm_mask. */
   private static Path fakeHost(String name, String cbmMask) throws IOException {
     Path root = tmp.resolve("host-" + name);
