@@ -11,12 +11,15 @@
 #   ./runbook.sh rollback     undo: VMs undefined, kernel arguments and resctrl unit removed
 #
 # Each step can also run on its own, and every step is safe to run again.
-# Options: --dry-run prints the commands that change the host instead of running them.
+# Options: --dry-run prints the commands that change the host instead of running them;
+#          --duration 10m runs the benchmark for that long instead of the plan's duration.
 set -Eeuo pipefail
 
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=rhel9-reference
 EXPECTED_CPUS=0-63
+EXPECTED_THREADS_PER_CORE=1
+EXPECTED_L3_SIZE=61440K
 declare -A EXPECTED_NODE_CPUS=([0]='0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62' [1]='1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,51,53,55,57,59,61,63')
 HOST_ARGS=('isolcpus=managed_irq,domain,4-63' nohz=on nohz_full=4-63 rcu_nocbs=4-63 rcu_nocb_poll irqaffinity=0-3 skew_tick=1 tsc=reliable clocksource=tsc hpet=disable nosoftlockup nmi_watchdog=0 mce=ignore_ce audit=0 numa_balancing=disable rcupdate.rcu_cpu_stall_suppress=1 efi=runtime intel_pstate=disable intel_idle.max_cstate=0 processor.max_cstate=1 kvm.kvmclock_periodic_sync=0 kvm_intel.ple_gap=0)
 HOST_ARG_KEYS=(isolcpus nohz nohz_full rcu_nocbs rcu_nocb_poll irqaffinity skew_tick tsc clocksource hpet nosoftlockup nmi_watchdog mce audit numa_balancing rcupdate.rcu_cpu_stall_suppress efi intel_pstate intel_idle.max_cstate processor.max_cstate kvm.kvmclock_periodic_sync kvm_intel.ple_gap)
@@ -88,19 +91,32 @@ check_row() {
 
 read_file() { if [ -r "$ROOT$1" ]; then tr -d '\n' <"$ROOT$1"; else printf 'absent'; fi; }
 
+# check_cpus WHAT EXPECTED FOUND: check_row for CPU lists, compared as sets (the kernel writes
+# "4-5" where rtc writes "4,5").
+check_cpus() {
+  if [ "$(expand_cpus "$2")" = "$(expand_cpus "$3")" ]; then check_row "$1" "$2" "$2"; else check_row "$1" "$2" "$3"; fi
+}
+
 step_preflight() {
+  need_root preflight
   say "preflight: is this the host the manifest describes?"
   need_commands virsh qemu-img jq
   command -v cloud-localds >/dev/null 2>&1 || command -v genisoimage >/dev/null 2>&1 \
     || fail "missing commands: cloud-localds or genisoimage (for the cloud-init seed images)"
   [ -e "$ROOT/dev/kvm" ] || fail "/dev/kvm is missing: enable VT-x in the BIOS and load kvm_intel"
   printf '   %-34s %-22s %-22s\n' "" "expected" "found"
-  check_row "online CPUs" "$EXPECTED_CPUS" "$(read_file /sys/devices/system/cpu/online)"
-  local node
+  check_cpus "online CPUs" "$EXPECTED_CPUS" "$(read_file /sys/devices/system/cpu/online)"
+  local node siblings
   for node in "${!EXPECTED_NODE_CPUS[@]}"; do
-    check_row "NUMA node $node CPUs" "${EXPECTED_NODE_CPUS[$node]}" "$(read_file "/sys/devices/system/node/node$node/cpulist")"
+    check_cpus "NUMA node $node CPUs" "${EXPECTED_NODE_CPUS[$node]}" "$(read_file "/sys/devices/system/node/node$node/cpulist")"
   done
+  siblings=$(expand_cpus "$(read_file /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)" | tr ',' '\n' | grep -c .)
+  check_row "threads per core (SMT)" "$EXPECTED_THREADS_PER_CORE" "$siblings"
+  if [ -n "$EXPECTED_L3_SIZE" ]; then
+    check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
+  fi
   if [ -n "$RESCTRL_L3" ]; then
+    check_row "resctrl L3 (CAT) available" "yes" "$([ -d "$ROOT/sys/fs/resctrl/info/L3" ] && echo yes || echo no)"
     check_row "resctrl L3 cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file /sys/fs/resctrl/info/L3/cbm_mask | sed 's/^0*//')"
     check_row "resctrl L3 min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file /sys/fs/resctrl/info/L3/min_cbm_bits)"
     check_row "resctrl L3 num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file /sys/fs/resctrl/info/L3/num_closids)"
@@ -387,6 +403,13 @@ main() {
   while [ $# -gt 0 ]; do
     case "$1" in
       --dry-run) DRY_RUN=1 ;;
+      --duration)
+        # A shorter (or longer) benchmark than the plan's, e.g. a 10m smoke test: 30s, 10m, 2h, 1d.
+        [[ ${2-} =~ ^([1-9][0-9]{0,5})([smhd])$ ]] || { echo "--duration takes a number and s, m, h or d (e.g. 10m), not '${2-}'" >&2; return 2; }
+        BENCH_DURATION=$2
+        case ${BASH_REMATCH[2]} in s) BENCH_SECONDS=${BASH_REMATCH[1]} ;; m) BENCH_SECONDS=$((BASH_REMATCH[1] * 60)) ;;
+          h) BENCH_SECONDS=$((BASH_REMATCH[1] * 3600)) ;; d) BENCH_SECONDS=$((BASH_REMATCH[1] * 86400)) ;; esac
+        shift ;;
       -h | --help) usage; return 0 ;;
       judge) judge "$2"; return ;;
       preflight | host | check-host | images | vms | verify | stress | bench | report | all | rollback) steps+=("$1") ;;

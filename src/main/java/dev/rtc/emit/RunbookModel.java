@@ -24,6 +24,9 @@ final class RunbookModel {
     model.put("nodes", m.host().topology().numaNodes().stream()
         .map(n -> Map.of("id", n.id(), "cpus", n.cpus().toString())).toList());
     model.put("hostArgs", plan.host().cmdline().strings());
+    model.put("threadsPerCore", m.host().topology().threadsPerCore());
+    // As sysfs prints cache/index3/size: KiB with a K.
+    model.put("l3Size", m.host().topology().l3().map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
     model.put("grubUpdate", Distro.of(m.host().os()).grubUpdate());
     model.put("grubby", Distro.of(m.host().os()).grubby());
     model.put("hostArgKeys", plan.host().cmdline().keys());

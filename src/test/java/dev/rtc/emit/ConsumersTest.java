@@ -187,6 +187,18 @@ class ConsumersTest {
   }
 
   @Test
+  void benchDurationCanBeOverriddenForASmokeTestAndIsChecked() {
+    Tool bash = Tool.require("bash");
+    Tool.Run r = bash.run(bundle, "./runbook.sh", "--dry-run", "--duration", "10m", "bench");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).contains("bench: cyclictest in debian12-rt for 10m")
+        .contains("--kill-after=60 720 cyclictest -t 4 -p 99 -i 1000 -d 1 -m --mainaffinity=1 -a 2-5 -q -D 10m -h 1000 --json=");
+    Tool.Run bad = bash.run(bundle, "./runbook.sh", "--duration", "soon", "bench");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--duration takes a number and s, m, h or d (e.g. 10m), not 'soon'");
+  }
+
+  @Test
   void runbookRejectsUnknownSteps() {
     Tool.Run r = Tool.require("bash").run(bundle, "./runbook.sh", "reboot-everything");
     assertThat(r.exit()).isEqualTo(2);
@@ -279,11 +291,32 @@ class ConsumersTest {
     assertThat(ok.exit()).as(ok.all()).isZero();
     assertThat(ok.out()).contains("host matches the manifest").doesNotContain("MISMATCH");
 
-    Path noCat = fakeHost("other-mask", "fffff");
-    Tool.Run bad = bash.run(bundle, fakeEnv(noCat), "./runbook.sh", "preflight");
-    assertThat(bad.exit()).isEqualTo(1);
-    assertThat(bad.out()).containsPattern("resctrl L3 cbm_mask +7fff +fffff +MISMATCH");
-    assertThat(bad.all()).contains("this host differs from the manifest");
+    record Host(String name, String cbmMask, String file, String content, String row) {}
+    for (Host h : List.of(
+        new Host("other-mask", "fffff", null, null, "resctrl L3 cbm_mask +7fff +fffff +MISMATCH"),
+        new Host("fewer-cpus", "7fff", "sys/devices/system/cpu/online", "0-31\n", "online CPUs +0-63 +0-31 +MISMATCH"),
+        new Host("smt-on", "7fff", "sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "0,32\n",
+            "threads per core \\(SMT\\) +1 +2 +MISMATCH"),
+        new Host("smaller-l3", "7fff", "sys/devices/system/cpu/cpu0/cache/index3/size", "30720K\n", "L3 size per instance +61440K +30720K +MISMATCH"),
+        new Host("other-numa", "7fff", "sys/devices/system/node/node1/cpulist", "32-63\n", "NUMA node 1 CPUs +1,3,5.* +32-63 +MISMATCH"))) {
+      Path root = fakeHost(h.name(), h.cbmMask());
+      if (h.file() != null) {
+        Files.writeString(root.resolve(h.file()), h.content());
+      }
+      Tool.Run bad = bash.run(bundle, fakeEnv(root), "./runbook.sh", "preflight");
+      assertThat(bad.exit()).as(h.name()).isEqualTo(1);
+      assertThat(bad.out()).as(h.name()).containsPattern(h.row());
+      assertThat(bad.all()).contains("this host differs from the manifest");
+    }
+
+    Path noCat = fakeHost("no-cat", "7fff");
+    for (String f : List.of("cbm_mask", "min_cbm_bits", "num_closids")) {
+      Files.delete(noCat.resolve("sys/fs/resctrl/info/L3/" + f));
+    }
+    Files.delete(noCat.resolve("sys/fs/resctrl/info/L3"));
+    Tool.Run r = bash.run(bundle, fakeEnv(noCat), "./runbook.sh", "preflight");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).containsPattern("resctrl L3 \\(CAT\\) available +yes +no +MISMATCH").containsPattern("cbm_mask +7fff +absent");
   }
 
   @Test
@@ -467,6 +500,8 @@ class ConsumersTest {
     write(root, "sys/devices/system/cpu/online", "0-63\n");
     write(root, "sys/devices/system/node/node0/cpulist", even(0) + "\n");
     write(root, "sys/devices/system/node/node1/cpulist", even(1) + "\n");
+    write(root, "sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "0\n");
+    write(root, "sys/devices/system/cpu/cpu0/cache/index3/size", "61440K\n");
     write(root, "sys/fs/resctrl/info/L3/cbm_mask", cbmMask + "\n");
     write(root, "sys/fs/resctrl/info/L3/min_cbm_bits", "1\n");
     write(root, "sys/fs/resctrl/info/L3/num_closids", "16\n");
