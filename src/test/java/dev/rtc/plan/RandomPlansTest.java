@@ -1,0 +1,403 @@
+package dev.rtc.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.Compiler;
+import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostic;
+import dev.rtc.manifest.ManifestException;
+import dev.rtc.manifest.ManifestLoader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Seeded random hosts and deployments, each compiled and then judged by an independent checker:
+ * written from the kernel's and libvirt's rules against the generator's own description of the
+ * host (not the manifest model), sharing no code with the solver. Every plan rtc makes must pass;
+ * every refusal must be a solver or rule diagnostic, never a crash. {@code -Drandom.plans=N}.
+ */
+class RandomPlansTest {
+
+  static final int CASES = Integer.getInteger("random.plans", 400);
+  static final String HASH = "\"$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.\"";
+
+  /** What the generator built: the ground truth the checker judges by. */
+  record Host(List<List<Integer>> nodeCpus, List<Integer> nodeSocket, int sockets, Set<Integer> housekeeping, long wayBytes, int ways,
+      int minBits, int closids, long hostCacheBytes) {
+    Set<Integer> cpusOfSocket(int s) {
+      Set<Integer> out = new HashSet<>();
+      for (int n = 0; n < nodeCpus.size(); n++) {
+        if (nodeSocket.get(n) == s) {
+          out.addAll(nodeCpus.get(n));
+        }
+      }
+      return out;
+    }
+
+    int nodeOf(int cpu) {
+      for (int n = 0; n < nodeCpus.size(); n++) {
+        if (nodeCpus.get(n).contains(cpu)) {
+          return n;
+        }
+      }
+      return -1;
+    }
+  }
+
+  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes) {}
+
+  record Case(long seed, Host host, List<VmSpec> vms, String yaml) {
+    @Override
+    public String toString() {
+      return "seed " + seed;
+    }
+  }
+
+  static Stream<Case> cases() {
+    return LongStream_range(CASES).mapToObj(RandomPlansTest::generate);
+  }
+
+  private static java.util.stream.LongStream LongStream_range(int n) {
+    return java.util.stream.LongStream.range(0, n);
+  }
+
+  static Case generate(long seed) {
+    Random r = new Random(seed * 7919 + 17);
+    int sockets = 1 + r.nextInt(2);
+    int nodesPerSocket = 1 + r.nextInt(2);
+    int cpusPerNode = 4 + r.nextInt(13);
+    boolean interleaved = sockets == 2 && nodesPerSocket == 1 && r.nextBoolean(); // even/odd numbering, as the guide's host
+    int nodes = sockets * nodesPerSocket;
+    List<List<Integer>> nodeCpus = new ArrayList<>();
+    List<Integer> nodeSocket = new ArrayList<>();
+    for (int n = 0; n < nodes; n++) {
+      List<Integer> cpus = new ArrayList<>();
+      for (int i = 0; i < cpusPerNode; i++) {
+        cpus.add(interleaved ? i * nodes + n : n * cpusPerNode + i);
+      }
+      nodeCpus.add(cpus);
+      nodeSocket.add(n / nodesPerSocket);
+    }
+    Set<Integer> hk = new HashSet<>(List.of(0));
+    for (int n = 0; n < nodes; n++) {
+      if (r.nextInt(3) > 0) {
+        hk.add(nodeCpus.get(n).get(0));
+      }
+      if (r.nextInt(4) == 0) {
+        hk.add(nodeCpus.get(n).get(1));
+      }
+    }
+    int ways = 8 + r.nextInt(13);
+    long wayBytes = (1 + r.nextInt(8)) * 512L * 1024;
+    int minBits = 1 + r.nextInt(2);
+    int closids = 2 + r.nextInt(15);
+    long hostCache = (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0);
+    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache);
+
+    List<VmSpec> vms = new ArrayList<>();
+    int rt = 1 + r.nextInt(3);
+    int st = r.nextInt(3);
+    for (int i = 0; i < rt + st; i++) {
+      boolean realtime = i < rt;
+      int vcpus = 2 + r.nextInt(realtime ? 6 : 8);
+      int emu = realtime && r.nextBoolean() ? 1 + r.nextInt(2) : 0;
+      long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
+      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache));
+    }
+    return new Case(seed, host, vms, yaml(host, vms));
+  }
+
+  static String cpulist(java.util.Collection<Integer> cpus) {
+    return cpus.stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  static String yaml(Host h, List<VmSpec> vms) {
+    StringBuilder y = new StringBuilder("apiVersion: rtc/v1\nname: random\nhost:\n  os: debian12\n  topology:\n    threadsPerCore: 1\n    sockets:\n");
+    for (int s = 0; s < h.sockets(); s++) {
+      y.append("      - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
+    }
+    y.append("    numaNodes:\n");
+    for (int n = 0; n < h.nodeCpus().size(); n++) {
+      y.append("      - {id: ").append(n).append(", cpus: \"").append(cpulist(h.nodeCpus().get(n))).append("\"}\n");
+    }
+    y.append("    l3:\n      size: ").append(h.wayBytes() * h.ways() / 1024).append(" KiB\n      instances:\n");
+    for (int s = 0; s < h.sockets(); s++) {
+      y.append("        - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
+    }
+    y.append("      cat: {cbmMask: \"").append(Integer.toHexString((1 << h.ways()) - 1)).append("\", minCbmBits: ").append(h.minBits())
+        .append(", closids: ").append(h.closids()).append("}\n");
+    y.append("  housekeeping: \"").append(cpulist(h.housekeeping())).append("\"\n");
+    y.append("  cache: ").append(h.hostCacheBytes() / 1024).append(" KiB\nvms:\n");
+    for (VmSpec v : vms) {
+      y.append("  - name: ").append(v.name()).append("\n    role: ").append(v.realtime() ? "realtime" : "stressor")
+          .append("\n    vcpus: ").append(v.vcpus()).append("\n    memory: 1 GiB\n");
+      if (v.emulatorCpus() > 0) {
+        y.append("    emulator: {cpus: ").append(v.emulatorCpus()).append("}\n");
+      }
+      if (v.cacheBytes() > 0) {
+        y.append("    cache: ").append(v.cacheBytes() / 1024).append(" KiB\n");
+      }
+      if (!v.realtime()) {
+        y.append("    workload: stress-ng\n");
+      }
+      y.append("    disk: {baseImage: base.qcow2, size: 10 GiB}\n    guest: {user: rt, passwordHash: ").append(HASH).append("}\n");
+    }
+    return y.toString();
+  }
+
+  static final Set<Code> REFUSALS = EnumSet.of(Code.RTC060, Code.RTC061, Code.RTC062, Code.RTC064, Code.RTC065);
+  static int planned;
+  static int refused;
+  static final List<String> missed = new ArrayList<>();
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void everyPlanPassesTheIndependentChecker(Case c) {
+    Plan plan;
+    try {
+      plan = new Compiler().validate(new ManifestLoader.Source("random.yaml", c.yaml().getBytes(StandardCharsets.UTF_8))).plan();
+    } catch (ManifestException e) {
+      // Refused: only because the host cannot hold the deployment, and said so.
+      assertThat(e.diagnostics()).as("%s%n%s", c, c.yaml()).filteredOn(Diagnostic::isError)
+          .allSatisfy(d -> assertThat(REFUSALS).as(d.render()).contains(d.code()));
+      if (feasible(c.host(), c.vms())) {
+        missed.add(c + ": " + e.diagnostics().stream().filter(Diagnostic::isError).map(Diagnostic::render).toList());
+      }
+      refused++;
+      return;
+    }
+    List<String> problems = check(c.host(), c.vms(), plan);
+    assertThat(problems).as("%s%n%s", c, c.yaml()).isEmpty();
+    planned++;
+  }
+
+  @org.junit.jupiter.api.AfterAll
+  static void say() {
+    System.out.printf("random plans: %d checked, %d planned and passed the checker, %d refused with a solver diagnostic, "
+        + "%d of them feasible by brute force%n", planned + refused, planned, refused, missed.size());
+    missed.stream().limit(5).forEach(m -> System.out.println("  missed: " + m));
+  }
+
+  /** The rules, from the kernel's and libvirt's side. Returns every violation found. */
+  static List<String> check(Host h, List<VmSpec> specs, Plan plan) {
+    List<String> bad = new ArrayList<>();
+    Set<Integer> all = new HashSet<>();
+    h.nodeCpus().forEach(all::addAll);
+    Set<Integer> isolated = new HashSet<>(all);
+    isolated.removeAll(h.housekeeping());
+    if (!plan.host().isolated().toList().equals(isolated.stream().sorted().toList())) {
+      bad.add("isolated set " + plan.host().isolated() + " is not all CPUs but housekeeping");
+    }
+    String isol = plan.host().cmdline().strings().stream().filter(a -> a.startsWith("isolcpus=")).findFirst().orElse("");
+    if (!expand(isol.substring(isol.lastIndexOf(',') + 1)).equals(isolated)) {
+      // isolcpus=managed_irq,domain,<list>: the list is after the flags, and may itself hold commas
+      String list = isol.replaceFirst("^isolcpus=managed_irq,domain,", "");
+      if (!expand(list).equals(isolated)) {
+        bad.add("isolcpus " + isol + " does not name the isolated CPUs");
+      }
+    }
+    Map<Integer, String> owner = new TreeMap<>();
+    Map<String, VmSpec> byName = specs.stream().collect(Collectors.toMap(VmSpec::name, v -> v));
+    for (Plan.VmPlan vm : plan.vms()) {
+      VmSpec spec = byName.get(vm.name());
+      if (vm.vcpuPins().size() != spec.vcpus()) {
+        bad.add(vm.name() + ": " + vm.vcpuPins().size() + " pins for " + spec.vcpus() + " vCPUs");
+      }
+      for (int cpu : vm.vcpuPins()) {
+        if (!isolated.contains(cpu)) {
+          bad.add(vm.name() + ": vCPU on CPU " + cpu + ", which is not isolated");
+        }
+        if (h.nodeOf(cpu) != vm.numaNode()) {
+          bad.add(vm.name() + ": vCPU on CPU " + cpu + " of node " + h.nodeOf(cpu) + ", not its node " + vm.numaNode());
+        }
+        String before = owner.put(cpu, vm.name());
+        if (before != null) {
+          bad.add("CPU " + cpu + " shared by " + before + " and " + vm.name());
+        }
+      }
+      Set<Integer> emu = new HashSet<>(vm.emulatorCpus().toList());
+      if (spec.emulatorCpus() > 0) {
+        if (emu.size() != spec.emulatorCpus()) {
+          bad.add(vm.name() + ": " + emu.size() + " emulator CPUs, asked " + spec.emulatorCpus());
+        }
+        for (int cpu : emu) {
+          if (!isolated.contains(cpu) || h.nodeOf(cpu) != vm.numaNode()) {
+            bad.add(vm.name() + ": dedicated emulator CPU " + cpu + " not isolated on node " + vm.numaNode());
+          }
+          String before = owner.put(cpu, vm.name() + " emulator");
+          if (before != null) {
+            bad.add("CPU " + cpu + " shared by " + before + " and " + vm.name() + " emulator");
+          }
+        }
+      } else if (!h.housekeeping().containsAll(emu)) {
+        bad.add(vm.name() + ": emulator threads on " + emu + ", not housekeeping CPUs");
+      }
+      if (spec.realtime() && !vm.rtVcpus().toList().equals(IntStream.range(1, spec.vcpus()).boxed().toList())) {
+        bad.add(vm.name() + ": real-time vCPUs " + vm.rtVcpus() + ", not 1-" + (spec.vcpus() - 1));
+      }
+    }
+    // Stressors on a real-time VM's node only when no other node could hold them is the solver's
+    // preference, not a kernel rule; the checker leaves it to the plan's warnings.
+
+    // Cache: the host's default group, then libvirt's choice replayed in start order.
+    var cache = plan.cache().orElse(null);
+    boolean anyCache = specs.stream().anyMatch(v -> v.cacheBytes() > 0);
+    if (cache == null) {
+      bad.add("no cache plan although host.cache is set");
+      return bad;
+    }
+    int cbm = (1 << h.ways()) - 1;
+    if (cache.wayBytes().bytes() != h.wayBytes()) {
+      bad.add("way size " + cache.wayBytes().bytes() + ", expected " + h.wayBytes());
+    }
+    int hostWays = (int) Math.max(h.minBits(), (h.hostCacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+    int hostMask = (1 << hostWays) - 1;
+    Map<Integer, Integer> used = new TreeMap<>();
+    for (int s = 0; s < h.sockets(); s++) {
+      Integer m = cache.hostMasks().containsKey(s) ? cache.hostMasks().get(s).bits() : null;
+      if (m == null || m != hostMask) {
+        bad.add("L3 " + s + ": host mask " + (m == null ? "missing" : Integer.toHexString(m)) + ", expected " + Integer.toHexString(hostMask));
+      }
+      used.put(s, hostMask);
+    }
+    int groups = 0;
+    for (Plan.VmPlan vm : plan.vms()) {
+      VmSpec spec = byName.get(vm.name());
+      if (spec.cacheBytes() == 0) {
+        if (vm.resctrl().isPresent() && !vm.resctrl().get().caches().isEmpty()) {
+          bad.add(vm.name() + ": cache allocated but none asked");
+        }
+        continue;
+      }
+      groups++;
+      int need = (int) Math.max(h.minBits(), (spec.cacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+      Set<Integer> sockets = vm.vcpuPins().stream().map(c -> h.nodeSocket().get(h.nodeOf(c))).collect(Collectors.toSet());
+      var allocs = vm.resctrl().map(Plan.Resctrl::caches).orElse(List.of());
+      if (allocs.stream().map(Plan.CacheAlloc::cacheId).collect(Collectors.toSet()).equals(sockets) == false) {
+        bad.add(vm.name() + ": cache on instances " + allocs.stream().map(Plan.CacheAlloc::cacheId).toList() + ", runs on " + sockets);
+      }
+      for (var a : allocs) {
+        int expected = libvirtPick(cbm & ~used.get(a.cacheId()), need, h.ways());
+        if (a.ways() != need || a.size().bytes() != need * h.wayBytes()) {
+          bad.add(vm.name() + ": " + a.ways() + " ways / " + a.size().bytes() + " bytes, expected " + need + " ways");
+        }
+        if (need >= h.ways()) {
+          bad.add(vm.name() + ": the whole cache");
+        }
+        if (a.mask().bits() != expected) {
+          bad.add(vm.name() + ": mask " + Integer.toHexString(a.mask().bits()) + " on L3 " + a.cacheId() + ", libvirt picks "
+              + Integer.toHexString(expected));
+        }
+        used.merge(a.cacheId(), a.mask().bits(), (x, y) -> x | y);
+      }
+    }
+    if (groups > h.closids() - 1) {
+      bad.add(groups + " groups with " + h.closids() + " CLOS");
+    }
+    if (!anyCache && plan.vms().stream().anyMatch(v -> v.resctrl().isPresent() && !v.resctrl().get().caches().isEmpty())) {
+      bad.add("cache groups without any cache asked");
+    }
+    return bad;
+  }
+
+  /**
+   * Brute force: is there any choice of NUMA node per VM under which every VM's vCPUs and
+   * dedicated emulator CPUs fit on free isolated CPUs of its node, and libvirt's placement,
+   * replayed in start order (real-time VMs first), finds every cache allocation a run?
+   */
+  static boolean feasible(Host h, List<VmSpec> vms) {
+    int nodes = h.nodeCpus().size();
+    int hostWays = (int) Math.max(h.minBits(), (h.hostCacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+    if (hostWays >= h.ways()) {
+      return false;
+    }
+    long groups = vms.stream().filter(v -> v.cacheBytes() > 0).count();
+    if (groups > h.closids() - 1) {
+      return false;
+    }
+    int[] choice = new int[vms.size()];
+    int combos = (int) Math.pow(nodes, vms.size());
+    for (int k = 0; k < combos; k++) {
+      int x = k;
+      for (int i = 0; i < vms.size(); i++) {
+        choice[i] = x % nodes;
+        x /= nodes;
+      }
+      int[] free = new int[nodes];
+      for (int n = 0; n < nodes; n++) {
+        int nn = n;
+        free[n] = (int) h.nodeCpus().get(n).stream().filter(c -> !h.housekeeping().contains(c)).count();
+      }
+      boolean ok = true;
+      int[] used = new int[h.sockets()];
+      java.util.Arrays.fill(used, (1 << hostWays) - 1);
+      for (int i = 0; i < vms.size() && ok; i++) {
+        VmSpec v = vms.get(i);
+        free[choice[i]] -= v.vcpus() + v.emulatorCpus();
+        ok = free[choice[i]] >= 0;
+        if (ok && v.cacheBytes() > 0) {
+          int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+          int s = h.nodeSocket().get(choice[i]);
+          int pick = need >= h.ways() ? 0 : libvirtPick(((1 << h.ways()) - 1) & ~used[s], need, h.ways());
+          ok = pick != 0;
+          used[s] |= pick;
+        }
+      }
+      if (ok) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** libvirt's virResctrlAllocFindUnused: the smallest free run that fits, lowest first; its low end. 0 when none. */
+  static int libvirtPick(int free, int need, int ways) {
+    int bestStart = -1;
+    int bestLen = Integer.MAX_VALUE;
+    int w = 0;
+    while (w < ways) {
+      if ((free >> w & 1) == 0) {
+        w++;
+        continue;
+      }
+      int start = w;
+      while (w < ways && (free >> w & 1) == 1) {
+        w++;
+      }
+      int len = w - start;
+      if (len >= need && len < bestLen) {
+        bestLen = len;
+        bestStart = start;
+      }
+    }
+    return bestStart < 0 ? 0 : ((1 << need) - 1) << bestStart;
+  }
+
+  static Set<Integer> expand(String list) {
+    Set<Integer> out = new HashSet<>();
+    for (String part : list.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
+      String[] ab = part.split("-");
+      int a = Integer.parseInt(ab[0].trim());
+      int b = ab.length > 1 ? Integer.parseInt(ab[1].trim()) : a;
+      for (int i = a; i <= b; i++) {
+        out.add(i);
+      }
+    }
+    return out;
+  }
+}
