@@ -48,6 +48,16 @@ public final class Diagnostics {
     list.add(new Diagnostic(Severity.ERROR, code, location, "", message, hint == null ? "" : hint));
   }
 
+  /** A scratch collector for the same file, for a stage that may be tried more than once. */
+  public Diagnostics scratch() {
+    return new Diagnostics(file, sourceMap);
+  }
+
+  /** Takes over what a scratch collector found. */
+  public void addAll(Diagnostics other) {
+    list.addAll(other.list);
+  }
+
   public int errorCount() {
     return (int) list.stream().filter(Diagnostic::isError).count();
   }

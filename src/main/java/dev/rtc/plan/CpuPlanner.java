@@ -48,7 +48,15 @@ final class CpuPlanner {
   /** Memory not yet given to a VM, for the nodes whose size the manifest states. */
   private final Map<Integer, Long> memoryLeft = new HashMap<>();
 
+  /** NUMA nodes for automatically placed VMs, found by the planner's search; empty for first fit. */
+  private final Map<String, Integer> searched;
+
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
+    this(topology, housekeeping, d, decisions, Map.of());
+  }
+
+  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Integer> searched) {
+    this.searched = searched;
     this.topology = topology;
     this.housekeeping = housekeeping;
     this.isolated = topology.allCpus().minus(housekeeping);
@@ -192,6 +200,16 @@ final class CpuPlanner {
   private Integer chooseNode(Vm vm) {
     int need = needed(vm);
     String what = vm.vcpus() + " vCPUs" + (vm.emulator() instanceof Emulator.Dedicated ded ? " + " + ded.count() + " emulator CPUs" : "");
+    Integer found = searched.get(vm.name());
+    if (found != null) {
+      if (free(found).size() < need || !memoryFits(vm, found)) {
+        d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " does not fit NUMA node " + found, "");
+        return null;
+      }
+      decisions.add(new Decision(vm.name(), "NUMA node " + found, "found by search: taking the lowest fitting node for each VM "
+          + "in turn left a later VM without room, so rtc tried other assignments in order and this is the first that fits all"));
+      return found;
+    }
     if (vm.placement() instanceof Placement.OnNode on) {
       CpuSet free = free(on.node());
       if (free.size() < need) {

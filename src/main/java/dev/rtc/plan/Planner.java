@@ -11,6 +11,7 @@ import dev.rtc.topology.CpuSet;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The solver: a checked manifest in, a complete {@link Plan} out (or errors in the diagnostics). */
@@ -27,9 +28,18 @@ public final class Planner {
 
     // Real-time VMs start (and so choose CPUs and cache) first; the manifest order breaks ties.
     List<Vm> order = m.vms().stream().sorted(Comparator.comparing((Vm v) -> !v.isRealtime())).toList();
-    List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, d, decisions).place(order);
+    Attempt attempt = firstFit(m, order, hk, d);
+    if (attempt.diagnostics().hasErrors() && onlyCapacity(attempt.diagnostics())) {
+      Attempt searched = search(m, order, hk, d);
+      if (searched != null) {
+        attempt = searched;
+      }
+    }
+    d.addAll(attempt.diagnostics());
+    decisions.addAll(attempt.decisions());
     d.orThrow();
-    CachePlanner.Result cache = new CachePlanner(m, d, decisions).plan(placed);
+    List<CpuPlanner.Placed> placed = attempt.placed();
+    CachePlanner.Result cache = attempt.cache();
 
     KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, m.host().extraKernelArgs());
     checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, List.of()), d);
@@ -55,6 +65,89 @@ public final class Planner {
     }
     d.orThrow();
     return new Plan(m, new HostPlan(hk, isolated, hostCmdline), vms, cache.plan(), decisions);
+  }
+
+  /** One try at placing every VM and its cache, with what it found and decided. */
+  private record Attempt(List<CpuPlanner.Placed> placed, CachePlanner.Result cache, Diagnostics diagnostics, List<Decision> decisions) {}
+
+  /** Tries at most this many node assignments when first fit fails; the order is fixed, so is the result. */
+  static final int SEARCH_BUDGET = 256;
+
+  private static Attempt attempt(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, Map<String, Integer> nodes) {
+    Diagnostics scratch = d.scratch();
+    List<Decision> decisions = new ArrayList<>();
+    List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, scratch, decisions, nodes).place(order);
+    if (scratch.hasErrors()) {
+      return new Attempt(placed, null, scratch, decisions);
+    }
+    CachePlanner.Result cache = new CachePlanner(m, scratch, decisions).plan(placed);
+    return new Attempt(placed, cache, scratch, decisions);
+  }
+
+  private static Attempt firstFit(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d) {
+    return attempt(m, order, hk, d, Map.of());
+  }
+
+  private static boolean onlyCapacity(Diagnostics d) {
+    return d.all().stream().filter(x -> x.isError())
+        .allMatch(x -> x.code() == Code.RTC060 || x.code() == Code.RTC061 || x.code() == Code.RTC065);
+  }
+
+  /**
+   * First fit takes the lowest node that fits for each VM in start order, which can fill a node a
+   * later VM needed, or put two cache-hungry VMs on one L3 instance. When it fails for want of
+   * room, try other assignments of NUMA nodes to the automatically placed VMs, depth first in
+   * node order, pruning any that overfills a node's isolated CPUs; the first that plans without
+   * errors wins. Bounded, so an infeasible manifest is still refused quickly, with first fit's
+   * diagnostics.
+   */
+  private static Attempt search(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d) {
+    List<Vm> auto = order.stream().filter(v -> v.placement() instanceof Manifest.Placement.Auto).toList();
+    if (auto.isEmpty()) {
+      return null;
+    }
+    Map<Integer, Integer> room = new java.util.TreeMap<>();
+    for (Manifest.NumaNode n : m.host().topology().numaNodes()) {
+      int free = n.cpus().minus(hk).size();
+      for (Vm v : order) {
+        if (v.placement() instanceof Manifest.Placement.Pinned p) {
+          free -= p.cpus().intersect(n.cpus()).size();
+        }
+        if (v.emulator() instanceof Manifest.Emulator.Pinned e) {
+          free -= e.cpus().intersect(n.cpus()).size();
+        }
+      }
+      room.put(n.id(), free);
+    }
+    int[] tries = {0};
+    return dfs(m, order, hk, d, auto, 0, new java.util.LinkedHashMap<>(), room, tries);
+  }
+
+  private static Attempt dfs(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, List<Vm> auto, int i,
+      Map<String, Integer> chosen, Map<Integer, Integer> room, int[] tries) {
+    if (tries[0] >= SEARCH_BUDGET) {
+      return null;
+    }
+    if (i == auto.size()) {
+      tries[0]++;
+      Attempt a = attempt(m, order, hk, d, Map.copyOf(chosen));
+      return a.diagnostics().hasErrors() ? null : a;
+    }
+    Vm vm = auto.get(i);
+    int need = vm.vcpus() + (vm.emulator() instanceof Manifest.Emulator.Dedicated ded ? ded.count() : 0);
+    for (int node : room.keySet()) {
+      if (room.get(node) >= need) {
+        room.merge(node, -need, Integer::sum);
+        chosen.put(vm.name(), node);
+        Attempt a = dfs(m, order, hk, d, auto, i + 1, chosen, room, tries);
+        chosen.remove(vm.name());
+        room.merge(node, need, Integer::sum);
+        if (a != null) {
+          return a;
+        }
+      }
+    }
+    return null;
   }
 
   /** An extra argument may add to the line, never fight rtc's own: the kernel takes the last one. */

@@ -148,6 +148,38 @@ class PlacementRulesTest {
     assertThat(alloc.mask().hex(15)).isEqualTo("001c");
   }
 
+  @Test
+  void whenFirstFitLeavesAVmWithoutRoomTheSearchFindsAnAssignmentThatFits() {
+    // First fit puts the 26-vCPU real-time VM (+4 emulator CPUs) on node 0, which fills it; the
+    // stressor, pinned to node 0, then has no room. Moving the real-time VM to node 1 fits both.
+    String text = REFERENCE.replace("vcpus: 8                      #", "vcpus: 26                     #")
+        .replace("    workload: kernel-build", "    workload: kernel-build\n    placement: {numaNode: 0}");
+    Compiler.Validated v = compile(text);
+    Plan.VmPlan rt = v.plan().vms().get(0);
+    Plan.VmPlan stress = v.plan().vms().get(1);
+    assertThat(rt.numaNode()).isEqualTo(1);
+    assertThat(stress.numaNode()).isZero();
+    assertThat(v.plan().decisions()).anySatisfy(d -> {
+      assertThat(d.subject()).isEqualTo("debian12-rt");
+      assertThat(d.what()).isEqualTo("NUMA node 1");
+      assertThat(d.why()).startsWith("found by search");
+    });
+    assertThat(v.diagnostics().all()).isEmpty();
+  }
+
+  @Test
+  void aDeploymentThatNoAssignmentFitsIsStillRefusedWithFirstFitsReason() {
+    // 24 + 20 + 20 CPUs on two nodes of 30 free: two VMs must share a node, and no two fit.
+    String stressor = REFERENCE.substring(REFERENCE.indexOf("  - name: debian12-stress"), REFERENCE.indexOf("benchmark:"));
+    String text = REFERENCE.replace("vcpus: 8                      #", "vcpus: 20                     #")
+        .replace("    vcpus: 8\n    memory: 8 GiB\n    workload", "    vcpus: 20\n    memory: 8 GiB\n    workload")
+        .replace("benchmark:", stressor.replace("debian12-stress", "debian12-stress2").replace("vcpus: 8", "vcpus: 20") + "benchmark:");
+    List<Diagnostic> e = errors(text);
+    assertThat(e).extracting(Diagnostic::code).containsOnly(Code.RTC060);
+    assertThat(e.get(0).message()).contains("debian12-stress2 needs 20 free isolated CPUs on one NUMA node")
+        .contains("node 0: 6").contains("node 1: 10");
+  }
+
   static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }
