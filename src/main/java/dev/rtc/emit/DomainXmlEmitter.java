@@ -36,10 +36,19 @@ final class DomainXmlEmitter {
     long kib = vm.vm().memory().kib();
     d.memory = new Domain.Sized("KiB", kib);
     d.currentMemory = new Domain.Sized("KiB", kib);
-    if (vm.isRealtime()) {
+    if (vm.isRealtime() || vm.vm().hugepages().isPresent()) {
       d.memoryBacking = new Domain.MemoryBacking();
-      d.memoryBacking.nosharepages = new Domain.Empty();
-      d.memoryBacking.locked = new Domain.Empty();
+      vm.vm().hugepages().ifPresent(page -> {
+        // No nodeset: the guest has no NUMA cells of its own; numatune binds the pages to the host node.
+        d.memoryBacking.hugepages = new Domain.Hugepages();
+        d.memoryBacking.hugepages.page = new Domain.Page();
+        d.memoryBacking.hugepages.page.size = page.exactValue();
+        d.memoryBacking.hugepages.page.unit = page.exactUnit();
+      });
+      if (vm.isRealtime()) {
+        d.memoryBacking.nosharepages = new Domain.Empty();
+        d.memoryBacking.locked = new Domain.Empty();
+      }
     }
     d.vcpu = new Domain.Vcpu();
     d.vcpu.placement = "static";

@@ -125,7 +125,8 @@ public final class Binder {
     return new Vm(n.get("name").asText(), n.get("role").asText().equals("realtime") ? Role.REALTIME : Role.STRESSOR,
         n.get("vcpus").asInt(), size(n, "memory", at).orElse(new ByteSize(0)), placement, emulator,
         size(n, "cache", at), bandwidth, workload,
-        new Disk(disk.get("baseImage").asText(), size(disk, "size", at + "/disk").orElse(new ByteSize(0))), guest, at);
+        new Disk(disk.get("baseImage").asText(), size(disk, "size", at + "/disk").orElse(new ByteSize(0))), guest,
+        Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), at);
   }
 
   private Benchmark benchmark(JsonNode n, String at) {

@@ -36,6 +36,7 @@ public enum Code {
   RTC042("real-time VM needs a housekeeping vCPU"),
   RTC043("cache or bandwidth request invalid"),
   RTC044("option does not fit the VM's role"),
+  RTC045("memory is not a whole number of hugepages"),
   // Benchmark.
   RTC050("benchmark inconsistent with the VMs"),
   // Solver.

@@ -130,7 +130,7 @@ public record Manifest(String file, String sha256, String name, Host host, List<
    */
   public record Vm(String name, Role role, int vcpus, ByteSize memory, Placement placement, Emulator emulator,
       Optional<ByteSize> cache, OptionalInt memoryBandwidth, Optional<Workload> workload, Disk disk, Guest guest,
-      String pointer) {
+      Optional<ByteSize> hugepages, String pointer) {
 
     public boolean isRealtime() {
       return role == Role.REALTIME;

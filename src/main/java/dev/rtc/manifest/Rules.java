@@ -8,6 +8,7 @@ import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Socket;
 import dev.rtc.manifest.Manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import java.util.HashMap;
 import java.util.List;
@@ -187,6 +188,13 @@ public final class Rules {
 
   private void vmResources(Vm vm, Topology t) {
     String at = vm.pointer();
+    vm.hugepages().ifPresent(page -> {
+      if (vm.memory().bytes() % page.bytes() != 0) {
+        long up = (vm.memory().bytes() / page.bytes() + 1) * page.bytes();
+        d.error(Code.RTC045, at + "/memory", vm.memory().exact() + " is not a whole number of " + page.exact() + " hugepages",
+            "use " + new ByteSize(up).exact() + " or " + new ByteSize(up - page.bytes()).exact());
+      }
+    });
     if (vm.cache().isPresent()) {
       boolean cat = t.l3().flatMap(Manifest.L3::cat).isPresent();
       if (!cat) {

@@ -26,6 +26,15 @@ final class KernelArgs {
   private KernelArgs() {}
 
   static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, List<String> extra) {
+    return host(isolated, housekeeping, new java.util.TreeMap<>(), extra);
+  }
+
+  /**
+   * @param hugepages page size in bytes → NUMA node → pages to reserve there at boot (boot-time
+   *     reservation is the one that still finds contiguous 1 GiB ranges)
+   */
+  static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages,
+      List<String> extra) {
     List<KernelArg> a = isolation(isolated, housekeeping);
     a.addAll(common());
     a.add(new KernelArg("intel_pstate", "disable", "no P-state driver changing frequency under real-time work"));
@@ -33,8 +42,23 @@ final class KernelArgs {
     a.add(new KernelArg("processor.max_cstate", "1", "no ACPI deep C-states either"));
     a.add(new KernelArg("kvm.kvmclock_periodic_sync", "0", "no periodic kvmclock sync work on vCPU threads (TuneD realtime-virtual-host)"));
     a.add(new KernelArg("kvm_intel.ple_gap", "0", "no pause-loop exiting: a spinning real-time vCPU stays in the guest"));
+    if (!hugepages.isEmpty()) {
+      String largest = pageSize(hugepages.lastKey());
+      a.add(new KernelArg("default_hugepagesz", largest, "the default hugetlbfs page size: the largest the VMs use"));
+      hugepages.forEach((size, perNode) -> {
+        a.add(new KernelArg("hugepagesz", pageSize(size), "the next hugepages= reserves pages of this size"));
+        StringBuilder nodes = new StringBuilder();
+        perNode.forEach((node, count) -> nodes.append(nodes.length() == 0 ? "" : ",").append(node).append(':').append(count));
+        a.add(new KernelArg("hugepages", nodes.toString(), "per NUMA node (node:count), the pages of the VMs bound to that node"));
+      });
+    }
     extra.forEach(e -> a.add(extraArg(e)));
     return new KernelCmdline(a);
+  }
+
+  /** The kernel's spelling of a hugepage size: 2M, 1G. */
+  static String pageSize(long bytes) {
+    return bytes % (1L << 30) == 0 ? (bytes >> 30) + "G" : (bytes >> 20) + "M";
   }
 
   /** @param rtVcpus guest CPU numbers that run real-time work; vCPU 0 stays the guest's housekeeping CPU */

@@ -41,7 +41,17 @@ public final class Planner {
     List<CpuPlanner.Placed> placed = attempt.placed();
     CachePlanner.Result cache = attempt.cache();
 
-    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, m.host().extraKernelArgs());
+    // Hugepages: each VM's memory in pages of its size, on the node its memory is bound to.
+    java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages = new java.util.TreeMap<>();
+    for (CpuPlanner.Placed p : placed) {
+      p.vm().hugepages().ifPresent(page -> {
+        long pages = p.vm().memory().bytes() / page.bytes();
+        hugepages.computeIfAbsent(page.bytes(), k -> new java.util.TreeMap<>()).merge(p.node(), pages, Long::sum);
+        decisions.add(new Decision(p.vm().name(), pages + " hugepages of " + page.exact() + " on NUMA node " + p.node(),
+            p.vm().memory().exact() + " in " + page.exact() + " pages, reserved at boot on the node its memory is bound to"));
+      });
+    }
+    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, m.host().extraKernelArgs());
     checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, List.of()), d);
     checkLength(hostCmdline, m.host().extraKernelArgs().isEmpty() ? "/host/housekeeping" : "/host/kernel/extraArgs", "host", d);
 

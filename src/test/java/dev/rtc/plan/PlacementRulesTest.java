@@ -180,6 +180,20 @@ class PlacementRulesTest {
         .contains("node 0: 6").contains("node 1: 10");
   }
 
+  @Test
+  void hugepagesAreReservedAtBootPerNodeAndBackTheDomain() {
+    // The real-time VM on node 0 in 1 GiB pages, the stressor on node 1 in 2 MiB pages.
+    String text = rtVm("    hugepages: 1G").replace("    workload: kernel-build", "    workload: kernel-build\n    hugepages: 2M");
+    Plan plan = compile(text).plan();
+    assertThat(plan.host().cmdline().strings()).endsWith("default_hugepagesz=1G", "hugepagesz=2M", "hugepages=1:4096",
+        "hugepagesz=1G", "hugepages=0:8");
+    String xml = dev.rtc.emit.Emitters.emit(plan).get("vms/debian12-rt/domain.xml").text();
+    assertThat(xml).contains("<hugepages>\n            <page size=\"1\" unit=\"GiB\"/>\n        </hugepages>\n        <nosharepages/>");
+    String stress = dev.rtc.emit.Emitters.emit(plan).get("vms/debian12-stress/domain.xml").text();
+    assertThat(stress).contains("<page size=\"2\" unit=\"MiB\"/>").doesNotContain("<locked/>");
+    assertThat(plan.decisions()).anySatisfy(d -> assertThat(d.what()).isEqualTo("8 hugepages of 1 GiB on NUMA node 0"));
+  }
+
   static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }

@@ -58,10 +58,22 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  @XmlType(propOrder = {"nosharepages", "locked"})
+  @XmlType(propOrder = {"hugepages", "nosharepages", "locked"})
   public static final class MemoryBacking {
+    public Hugepages hugepages;
     public Empty nosharepages;
     public Empty locked;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Hugepages {
+    public Page page;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  public static final class Page {
+    @XmlAttribute public long size;
+    @XmlAttribute public String unit;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
