@@ -254,9 +254,30 @@ final class CpuPlanner {
           + "with " + need + " free isolated CPUs has it (" + left + ")", "lower memory, or correct the nodes' memory in the topology");
       return null;
     }
+    int most = order.stream().mapToInt(n -> free(n).size()).max().orElse(0);
     d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node ("
-        + what + "); free isolated CPUs: " + free, "lower vcpus or emulator CPUs, or shrink housekeeping");
+        + what + "); free isolated CPUs: " + free, relaxation(vm, need, most));
     return null;
+  }
+
+  /**
+   * The binding constraint as a concrete change: what to lower, and to what, so that the VM fits
+   * the roomiest node as things stand (the VMs placed before it keep their CPUs).
+   */
+  private static String relaxation(Vm vm, int need, int most) {
+    int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
+    int minVcpus = vm.isRealtime() ? 2 : 1;
+    List<String> ways = new ArrayList<>();
+    if (most - emulator >= minVcpus) {
+      ways.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + (most - emulator));
+    }
+    if (emulator > 0 && most - vm.vcpus() >= 0) {
+      ways.add(most - vm.vcpus() == 0 ? "run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)"
+          : "lower " + vm.name() + ".emulator.cpus from " + emulator + " to " + (most - vm.vcpus()));
+    }
+    ways.add("free " + (need - most) + " more isolated CPU" + (need - most == 1 ? "" : "s") + " on one node (fewer housekeeping "
+        + "CPUs there, or smaller VMs placed before " + vm.name() + ")");
+    return String.join("; or ", ways);
   }
 
   private List<Integer> takeLowest(Vm vm, int node) {

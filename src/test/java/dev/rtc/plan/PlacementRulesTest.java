@@ -52,6 +52,8 @@ class PlacementRulesTest {
     Diagnostic d = e.stream().filter(x -> x.code() == Code.RTC060).findFirst().orElseThrow();
     assertThat(d.path()).isEqualTo("vms[0].vcpus");
     assertThat(d.message()).contains("debian12-rt").contains("needs 44 free isolated CPUs");
+    assertThat(d.hint()).isEqualTo("lower debian12-rt.vcpus from 40 to 26; or free 14 more isolated CPUs on one node (fewer "
+        + "housekeeping CPUs there, or smaller VMs placed before debian12-rt)");
     assertThat(d.location().line()).isEqualTo(lineOf(REFERENCE, "vcpus: 8                      #"));
   }
 
