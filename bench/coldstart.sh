@@ -20,7 +20,7 @@ virt_install="virt-install --connect test:///default --print-xml --name debian12
 virt_install+=" --cpu host-passthrough --cputune $cputune --numatune 0,mode=strict --memorybacking locked=on,nosharepages=on"
 virt_install+=" --disk none --network none --graphics none --import --noautoconsole --osinfo detect=off,name=debian11"
 hyperfine -N -w 3 -r "$runs" --export-markdown "$work/table.md" \
-  -n "rtc compile (whole bundle, 16 files)" "$here/rtc compile $here/examples/eci-reference.yaml -o $work/out" \
+  -n "rtc compile (whole bundle)" "$here/rtc compile $here/examples/eci-reference.yaml -o $work/out" \
   -n "virt-install --print-xml (one domain XML)" "$virt_install" \
   -n "java Hello (bare JVM)" "java -Xshare:auto -XX:TieredStopAtLevel=1 -cp $work Hello"
 cat "$work/table.md"
