@@ -72,16 +72,16 @@ final class PlanJson {
         c.strings().forEach(ga::add);
       });
     }
-    plan.manifest().benchmark().ifPresent(b -> {
+    plan.benchmark().ifPresent(b -> {
       // What rtc report judges a run by: thresholds, and the threads and samples to expect.
       ObjectNode bench = root.putObject("benchmark");
       bench.put("vm", b.vm());
       ArrayNode a = bench.putArray("cyclictestArgs");
-      RunbookModel.cyclictestArgs(b.cyclictest()).forEach(a::add);
-      bench.put("threads", b.cyclictest().threads());
-      bench.put("intervalUs", b.cyclictest().intervalUs());
-      bench.put("durationSeconds", RunbookModel.seconds(b.duration()));
-      bench.put("histogramBucketsUs", RunbookModel.histogramBuckets(b));
+      b.cyclictestArgs().forEach(a::add);
+      bench.put("threads", b.threads());
+      bench.put("intervalUs", b.intervalUs());
+      bench.put("durationSeconds", b.durationSeconds());
+      bench.put("histogramBucketsUs", b.histogramBuckets());
       bench.putObject("verdictUs").put("great", b.greatUs()).put("good", b.goodUs());
     });
     ArrayNode decisions = root.putArray("decisions");

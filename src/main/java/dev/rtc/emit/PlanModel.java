@@ -66,11 +66,9 @@ final class PlanModel {
     plan.cache().ifPresent(c -> model.put("cache", cache(plan, c)));
     model.put("decisions", plan.decisions().stream()
         .map(d -> Map.of("subject", d.subject(), "what", d.what(), "why", d.why())).toList());
-    plan.benchmarkVm().ifPresent(vm -> {
-      Manifest.Benchmark b = m.benchmark().orElseThrow();
-      model.put("bench", Map.of("vm", vm.name(), "command", "cyclictest " + String.join(" ", RunbookModel.cyclictestArgs(b.cyclictest()))
-          + " -D " + b.duration(), "duration", b.duration(), "greatUs", b.greatUs(), "goodUs", b.goodUs()));
-    });
+    plan.benchmark().ifPresent(b -> model.put("bench", Map.of("vm", b.vm(), "command", "cyclictest "
+        + String.join(" ", b.cyclictestArgs()) + " -D " + b.duration(), "duration", b.duration(), "greatUs", b.greatUs(),
+        "goodUs", b.goodUs())));
     model.put("stressors", plan.vms().stream().filter(v -> !v.isRealtime()).map(VmPlan::name).toList());
     return model;
   }

@@ -49,12 +49,9 @@ final class RunbookModel {
       vms.add(v);
     }
     model.put("vms", vms);
-    plan.benchmarkVm().ifPresent(vm -> {
-      Manifest.Benchmark b = m.benchmark().orElseThrow();
-      model.put("bench", Map.of("vm", vm.name(), "duration", b.duration(), "seconds", seconds(b.duration()),
-          "args", cyclictestArgs(b.cyclictest()), "greatUs", b.greatUs(), "goodUs", b.goodUs(),
-          "buckets", histogramBuckets(b), "threads", b.cyclictest().threads()));
-    });
+    plan.benchmark().ifPresent(b -> model.put("bench", Map.of("vm", b.vm(), "duration", b.duration(), "seconds", b.durationSeconds(),
+        "args", b.cyclictestArgs(), "greatUs", b.greatUs(), "goodUs", b.goodUs(), "buckets", b.histogramBuckets(),
+        "threads", b.threads())));
     return model;
   }
 
@@ -74,34 +71,5 @@ final class RunbookModel {
       sb.append(sb.length() > 3 ? ";" : "").append(id).append('=').append(cache.hex(mask));
     });
     return sb.toString();
-  }
-
-  /** The manifest's cyclictest options, as the guide writes them; -D is added by the runbook. */
-  static List<String> cyclictestArgs(Manifest.Cyclictest c) {
-    List<String> a = new ArrayList<>(List.of("-t", String.valueOf(c.threads()), "-p", String.valueOf(c.priority()),
-        "-i", String.valueOf(c.intervalUs()), "-d", String.valueOf(c.distanceUs()), "-m"));
-    c.mainAffinity().ifPresent(cpu -> a.add("--mainaffinity=" + cpu));
-    a.add("-a");
-    a.add(c.affinity().toString());
-    a.add("-q");
-    return a;
-  }
-
-  /**
-   * cyclictest -h: one bucket per µs, up to twice the good threshold (at least 1000 µs), so a
-   * failing run's percentiles are still measured rather than lost as overflows.
-   */
-  static int histogramBuckets(Manifest.Benchmark b) {
-    return (int) Math.max(1000, 2L * b.goodUs());
-  }
-
-  static long seconds(String duration) {
-    long n = Long.parseLong(duration.substring(0, duration.length() - 1));
-    return switch (duration.charAt(duration.length() - 1)) {
-      case 's' -> n;
-      case 'm' -> n * 60;
-      case 'h' -> n * 3600;
-      default -> n * 86400;
-    };
   }
 }

@@ -29,6 +29,11 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
     return manifest.benchmark().flatMap(b -> vms.stream().filter(v -> v.name().equals(b.vm())).findFirst());
   }
 
+  /** How the benchmark runs and is judged, when the manifest asks for one. */
+  public Optional<BenchmarkPlan> benchmark() {
+    return manifest.benchmark().map(BenchmarkPlan::of);
+  }
+
   /** @param cmdline what rtc adds to the host's kernel command line */
   public record HostPlan(CpuSet housekeeping, CpuSet isolated, KernelCmdline cmdline) {}
 

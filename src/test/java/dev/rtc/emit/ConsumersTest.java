@@ -261,7 +261,7 @@ class ConsumersTest {
   void judgeReadsRealCyclictestOutput() throws IOException {
     Tool cyclictest = Tool.require("cyclictest");
     Tool bash = Tool.require("bash");
-    List<String> args = new java.util.ArrayList<>(RunbookModel.cyclictestArgs(plan.manifest().benchmark().orElseThrow().cyclictest()));
+    List<String> args = new java.util.ArrayList<>(plan.benchmark().orElseThrow().cyclictestArgs());
     int threads = Integer.parseInt(args.get(args.indexOf("-t") + 1));
     // The guest's affinity (vCPUs 2-5) does not exist here; keep the rest of the options as planned.
     int a = args.indexOf("-a");
