@@ -63,7 +63,7 @@ public final class Binder {
       kernel.get("extraArgs").forEach(a -> extra.add(a.asText()));
     }
     return new Host(Os.of(n.get("os").asText()), topology(n.get("topology"), at + "/topology"),
-        cpus(n, "housekeeping", at), size(n, "cache", at), extra);
+        cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"));
   }
 
   private Topology topology(JsonNode n, String at) {

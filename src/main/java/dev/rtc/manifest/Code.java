@@ -45,7 +45,8 @@ public enum Code {
   RTC062("not enough resctrl groups (CLOS)"),
   RTC063("placement compromise: a stressor beside a real-time VM, or remote emulator threads"),
   RTC064("kernel command line too long"),
-  RTC065("not enough memory on the NUMA node");
+  RTC065("not enough memory on the NUMA node"),
+  RTC066("real-time cache on ways shared with I/O");
 
   private final String summary;
 

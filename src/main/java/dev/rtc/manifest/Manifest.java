@@ -46,7 +46,9 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     }
   }
 
-  public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs) {
+  /** @param cacheOverShareable the host's default group sits over the L3 ways shared with I/O (host.cacheAt: shareable) */
+  public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs,
+      boolean cacheOverShareable) {
     public Host {
       extraKernelArgs = List.copyOf(extraKernelArgs);
     }

@@ -81,9 +81,27 @@ final class CachePlanner {
       return new Result(Optional.empty(), groups);
     }
     WayMask hostMask = WayMask.ofRun(c.cbmMask().lowestWay(), hostWays);
+    String where = "the low end, as in the guide";
+    WayMask shared = c.shareableBits(); // empty when the manifest gives none; Rules keeps it inside the cbm mask
+    if (m.host().cacheOverShareable() && !shared.isEmpty()) {
+      // A contiguous run (CAT allows no other) that covers every shareable way, hostWays long at least,
+      // ending at the highest shareable way: libvirt then finds the real-time VMs' ways below it.
+      int hi = shared.width() - 1;
+      int width = Math.max(hostWays, hi - shared.lowestWay() + 1);
+      if (width >= ways) {
+        d.error(Code.RTC061, "/host/cacheAt", "covering the shareable ways " + shared.hex(c.cbmMask().width()) + " takes " + width + " of " + ways
+            + " ways, leaving none for real-time VMs", "use cacheAt: low");
+        return new Result(Optional.empty(), groups);
+      }
+      int start = Math.max(c.cbmMask().lowestWay(), hi - width + 1);
+      hostMask = WayMask.ofRun(start, width);
+      where = "over the ways shared with I/O (shareable_bits " + shared.hex(c.cbmMask().width()) + ")" + (width > hostWays
+          ? ", widened from " + hostWays + " to " + width + " ways to cover them" : "") + ", so no device evicts a real-time VM's lines";
+      hostWays = width;
+    }
     decisions.add(new Decision("host", "default group keeps " + hostWays + " ways (" + hostMask.describe() + ") = "
-        + wayBytes(hostWays, wayBytes).exact() + " on every L3 instance", rounding(hostAsk, hostWays, wayBytes, c.minCbmBits())
-        + "; the low end, as in the guide; every task and CPU outside a VM group uses these ways"));
+        + wayBytes(hostWays, wayBytes).exact() + " on every L3 instance", rounding(hostAsk, waysFor(hostAsk, wayBytes, c.minCbmBits()),
+            wayBytes, c.minCbmBits()) + "; " + where + "; every task and CPU outside a VM group uses these ways"));
 
     SortedMap<Integer, WayMask> hostMasks = new TreeMap<>();
     SortedMap<Integer, WayMask> free = new TreeMap<>();
@@ -121,6 +139,11 @@ final class CachePlanner {
                     ? "lower " + vm.name() + ".cache to " + wayBytes(room, wayBytes).exact() + " or host.cache to free more ways"
                     : "lower host.cache or another real-time VM's cache");
             continue;
+          }
+          if (mask.get().overlaps(shared)) {
+            d.warning(Code.RTC066, vm.pointer() + "/cache", vm.name() + "'s " + mask.get().describe() + " on L3 instance " + id
+                + " include ways shared with I/O (shareable_bits " + shared.hex(c.cbmMask().width()) + "): device DMA can evict its lines",
+                "set host.cacheAt: shareable, which puts the host's ways over them");
           }
           free.put(id, free.get(id).minus(mask.get()));
           owners.get(id).add(new Owner(vm.name(), mask.get()));

@@ -196,6 +196,37 @@ class PlacementRulesTest {
     assertThat(plan.decisions()).anySatisfy(d -> assertThat(d.what()).isEqualTo("8 hugepages of 1 GiB on NUMA node 0"));
   }
 
+  static String shareable(String hostCache, String cacheAt) {
+    return REFERENCE.replace("cat: {cbmMask: \"7fff\", minCbmBits: 1, closids: 16}", "cat: {cbmMask: \"7fff\", minCbmBits: 1, closids: 16, shareableBits: \"6000\"}")
+        .replace("  cache: 8 MiB                    #", "  cache: " + hostCache + (cacheAt == null ? "" : "\n  cacheAt: " + cacheAt) + "  #");
+  }
+
+  @Test
+  void aRealTimeVmOnWaysSharedWithIoIsWarnedAbout() {
+    Compiler.Validated v = compile(shareable("48 MiB", null));
+    Plan.CacheAlloc a = v.plan().vms().get(0).resctrl().orElseThrow().caches().get(0);
+    assertThat(a.mask().hex(15)).isEqualTo("3000");
+    assertThat(v.diagnostics().all()).singleElement().satisfies(d -> {
+      assertThat(d.code()).isEqualTo(Code.RTC066);
+      assertThat(d.isError()).isFalse();
+      assertThat(d.message()).contains("ways 12-13").contains("shareable_bits 6000");
+    });
+  }
+
+  @Test
+  void cacheAtShareablePutsTheHostOverTheIoWaysAndTheVmBelow() {
+    Compiler.Validated wide = compile(shareable("48 MiB", "shareable"));
+    assertThat(wide.plan().cache().orElseThrow().schemataLine()).isEqualTo("L3:0=7ff8;1=7ff8");
+    assertThat(wide.plan().vms().get(0).resctrl().orElseThrow().caches().get(0).mask().hex(15)).isEqualTo("0003");
+    assertThat(wide.diagnostics().all()).isEmpty();
+
+    Compiler.Validated small = compile(shareable("4 MiB", "shareable"));
+    assertThat(small.plan().cache().orElseThrow().schemataLine()).isEqualTo("L3:0=6000;1=6000");
+    assertThat(small.plan().decisions()).anySatisfy(d -> assertThat(d.why())
+        .contains("over the ways shared with I/O (shareable_bits 6000), widened from 1 to 2 ways to cover them"));
+    assertThat(small.plan().vms().get(0).resctrl().orElseThrow().caches().get(0).mask().hex(15)).isEqualTo("0003");
+  }
+
   static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }
