@@ -2,6 +2,7 @@ package dev.rtc.plan;
 
 import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
+import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.NumaNode;
 import dev.rtc.manifest.Manifest.Placement;
@@ -55,6 +56,42 @@ final class CpuPlanner {
     this(topology, housekeeping, d, decisions, Map.of());
   }
 
+  /** L3 ways not yet spoken for, per L3 instance: only counted (libvirt's exact pick is the cache planner's). */
+  private final Map<Integer, Integer> waysLeft = new HashMap<>();
+  private long wayBytes;
+  private int minCbmBits;
+
+  /** Lets first fit keep real-time VMs with cache on L3 instances that still have the ways for them. */
+  CpuPlanner withCache(Optional<dev.rtc.topology.ByteSize> hostCache) {
+    topology.l3().ifPresent(l3 -> l3.cat().ifPresent(cat -> hostCache.ifPresent(hc -> {
+      wayBytes = l3.size().bytes() / cat.cbmMask().ways();
+      minCbmBits = cat.minCbmBits();
+      int host = ways(hc.bytes());
+      l3.instances().forEach(i -> waysLeft.put(i.id(), cat.cbmMask().ways() - host));
+    })));
+    return this;
+  }
+
+  private int ways(long bytes) {
+    return (int) Math.max(minCbmBits, (bytes + wayBytes - 1) / wayBytes);
+  }
+
+  private int cacheWays(Vm vm) {
+    return vm.isRealtime() && wayBytes > 0 ? vm.cache().map(c -> ways(c.bytes())).orElse(0) : 0;
+  }
+
+  private Integer instanceOf(int node) {
+    CpuSet cpus = nodeCpus(node);
+    return topology.l3().flatMap(l3 -> l3.instances().stream().filter(i -> i.cpus().intersects(cpus)).map(Manifest.CacheInstance::id)
+        .findFirst()).orElse(null);
+  }
+
+  private boolean cacheFits(Vm vm, int node) {
+    int want = cacheWays(vm);
+    Integer inst = instanceOf(node);
+    return want == 0 || inst == null || waysLeft.getOrDefault(inst, Integer.MAX_VALUE) >= want;
+  }
+
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Integer> searched) {
     this.searched = searched;
     this.topology = topology;
@@ -84,6 +121,10 @@ final class CpuPlanner {
       (vm.isRealtime() ? realtimeNodes : stressorNodes).add(node);
       if (!takeMemory(vm, node)) {
         continue;
+      }
+      Integer inst = instanceOf(node);
+      if (inst != null && cacheWays(vm) > 0) {
+        waysLeft.computeIfPresent(inst, (k, left) -> left - cacheWays(vm));
       }
       List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? p.cpus().toList() : takeLowest(vm, node);
       CpuSet emulator = emulator(vm, node);
@@ -223,6 +264,17 @@ final class CpuPlanner {
     }
     List<Integer> order = topology.numaNodes().stream().map(NumaNode::id).sorted().toList();
     List<Integer> preferred = order.stream().filter(n -> !(vm.isRealtime() ? stressorNodes : realtimeNodes).contains(n)).toList();
+    if (cacheWays(vm) > 0) {
+      // The lowest node whose L3 still has the ways this VM asks for; without one, plain first fit below.
+      for (int node : preferred) {
+        if (free(node).size() >= need && memoryFits(vm, node) && cacheFits(vm, node)) {
+          boolean lowest = preferred.stream().filter(n -> free(n).size() >= need && memoryFits(vm, n)).findFirst().orElse(node) == node;
+          decisions.add(new Decision(vm.name(), "NUMA node " + node, "the lowest node with " + need + " free isolated CPUs ("
+              + what + ")" + (lowest ? "" : " whose L3 instance still has the " + cacheWays(vm) + " ways it asks for")));
+          return node;
+        }
+      }
+    }
     for (int node : preferred) {
       if (free(node).size() >= need && memoryFits(vm, node)) {
         decisions.add(new Decision(vm.name(), "NUMA node " + node, vm.isRealtime()

@@ -80,13 +80,18 @@ public final class Planner {
   /** One try at placing every VM and its cache, with what it found and decided. */
   private record Attempt(List<CpuPlanner.Placed> placed, CachePlanner.Result cache, Diagnostics diagnostics, List<Decision> decisions) {}
 
-  /** Tries at most this many node assignments when first fit fails; the order is fixed, so is the result. */
+  /**
+   * The search's bounds: full planning tries, and partial assignments visited (the pruned tree can
+   * still be exponential in the VMs). The order is fixed, so the result is too.
+   */
   static final int SEARCH_BUDGET = 256;
+  static final int SEARCH_VISITS = 20_000;
 
   private static Attempt attempt(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, Map<String, Integer> nodes) {
     Diagnostics scratch = d.scratch();
     List<Decision> decisions = new ArrayList<>();
-    List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, scratch, decisions, nodes).place(order);
+    List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, scratch, decisions, nodes).withCache(m.host().cache())
+        .place(order);
     if (scratch.hasErrors()) {
       return new Attempt(placed, null, scratch, decisions);
     }
@@ -129,13 +134,27 @@ public final class Planner {
       }
       room.put(n.id(), free);
     }
-    int[] tries = {0};
+    // A VM that fits no node even alone, or more CPUs asked than all nodes have: nothing to search.
+    int roomiest = room.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+    int total = room.values().stream().mapToInt(Integer::intValue).sum();
+    int asked = 0;
+    for (Vm vm : auto) {
+      int need = vm.vcpus() + (vm.emulator() instanceof Manifest.Emulator.Dedicated ded ? ded.count() : 0);
+      if (need > roomiest) {
+        return null;
+      }
+      asked += need;
+    }
+    if (asked > total) {
+      return null;
+    }
+    int[] tries = {0, 0};
     return dfs(m, order, hk, d, auto, 0, new java.util.LinkedHashMap<>(), room, tries);
   }
 
   private static Attempt dfs(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, List<Vm> auto, int i,
       Map<String, Integer> chosen, Map<Integer, Integer> room, int[] tries) {
-    if (tries[0] >= SEARCH_BUDGET) {
+    if (tries[0] >= SEARCH_BUDGET || ++tries[1] > SEARCH_VISITS) {
       return null;
     }
     if (i == auto.size()) {
