@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -225,6 +226,25 @@ class PlacementRulesTest {
     assertThat(small.plan().decisions()).anySatisfy(d -> assertThat(d.why())
         .contains("over the ways shared with I/O (shareable_bits 6000), widened from 1 to 2 ways to cover them"));
     assertThat(small.plan().vms().get(0).resctrl().orElseThrow().caches().get(0).mask().hex(15)).isEqualTo("0003");
+  }
+
+  @Test
+  void realtimeVmsWithCacheGoToAnL3ThatStillHasTheirWays() {
+    // Three real-time VMs of 4 vCPUs and 24 MiB (6 ways) each: CPU-wise all fit node 0, but its L3
+    // keeps 2 ways for the host and has 13 for VMs, so the third goes to node 1's L3.
+    String rt = REFERENCE.substring(REFERENCE.indexOf("  - name: debian12-rt"), REFERENCE.indexOf("  - name: debian12-stress"))
+        .replace("vcpus: 8 ", "vcpus: 4 ").replace("    emulator: {cpus: 4}           # 4 dedicated isolated CPUs for QEMU's emulator threads\n", "")
+        .replace("cache: 8 MiB ", "cache: 24 MiB");
+    String text = REFERENCE.replace("  - name: debian12-stress", rt.replace("debian12-rt", "rt-b") + rt.replace("debian12-rt", "rt-c")
+        + "  - name: debian12-stress").replace("    cache: 8 MiB                  # exclusive", "    cache: 24 MiB                 # exclusive");
+    Plan plan = compile(text).plan();
+    Map<String, Integer> nodes = new java.util.TreeMap<>();
+    plan.vms().forEach(v -> nodes.put(v.name(), v.numaNode()));
+    assertThat(nodes).containsEntry("debian12-rt", 0).containsEntry("rt-b", 0).containsEntry("rt-c", 1);
+    assertThat(plan.decisions()).anySatisfy(d -> {
+      assertThat(d.subject()).isEqualTo("rt-c");
+      assertThat(d.why()).contains("whose L3 instance still has the 6 ways it asks for");
+    });
   }
 
   static int lineOf(String text, String needle) {
