@@ -247,6 +247,30 @@ class PlacementRulesTest {
     });
   }
 
+  @Test
+  void cacheIdsWithGapsKeepTheirIds() {
+    String text = REFERENCE.replace("        - {id: 1, cpus: \"1-63:2\"}\n      cat:", "        - {id: 4, cpus: \"1-63:2\"}\n      cat:");
+    Plan plan = compile(text).plan();
+    assertThat(plan.cache().orElseThrow().schemataLine()).isEqualTo("L3:0=0003;4=0003");
+    assertThat(plan.vms().get(0).resctrl().orElseThrow().caches()).extracting(Plan.CacheAlloc::cacheId).containsExactly(0);
+    assertThat(dev.rtc.emit.Emitters.emit(plan).get("runbook.sh").text()).contains("[debian12-rt]='L3:0=000c;4=0003'");
+  }
+
+  @Test
+  void waysThatAreNotWholeMibRoundUpAndSayBy() {
+    // An 11-way, 27.5 MiB L3 (as on some Xeon D parts): 2.5 MiB per way; 8 MiB asked takes 4 ways = 10 MiB.
+    String text = REFERENCE.replace("      size: 60 MiB ", "      size: 27.5 MiB")
+        .replace("cat: {cbmMask: \"7fff\", minCbmBits: 1, closids: 16}", "cat: {cbmMask: \"7ff\", minCbmBits: 2, closids: 16}");
+    Plan plan = compile(text).plan();
+    assertThat(plan.cache().orElseThrow().wayBytes().exact()).isEqualTo("2560 KiB");
+    Plan.CacheAlloc a = plan.vms().get(0).resctrl().orElseThrow().caches().get(0);
+    assertThat(a.ways()).isEqualTo(4);
+    assertThat(a.size().exact()).isEqualTo("10 MiB");
+    assertThat(plan.cache().orElseThrow().schemataLine()).isEqualTo("L3:0=00f;1=00f"); // the host's 8 MiB: 4 ways too
+    assertThat(a.mask().hex(11)).isEqualTo("0f0");
+    assertThat(plan.decisions()).anySatisfy(d -> assertThat(d.why()).startsWith("8 MiB asked, rounded up to 4 whole ways = 10 MiB; libvirt"));
+  }
+
   static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }
