@@ -48,6 +48,9 @@ final class PlanJson {
       ArrayNode pins = v.putArray("vcpuPins");
       vm.vcpuPins().forEach(pins::add);
       v.put("emulatorCpus", vm.emulatorCpus().toString());
+      if (!plan.idleSiblings(vm).isEmpty()) {
+        v.put("idleSiblings", plan.idleSiblings(vm).toString());
+      }
       vm.vm().hugepages().ifPresent(h -> v.put("hugepageBytes", h.bytes()));
       v.put("realtimeVcpus", vm.rtVcpus().toString());
       v.put("uuid", vm.uuid());

@@ -41,6 +41,7 @@ final class PlanModel {
     for (VmPlan vm : plan.vms()) {
       char letter = (char) ('A' + (vm.startOrder() - 1) % 26);
       vm.vcpuPins().forEach(c -> cpuOwner.put(c, letter));
+      plan.idleSiblings(vm).forEach(c -> cpuOwner.put(c, '-'));
       boolean dedicated = !plan.host().housekeeping().containsAll(vm.emulatorCpus());
       if (dedicated) {
         vm.emulatorCpus().forEach(c -> cpuOwner.put(c, Character.toLowerCase(letter)));
@@ -50,6 +51,9 @@ final class PlanModel {
         legend.add(Map.of("mark", String.valueOf(Character.toLowerCase(letter)), "meaning", vm.name() + " emulator threads"));
       }
       vms.add(vm(plan, vm, letter));
+    }
+    if (cpuOwner.containsValue('-')) {
+      legend.add(Map.of("mark", "-", "meaning", "idle SMT sibling of a real-time vCPU"));
     }
     legend.add(Map.of("mark", ".", "meaning", "isolated, unused"));
     legend.replaceAll(l -> Map.of("mark", l.get("mark"), "meaning", l.get("meaning"), "fill", fill(((String) l.get("mark")).charAt(0))));
@@ -150,6 +154,9 @@ final class PlanModel {
     }
     if (mark == '.') {
       return "#ffffff";
+    }
+    if (mark == '-') {
+      return "#d0d7de";
     }
     return Character.isUpperCase(mark) ? HUES[(mark - 'A') % HUES.length] : LIGHT[(mark - 'a') % LIGHT.length];
   }

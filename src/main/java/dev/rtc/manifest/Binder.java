@@ -80,7 +80,13 @@ public final class Binder {
     }
     Optional<L3> l3 = Optional.ofNullable(n.get("l3")).map(c -> l3(c, at + "/l3"));
     Optional<Mba> mba = Optional.ofNullable(n.get("mba")).map(m -> new Mba(m.get("granularity").asInt(), m.get("min").asInt()));
-    return new Topology(n.get("threadsPerCore").asInt(), sockets, nodes, l3, mba);
+    JsonNode sib = n.get("siblings");
+    if (n.get("threadsPerCore").asInt() > 1 && sib == null) {
+      d.error(Code.RTC030, at + "/threadsPerCore", "threadsPerCore: 2 needs topology.siblings, which CPUs share a core",
+          "copy it from /sys/devices/system/cpu/cpu0/topology/thread_siblings_list: 0,32 is {offset: 32}, 0-1 is adjacent");
+    }
+    int offset = sib != null && sib.isObject() ? sib.get("offset").asInt() : 0;
+    return new Topology(n.get("threadsPerCore").asInt(), offset, sockets, nodes, l3, mba);
   }
 
   private L3 l3(JsonNode n, String at) {

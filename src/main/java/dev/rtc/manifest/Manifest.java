@@ -54,10 +54,30 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     }
   }
 
-  public record Topology(int threadsPerCore, List<Socket> sockets, List<NumaNode> numaNodes, Optional<L3> l3, Optional<Mba> mba) {
+  /**
+   * @param siblingOffset with SMT, CPU n and n + offset share a core (n below the offset); 0 for
+   *     adjacent numbering (2k and 2k+1); ignored without SMT
+   */
+  public record Topology(int threadsPerCore, int siblingOffset, List<Socket> sockets, List<NumaNode> numaNodes, Optional<L3> l3,
+      Optional<Mba> mba) {
     public Topology {
       sockets = List.copyOf(sockets);
       numaNodes = List.copyOf(numaNodes);
+    }
+
+    public boolean smt() {
+      return threadsPerCore > 1;
+    }
+
+    /** The CPU that shares {@code cpu}'s core; {@code cpu} itself without SMT. */
+    public int sibling(int cpu) {
+      if (!smt()) {
+        return cpu;
+      }
+      if (siblingOffset == 0) {
+        return cpu ^ 1;
+      }
+      return cpu < siblingOffset ? cpu + siblingOffset : cpu - siblingOffset;
     }
 
     public CpuSet allCpus() {

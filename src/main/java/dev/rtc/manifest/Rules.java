@@ -53,6 +53,9 @@ public final class Rules {
             + sockets + " sockets", "a NUMA node lies inside one socket; compare with lscpu's 'NUMA node" + n.id() + " CPU(s)'");
       }
     }
+    if (t.smt() && d.errorCount() == before) {
+      siblings(t, at);
+    }
     t.l3().ifPresent(l3 -> {
       partition(l3.instances(), CacheInstance::cpus, CacheInstance::id, at + "/l3/instances", "L3 instance", all);
       if (l3.size().bytes() == 0) {
@@ -60,6 +63,25 @@ public final class Rules {
       }
       l3.cat().ifPresent(cat -> cat(cat, l3.size().bytes(), at + "/l3/cat"));
     });
+  }
+
+  /** Every CPU's sibling is a CPU of the host on the same NUMA node; the cores split evenly. */
+  private void siblings(Topology t, String at) {
+    CpuSet all = t.allCpus();
+    for (int cpu : all) {
+      int sib = t.sibling(cpu);
+      if (sib == cpu || !all.contains(sib) || t.sibling(sib) != cpu) {
+        d.error(Code.RTC030, at + "/siblings", "CPU " + cpu + "'s sibling would be CPU " + sib + ", which " + (all.contains(sib)
+            ? "is not its pair" : "this host does not have"), "check thread_siblings_list of CPU " + cpu);
+        return;
+      }
+      boolean sameNode = t.numaNodes().stream().anyMatch(n -> n.cpus().contains(cpu) && n.cpus().contains(sib));
+      if (!sameNode) {
+        d.error(Code.RTC030, at + "/siblings", "CPU " + cpu + " and its sibling " + sib + " are on different NUMA nodes",
+            "siblings share a core, so they share a node; check the siblings and the nodes' cpus");
+        return;
+      }
+    }
   }
 
   /** The parts must be disjoint, have distinct ids, and together hold every CPU of the host. */
@@ -140,6 +162,13 @@ public final class Rules {
     if (all.minus(hk).isEmpty()) {
       d.error(Code.RTC033, at, "every CPU is a housekeeping CPU, so nothing is isolated for the VMs",
           "keep a few CPUs for the host, e.g. housekeeping: \"0-3\"");
+    }
+    if (t.smt() && all.containsAll(hk) && d.errorCount() == 0) { // with bad siblings it would only cascade
+      CpuSet split = CpuSet.of(hk.stream().filter(c -> !hk.contains(t.sibling(c))).map(t::sibling).boxed().toList());
+      if (!split.isEmpty()) {
+        d.warning(Code.RTC032, at, "isolated CPUs " + split.describe() + " share a core with housekeeping CPUs, so the host's work "
+            + "runs beside whatever gets them", "keep siblings together: add " + split.describe() + " to housekeeping");
+      }
     }
     for (Socket s : t.sockets()) {
       if (!s.cpus().isEmpty() && !s.cpus().intersects(hk)) {

@@ -209,7 +209,7 @@ public final class SchemaCheck {
 
   private static String rangeHint(String pointer) {
     if (pointer.endsWith("/threadsPerCore")) {
-      return "rtc plans SMT-off hosts for now, as the guide's BIOS table asks (Hyper-Threading disabled)";
+      return "1 (SMT off, as the guide's BIOS table asks) or 2 (SMT on, with topology.siblings)";
     }
     return "";
   }

@@ -181,6 +181,21 @@ final class CpuPlanner {
       String at = vm.pointer() + "/placement/pin";
       node = checkPins(vm, p.cpus(), at, "vCPUs");
       claim(p.cpus(), vm.name() + " vCPUs");
+      if (wholeCores(vm)) {
+        CpuSet idle = CpuSet.of(p.cpus().stream().map(topology::sibling).boxed().toList());
+        for (int cpu : p.cpus()) {
+          int sib = topology.sibling(cpu);
+          String other = owner.get(sib);
+          if (p.cpus().contains(sib) || !isolated.contains(sib) || (other != null && !other.equals(vm.name() + " vCPUs"))) {
+            d.error(Code.RTC041, at, "CPU " + cpu + "'s SMT sibling " + sib + (p.cpus().contains(sib) ? " is pinned to " + vm.name()
+                + " too" : !isolated.contains(sib) ? " is a housekeeping CPU" : " is given to " + other)
+                + "; a real-time vCPU needs its core to itself", "pin one thread per core, and leave the siblings isolated and free");
+            node = Optional.empty();
+            break;
+          }
+        }
+        claim(idle, vm.name() + " idle siblings");
+      }
       node.ifPresent(n -> decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + p.cpus(),
           "pinned in the manifest; isolated CPUs of NUMA node " + n)));
     }
@@ -233,9 +248,32 @@ final class CpuPlanner {
     return topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().map(NumaNode::cpus).orElse(CpuSet.empty());
   }
 
+  /** CPUs (threads) a VM takes: with SMT a real-time vCPU takes its whole core, the sibling left idle. */
   private int needed(Vm vm) {
-    int n = vm.placement() instanceof Placement.Pinned ? 0 : vm.vcpus();
+    int n = vm.placement() instanceof Placement.Pinned ? 0 : vm.vcpus() * (wholeCores(vm) ? 2 : 1);
     return n + (vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0);
+  }
+
+  /**
+   * With SMT, a real-time vCPU gets a core of its own: the sibling thread shares the core's
+   * caches, TLB and execution units, so anything running there is interference. It stays idle.
+   */
+  private boolean wholeCores(Vm vm) {
+    return topology.smt() && vm.isRealtime();
+  }
+
+  /** Free isolated cores of a node, as their lower thread: both threads free and isolated. */
+  private CpuSet freeCores(int node) {
+    CpuSet f = free(node);
+    return CpuSet.of(f.stream().filter(c -> c < topology.sibling(c) && f.contains(topology.sibling(c))).boxed().toList());
+  }
+
+  private boolean fits(Vm vm, int node) {
+    int need = needed(vm);
+    if (!wholeCores(vm) || vm.placement() instanceof Placement.Pinned) {
+      return free(node).size() >= need;
+    }
+    return freeCores(node).size() >= vm.vcpus() && free(node).size() >= need;
   }
 
   private Integer chooseNode(Vm vm) {
@@ -243,7 +281,7 @@ final class CpuPlanner {
     String what = vm.vcpus() + " vCPUs" + (vm.emulator() instanceof Emulator.Dedicated ded ? " + " + ded.count() + " emulator CPUs" : "");
     Integer found = searched.get(vm.name());
     if (found != null) {
-      if (free(found).size() < need || !memoryFits(vm, found)) {
+      if (!fits(vm, found) || !memoryFits(vm, found)) {
         d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " does not fit NUMA node " + found, "");
         return null;
       }
@@ -253,7 +291,7 @@ final class CpuPlanner {
     }
     if (vm.placement() instanceof Placement.OnNode on) {
       CpuSet free = free(on.node());
-      if (free.size() < need) {
+      if (!fits(vm, on.node())) {
         d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on NUMA node "
             + on.node() + " (" + what + "); it has " + free.size() + (free.isEmpty() ? "" : " (" + free.describe() + ")"),
             "lower vcpus, or leave placement to the solver");
@@ -267,8 +305,8 @@ final class CpuPlanner {
     if (cacheWays(vm) > 0) {
       // The lowest node whose L3 still has the ways this VM asks for; without one, plain first fit below.
       for (int node : preferred) {
-        if (free(node).size() >= need && memoryFits(vm, node) && cacheFits(vm, node)) {
-          boolean lowest = preferred.stream().filter(n -> free(n).size() >= need && memoryFits(vm, n)).findFirst().orElse(node) == node;
+        if (fits(vm, node) && memoryFits(vm, node) && cacheFits(vm, node)) {
+          boolean lowest = preferred.stream().filter(n -> fits(vm, n) && memoryFits(vm, n)).findFirst().orElse(node) == node;
           decisions.add(new Decision(vm.name(), "NUMA node " + node, "the lowest node with " + need + " free isolated CPUs ("
               + what + ")" + (lowest ? "" : " whose L3 instance still has the " + cacheWays(vm) + " ways it asks for")));
           return node;
@@ -276,7 +314,7 @@ final class CpuPlanner {
       }
     }
     for (int node : preferred) {
-      if (free(node).size() >= need && memoryFits(vm, node)) {
+      if (fits(vm, node) && memoryFits(vm, node)) {
         decisions.add(new Decision(vm.name(), "NUMA node " + node, vm.isRealtime()
             ? "the lowest node with " + need + " free isolated CPUs (" + what + ")"
             : (realtimeNodes.isEmpty() ? "the lowest node with " + need + " free isolated CPUs"
@@ -286,7 +324,7 @@ final class CpuPlanner {
     }
     if (!vm.isRealtime()) {
       for (int node : order) {
-        if (free(node).size() >= need && memoryFits(vm, node)) {
+        if (fits(vm, node) && memoryFits(vm, node)) {
           decisions.add(new Decision(vm.name(), "NUMA node " + node, "no node without a real-time VM has " + need
               + " free isolated CPUs, so it shares one (warning RTC063)"));
           return node;
@@ -299,7 +337,7 @@ final class CpuPlanner {
       free.append(free.length() == 0 ? "" : "; ").append("node ").append(node).append(": ").append(f.size())
           .append(f.isEmpty() ? "" : " (" + f.describe() + ")");
     }
-    List<Integer> cpusFit = order.stream().filter(n -> free(n).size() >= need).toList();
+    List<Integer> cpusFit = order.stream().filter(n -> fits(vm, n)).toList();
     if (!cpusFit.isEmpty()) {
       String left = String.join("; ", cpusFit.stream().map(n -> "node " + n + ": " + new ByteSize(memoryLeft.get(n)).exact() + " left").toList());
       d.error(Code.RTC065, vm.pointer() + "/memory", vm.name() + " needs " + vm.memory().exact() + " on one NUMA node, and no node "
@@ -333,6 +371,16 @@ final class CpuPlanner {
   }
 
   private List<Integer> takeLowest(Vm vm, int node) {
+    if (wholeCores(vm)) {
+      CpuSet take = freeCores(node).lowest(vm.vcpus());
+      CpuSet idle = CpuSet.of(take.stream().map(topology::sibling).boxed().toList());
+      claim(take, vm.name() + " vCPUs");
+      claim(idle, vm.name() + " idle siblings");
+      decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + take + "; their SMT siblings " + idle
+          + " stay idle", "the lowest free isolated cores of node " + node + ", one per vCPU: a sibling thread shares the core's "
+          + "caches and execution units, so nothing else runs there"));
+      return take.toList();
+    }
     CpuSet take = free(node).lowest(vm.vcpus());
     claim(take, vm.name() + " vCPUs");
     decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + take,

@@ -271,6 +271,32 @@ class PlacementRulesTest {
     assertThat(plan.decisions()).anySatisfy(d -> assertThat(d.why()).startsWith("8 MiB asked, rounded up to 4 whole ways = 10 MiB; libvirt"));
   }
 
+  @Test
+  void withSmtARealTimeVcpuGetsAWholeCoreAndNothingRunsOnItsSibling() throws java.io.IOException {
+    Plan plan = new Compiler().validate(ManifestLoader.read(Path.of("examples/xeon-smt.yaml"))).plan();
+    Plan.VmPlan rt = plan.vms().get(0);
+    assertThat(rt.vcpuPins()).containsExactly(2, 3, 4, 5, 6, 7);
+    assertThat(plan.idleSiblings(rt).toString()).isEqualTo("34-39");
+    java.util.Set<Integer> used = new java.util.HashSet<>();
+    for (Plan.VmPlan v : plan.vms()) {
+      used.addAll(v.vcpuPins());
+      used.addAll(v.emulatorCpus().toList());
+    }
+    assertThat(used).doesNotContainAnyElementsOf(plan.idleSiblings(rt).toList());
+    assertThat(plan.decisions()).anySatisfy(d -> assertThat(d.what()).isEqualTo("vCPUs 0-5 → CPUs 2-7; their SMT siblings 34-39 stay idle"));
+    assertThat(plan.host().isolated().containsAll(plan.idleSiblings(rt))).isTrue();
+  }
+
+  @Test
+  void withSmtPinsAreTakenWithTheirSiblingsAndASiblingTakenElsewhereIsRefused() throws java.io.IOException {
+    String smt = java.nio.file.Files.readString(Path.of("examples/xeon-smt.yaml"));
+    Plan plan = compile(smt.replace("    emulator: {cpus: 2}\n", "    emulator: {cpus: 2}\n    placement: {pin: \"8-13\"}\n")).plan();
+    assertThat(plan.idleSiblings(plan.vms().get(0)).toString()).isEqualTo("40-45");
+    List<Diagnostic> e = errors(smt.replace("    emulator: {cpus: 2}\n", "    emulator: {pin: \"40\"}\n    placement: {pin: \"8-13\"}\n"));
+    assertThat(e).extracting(Diagnostic::code).contains(Code.RTC041);
+    assertThat(e).anySatisfy(d -> assertThat(d.message()).contains("CPU 40 for rt's emulator threads is already given to rt idle siblings"));
+  }
+
   static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }
