@@ -36,8 +36,13 @@ class RandomPlansTest {
   static final String HASH = "\"$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.\"";
 
   /** What the generator built: the ground truth the checker judges by. */
+  /** @param siblingOffset with SMT, CPU c and c + offset share a core; 0 without SMT */
   record Host(List<List<Integer>> nodeCpus, List<Integer> nodeSocket, int sockets, Set<Integer> housekeeping, long wayBytes, int ways,
-      int minBits, int closids, long hostCacheBytes) {
+      int minBits, int closids, long hostCacheBytes, int siblingOffset) {
+    int sibling(int cpu) {
+      return siblingOffset == 0 ? cpu : cpu < siblingOffset ? cpu + siblingOffset : cpu - siblingOffset;
+    }
+
     Set<Integer> cpusOfSocket(int s) {
       Set<Integer> out = new HashSet<>();
       for (int n = 0; n < nodeCpus.size(); n++) {
@@ -92,6 +97,16 @@ class RandomPlansTest {
       nodeCpus.add(cpus);
       nodeSocket.add(n / nodesPerSocket);
     }
+    // A third of the hosts have SMT: every CPU above gets a sibling at +offset, on its node.
+    int offset = seed % 3 == 0 ? nodes * cpusPerNode : 0;
+    if (offset > 0) {
+      for (List<Integer> cpus : nodeCpus) {
+        List<Integer> threads = new ArrayList<>(cpus);
+        cpus.forEach(c -> threads.add(c + offset));
+        cpus.clear();
+        cpus.addAll(threads);
+      }
+    }
     Set<Integer> hk = new HashSet<>(List.of(0));
     for (int n = 0; n < nodes; n++) {
       if (r.nextInt(3) > 0) {
@@ -101,12 +116,15 @@ class RandomPlansTest {
         hk.add(nodeCpus.get(n).get(1));
       }
     }
+    if (offset > 0) {
+      new ArrayList<>(hk).forEach(c -> hk.add(c + offset)); // siblings kept together
+    }
     int ways = 8 + r.nextInt(13);
     long wayBytes = (1 + r.nextInt(8)) * 512L * 1024;
     int minBits = 1 + r.nextInt(2);
     int closids = 2 + r.nextInt(15);
     long hostCache = (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0);
-    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache);
+    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset);
 
     List<VmSpec> vms = new ArrayList<>();
     int rt = 1 + r.nextInt(3);
@@ -126,7 +144,8 @@ class RandomPlansTest {
   }
 
   static String yaml(Host h, List<VmSpec> vms) {
-    StringBuilder y = new StringBuilder("apiVersion: rtc/v1\nname: random\nhost:\n  os: debian12\n  topology:\n    threadsPerCore: 1\n    sockets:\n");
+    StringBuilder y = new StringBuilder("apiVersion: rtc/v1\nname: random\nhost:\n  os: debian12\n  topology:\n    threadsPerCore: "
+        + (h.siblingOffset() > 0 ? "2\n    siblings: {offset: " + h.siblingOffset() + "}" : "1") + "\n    sockets:\n");
     for (int s = 0; s < h.sockets(); s++) {
       y.append("      - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
     }
@@ -162,6 +181,7 @@ class RandomPlansTest {
   static final Set<Code> REFUSALS = EnumSet.of(Code.RTC060, Code.RTC061, Code.RTC062, Code.RTC064, Code.RTC065);
   static int planned;
   static int refused;
+  static int confirmed;
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
@@ -174,9 +194,13 @@ class RandomPlansTest {
       assertThat(e.diagnostics()).as("%s%n%s", c, c.yaml()).filteredOn(Diagnostic::isError)
           .allSatisfy(d -> assertThat(REFUSALS).as(d.render()).contains(d.code()));
       refused++;
+      if (c.host().siblingOffset() > 0) {
+        return; // the oracle counts threads, not whole cores: SMT refusals are not checked by it
+      }
       // The brute-force oracle: a refusal is right only when no assignment of nodes fits.
       assertThat(feasible(c.host(), c.vms())).as("%s refused, but a plan exists:%n%s%n%s", c,
           e.diagnostics().stream().filter(Diagnostic::isError).map(Diagnostic::render).toList(), c.yaml()).isFalse();
+      confirmed++;
       return;
     }
     List<String> problems = check(c.host(), c.vms(), plan);
@@ -186,8 +210,8 @@ class RandomPlansTest {
 
   @org.junit.jupiter.api.AfterAll
   static void say() {
-    System.out.printf("random plans: %d checked, %d planned and passed the checker, %d refused, each confirmed infeasible "
-        + "by brute force%n", planned + refused, planned, refused);
+    System.out.printf("random plans: %d checked (a third with SMT), %d planned and passed the checker, %d refused, %d of them "
+        + "(no SMT) confirmed infeasible by brute force%n", planned + refused, planned, refused, confirmed);
   }
 
   /** The rules, from the kernel's and libvirt's side. Returns every violation found. */
@@ -243,6 +267,18 @@ class RandomPlansTest {
         }
       } else if (!h.housekeeping().containsAll(emu)) {
         bad.add(vm.name() + ": emulator threads on " + emu + ", not housekeeping CPUs");
+      }
+      if (spec.realtime() && h.siblingOffset() > 0) {
+        for (int cpu : vm.vcpuPins()) {
+          int sib = h.sibling(cpu);
+          if (!isolated.contains(sib)) {
+            bad.add(vm.name() + ": vCPU on CPU " + cpu + " whose SMT sibling " + sib + " is a housekeeping CPU");
+          }
+          String before = owner.put(sib, vm.name() + " idle sibling");
+          if (before != null) {
+            bad.add("CPU " + sib + ", the SMT sibling of " + vm.name() + "'s CPU " + cpu + ", is used by " + before);
+          }
+        }
       }
       if (spec.realtime() && !vm.rtVcpus().toList().equals(IntStream.range(1, spec.vcpus()).boxed().toList())) {
         bad.add(vm.name() + ": real-time vCPUs " + vm.rtVcpus() + ", not 1-" + (spec.vcpus() - 1));
