@@ -394,7 +394,17 @@ final class CpuPlanner {
       return p.cpus();
     }
     if (vm.emulator() instanceof Emulator.Dedicated ded) {
-      CpuSet take = free(node).highest(ded.count());
+      CpuSet free = free(node);
+      CpuSet take;
+      if (topology.smt()) {
+        // Threads of cores already broken first, then whole cores from the top: a later real-time
+        // VM still finds whole cores.
+        CpuSet broken = CpuSet.of(free.stream().filter(c -> !free.contains(topology.sibling(c))).boxed().toList());
+        take = broken.highest(Math.min(ded.count(), broken.size()));
+        take = take.union(free.minus(take).highest(ded.count() - take.size()));
+      } else {
+        take = free.highest(ded.count());
+      }
       claim(take, vm.name() + " emulator");
       decisions.add(new Decision(vm.name(), "emulator → CPUs " + take, ded.count()
           + " dedicated isolated CPUs, the highest free on node " + node + ", away from every vCPU"));

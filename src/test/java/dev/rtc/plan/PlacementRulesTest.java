@@ -297,6 +297,20 @@ class PlacementRulesTest {
     assertThat(e).anySatisfy(d -> assertThat(d.message()).contains("CPU 40 for rt's emulator threads is already given to rt idle siblings"));
   }
 
+  @Test
+  void withSmtEmulatorThreadsTakeBrokenCoresBeforeWholeOnes() throws java.io.IOException {
+    // rt's one emulator thread takes 47 and so breaks core 15/47. rt2 (2 vCPUs, 2 emulator threads)
+    // then takes 15, the rest of that core, and one more thread, instead of the top two (46, 45),
+    // which would break two more whole cores.
+    String smt = java.nio.file.Files.readString(Path.of("examples/xeon-smt.yaml"));
+    String rt2 = smt.substring(smt.indexOf("  - name: rt\n"), smt.indexOf("  - name: stress")).replace("name: rt\n", "name: rt2\n")
+        .replace("    cache: 6 MiB\n", "").replace("    vcpus: 6\n", "    vcpus: 2\n").replace("emulator: {cpus: 2}", "emulator: {cpus: 3}");
+    Plan plan = compile(smt.replace("  - name: stress", rt2 + "  - name: stress").replace("emulator: {cpus: 2}", "emulator: {cpus: 1}")
+        .replace("emulator: {cpus: 3}", "emulator: {cpus: 2}")).plan();
+    assertThat(plan.vms().get(0).emulatorCpus().toString()).isEqualTo("47");
+    assertThat(plan.vms().get(1).emulatorCpus().toString()).isEqualTo("15,46");
+  }
+
   static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }
