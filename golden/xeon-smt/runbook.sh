@@ -30,7 +30,7 @@ EXPECTED_NUM_CLOSIDS=16
 VMS=(rt stress)
 declare -A VM_ROLE=([rt]=realtime [stress]=stressor)
 declare -A VM_PINS=([rt]='2,3,4,5,6,7' [stress]='18,19,20,21,22,23,24,25')
-declare -A VM_EMULATOR=([rt]='46,47' [stress]='16,17,48,49')
+declare -A VM_EMULATOR=([rt]='15,47' [stress]='16,17,48,49')
 declare -A VM_BASE_IMAGE=([rt]=/var/lib/libvirt/images/base/debian-12-generic-amd64.qcow2 [stress]=/var/lib/libvirt/images/base/debian-12-generic-amd64.qcow2)
 declare -A VM_DISK_SIZE=([rt]=10G [stress]=20G)
 declare -A VM_RESCTRL=([rt]='L3:0=00c;1=003' [stress]='')

@@ -397,17 +397,27 @@ final class CpuPlanner {
       CpuSet free = free(node);
       CpuSet take;
       if (topology.smt()) {
-        // Threads of cores already broken first, then whole cores from the top: a later real-time
-        // VM still finds whole cores.
-        CpuSet broken = CpuSet.of(free.stream().filter(c -> !free.contains(topology.sibling(c))).boxed().toList());
-        take = broken.highest(Math.min(ded.count(), broken.size()));
-        take = take.union(free.minus(take).highest(ded.count() - take.size()));
+        // One thread at a time: the highest thread of an already broken core, else the highest
+        // thread (which breaks a core, whose other half goes next). e threads break at most
+        // ceil(e / 2) whole cores, and a later real-time VM still finds the rest.
+        List<Integer> chosen = new ArrayList<>();
+        CpuSet left = free;
+        for (int i = 0; i < ded.count() && !left.isEmpty(); i++) {
+          CpuSet l = left;
+          CpuSet broken = CpuSet.of(l.stream().filter(c -> !l.contains(topology.sibling(c))).boxed().toList());
+          int pick = (broken.isEmpty() ? l : broken).highest(1).toList().get(0);
+          chosen.add(pick);
+          left = left.minus(CpuSet.of(pick));
+        }
+        take = CpuSet.of(chosen);
       } else {
         take = free.highest(ded.count());
       }
       claim(take, vm.name() + " emulator");
       decisions.add(new Decision(vm.name(), "emulator → CPUs " + take, ded.count()
-          + " dedicated isolated CPUs, the highest free on node " + node + ", away from every vCPU"));
+          + " dedicated isolated CPUs on node " + node + ", away from every vCPU: " + (topology.smt()
+              ? "both threads of a core before another core, from the top, so whole cores stay whole for real-time VMs"
+              : "the highest free")));
       return take;
     }
     CpuSet local = nodeCpus(node).intersect(housekeeping);
