@@ -2,13 +2,13 @@ package dev.rtc.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rtc.emit.Folders;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,11 +51,11 @@ class CliTest {
     Path b = tmp.resolve("b");
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", a.toString()).exit()).isZero();
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", b.toString()).exit()).isZero();
-    assertThat(snapshot(a)).isEqualTo(snapshot(b));
+    assertThat(Folders.snapshot(a)).isEqualTo(Folders.snapshot(b));
 
     Files.writeString(a.resolve("stale-file"), "from an older bundle");
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", a.toString()).exit()).isZero();
-    assertThat(snapshot(a)).as("an rtc bundle is replaced whole").isEqualTo(snapshot(b));
+    assertThat(Folders.snapshot(a)).as("an rtc bundle is replaced whole").isEqualTo(Folders.snapshot(b));
   }
 
   @Test
@@ -92,11 +92,11 @@ class CliTest {
   void aBadManifestLeavesTheExistingBundleExactlyAsItWas() throws IOException {
     Path out = tmp.resolve("out");
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
-    Map<String, String> before = snapshot(out);
+    Map<String, String> before = Folders.snapshot(out);
     Path bad = Files.writeString(tmp.resolve("bad.yaml"), Files.readString(EXAMPLE).replace("vcpus: 8", "vcpus: 0"));
     Outcome o = rtc("compile", bad.toString(), "-o", out.toString());
     assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
-    assertThat(snapshot(out)).isEqualTo(before);
+    assertThat(Folders.snapshot(out)).isEqualTo(before);
   }
 
   @Test
@@ -228,7 +228,7 @@ class CliTest {
     Files.writeString(out.resolve("plan.md"), Files.readString(out.resolve("plan.md")).replace("debian12-rt", "debian12-rx"));
     Files.writeString(out.resolve("notes.txt"), "mine");
     Files.delete(out.resolve("vms/debian12-rt/meta-data"));
-    Map<String, String> before = snapshot(out);
+    Map<String, String> before = Folders.snapshot(out);
     Outcome stale = rtc("compile", EXAMPLE.toString(), "-o", out.toString(), "--check");
     assertThat(stale.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(stale.out()).contains("--- a/plan.md\n+++ b/plan.md\n@@ ")
@@ -236,7 +236,7 @@ class CliTest {
         .contains("not in the compiled bundle: notes.txt")
         .contains("missing on disk: vms/debian12-rt/meta-data")
         .contains("is out of date with " + EXAMPLE + ": 3 files differ");
-    assertThat(snapshot(out)).as("--check writes nothing").isEqualTo(before);
+    assertThat(Folders.snapshot(out)).as("--check writes nothing").isEqualTo(before);
 
     Outcome absent = rtc("compile", EXAMPLE.toString(), "-o", tmp.resolve("never").toString(), "--check");
     assertThat(absent.exit()).isEqualTo(Main.MANIFEST_ERRORS);
@@ -267,7 +267,7 @@ class CliTest {
     // The same bytes as compiling each alone.
     Path alone = tmp.resolve("alone");
     assertThat(rtc("compile", hosts.resolve("host-3.yaml").toString(), "-o", alone.toString()).exit()).isZero();
-    assertThat(snapshot(out.resolve("line-3"))).isEqualTo(snapshot(alone));
+    assertThat(Folders.snapshot(out.resolve("line-3"))).isEqualTo(Folders.snapshot(alone));
   }
 
   @Test
@@ -394,18 +394,6 @@ class CliTest {
       throw new java.io.UncheckedIOException(e);
     }
   }
-
-  /** Every file under {@code dir}, relative path → content, including hidden files and the mode bit. */
-  private static Map<String, String> snapshot(Path dir) throws IOException {
-    Map<String, String> files = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.filter(Files::isRegularFile).toList()) {
-        files.put(dir.relativize(p) + (Files.isExecutable(p) ? " (x)" : ""), Files.readString(p));
-      }
-    }
-    return files;
-  }
-
   private static int lineOf(String text, String needle) {
     return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
   }

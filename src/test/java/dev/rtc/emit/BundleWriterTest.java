@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +29,7 @@ class BundleWriterTest {
   void aWriteThatFailsHalfwayLeavesTheOldBundleAsItWas() throws IOException {
     Path out = tmp.resolve("out");
     BundleWriter.write(bundle("old"), out, false);
-    Map<String, String> before = snapshot(out);
+    Map<String, String> before = Folders.snapshot(out);
 
     Bundle broken = bundle("new");
     broken.add("x", "a file\n");
@@ -38,7 +37,7 @@ class BundleWriterTest {
     Throwable t = catchThrowable(() -> BundleWriter.write(broken, out, false));
     assertThat(t).isInstanceOf(IOException.class);
 
-    assertThat(snapshot(out)).isEqualTo(before);
+    assertThat(Folders.snapshot(out)).isEqualTo(before);
     assertThat(siblings()).as("no hidden folders left behind").containsExactly("out");
   }
 
@@ -114,13 +113,4 @@ class BundleWriterTest {
     }
   }
 
-  private static Map<String, String> snapshot(Path dir) throws IOException {
-    Map<String, String> files = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.filter(Files::isRegularFile).toList()) {
-        files.put(dir.relativize(p) + (Files.isExecutable(p) ? " (x)" : ""), Files.readString(p));
-      }
-    }
-    return files;
-  }
 }
