@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # Formats schemas/*.json the one way: small objects of scalars on one line (up to 130 columns), the rest one key per line.
-# Usage: tools/format-schema.py schemas/manifest.schema.json > out && mv out schemas/manifest.schema.json
+# Usage: schemas/format.py schemas/manifest.schema.json > out && mv out schemas/manifest.schema.json
 import json,sys,collections
 def inline(v):
     return json.dumps(v,ensure_ascii=False,separators=(', ',': ')).replace('{"','{ "').replace('"}','" }') if isinstance(v,dict) else json.dumps(v,ensure_ascii=False,separators=(', ',': '))
