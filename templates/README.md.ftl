@@ -48,6 +48,10 @@ The first boot of each VM installs packages and reboots once (cloud-init); wait 
 `verify`. If a step stops with `FAIL:`, its message says what differs from the plan and what to
 check; fix that and run the same step again.
 
+If `preflight` finds a different host than the manifest describes, it records the host's real
+topology in `results/host/facts.txt` (`./runbook.sh facts` does only that). Send that file back:
+`rtc probe facts.txt` turns it into the manifest's `topology` block.
+
 <#if bench??>
 ## The benchmark and its verdict
 
@@ -68,8 +72,8 @@ histogram. The raw output is kept in `results/cyclictest.txt` (histogram) and
 ## Send back
 
 `results-${bundle}.tar.gz` (made by `./runbook.sh report`, also the last part of `all`): the
-runbook's log, the benchmark output, the host's live command line<#if cache??>, resctrl groups</#if> and CPU
-list, each VM's live domain XML, with checksums, and `plan.json`.
+runbook's log, the benchmark output, the host's live command line<#if cache??>, resctrl groups</#if>, CPU
+list and topology facts, each VM's live domain XML, with checksums, and `plan.json`.
 
 ## Files
 

@@ -9,6 +9,7 @@
 #   ./runbook.sh all          after the reboot: check-host, images, vms, verify, stress, bench, report
 #   ./runbook.sh report       collect results/ (and results-<bundle>.tar.gz) to send for review
 #   ./runbook.sh rollback     undo: VMs undefined, kernel arguments and resctrl unit removed
+#   ./runbook.sh facts        record this host's topology in results/host/facts.txt, for rtc probe
 #
 # Each step can also run on its own, and every step is safe to run again.
 # Options: --dry-run prints the commands that change the host instead of running them;
@@ -121,7 +122,10 @@ step_preflight() {
     check_row "resctrl L3 min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file /sys/fs/resctrl/info/L3/min_cbm_bits)"
     check_row "resctrl L3 num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file /sys/fs/resctrl/info/L3/num_closids)"
   fi
-  [ "$MISMATCH" = 0 ] || fail "this host differs from the manifest (table above); fix the manifest's topology and compile again"
+  if [ "$MISMATCH" != 0 ]; then
+    step_facts
+    fail "this host differs from the manifest (table above); rtc probe $RESULTS/host/facts.txt writes its real topology block for the manifest; compile again"
+  fi
   ok "host matches the manifest"
 }
 
@@ -319,6 +323,7 @@ step_report() {
     done
   fi
   if command -v lscpu >/dev/null 2>&1; then lscpu >"$RESULTS/host/lscpu.txt" || true; fi
+  step_facts
   local vm
   for vm in "${VMS[@]}"; do
     virsh dumpxml "$vm" >"$RESULTS/vms/$vm.xml" 2>/dev/null || echo "(not defined)" >"$RESULTS/vms/$vm.xml"
@@ -330,6 +335,22 @@ step_report() {
   ok "results/ holds the host's command line, resctrl groups, CPU list, the VMs' live XML and the benchmark output"
   say "report: send $HERE/results-$BUNDLE.tar.gz to whoever asked for this run. On any machine with rtc, unpack it beside"
   say "        the bundle and run: rtc report <bundle> (report.html: percentiles and a histogram per thread)"
+}
+
+step_facts() {
+  say "facts: record this host's CPUs, caches, NUMA nodes and resctrl parameters"
+  mkdir -p "$RESULTS/host"
+  # grep -rH prints path:line for every line of every file: rtc probe reads that back into the
+  # manifest's topology block (rtc probe results/host/facts.txt). Files this host lacks are skipped.
+  local r=$ROOT
+  (
+    shopt -s nullglob
+    grep -rH . "$r"/sys/devices/system/cpu/{online,offline} "$r"/sys/devices/system/cpu/cpu[0-9]*/topology/{core_id,physical_package_id} \
+      "$r"/sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*/{level,type,id,size,shared_cpu_list} \
+      "$r"/sys/devices/system/node/node[0-9]*/{cpulist,meminfo} "$r"/sys/devices/cpu_{core,atom}/cpus "$r"/sys/fs/resctrl/info \
+      2>/dev/null || true
+  ) | awk -v r="$r" 'r != "" && index($0, r) == 1 { $0 = substr($0, length(r) + 1) } { print }' >"$RESULTS/host/facts.txt"
+  ok "$RESULTS/host/facts.txt: $(grep -c . "$RESULTS/host/facts.txt") lines; on any machine with rtc: rtc probe $RESULTS/host/facts.txt"
 }
 
 step_rollback() {
@@ -394,8 +415,9 @@ judge() {
 }
 
 usage() {
-  sed -n '3,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-  echo "Steps: preflight host check-host images vms verify stress bench report all rollback judge FILE"
+  # The header comment, from its first line of prose to the line before 'set -E'.
+  sed -n '/^# Provisions/,/^set -E/{/^set -E/d;p;}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  echo "Steps: preflight host check-host images vms verify stress bench report all rollback facts judge FILE"
 }
 
 main() {
@@ -412,7 +434,7 @@ main() {
         shift ;;
       -h | --help) usage; return 0 ;;
       judge) judge "$2"; return ;;
-      preflight | host | check-host | images | vms | verify | stress | bench | report | all | rollback) steps+=("$1") ;;
+      preflight | host | check-host | images | vms | verify | stress | bench | report | all | rollback | facts) steps+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac
     shift

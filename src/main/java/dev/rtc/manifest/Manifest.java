@@ -4,6 +4,7 @@ import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import dev.rtc.topology.WayMask;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -55,29 +56,62 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   }
 
   /**
-   * @param siblingOffset with SMT, CPU n and n + offset share a core (n below the offset); 0 for
-   *     adjacent numbering (2k and 2k+1); ignored without SMT
+   * The host as the solver sees it, whichever form the manifest used (compact sets or the per-CPU
+   * table): every CPU's core sibling, socket, node, cache instances and core type.
+   *
+   * @param siblings for each CPU with an SMT sibling, that sibling (both directions); empty without SMT
+   * @param coreTypes on hybrid parts, which CPUs are of which type; empty when every core is alike
    */
-  public record Topology(int threadsPerCore, int siblingOffset, List<Socket> sockets, List<NumaNode> numaNodes, Optional<L3> l3,
-      Optional<Mba> mba) {
+  public record Topology(Map<Integer, Integer> siblings, List<Socket> sockets, List<NumaNode> numaNodes, Optional<CacheLevel> l3,
+      Optional<CacheLevel> l2, Optional<Mba> mba, List<CoreGroup> coreTypes) {
     public Topology {
+      siblings = Map.copyOf(siblings);
       sockets = List.copyOf(sockets);
       numaNodes = List.copyOf(numaNodes);
+      coreTypes = List.copyOf(coreTypes);
     }
 
     public boolean smt() {
-      return threadsPerCore > 1;
+      return !siblings.isEmpty();
     }
 
-    /** The CPU that shares {@code cpu}'s core; {@code cpu} itself without SMT. */
+    /** Threads on CPU 0's core, what /sys/devices/system/cpu/cpu0/topology/thread_siblings_list shows. */
+    public int threadsPerCore() {
+      return siblings.containsKey(0) ? 2 : 1;
+    }
+
+    /** The CPU that shares {@code cpu}'s core; {@code cpu} itself when it has none. */
     public int sibling(int cpu) {
-      if (!smt()) {
-        return cpu;
+      return siblings.getOrDefault(cpu, cpu);
+    }
+
+    /** More than one core type: a hybrid part. */
+    public boolean hybrid() {
+      return coreTypes.stream().map(CoreGroup::type).distinct().count() > 1;
+    }
+
+    /** The type of {@code cpu}'s core; P on parts with one core type. */
+    public CoreType coreType(int cpu) {
+      for (CoreGroup g : coreTypes) {
+        if (g.cpus().contains(cpu)) {
+          return g.type();
+        }
       }
-      if (siblingOffset == 0) {
-        return cpu ^ 1;
+      return CoreType.P;
+    }
+
+    /** The CPUs of one core type; every CPU on parts with one core type. */
+    public CpuSet cpusOfType(CoreType type) {
+      if (coreTypes.isEmpty()) {
+        return type == CoreType.P ? allCpus() : CpuSet.empty();
       }
-      return cpu < siblingOffset ? cpu + siblingOffset : cpu - siblingOffset;
+      CpuSet s = CpuSet.empty();
+      for (CoreGroup g : coreTypes) {
+        if (g.type() == type) {
+          s = s.union(g.cpus());
+        }
+      }
+      return s;
     }
 
     public CpuSet allCpus() {
@@ -87,21 +121,68 @@ public record Manifest(String file, String sha256, String name, Host host, List<
       }
       return all;
     }
+
+    /** The L3 instance {@code cpu} shares, if it has one (low-power E-cores have none). */
+    public Optional<CacheInstance> l3Of(int cpu) {
+      return l3.flatMap(c -> c.instances().stream().filter(i -> i.cpus().contains(cpu)).findFirst());
+    }
+
+    /** The NUMA nodes that share {@code instance}: more than one under sub-NUMA clustering. */
+    public List<NumaNode> nodesSharing(CacheInstance instance) {
+      return numaNodes.stream().filter(n -> n.cpus().intersects(instance.cpus())).toList();
+    }
   }
+
+  /** Intel's core types: performance cores, efficient cores, and low-power efficient cores (no L3). */
+  public enum CoreType {
+    P("P", "P-core"), E("E", "E-core"), LPE("LP-E", "low-power E-core");
+
+    private final String id;
+    private final String noun;
+
+    CoreType(String id, String noun) {
+      this.id = id;
+      this.noun = noun;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    /** "P-core", "E-core", "low-power E-core". */
+    public String noun() {
+      return noun;
+    }
+
+    public static CoreType of(String id) {
+      for (CoreType t : values()) {
+        if (t.id.equals(id)) {
+          return t;
+        }
+      }
+      throw new IllegalArgumentException(id);
+    }
+  }
+
+  public record CoreGroup(CoreType type, CpuSet cpus) {}
 
   public record Socket(int id, CpuSet cpus) {}
 
   public record NumaNode(int id, CpuSet cpus, Optional<ByteSize> memory, String pointer) {}
 
-  public record L3(ByteSize size, List<CacheInstance> instances, Optional<Cat> cat) {
-    public L3 {
+  /**
+   * One cache level (2 or 3): the size of one instance, the instances (sysfs cache/indexN/id and
+   * shared_cpu_list), and its CAT parameters when the part has CAT at this level.
+   */
+  public record CacheLevel(int level, ByteSize size, List<CacheInstance> instances, Optional<Cat> cat) {
+    public CacheLevel {
       instances = List.copyOf(instances);
     }
   }
 
   public record CacheInstance(int id, CpuSet cpus) {}
 
-  /** What /sys/fs/resctrl/info/L3 says. {@code shareableBits} is empty ({@code 0}) when not given. */
+  /** What /sys/fs/resctrl/info/L3 (or L2) says. {@code shareableBits} is empty ({@code 0}) when not given. */
   public record Cat(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits) {}
 
   /** /sys/fs/resctrl/info/MB. */

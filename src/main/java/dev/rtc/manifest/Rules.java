@@ -56,29 +56,73 @@ public final class Rules {
     if (t.smt() && d.errorCount() == before) {
       siblings(t, at);
     }
-    t.l3().ifPresent(l3 -> {
-      partition(l3.instances(), CacheInstance::cpus, CacheInstance::id, at + "/l3/instances", "L3 instance", all);
-      if (l3.size().bytes() == 0) {
-        d.error(Code.RTC021, at + "/l3/size", "an L3 of size 0", "write the size of one instance, e.g. 60 MiB");
-      }
-      l3.cat().ifPresent(cat -> cat(cat, l3.size().bytes(), at + "/l3/cat"));
-    });
+    coreTypes(t, at, all);
+    t.l3().ifPresent(l3 -> cacheLevel(l3, at + "/l3", all.minus(t.cpusOfType(Manifest.CoreType.LPE))));
+    t.l2().ifPresent(l2 -> cacheLevel(l2, at + "/l2", all));
   }
 
-  /** Every CPU's sibling is a CPU of the host on the same NUMA node; the cores split evenly. */
+  /**
+   * The instances of a cache level split the CPUs that have one (low-power E-cores have no L3).
+   */
+  private void cacheLevel(Manifest.CacheLevel c, String at, CpuSet cpusWithOne) {
+    String what = "L" + c.level() + " instance";
+    if (c.instances().isEmpty()) {
+      return; // Binder said why
+    }
+    partition(c.instances(), CacheInstance::cpus, CacheInstance::id, at + "/instances", what, cpusWithOne);
+    if (c.size().bytes() == 0) {
+      d.error(Code.RTC021, at + "/size", "an L" + c.level() + " of size 0", "write the size of one instance, e.g. "
+          + (c.level() == 3 ? "60 MiB" : "2 MiB"));
+    }
+    c.cat().ifPresent(cat -> cat(cat, c.size().bytes(), at + "/cat"));
+  }
+
+  /** Core types name each CPU once, each type once; only P-cores have SMT siblings. */
+  private void coreTypes(Topology t, String at, CpuSet all) {
+    if (t.coreTypes().isEmpty()) {
+      return;
+    }
+    CpuSet seen = CpuSet.empty();
+    java.util.Set<Manifest.CoreType> types = java.util.EnumSet.noneOf(Manifest.CoreType.class);
+    for (int i = 0; i < t.coreTypes().size(); i++) {
+      Manifest.CoreGroup g = t.coreTypes().get(i);
+      String p = at + "/coreTypes/" + i;
+      if (!types.add(g.type())) {
+        d.error(Code.RTC030, p + "/type", "core type " + g.type().id() + " is given twice", "list each type once, with all its CPUs");
+      }
+      CpuSet overlap = g.cpus().intersect(seen);
+      if (!overlap.isEmpty()) {
+        d.error(Code.RTC030, p + "/cpus", "CPUs " + overlap.describe() + " are given two core types", "each CPU has one core type");
+      }
+      seen = seen.union(g.cpus());
+    }
+    if (!seen.equals(all)) {
+      CpuSet missing = all.minus(seen);
+      d.error(Code.RTC030, at + "/coreTypes", (missing.isEmpty() ? "CPUs " + seen.minus(all).describe() + " are not CPUs of this host"
+          : "CPUs " + missing.describe() + " have no core type"), "give every CPU of the sockets one core type");
+    }
+  }
+
+  /** Every sibling pair is two CPUs of the host on one NUMA node and one core type, each the other's sibling. */
   private void siblings(Topology t, String at) {
     CpuSet all = t.allCpus();
-    for (int cpu : all) {
+    String p = at + "/siblings"; // in the table form the nearest key, topology, is shown
+    for (int cpu : CpuSet.of(t.siblings().keySet().stream().sorted().toList())) {
       int sib = t.sibling(cpu);
       if (sib == cpu || !all.contains(sib) || t.sibling(sib) != cpu) {
-        d.error(Code.RTC030, at + "/siblings", "CPU " + cpu + "'s sibling would be CPU " + sib + ", which " + (all.contains(sib)
+        d.error(Code.RTC030, p, "CPU " + cpu + "'s sibling would be CPU " + sib + ", which " + (all.contains(sib)
             ? "is not its pair" : "this host does not have"), "check thread_siblings_list of CPU " + cpu);
         return;
       }
       boolean sameNode = t.numaNodes().stream().anyMatch(n -> n.cpus().contains(cpu) && n.cpus().contains(sib));
       if (!sameNode) {
-        d.error(Code.RTC030, at + "/siblings", "CPU " + cpu + " and its sibling " + sib + " are on different NUMA nodes",
+        d.error(Code.RTC030, p, "CPU " + cpu + " and its sibling " + sib + " are on different NUMA nodes",
             "siblings share a core, so they share a node; check the siblings and the nodes' cpus");
+        return;
+      }
+      if (t.coreType(cpu) != t.coreType(sib)) {
+        d.error(Code.RTC030, p, "CPU " + cpu + " (" + t.coreType(cpu).noun() + ") and its sibling " + sib + " ("
+            + t.coreType(sib).noun() + ") have different core types", "siblings share a core; check coreTypes against lscpu");
         return;
       }
     }
@@ -225,7 +269,7 @@ public final class Rules {
       }
     });
     if (vm.cache().isPresent()) {
-      boolean cat = t.l3().flatMap(Manifest.L3::cat).isPresent();
+      boolean cat = t.l3().flatMap(Manifest.CacheLevel::cat).isPresent();
       if (!cat) {
         d.error(Code.RTC043, at + "/cache", "this host has no L3 Cache Allocation Technology (topology.l3.cat is not given)",
             "remove cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");

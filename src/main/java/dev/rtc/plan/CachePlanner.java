@@ -4,7 +4,7 @@ import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Cat;
-import dev.rtc.manifest.Manifest.L3;
+import dev.rtc.manifest.Manifest.CacheLevel;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.Plan.Bandwidth;
 import dev.rtc.plan.Plan.CacheAlloc;
@@ -52,8 +52,8 @@ final class CachePlanner {
   /** @param placed in start order */
   Result plan(List<CpuPlanner.Placed> placed) {
     Map<String, Resctrl> groups = new HashMap<>();
-    Optional<L3> l3 = m.host().topology().l3();
-    Optional<Cat> cat = l3.flatMap(L3::cat);
+    Optional<CacheLevel> l3 = m.host().topology().l3();
+    Optional<Cat> cat = l3.flatMap(CacheLevel::cat);
     boolean anyRequest = placed.stream().anyMatch(p -> p.vm().cache().isPresent() || p.vm().memoryBandwidth().isPresent());
     if (m.host().cache().isPresent() && cat.isEmpty()) {
       d.error(Code.RTC043, "/host/cache", "host.cache needs L3 Cache Allocation Technology, and topology.l3.cat is not given",
@@ -66,7 +66,7 @@ final class CachePlanner {
       }
       return new Result(Optional.empty(), groups);
     }
-    L3 cache = l3.get();
+    CacheLevel cache = l3.get();
     Cat c = cat.get();
     int ways = c.cbmMask().ways();
     ByteSize wayBytes = new ByteSize(cache.size().bytes() / ways);
@@ -176,7 +176,7 @@ final class CachePlanner {
 
   /** memorytune without cachetune, or with no L3 CAT at all. */
   private void bandwidthOnly(List<CpuPlanner.Placed> placed, Map<String, Resctrl> groups) {
-    Optional<L3> l3 = m.host().topology().l3();
+    Optional<CacheLevel> l3 = m.host().topology().l3();
     for (CpuPlanner.Placed p : placed) {
       Vm vm = p.vm();
       if (vm.isRealtime() && vm.memoryBandwidth().isPresent() && l3.isPresent()) {
@@ -197,7 +197,7 @@ final class CachePlanner {
     return instances.stream().map(id -> new Bandwidth(id, pct)).toList();
   }
 
-  private static List<Integer> instancesOf(L3 cache, CpuSet cpus) {
+  private static List<Integer> instancesOf(CacheLevel cache, CpuSet cpus) {
     return cache.instances().stream().filter(i -> i.cpus().intersects(cpus)).map(Manifest.CacheInstance::id).sorted().toList();
   }
 

@@ -344,29 +344,49 @@ final class CpuPlanner {
           + "with " + need + " free isolated CPUs has it (" + left + ")", "lower memory, or correct the nodes' memory in the topology");
       return null;
     }
-    int most = order.stream().mapToInt(n -> free(n).size()).max().orElse(0);
+    int most = order.stream().mapToInt(n -> capacity(vm, n)).max().orElse(0);
     d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node ("
-        + what + "); free isolated CPUs: " + free, relaxation(vm, need, most));
+        + what + (wholeCores(vm) ? ", each vCPU on a whole core" : "") + "); free isolated CPUs: " + free, relaxation(vm, most));
     return null;
+  }
+
+  /** The most vCPUs {@code vm} could have on {@code node} as things stand, its emulator CPUs unchanged. */
+  private int capacity(Vm vm, int node) {
+    int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
+    int free = free(node).size();
+    if (!wholeCores(vm)) {
+      return Math.max(0, free - emulator);
+    }
+    return Math.max(0, Math.min(freeCores(node).size(), (free - emulator) / 2));
   }
 
   /**
    * The binding constraint as a concrete change: what to lower, and to what, so that the VM fits
    * the roomiest node as things stand (the VMs placed before it keep their CPUs).
+   *
+   * @param most the most vCPUs any node has room for, beside the VM's emulator CPUs
    */
-  private static String relaxation(Vm vm, int need, int most) {
+  private String relaxation(Vm vm, int most) {
     int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
     int minVcpus = vm.isRealtime() ? 2 : 1;
+    int perVcpu = wholeCores(vm) ? 2 : 1;
     List<String> ways = new ArrayList<>();
-    if (most - emulator >= minVcpus) {
-      ways.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + (most - emulator));
+    if (most >= minVcpus) {
+      ways.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + most);
     }
-    if (emulator > 0 && most - vm.vcpus() >= 0) {
-      ways.add(most - vm.vcpus() == 0 ? "run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)"
-          : "lower " + vm.name() + ".emulator.cpus from " + emulator + " to " + (most - vm.vcpus()));
+    if (emulator > 0) {
+      // Room left for emulator threads on the best node once the vCPUs have their CPUs (or cores).
+      int room = topology.numaNodes().stream().mapToInt(n -> wholeCores(vm) && freeCores(n.id()).size() < vm.vcpus() ? -1
+          : free(n.id()).size() - perVcpu * vm.vcpus()).max().orElse(-1);
+      if (room >= 0) {
+        ways.add(room == 0 ? "run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)"
+            : "lower " + vm.name() + ".emulator.cpus from " + emulator + " to " + room);
+      }
     }
-    ways.add("free " + (need - most) + " more isolated CPU" + (need - most == 1 ? "" : "s") + " on one node (fewer housekeeping "
-        + "CPUs there, or smaller VMs placed before " + vm.name() + ")");
+    int cpusShort = (vm.vcpus() - most) * perVcpu;
+    ways.add("free " + cpusShort + " more isolated CPU" + (cpusShort == 1 ? "" : "s") + (wholeCores(vm) ? " (" + cpusShort / 2
+        + " whole core" + (cpusShort == 2 ? "" : "s") + ")" : "") + " on one node (fewer housekeeping CPUs there, or smaller VMs placed "
+        + "before " + vm.name() + ")");
     return String.join("; or ", ways);
   }
 

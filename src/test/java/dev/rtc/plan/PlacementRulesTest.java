@@ -58,6 +58,18 @@ class PlacementRulesTest {
     assertThat(d.location().line()).isEqualTo(lineOf(REFERENCE, "vcpus: 8                      #"));
   }
 
+  /** With SMT a real-time vCPU costs a whole core: the hint counts cores, not threads. */
+  @Test
+  void theRelaxationForAWholeCoreVmCountsCores() throws IOException {
+    String smt = Files.readString(Path.of("examples/xeon-smt.yaml")).replace("vcpus: 6", "vcpus: 14");
+    Diagnostic d = errors(smt).stream().filter(x -> x.code() == Code.RTC060).findFirst().orElseThrow();
+    assertThat(d.message()).contains("needs 30 free isolated CPUs").contains("each vCPU on a whole core");
+    assertThat(d.hint()).isEqualTo("lower rt.vcpus from 14 to 13; or run rt's emulator threads on housekeeping CPUs (leave out "
+        + "emulator); or free 2 more isolated CPUs (1 whole core) on one node (fewer housekeeping CPUs there, or smaller VMs placed before rt)");
+    // The hint's first relaxation is enough.
+    assertThat(compile(smt.replace("vcpus: 14", "vcpus: 13")).plan().vms().get(0).vcpuPins()).hasSize(13);
+  }
+
   @Test
   void explicitPinsOnHousekeepingCpusAreRefused() {
     List<Diagnostic> e = errors(rtVm("    placement: {pin: \"0,2,4,6,8,10,12,14\"}"));

@@ -1,0 +1,69 @@
+package dev.rtc.cli;
+
+import dev.rtc.probe.HostFiles;
+import dev.rtc.probe.Probe;
+import dev.rtc.probe.TopologyYaml;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "probe", mixinStandardHelpOptions = true,
+    description = {"Reads a host's topology (CPUs, cores, sockets, NUMA nodes and their memory, L2 and L3 caches, core types,"
+        + " and resctrl's CAT and MBA parameters) and prints the manifest's topology block, ready to paste under host:.",
+        "SOURCE is a root directory (default /, the host rtc runs on; or a copy of one), or a facts file: what"
+        + " ./runbook.sh facts writes on the host (grep -rH . over the sysfs and resctrl files above), for a technician to send back.",
+        "The compact form is written when it says the host exactly; hybrid parts and irregular numbering get the per-CPU table."},
+    footer = {"", "Examples:", "  rtc probe                          # this host", "  rtc probe line-7-facts.txt         # facts a technician sent back",
+        "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source cannot be read or lacks a file the topology needs."})
+final class ProbeCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", arity = "0..1", paramLabel = "SOURCE", description = "A root directory or a facts file (default: /).")
+  Path source = Path.of("/");
+
+  @Option(names = "--table", description = "Always write the per-CPU table, even where the compact form would do.")
+  boolean table;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write to FILE instead of standard output.")
+  Path output;
+
+  @Override
+  public Integer call() {
+    var err = spec.commandLine().getErr();
+    HostFiles files;
+    try {
+      files = Files.isDirectory(source) ? HostFiles.root(source)
+          : HostFiles.dump(source.toString(), Files.readString(source, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      err.println("rtc probe: cannot read " + source + ": " + e.getMessage());
+      return Main.USAGE;
+    }
+    String yaml;
+    try {
+      yaml = TopologyYaml.write(Probe.read(files), table);
+    } catch (Probe.ProbeException e) {
+      err.println("rtc probe: " + e.getMessage());
+      return Main.USAGE;
+    }
+    if (output == null) {
+      spec.commandLine().getOut().print(yaml);
+      spec.commandLine().getOut().flush();
+      return Main.OK;
+    }
+    try {
+      Files.writeString(output, yaml, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      err.println("rtc probe: cannot write " + output + ": " + e.getMessage());
+      return Main.USAGE;
+    }
+    return Main.OK;
+  }
+}

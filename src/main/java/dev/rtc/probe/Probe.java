@@ -1,0 +1,201 @@
+package dev.rtc.probe;
+
+import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.topology.ByteSize;
+import dev.rtc.topology.CpuSet;
+import dev.rtc.topology.WayMask;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads a host's topology from sysfs and resctrl, the way the kernel reports it: per online CPU its
+ * core, package, node, L2 and L3 ids and core type; per node its memory; per cache level its size
+ * and CAT parameters. Everything comes from files the kernel documents (Documentation/ABI/testing/
+ * sysfs-devices-system-cpu, resctrl.rst); nothing is guessed from model names.
+ */
+public final class Probe {
+
+  /** One online CPU, as a row of the manifest's per-CPU table. l2 and l3 are null where it has no such cache. */
+  public record Row(int cpu, int core, int socket, int node, Integer l2, Integer l3, CoreType type) {}
+
+  /** /sys/fs/resctrl/info/L{2,3}. */
+  public record CatInfo(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits) {}
+
+  /**
+   * @param notes what the reader had to work around, written as comments above the topology
+   */
+  public record Host(String source, List<Row> rows, Map<Integer, ByteSize> nodeMemory, Optional<ByteSize> l2Size,
+      Optional<ByteSize> l3Size, Optional<CatInfo> l2Cat, Optional<CatInfo> l3Cat, Optional<int[]> mba, List<String> notes) {}
+
+  /** The host has no CPU list, or a file the topology cannot do without is missing or malformed. */
+  public static final class ProbeException extends Exception {
+    ProbeException(String message) {
+      super(message);
+    }
+  }
+
+  private static final String CPU = "/sys/devices/system/cpu";
+  private static final String NODE = "/sys/devices/system/node";
+  private static final String RESCTRL = "/sys/fs/resctrl/info";
+  private static final Pattern MEM_TOTAL = Pattern.compile("Node \\d+ MemTotal:\\s+(\\d+) kB");
+
+  private final HostFiles files;
+  private final List<String> notes = new ArrayList<>();
+
+  private Probe(HostFiles files) {
+    this.files = files;
+  }
+
+  public static Host read(HostFiles files) throws ProbeException {
+    return new Probe(files).read();
+  }
+
+  private Host read() throws ProbeException {
+    CpuSet online = cpus(need(CPU + "/online"), CPU + "/online");
+    files.read(CPU + "/offline").filter(s -> !s.isBlank()).ifPresent(off -> notes.add("CPUs " + off + " are offline and left out "
+        + "(with SMT switched off at run time, their siblings are offline; rtc plans the CPUs that run)"));
+
+    Map<Integer, Integer> nodeOf = new HashMap<>();
+    Map<Integer, ByteSize> memory = new TreeMap<>();
+    for (String n : files.list(NODE)) {
+      if (!n.matches("node\\d+")) {
+        continue;
+      }
+      int id = Integer.parseInt(n.substring(4));
+      Optional<String> list = files.read(NODE + "/" + n + "/cpulist");
+      if (list.isEmpty()) {
+        continue;
+      }
+      for (int cpu : cpus(list.get(), NODE + "/" + n + "/cpulist")) {
+        nodeOf.put(cpu, id);
+      }
+      files.read(NODE + "/" + n + "/meminfo").ifPresent(mi -> {
+        Matcher m = MEM_TOTAL.matcher(mi);
+        if (m.find()) {
+          memory.put(id, new ByteSize(Long.parseLong(m.group(1)) * 1024));
+        }
+      });
+    }
+    if (nodeOf.isEmpty()) {
+      notes.add("no NUMA node information (" + NODE + "), so every CPU is put on node 0");
+    }
+
+    CpuSet pCores = files.read("/sys/devices/cpu_core/cpus").map(s -> cpusOrEmpty(s)).orElse(CpuSet.empty());
+    CpuSet eCores = files.read("/sys/devices/cpu_atom/cpus").map(s -> cpusOrEmpty(s)).orElse(CpuSet.empty());
+
+    Map<Integer, ByteSize> sizes = new TreeMap<>();
+    List<Row> rows = new ArrayList<>();
+    Map<String, Integer> madeUpIds = new HashMap<>();
+    for (int cpu : online) {
+      String base = CPU + "/cpu" + cpu;
+      int core = integer(need(base + "/topology/core_id"), base + "/topology/core_id");
+      int socket = integer(need(base + "/topology/physical_package_id"), base + "/topology/physical_package_id");
+      Integer l2 = null;
+      Integer l3 = null;
+      for (String idx : files.list(base + "/cache")) {
+        if (!idx.matches("index\\d+")) {
+          continue;
+        }
+        String c = base + "/cache/" + idx;
+        int level = files.read(c + "/level").map(String::strip).map(Integer::parseInt).orElse(0);
+        if ((level != 2 && level != 3) || !files.read(c + "/type").map(String::strip).orElse("").equals("Unified")) {
+          continue;
+        }
+        Integer id = files.read(c + "/id").map(String::strip).map(Integer::valueOf).orElse(null);
+        if (id == null) {
+          // Kernels before 4.11 have no cache id; CPUs that share a cache get one made-up id per level.
+          String shared = files.read(c + "/shared_cpu_list").orElse("cpu" + cpu);
+          id = madeUpIds.computeIfAbsent(level + ":" + shared, k -> (int) madeUpIds.keySet().stream().filter(x -> x.startsWith(level + ":")).count());
+          if (madeUpIds.size() == 1) {
+            notes.add("this kernel shows no cache ids (cache/indexN/id); ids were numbered in CPU order, which may not match resctrl's");
+          }
+        }
+        Optional<ByteSize> size = files.read(c + "/size").map(String::strip).map(ByteSize::parse);
+        if (size.isPresent()) {
+          ByteSize before = sizes.putIfAbsent(level, size.get());
+          if (before != null && !before.equals(size.get()) && level == 3) {
+            notes.add("L3 instances differ in size (" + before.exact() + ", " + size.get().exact() + "); libvirt refuses that, and "
+                + "the first is used");
+          }
+          if (before != null && !before.equals(size.get()) && level == 2) {
+            sizes.put(-2, size.get()); // remembered: L2 sizes differ (hybrid parts), said below
+          }
+        }
+        if (level == 2) {
+          l2 = id;
+        } else {
+          l3 = id;
+        }
+      }
+      CoreType type = CoreType.P;
+      if (eCores.contains(cpu)) {
+        type = l3 == null ? CoreType.LPE : CoreType.E;
+      } else if (!pCores.isEmpty() && !pCores.contains(cpu)) {
+        notes.add("CPU " + cpu + " is in neither cpu_core nor cpu_atom; taken as a P-core");
+      }
+      rows.add(new Row(cpu, core, socket, nodeOf.getOrDefault(cpu, 0), l2, l3, type));
+    }
+    if (sizes.containsKey(-2)) {
+      notes.add("L2 instances differ in size (P-core and E-core L2s); l2.size is the first CPU's");
+    }
+    Optional<CatInfo> l3cat = cat("L3");
+    Optional<CatInfo> l2cat = cat("L2");
+    if (files.read(RESCTRL + "/L3CODE/cbm_mask").isPresent() || files.read(RESCTRL + "/L2CODE/cbm_mask").isPresent()) {
+      notes.add("resctrl is mounted with CDP (code/data prioritization); rtc plans without it: remount without -o cdp/cdpl2");
+    }
+    if (files.list(RESCTRL).isEmpty()) {
+      notes.add("no /sys/fs/resctrl/info: resctrl is not mounted (mount -t resctrl resctrl /sys/fs/resctrl) or the part has no CAT;"
+          + " without it the topology has no cat, and VMs cannot ask for cache");
+    }
+    Optional<int[]> mba = files.read(RESCTRL + "/MB/bandwidth_gran").flatMap(g -> files.read(RESCTRL + "/MB/min_bandwidth")
+        .map(min -> new int[] {Integer.parseInt(g.strip()), Integer.parseInt(min.strip())}));
+    return new Host(files.describe(), rows, memory, Optional.ofNullable(sizes.get(2)), Optional.ofNullable(sizes.get(3)),
+        l2cat, l3cat, mba, List.copyOf(notes));
+  }
+
+  private Optional<CatInfo> cat(String res) throws ProbeException {
+    String dir = RESCTRL + "/" + res;
+    Optional<String> mask = files.read(dir + "/cbm_mask");
+    if (mask.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new CatInfo(WayMask.parseHex(mask.get().strip()), integer(need(dir + "/min_cbm_bits"), dir + "/min_cbm_bits"),
+        integer(need(dir + "/num_closids"), dir + "/num_closids"),
+        WayMask.parseHex(files.read(dir + "/shareable_bits").map(String::strip).orElse("0"))));
+  }
+
+  private String need(String path) throws ProbeException {
+    return files.read(path).orElseThrow(() -> new ProbeException(files.describe() + ": " + path + " is missing; "
+        + (files instanceof HostFiles.Dump ? "collect the facts with: " + HostFiles.FACTS_COMMAND : "is this a Linux root with /sys?")));
+  }
+
+  private CpuSet cpus(String text, String path) throws ProbeException {
+    try {
+      return CpuSet.parse(text.strip());
+    } catch (IllegalArgumentException e) {
+      throw new ProbeException(files.describe() + ": " + path + ": " + e.getMessage());
+    }
+  }
+
+  private static CpuSet cpusOrEmpty(String text) {
+    try {
+      return CpuSet.parse(text.strip());
+    } catch (IllegalArgumentException e) {
+      return CpuSet.empty();
+    }
+  }
+
+  private int integer(String text, String path) throws ProbeException {
+    try {
+      return Integer.parseInt(text.strip());
+    } catch (NumberFormatException e) {
+      throw new ProbeException(files.describe() + ": " + path + ": '" + text.strip() + "' is not a number");
+    }
+  }
+}

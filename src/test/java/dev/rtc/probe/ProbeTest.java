@@ -1,0 +1,185 @@
+package dev.rtc.probe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.Compiler;
+import dev.rtc.cli.Main;
+import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.plan.Plan;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code rtc probe} on recorded hosts: the block it writes must bind to exactly the host the facts
+ * describe, and plan the same as the hand-written example of that host.
+ */
+class ProbeTest {
+
+  static final Path FACTS = Path.of("src/test/resources/probe");
+  static final String HASH = "$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.";
+
+  static String probe(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(prepend("probe", args), new PrintWriter(out), new PrintWriter(err));
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(err.toString()).isEmpty();
+    return out.toString();
+  }
+
+  static String[] prepend(String first, String[] rest) {
+    String[] all = new String[rest.length + 1];
+    all[0] = first;
+    System.arraycopy(rest, 0, all, 1, rest.length);
+    return all;
+  }
+
+  /** The example manifest with its topology block replaced by {@code block} (indented for host:). */
+  static String withTopology(String example, String block) throws IOException {
+    String text = Files.readString(Path.of("examples/" + example + ".yaml"));
+    Matcher m = Pattern.compile("(?ms)^  topology:\n(?:    .*?\n)+(?=  \\S)").matcher(text);
+    assertThat(m.find()).isTrue();
+    return text.substring(0, m.start()) + block + text.substring(m.end());
+  }
+
+  static Plan plan(String text) {
+    return new Compiler().validate(new ManifestLoader.Source("m.yaml", text.getBytes(StandardCharsets.UTF_8))).plan();
+  }
+
+  /** What the solver decided, without the manifest's own bytes: pins, emulator sets, masks, kernel arguments. */
+  static String decided(Plan p) {
+    StringBuilder sb = new StringBuilder(p.host().cmdline().toString()).append('\n');
+    p.vms().forEach(v -> sb.append(v.name()).append(' ').append(v.vcpuPins()).append(' ').append(v.emulatorCpus()).append(' ')
+        .append(v.resctrl()).append('\n'));
+    p.cache().ifPresent(c -> sb.append(c.hostMasks()).append(c.owners()));
+    return sb.toString();
+  }
+
+  @Test
+  void xeonFactsGiveTheCompactFormAndTheExamplesPlan() throws IOException {
+    String block = probe(FACTS.resolve("xeon-2s-smt.facts").toString());
+    assertThat(block).contains("    threadsPerCore: 2\n    siblings: {offset: 32}\n")
+        .contains("      - {id: 1, cpus: \"16-31,48-63\", memory: 95132 MiB}\n")
+        .contains("      cat: {cbmMask: \"7ff\", minCbmBits: 1, closids: 16}\n")
+        .contains("    mba: {granularity: 10, min: 10}\n")
+        .doesNotContain("cpus:\n");
+    Plan probed = plan(withTopology("xeon-smt", block));
+    Plan written = plan(Files.readString(Path.of("examples/xeon-smt.yaml")));
+    assertThat(decided(probed)).isEqualTo(decided(written));
+
+    // The table form of the same host binds to the same topology and the same plan.
+    String table = probe("--table", FACTS.resolve("xeon-2s-smt.facts").toString());
+    assertThat(table).contains("      - [0, 0, 0, 0, 0, 0, P]\n      - [1, 1, 0, 0, 1, 0, P]\n")
+        .contains("      - [32, 0, 0, 0, 0, 0, P]\n").doesNotContain("siblings");
+    Plan fromTable = plan(withTopology("xeon-smt", table));
+    assertThat(decided(fromTable)).isEqualTo(decided(written));
+    Topology a = probed.manifest().host().topology();
+    Topology b = fromTable.manifest().host().topology();
+    assertThat(b.siblings()).isEqualTo(a.siblings()).hasSize(64).containsEntry(5, 37).containsEntry(37, 5);
+    assertThat(b.sockets()).isEqualTo(a.sockets());
+    assertThat(b.l3().orElseThrow().instances()).isEqualTo(a.l3().orElseThrow().instances());
+  }
+
+  @Test
+  void hybridFactsGiveTheTableWithCoreTypesAndNoL3ForLowPowerCores() throws IOException {
+    String block = probe(FACTS.resolve("core-ultra-hybrid.facts").toString());
+    assertThat(block).contains("22 CPUs (12 P, 8 E, 2 LP-E), SMT on").contains("      - [20, 64, 0, 0, 16, null, LP-E]\n")
+        .doesNotContain("threadsPerCore");
+    String manifest = "apiVersion: rtc/v1\nname: hybrid\nhost:\n  os: debian12\n" + block
+        + "  housekeeping: \"0-1,20-21\"\nvms:\n  - name: rt\n    role: realtime\n    vcpus: 2\n    memory: 2 GiB\n"
+        + "    disk: {baseImage: debian-12-generic-amd64.qcow2, size: 10 GiB}\n    guest: {user: debian, passwordHash: \"" + HASH + "\"}\n";
+    Topology t = plan(manifest).manifest().host().topology();
+    assertThat(t.hybrid()).isTrue();
+    assertThat(t.cpusOfType(CoreType.P).toString()).isEqualTo("0-11");
+    assertThat(t.cpusOfType(CoreType.E).toString()).isEqualTo("12-19");
+    assertThat(t.cpusOfType(CoreType.LPE).toString()).isEqualTo("20,21");
+    assertThat(t.siblings()).hasSize(12).containsEntry(0, 1).containsEntry(11, 10);
+    assertThat(t.sibling(12)).isEqualTo(12);
+    assertThat(t.l3().orElseThrow().instances()).singleElement().satisfies(i -> assertThat(i.cpus().toString()).isEqualTo("0-19"));
+    assertThat(t.l2().orElseThrow().instances()).extracting(i -> i.id() + "=" + i.cpus())
+        .containsExactly("0=0,1", "1=2,3", "2=4,5", "3=6,7", "4=8,9", "5=10,11", "8=12-15", "9=16-19", "16=20,21");
+    assertThat(t.l3Of(20)).isEmpty();
+  }
+
+  @Test
+  void atomFactsGiveL2InstancesAndL2Cat() {
+    String block = probe(FACTS.resolve("atom-l2cat.facts").toString());
+    assertThat(block).contains("    l2:\n      size: 4608 KiB\n      instances:\n        - {id: 0, cpus: \"0-3\"}\n"
+        + "        - {id: 1, cpus: \"4-7\"}\n      cat: {cbmMask: \"3ffff\", minCbmBits: 1, closids: 8}\n").doesNotContain("l3:");
+  }
+
+  /** Lays a facts file out as files under {@code root}, as a copied /sys would be. */
+  static void layOut(Path facts, Path root) throws IOException {
+    Map<String, String> files = new java.util.TreeMap<>();
+    for (String line : Files.readString(facts).split("\n")) {
+      int c = line.indexOf(':');
+      files.merge(line.substring(0, c), line.substring(c + 1), (x, y) -> x + "\n" + y);
+    }
+    for (var e : files.entrySet()) {
+      Path p = root.resolve(e.getKey().substring(1));
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, e.getValue() + "\n");
+    }
+  }
+
+  @Test
+  void aRealRecordingAndARootDirectoryReadTheSame(@TempDir Path root) throws IOException {
+    layOut(FACTS.resolve("kvm-epyc-2vcpu.facts"), root);
+    String fromFacts = probe(FACTS.resolve("kvm-epyc-2vcpu.facts").toString());
+    String fromRoot = probe(root.toString());
+    assertThat(fromRoot.lines().skip(1).toList()).isEqualTo(fromFacts.lines().skip(1).toList());
+    assertThat(fromFacts).contains("threadsPerCore: 1").contains("size: 32 MiB").contains("no /sys/fs/resctrl/info");
+  }
+
+  /** The runbook's facts step on a host (a fake root) records what probe needs: the same block as the original facts. */
+  @Test
+  void theRunbooksFactsStepRecordsWhatProbeReads(@TempDir Path dir) throws Exception {
+    Path root = dir.resolve("root");
+    layOut(FACTS.resolve("core-ultra-hybrid.facts"), root);
+    Path out = dir.resolve("out");
+    assertThat(Main.run(new String[] {"compile", "examples/xeon-smt.yaml", "-o", out.toString()}, new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()))).isZero();
+    dev.rtc.emit.Tool.require("bash");
+    ProcessBuilder pb = new ProcessBuilder("bash", out.resolve("runbook.sh").toString(), "facts").redirectErrorStream(true);
+    pb.environment().put("RTC_ROOT", root.toString());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(log).isZero();
+    Path recorded = out.resolve("results/host/facts.txt");
+    assertThat(log).contains("on any machine with rtc: rtc probe");
+    assertThat(probe(recorded.toString()).lines().skip(1).toList())
+        .isEqualTo(probe(FACTS.resolve("core-ultra-hybrid.facts").toString()).lines().skip(1).toList());
+  }
+
+  @Test
+  void factsWithoutTheCpuListAreRefusedWithTheCommandToCollectThem(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("facts.txt");
+    Files.writeString(f, "grep: /sys/fs/resctrl/info: No such file or directory\n");
+    StringWriter err = new StringWriter();
+    int code = Main.run(new String[] {"probe", f.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+    assertThat(code).isEqualTo(Main.USAGE);
+    assertThat(err.toString()).contains("/sys/devices/system/cpu/online is missing").contains("grep -rH .").doesNotContain("Exception");
+  }
+
+  @Test
+  void siblingRulesAreFoundOnlyWhenEveryCoreFollowsOne() {
+    assertThat(TopologyYaml.siblingOffset(List.of(List.of(0, 1), List.of(2, 3)))).hasValue(0);
+    assertThat(TopologyYaml.siblingOffset(List.of(List.of(0, 4), List.of(1, 5)))).hasValue(4);
+    assertThat(TopologyYaml.siblingOffset(List.of(List.of(0, 1), List.of(2, 6)))).isEmpty();
+    assertThat(TopologyYaml.siblingOffset(List.of(List.of(0, 1), List.of(2)))).isEmpty();
+    assertThat(TopologyYaml.siblingOffset(List.of(List.of(1, 2), List.of(3, 4)))).isEmpty(); // odd-even pairs: neither rule
+  }
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Writes the synthetic facts files rtc probe is tested on, in the format the runbook's facts step
+records (grep -rH . <sysfs files>). The ids follow the kernel's rules: cache id = APIC id >> order
+of the threads sharing the cache (arch/x86/kernel/cpu/cacheinfo.c), core_id and package from the
+APIC id, sizes as sysfs prints them (KiB with a K). kvm-epyc-2vcpu.facts is a real recording instead (a 2-vCPU KVM guest on AMD EPYC, 2026-11-25).
+
+Usage: python3 generate.py   (rewrites xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts)
+"""
+
+def order(n):
+    o = 0
+    while (1 << o) < n:
+        o += 1
+    return o
+
+def cpulist(cpus):
+    cpus = sorted(cpus)
+    out, i = [], 0
+    while i < len(cpus):
+        j = i
+        while j + 1 < len(cpus) and cpus[j + 1] == cpus[j] + 1:
+            j += 1
+        out.append(str(cpus[i]) if i == j else "%d-%d" % (cpus[i], cpus[j]))
+        i = j + 1
+    return ",".join(out)
+
+def write(name, cpus, nodes, memory_kb, caches, resctrl, extra=()):
+    """cpus: list of dicts cpu, apic, core, socket, node; caches: per cpu list of (index, level, type, id, size, shared)."""
+    lines = ["/sys/devices/system/cpu/online:" + cpulist([c["cpu"] for c in cpus])]
+    for c in cpus:
+        base = "/sys/devices/system/cpu/cpu%d" % c["cpu"]
+        lines.append(base + "/topology/core_id:%d" % c["core"])
+        lines.append(base + "/topology/physical_package_id:%d" % c["socket"])
+        for (idx, level, typ, cid, size, shared) in caches(c, cpus):
+            p = base + "/cache/index%d/" % idx
+            lines += [p + "level:%d" % level, p + "type:" + typ, p + "id:%d" % cid, p + "size:" + size, p + "shared_cpu_list:" + cpulist(shared)]
+    for n, ncpus in sorted(nodes.items()):
+        lines.append("/sys/devices/system/node/node%d/cpulist:%s" % (n, cpulist(ncpus)))
+        lines.append("/sys/devices/system/node/node%d/meminfo:Node %d MemTotal:       %d kB" % (n, n, memory_kb))
+        lines.append("/sys/devices/system/node/node%d/meminfo:Node %d MemFree:        %d kB" % (n, n, memory_kb // 2))
+    lines += list(extra)
+    for res, files in resctrl.items():
+        for f, v in files.items():
+            lines.append("/sys/fs/resctrl/info/%s/%s:%s" % (res, f, v))
+    with open(name, "w") as out:
+        out.write("\n".join(lines) + "\n")
+
+def sharing(cpus, c, key):
+    return [o["cpu"] for o in cpus if key(o) == key(c)]
+
+# 2-socket Xeon, 16 cores per socket, SMT, thread n and n+32 share a core; Skylake-SP core ids with gaps.
+core_ids = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 16, 17, 18, 19]
+xeon = []
+for t in range(2):
+    for s in range(2):
+        for i, core in enumerate(core_ids):
+            cpu = t * 32 + s * 16 + i
+            xeon.append(dict(cpu=cpu, apic=s * 64 + core * 2 + t, core=core, socket=s, node=s))
+xeon.sort(key=lambda c: c["cpu"])
+def xeon_caches(c, cpus):
+    l2 = c["apic"] >> order(2)
+    l3 = c["apic"] >> order(64)
+    return [(0, 1, "Data", l2, "32K", sharing(cpus, c, lambda o: o["apic"] >> 1)),
+            (1, 1, "Instruction", l2, "32K", sharing(cpus, c, lambda o: o["apic"] >> 1)),
+            (2, 2, "Unified", l2, "1024K", sharing(cpus, c, lambda o: o["apic"] >> 1)),
+            (3, 3, "Unified", l3, "33792K", sharing(cpus, c, lambda o: o["socket"]))]
+write("xeon-2s-smt.facts", xeon, {s: [c["cpu"] for c in xeon if c["socket"] == s] for s in range(2)}, 97415168, xeon_caches,
+      {"L3": {"cbm_mask": "7ff", "min_cbm_bits": "1", "num_closids": "16", "shareable_bits": "0", "bit_usage": "0=SSSSSSSSSSS;1=SSSSSSSSSSS"},
+       "MB": {"bandwidth_gran": "10", "min_bandwidth": "10", "num_closids": "8", "delay_linear": "1"}})
+
+# A hybrid client part (Meteor Lake-like): 6 P-cores with SMT (threads adjacent), 8 E-cores in two
+# clusters of 4 sharing an L2, 2 low-power E-cores in their own cluster with no L3.
+hy = []
+cpu = 0
+for core in range(6):
+    for t in range(2):
+        hy.append(dict(cpu=cpu, apic=core * 2 + t, core=core * 4, socket=0, node=0, kind="P")); cpu += 1
+for e in range(8):
+    hy.append(dict(cpu=cpu, apic=64 + e * 2, core=32 + e, socket=0, node=0, kind="E")); cpu += 1
+for e in range(2):
+    hy.append(dict(cpu=cpu, apic=128 + e * 2, core=64 + e, socket=0, node=0, kind="LPE")); cpu += 1
+def hy_caches(c, cpus):
+    if c["kind"] == "P":
+        l2, l2share, l2size = c["apic"] >> 1, lambda o: (o["kind"], o["apic"] >> 1), "2048K"
+    else:
+        l2, l2share, l2size = c["apic"] >> 3, lambda o: (o["kind"], o["apic"] >> 3), "2048K"
+    out = [(0, 1, "Data", c["apic"] >> 1, "48K", [c["cpu"]]), (1, 1, "Instruction", c["apic"] >> 1, "64K", [c["cpu"]]),
+           (2, 2, "Unified", l2, l2size, sharing(cpus, c, l2share))]
+    if c["kind"] != "LPE":
+        out.append((3, 3, "Unified", 0, "24576K", [o["cpu"] for o in cpus if o["kind"] != "LPE"]))
+    return out
+write("core-ultra-hybrid.facts", hy, {0: [c["cpu"] for c in hy]}, 32545920, hy_caches,
+      {"L3": {"cbm_mask": "fff", "min_cbm_bits": "1", "num_closids": "4", "shareable_bits": "0"}},
+      extra=["/sys/devices/cpu_core/cpus:0-11", "/sys/devices/cpu_atom/cpus:12-21"])
+
+# An Atom with L2 CAT and no L3 (Snow Ridge-like): 8 cores, no SMT, 2 modules of 4 cores sharing a 4.5 MiB L2.
+atom = [dict(cpu=i, apic=i * 2, core=i, socket=0, node=0) for i in range(8)]
+def atom_caches(c, cpus):
+    return [(0, 1, "Data", c["apic"], "32K", [c["cpu"]]), (1, 1, "Instruction", c["apic"], "32K", [c["cpu"]]),
+            (2, 2, "Unified", c["apic"] >> 3, "4608K", sharing(cpus, c, lambda o: o["apic"] >> 3))]
+write("atom-l2cat.facts", atom, {0: list(range(8))}, 16303740, atom_caches,
+      {"L2": {"cbm_mask": "3ffff", "min_cbm_bits": "1", "num_closids": "8", "shareable_bits": "0"}})
