@@ -3,6 +3,7 @@ package dev.rtc.plan;
 import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Manifest.CoreType;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.NumaNode;
 import dev.rtc.manifest.Manifest.Placement;
@@ -35,8 +36,11 @@ import java.util.Set;
  */
 final class CpuPlanner {
 
-  /** Where one VM runs. */
-  record Placed(Vm vm, int node, List<Integer> pins, CpuSet emulator) {}
+  /** Where one VM runs: its node, the core type of its vCPUs' CPUs (P on parts with one type), the CPUs. */
+  record Placed(Vm vm, int node, CoreType type, List<Integer> pins, CpuSet emulator) {}
+
+  /** Where a VM's vCPUs come from: the isolated CPUs of one NUMA node and one core type. */
+  record Pool(int node, CoreType type) {}
 
   private final Topology topology;
   private final CpuSet housekeeping;
@@ -44,8 +48,9 @@ final class CpuPlanner {
   private final Diagnostics d;
   private final List<Decision> decisions;
   private final Map<Integer, String> owner = new HashMap<>();
-  private final Set<Integer> realtimeNodes = new HashSet<>();
-  private final Set<Integer> stressorNodes = new HashSet<>();
+  /** The L3 instances (or, without L3 data, the nodes) that real-time VMs and stressors run on, for keeping them apart. */
+  private final Set<Integer> realtimeDomains = new HashSet<>();
+  private final Set<Integer> stressorDomains = new HashSet<>();
   /** Memory not yet given to a VM, for the nodes whose size the manifest states. */
   private final Map<Integer, Long> memoryLeft = new HashMap<>();
 
@@ -104,21 +109,24 @@ final class CpuPlanner {
 
   /** @param vms in start order: real-time VMs first */
   List<Placed> place(List<Vm> vms) {
-    Map<String, Integer> pinnedNode = new HashMap<>();
+    Map<String, Pool> pinnedPool = new HashMap<>();
     for (Vm vm : vms) {
-      reserveExplicit(vm).ifPresent(node -> {
-        pinnedNode.put(vm.name(), node);
+      reserveExplicit(vm).ifPresent(pool -> {
+        pinnedPool.put(vm.name(), pool);
         // Known before anyone chooses, so automatic placement steers around pinned VMs of the other role.
-        (vm.isRealtime() ? realtimeNodes : stressorNodes).add(node);
+        (vm.isRealtime() ? realtimeDomains : stressorDomains).addAll(domains(((Placement.Pinned) vm.placement()).cpus()));
       });
     }
     List<Placed> placed = new ArrayList<>();
     for (Vm vm : vms) {
-      Integer node = pinnedNode.containsKey(vm.name()) ? pinnedNode.get(vm.name()) : chooseNode(vm);
-      if (node == null) {
+      if (vm.placement() instanceof Placement.Pinned pin && !pin.cpus().isEmpty() && !pinnedPool.containsKey(vm.name())) {
+        continue; // its pins were refused, and said why
+      }
+      Pool pool = pinnedPool.containsKey(vm.name()) ? pinnedPool.get(vm.name()) : choose(vm);
+      if (pool == null) {
         continue;
       }
-      (vm.isRealtime() ? realtimeNodes : stressorNodes).add(node);
+      int node = pool.node();
       if (!takeMemory(vm, node)) {
         continue;
       }
@@ -126,31 +134,71 @@ final class CpuPlanner {
       if (inst != null && cacheWays(vm) > 0) {
         waysLeft.computeIfPresent(inst, (k, left) -> left - cacheWays(vm));
       }
-      List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? p.cpus().toList() : takeLowest(vm, node);
-      CpuSet emulator = emulator(vm, node);
-      placed.add(new Placed(vm, node, pins, emulator));
+      List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? p.cpus().toList() : takeLowest(vm, pool);
+      (vm.isRealtime() ? realtimeDomains : stressorDomains).addAll(domains(CpuSet.of(pins)));
+      CpuSet emulator = emulator(vm, pool);
+      placed.add(new Placed(vm, node, pool.type(), pins, emulator));
     }
-    warnSharedNodes(placed);
+    warnSharedCache(placed);
     return placed;
   }
 
   /**
-   * A stressor on a NUMA node that also runs a real-time VM is allowed (small hosts have one node)
-   * but never silent, whether the manifest or the solver put it there.
+   * Where interference travels: the L3 instances that {@code cpus} share, or their NUMA nodes
+   * (encoded below zero) when the manifest gives no L3. Low-power E-cores have no L3: empty.
    */
-  private void warnSharedNodes(List<Placed> placed) {
+  private Set<Integer> domains(CpuSet cpus) {
+    Set<Integer> out = new HashSet<>();
+    if (topology.l3().isPresent()) {
+      topology.l3().get().instances().stream().filter(i -> i.cpus().intersects(cpus)).forEach(i -> out.add(i.id()));
+    } else {
+      topology.numaNodes().stream().filter(n -> n.cpus().intersects(cpus)).forEach(n -> out.add(-1 - n.id()));
+    }
+    return out;
+  }
+
+  private Set<Integer> domains(Pool pool) {
+    return domains(poolCpus(pool));
+  }
+
+  private static boolean disjoint(Set<Integer> a, Set<Integer> b) {
+    return a.stream().noneMatch(b::contains);
+  }
+
+  /**
+   * A stressor that shares an L3 instance (or, without L3 data, a NUMA node) with a real-time VM is
+   * allowed (small hosts have one) but never silent, whether the manifest or the solver put it
+   * there. Under sub-NUMA clustering two nodes share one L3, so another node is not enough.
+   */
+  private void warnSharedCache(List<Placed> placed) {
     for (Placed s : placed) {
       if (s.vm().isRealtime()) {
         continue;
       }
-      List<String> rts = placed.stream().filter(p -> p.vm().isRealtime() && p.node() == s.node()).map(p -> p.vm().name()).toList();
-      if (!rts.isEmpty()) {
-        String at = s.vm().placement() instanceof Placement.Auto ? s.vm().pointer() : s.vm().pointer() + "/placement";
-        d.warning(Code.RTC063, at, s.vm().name() + " shares NUMA node " + s.node() + " with real-time VM "
-            + String.join(", ", rts) + ": its memory traffic and L3 use compete with them directly",
-            "place the stressor on another NUMA node, or give the host another node");
+      Set<Integer> mine = domains(CpuSet.of(s.pins()));
+      List<Placed> rts = placed.stream().filter(p -> p.vm().isRealtime() && !disjoint(mine, domains(CpuSet.of(p.pins())))).toList();
+      if (rts.isEmpty()) {
+        continue;
+      }
+      String at = s.vm().placement() instanceof Placement.Auto ? s.vm().pointer() : s.vm().pointer() + "/placement";
+      String names = String.join(", ", rts.stream().map(p -> p.vm().name()).toList());
+      if (topology.l3().isEmpty() || rts.stream().allMatch(p -> p.node() == s.node()) && nodesSharingL3(s.node()) == 1) {
+        d.warning(Code.RTC063, at, s.vm().name() + " shares NUMA node " + s.node() + " with real-time VM " + names
+            + ": its memory traffic and L3 use compete with them directly", "place the stressor on another NUMA node, or give the host another node");
+      } else {
+        List<Integer> shared = mine.stream().filter(i -> rts.stream().anyMatch(p -> domains(CpuSet.of(p.pins())).contains(i))).sorted().toList();
+        d.warning(Code.RTC063, at, s.vm().name() + " (NUMA node " + s.node() + ") shares L3 instance " + shared.get(0) + " with real-time VM "
+            + names + (rts.stream().anyMatch(p -> p.node() != s.node()) ? " on another node (sub-NUMA clustering: the nodes split one L3)" : "")
+            + ": its misses evict their unreserved lines and load the shared ring and memory controllers",
+            "place the stressor on a node of another L3 instance (another socket), or accept the interference the benchmark will measure");
       }
     }
+  }
+
+  /** How many NUMA nodes share the L3 instance of {@code node}: more than 1 under sub-NUMA clustering. */
+  private int nodesSharingL3(int node) {
+    return topology.l3().flatMap(l3 -> l3.instances().stream().filter(i -> i.cpus().intersects(nodeCpus(node))).findFirst())
+        .map(i -> topology.nodesSharing(i).size()).orElse(1);
   }
 
   private boolean memoryFits(Vm vm, int node) {
@@ -174,14 +222,23 @@ final class CpuPlanner {
     return topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().flatMap(NumaNode::memory).orElseThrow();
   }
 
-  /** Reserves explicit vCPU and emulator pins; returns the VM's node when its vCPUs are pinned. */
-  private Optional<Integer> reserveExplicit(Vm vm) {
+  /** Reserves explicit vCPU and emulator pins; returns the VM's node and core type when its vCPUs are pinned. */
+  private Optional<Pool> reserveExplicit(Vm vm) {
     Optional<Integer> node = Optional.empty();
+    CoreType type = CoreType.P;
     if (vm.placement() instanceof Placement.Pinned p && !p.cpus().isEmpty()) {
       String at = vm.pointer() + "/placement/pin";
       node = checkPins(vm, p.cpus(), at, "vCPUs");
+      type = topology.coreType(p.cpus().toList().get(0));
+      List<CoreType> types = p.cpus().stream().mapToObj(topology::coreType).distinct().toList();
+      if (types.size() > 1) {
+        d.error(Code.RTC041, at, vm.name() + "'s vCPUs " + p.cpus().describe() + " mix core types (" + String.join(", ",
+            types.stream().map(CoreType::noun).toList()) + "); its vCPUs would run at different speeds",
+            "pin a VM's vCPUs to CPUs of one core type");
+        node = Optional.empty();
+      }
       claim(p.cpus(), vm.name() + " vCPUs");
-      if (wholeCores(vm)) {
+      if (wholeCores(vm, type)) {
         CpuSet idle = CpuSet.of(p.cpus().stream().map(topology::sibling).boxed().toList());
         for (int cpu : p.cpus()) {
           int sib = topology.sibling(cpu);
@@ -196,14 +253,16 @@ final class CpuPlanner {
         }
         claim(idle, vm.name() + " idle siblings");
       }
+      CoreType t = type;
       node.ifPresent(n -> decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + p.cpus(),
-          "pinned in the manifest; isolated CPUs of NUMA node " + n)));
+          "pinned in the manifest; isolated " + (topology.hybrid() ? t.noun() + "s" : "CPUs") + " of NUMA node " + n)));
     }
     if (vm.emulator() instanceof Emulator.Pinned e && !e.cpus().isEmpty()) {
       checkPins(vm, e.cpus(), vm.pointer() + "/emulator/pin", "emulator threads");
       claim(e.cpus(), vm.name() + " emulator");
     }
-    return node;
+    CoreType t = type;
+    return node.map(n -> new Pool(n, t));
   }
 
   private Optional<Integer> checkPins(Vm vm, CpuSet cpus, String at, String what) {
@@ -239,160 +298,238 @@ final class CpuPlanner {
     }
   }
 
-  private CpuSet free(int node) {
-    CpuSet f = nodeCpus(node).intersect(isolated);
+  /** The isolated CPUs of a pool that nothing has taken yet. */
+  private CpuSet free(Pool pool) {
+    CpuSet f = poolCpus(pool).intersect(isolated);
     return CpuSet.of(f.stream().filter(c -> !owner.containsKey(c)).boxed().toList());
+  }
+
+  private CpuSet poolCpus(Pool pool) {
+    return topology.hybrid() ? nodeCpus(pool.node()).intersect(topology.cpusOfType(pool.type())) : nodeCpus(pool.node());
   }
 
   private CpuSet nodeCpus(int node) {
     return topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().map(NumaNode::cpus).orElse(CpuSet.empty());
   }
 
-  /** CPUs (threads) a VM takes: with SMT a real-time vCPU takes its whole core, the sibling left idle. */
-  private int needed(Vm vm) {
-    int n = vm.placement() instanceof Placement.Pinned ? 0 : vm.vcpus() * (wholeCores(vm) ? 2 : 1);
+  /** A node's pools in the order {@code vm} prefers them: real-time VMs P-cores first, stressors E-cores first. */
+  private List<Pool> pools(Vm vm, int node) {
+    if (!topology.hybrid()) {
+      return List.of(new Pool(node, CoreType.P));
+    }
+    List<CoreType> order = vm.isRealtime() ? List.of(CoreType.P, CoreType.E, CoreType.LPE) : List.of(CoreType.E, CoreType.LPE, CoreType.P);
+    return order.stream().map(t -> new Pool(node, t)).filter(p -> !poolCpus(p).intersect(isolated).isEmpty()).toList();
+  }
+
+  /** "node 0", or "the P-cores of node 0" on hybrid parts. */
+  private String describe(Pool pool) {
+    return topology.hybrid() ? "the " + pool.type().noun() + "s of node " + pool.node() : "node " + pool.node();
+  }
+
+  /** CPUs (threads) a VM takes from a pool: with SMT a real-time vCPU takes its whole core, the sibling left idle. */
+  private int needed(Vm vm, CoreType type) {
+    int n = vm.placement() instanceof Placement.Pinned ? 0 : vm.vcpus() * (wholeCores(vm, type) ? 2 : 1);
     return n + (vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0);
   }
 
   /**
    * With SMT, a real-time vCPU gets a core of its own: the sibling thread shares the core's
    * caches, TLB and execution units, so anything running there is interference. It stays idle.
+   * Only P-cores have SMT on hybrid parts.
    */
-  private boolean wholeCores(Vm vm) {
-    return topology.smt() && vm.isRealtime();
+  private boolean wholeCores(Vm vm, CoreType type) {
+    return topology.smt() && vm.isRealtime() && type == CoreType.P;
   }
 
-  /** Free isolated cores of a node, as their lower thread: both threads free and isolated. */
-  private CpuSet freeCores(int node) {
-    CpuSet f = free(node);
+  /** Free isolated cores of a pool, as their lower thread: both threads free and isolated. */
+  private CpuSet freeCores(Pool pool) {
+    CpuSet f = free(pool);
     return CpuSet.of(f.stream().filter(c -> c < topology.sibling(c) && f.contains(topology.sibling(c))).boxed().toList());
   }
 
-  private boolean fits(Vm vm, int node) {
-    int need = needed(vm);
-    if (!wholeCores(vm) || vm.placement() instanceof Placement.Pinned) {
-      return free(node).size() >= need;
+  private boolean fits(Vm vm, Pool pool) {
+    int need = needed(vm, pool.type());
+    if (!wholeCores(vm, pool.type()) || vm.placement() instanceof Placement.Pinned) {
+      return free(pool).size() >= need;
     }
-    return freeCores(node).size() >= vm.vcpus() && free(node).size() >= need;
+    return freeCores(pool).size() >= vm.vcpus() && free(pool).size() >= need;
   }
 
-  private Integer chooseNode(Vm vm) {
-    int need = needed(vm);
+  /** The first of {@code pools} that has room for {@code vm}'s CPUs and memory, or null. */
+  private Pool firstFitting(Vm vm, List<Pool> pools) {
+    return pools.stream().filter(p -> fits(vm, p) && memoryFits(vm, p.node())).findFirst().orElse(null);
+  }
+
+  private Pool choose(Vm vm) {
     String what = vm.vcpus() + " vCPUs" + (vm.emulator() instanceof Emulator.Dedicated ded ? " + " + ded.count() + " emulator CPUs" : "");
     Integer found = searched.get(vm.name());
     if (found != null) {
-      if (!fits(vm, found) || !memoryFits(vm, found)) {
+      Pool pool = firstFitting(vm, pools(vm, found));
+      if (pool == null) {
         d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " does not fit NUMA node " + found, "");
         return null;
       }
-      decisions.add(new Decision(vm.name(), "NUMA node " + found, "found by search: taking the lowest fitting node for each VM "
-          + "in turn left a later VM without room, so rtc tried other assignments in order and this is the first that fits all"));
-      return found;
+      decisions.add(new Decision(vm.name(), "NUMA node " + found + typeNote(pool), "found by search: taking the lowest fitting node for "
+          + "each VM in turn left a later VM without room, so rtc tried other assignments in order and this is the first that fits all"));
+      return pool;
     }
     if (vm.placement() instanceof Placement.OnNode on) {
-      CpuSet free = free(on.node());
-      if (!fits(vm, on.node())) {
-        d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on NUMA node "
-            + on.node() + " (" + what + "); it has " + free.size() + (free.isEmpty() ? "" : " (" + free.describe() + ")"),
+      // CPUs decide here; memory that does not fit the chosen node is RTC065, said when it is booked.
+      Pool pool = pools(vm, on.node()).stream().filter(p -> fits(vm, p)).findFirst().orElse(null);
+      if (pool == null) {
+        Pool best = pools(vm, on.node()).isEmpty() ? new Pool(on.node(), CoreType.P) : pools(vm, on.node()).get(0);
+        CpuSet free = free(best);
+        d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + needed(vm, best.type()) + " free isolated CPUs on "
+            + describe(best) + " (" + what + "); it has " + free.size() + (free.isEmpty() ? "" : " (" + free.describe() + ")"),
             "lower vcpus, or leave placement to the solver");
         return null;
       }
-      decisions.add(new Decision(vm.name(), "NUMA node " + on.node(), "chosen in the manifest"));
-      return on.node();
+      decisions.add(new Decision(vm.name(), "NUMA node " + on.node() + typeNote(pool), "chosen in the manifest" + typeWhy(vm, pool)));
+      return pool;
     }
     List<Integer> order = topology.numaNodes().stream().map(NumaNode::id).sorted().toList();
-    List<Integer> preferred = order.stream().filter(n -> !(vm.isRealtime() ? stressorNodes : realtimeNodes).contains(n)).toList();
+    // Core type first (real-time VMs take P-cores on any node before E-cores), then the lowest node.
+    List<Pool> candidates = new ArrayList<>();
+    for (CoreType type : CoreType.values()) {
+      for (int node : order) {
+        pools(vm, node).stream().filter(p -> p.type() == type).forEach(candidates::add);
+      }
+    }
+    if (topology.hybrid() && !vm.isRealtime()) {
+      candidates.sort(java.util.Comparator.comparingInt(p -> pools(vm, p.node()).indexOf(p)));
+    }
+    Set<Integer> avoid = vm.isRealtime() ? stressorDomains : realtimeDomains;
+    List<Pool> preferred = candidates.stream().filter(p -> disjoint(domains(p), avoid)).toList();
     if (cacheWays(vm) > 0) {
-      // The lowest node whose L3 still has the ways this VM asks for; without one, plain first fit below.
-      for (int node : preferred) {
-        if (fits(vm, node) && memoryFits(vm, node) && cacheFits(vm, node)) {
-          boolean lowest = preferred.stream().filter(n -> fits(vm, n) && memoryFits(vm, n)).findFirst().orElse(node) == node;
-          decisions.add(new Decision(vm.name(), "NUMA node " + node, "the lowest node with " + need + " free isolated CPUs ("
-              + what + ")" + (lowest ? "" : " whose L3 instance still has the " + cacheWays(vm) + " ways it asks for")));
-          return node;
+      // The first pool whose L3 still has the ways this VM asks for; without one, plain first fit below.
+      for (Pool pool : preferred) {
+        if (fits(vm, pool) && memoryFits(vm, pool.node()) && cacheFits(vm, pool.node())) {
+          boolean lowest = firstFitting(vm, preferred) == null || firstFitting(vm, preferred).equals(pool);
+          decisions.add(new Decision(vm.name(), "NUMA node " + pool.node() + typeNote(pool), "the lowest node with "
+              + needed(vm, pool.type()) + " free isolated CPUs (" + what + ")" + typeWhy(vm, pool)
+              + (lowest ? "" : " whose L3 instance still has the " + cacheWays(vm) + " ways it asks for")));
+          return pool;
         }
       }
     }
-    for (int node : preferred) {
-      if (fits(vm, node) && memoryFits(vm, node)) {
-        decisions.add(new Decision(vm.name(), "NUMA node " + node, vm.isRealtime()
-            ? "the lowest node with " + need + " free isolated CPUs (" + what + ")"
-            : (realtimeNodes.isEmpty() ? "the lowest node with " + need + " free isolated CPUs"
-                : "a node with no real-time VM, so its load reaches the real-time VMs only through shared memory and interconnect")));
-        return node;
-      }
+    Pool pool = firstFitting(vm, preferred);
+    if (pool != null) {
+      decisions.add(new Decision(vm.name(), "NUMA node " + pool.node() + typeNote(pool), vm.isRealtime()
+          ? "the lowest node with " + needed(vm, pool.type()) + " free isolated CPUs (" + what + ")" + typeWhy(vm, pool)
+          : (realtimeDomains.isEmpty() ? "the lowest node with " + needed(vm, pool.type()) + " free isolated CPUs" + typeWhy(vm, pool)
+              : separation(pool))));
+      return pool;
     }
     if (!vm.isRealtime()) {
-      for (int node : order) {
-        if (fits(vm, node) && memoryFits(vm, node)) {
-          decisions.add(new Decision(vm.name(), "NUMA node " + node, "no node without a real-time VM has " + need
-              + " free isolated CPUs, so it shares one (warning RTC063)"));
-          return node;
-        }
+      pool = firstFitting(vm, candidates);
+      if (pool != null) {
+        decisions.add(new Decision(vm.name(), "NUMA node " + pool.node() + typeNote(pool), "no " + (topology.l3().isPresent()
+            ? "L3 instance" : "node") + " without a real-time VM has " + needed(vm, pool.type()) + " free isolated CPUs, so it shares one "
+            + "(warning RTC063)"));
+        return pool;
       }
     }
     StringBuilder free = new StringBuilder();
     for (int node : order) {
-      CpuSet f = free(node);
-      free.append(free.length() == 0 ? "" : "; ").append("node ").append(node).append(": ").append(f.size())
-          .append(f.isEmpty() ? "" : " (" + f.describe() + ")");
+      for (Pool p : pools(vm, node)) {
+        CpuSet f = free(p);
+        free.append(free.length() == 0 ? "" : "; ").append(describe(p).replace("the ", "")).append(": ").append(f.size())
+            .append(f.isEmpty() ? "" : " (" + f.describe() + ")");
+      }
     }
-    List<Integer> cpusFit = order.stream().filter(n -> fits(vm, n)).toList();
+    List<Pool> cpusFit = candidates.stream().filter(p -> fits(vm, p)).toList();
+    Pool first = candidates.isEmpty() ? new Pool(order.get(0), CoreType.P) : candidates.get(0);
+    int need = needed(vm, first.type());
     if (!cpusFit.isEmpty()) {
-      String left = String.join("; ", cpusFit.stream().map(n -> "node " + n + ": " + new ByteSize(memoryLeft.get(n)).exact() + " left").toList());
+      String left = String.join("; ", cpusFit.stream().map(Pool::node).distinct()
+          .map(n -> "node " + n + ": " + new ByteSize(memoryLeft.get(n)).exact() + " left").toList());
       d.error(Code.RTC065, vm.pointer() + "/memory", vm.name() + " needs " + vm.memory().exact() + " on one NUMA node, and no node "
-          + "with " + need + " free isolated CPUs has it (" + left + ")", "lower memory, or correct the nodes' memory in the topology");
+          + "with " + needed(vm, cpusFit.get(0).type()) + " free isolated CPUs has it (" + left + ")",
+          "lower memory, or correct the nodes' memory in the topology");
       return null;
     }
-    int most = order.stream().mapToInt(n -> capacity(vm, n)).max().orElse(0);
-    d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node ("
-        + what + (wholeCores(vm) ? ", each vCPU on a whole core" : "") + "); free isolated CPUs: " + free, relaxation(vm, most));
+    int most = candidates.stream().mapToInt(p -> capacity(vm, p)).max().orElse(0);
+    d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node"
+        + (topology.hybrid() ? ", of one core type" : "") + " (" + what + (wholeCores(vm, first.type()) ? ", each vCPU on a whole core" : "")
+        + "); free isolated CPUs: " + free, relaxation(vm, most, candidates));
     return null;
   }
 
-  /** The most vCPUs {@code vm} could have on {@code node} as things stand, its emulator CPUs unchanged. */
-  private int capacity(Vm vm, int node) {
+  /** ", P-cores" on hybrid parts; nothing otherwise. */
+  private String typeNote(Pool pool) {
+    return topology.hybrid() ? ", " + pool.type().noun() + "s" : "";
+  }
+
+  /** Why this core type, on hybrid parts. */
+  private String typeWhy(Vm vm, Pool pool) {
+    if (!topology.hybrid()) {
+      return "";
+    }
+    if (vm.isRealtime()) {
+      return pool.type() == CoreType.P ? "; P-cores first: the fastest cores, one core type so every vCPU runs at one speed"
+          : "; no P-cores left with room, so " + pool.type().noun() + "s, all of one type";
+    }
+    return pool.type() == CoreType.P ? "; no E-cores left with room" : "; E-cores first, keeping P-cores for real-time VMs";
+  }
+
+  /** Why a stressor's pool keeps its load away from the real-time VMs. */
+  private String separation(Pool pool) {
+    if (topology.l3().isEmpty()) {
+      return "a node with no real-time VM, so its load reaches the real-time VMs only through shared memory and interconnect";
+    }
+    if (domains(pool).isEmpty()) {
+      return pool.type().noun() + "s outside every L3 instance, so its load reaches the real-time VMs only through memory";
+    }
+    return nodesSharingL3(pool.node()) > 1 || topology.hybrid()
+        ? "an L3 instance with no real-time VM, so its load reaches the real-time VMs only through shared memory and interconnect"
+        : "a node with no real-time VM, so its load reaches the real-time VMs only through shared memory and interconnect";
+  }
+
+  /** The most vCPUs {@code vm} could have in {@code pool} as things stand, its emulator CPUs unchanged. */
+  private int capacity(Vm vm, Pool pool) {
     int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
-    int free = free(node).size();
-    if (!wholeCores(vm)) {
+    int free = free(pool).size();
+    if (!wholeCores(vm, pool.type())) {
       return Math.max(0, free - emulator);
     }
-    return Math.max(0, Math.min(freeCores(node).size(), (free - emulator) / 2));
+    return Math.max(0, Math.min(freeCores(pool).size(), (free - emulator) / 2));
   }
 
   /**
    * The binding constraint as a concrete change: what to lower, and to what, so that the VM fits
-   * the roomiest node as things stand (the VMs placed before it keep their CPUs).
+   * the roomiest pool as things stand (the VMs placed before it keep their CPUs).
    *
-   * @param most the most vCPUs any node has room for, beside the VM's emulator CPUs
+   * @param most the most vCPUs any pool has room for, beside the VM's emulator CPUs
    */
-  private String relaxation(Vm vm, int most) {
+  private String relaxation(Vm vm, int most, List<Pool> candidates) {
     int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
     int minVcpus = vm.isRealtime() ? 2 : 1;
-    int perVcpu = wholeCores(vm) ? 2 : 1;
+    boolean whole = !candidates.isEmpty() && wholeCores(vm, candidates.get(0).type());
+    int perVcpu = whole ? 2 : 1;
     List<String> ways = new ArrayList<>();
     if (most >= minVcpus) {
       ways.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + most);
     }
     if (emulator > 0) {
-      // Room left for emulator threads on the best node once the vCPUs have their CPUs (or cores).
-      int room = topology.numaNodes().stream().mapToInt(n -> wholeCores(vm) && freeCores(n.id()).size() < vm.vcpus() ? -1
-          : free(n.id()).size() - perVcpu * vm.vcpus()).max().orElse(-1);
+      // Room left for emulator threads in the best pool once the vCPUs have their CPUs (or cores).
+      int room = candidates.stream().mapToInt(p -> wholeCores(vm, p.type()) && freeCores(p).size() < vm.vcpus() ? -1
+          : free(p).size() - (wholeCores(vm, p.type()) ? 2 : 1) * vm.vcpus()).max().orElse(-1);
       if (room >= 0) {
         ways.add(room == 0 ? "run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)"
             : "lower " + vm.name() + ".emulator.cpus from " + emulator + " to " + room);
       }
     }
     int cpusShort = (vm.vcpus() - most) * perVcpu;
-    ways.add("free " + cpusShort + " more isolated CPU" + (cpusShort == 1 ? "" : "s") + (wholeCores(vm) ? " (" + cpusShort / 2
+    ways.add("free " + cpusShort + " more isolated CPU" + (cpusShort == 1 ? "" : "s") + (whole ? " (" + cpusShort / 2
         + " whole core" + (cpusShort == 2 ? "" : "s") + ")" : "") + " on one node (fewer housekeeping CPUs there, or smaller VMs placed "
         + "before " + vm.name() + ")");
     return String.join("; or ", ways);
   }
 
-  private List<Integer> takeLowest(Vm vm, int node) {
-    if (wholeCores(vm)) {
-      CpuSet take = freeCores(node).lowest(vm.vcpus());
+  private List<Integer> takeLowest(Vm vm, Pool pool) {
+    int node = pool.node();
+    if (wholeCores(vm, pool.type())) {
+      CpuSet take = freeCores(pool).lowest(vm.vcpus());
       CpuSet idle = CpuSet.of(take.stream().map(topology::sibling).boxed().toList());
       claim(take, vm.name() + " vCPUs");
       claim(idle, vm.name() + " idle siblings");
@@ -401,22 +538,24 @@ final class CpuPlanner {
           + "caches and execution units, so nothing else runs there"));
       return take.toList();
     }
-    CpuSet take = free(node).lowest(vm.vcpus());
+    CpuSet take = free(pool).lowest(vm.vcpus());
     claim(take, vm.name() + " vCPUs");
     decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + take,
-        "the lowest free isolated CPUs of node " + node + ", one per vCPU"));
+        "the lowest free isolated " + (topology.hybrid() ? pool.type().noun() + "s" : "CPUs") + " of node " + node + ", one per vCPU"
+        + (topology.hybrid() && pool.type() != CoreType.P ? " (no SMT on " + pool.type().noun() + "s)" : "")));
     return take.toList();
   }
 
-  private CpuSet emulator(Vm vm, int node) {
+  private CpuSet emulator(Vm vm, Pool pool) {
+    int node = pool.node();
     if (vm.emulator() instanceof Emulator.Pinned p) {
       decisions.add(new Decision(vm.name(), "emulator → CPUs " + p.cpus(), "pinned in the manifest"));
       return p.cpus();
     }
     if (vm.emulator() instanceof Emulator.Dedicated ded) {
-      CpuSet free = free(node);
+      CpuSet free = free(pool);
       CpuSet take;
-      if (topology.smt()) {
+      if (topology.smt() && pool.type() == CoreType.P) {
         // One thread at a time: the highest thread of an already broken core, else the highest
         // thread (which breaks a core, whose other half goes next). e threads break at most
         // ceil(e / 2) whole cores, and a later real-time VM still finds the rest.
@@ -435,7 +574,7 @@ final class CpuPlanner {
       }
       claim(take, vm.name() + " emulator");
       decisions.add(new Decision(vm.name(), "emulator → CPUs " + take, ded.count()
-          + " dedicated isolated CPUs on node " + node + ", away from every vCPU: " + (topology.smt()
+          + " dedicated isolated CPUs on " + describe(pool) + ", away from every vCPU: " + (topology.smt() && pool.type() == CoreType.P
               ? "both threads of a core before another core, from the top, so whole cores stay whole for real-time VMs"
               : "the highest free")));
       return take;

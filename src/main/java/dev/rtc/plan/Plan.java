@@ -29,10 +29,11 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
     return manifest.benchmark().flatMap(b -> vms.stream().filter(v -> v.name().equals(b.vm())).findFirst());
   }
 
-  /** With SMT, the sibling threads of a real-time VM's vCPUs, which stay idle; empty otherwise. */
+  /** With SMT, the sibling threads of a real-time VM's vCPUs, which stay idle; empty otherwise (and for E-cores, which have none). */
   public CpuSet idleSiblings(VmPlan vm) {
     var t = manifest.host().topology();
-    return t.smt() && vm.isRealtime() ? CpuSet.of(vm.vcpuPins().stream().map(t::sibling).toList()) : CpuSet.empty();
+    return t.smt() && vm.isRealtime() ? CpuSet.of(vm.vcpuPins().stream().filter(c -> t.sibling(c) != c).map(t::sibling).toList())
+        : CpuSet.empty();
   }
 
   /** How the benchmark runs and is judged, when the manifest asks for one. */
