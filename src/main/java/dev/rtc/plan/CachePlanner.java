@@ -72,12 +72,22 @@ final class CachePlanner {
     ByteSize wayBytes = new ByteSize(cache.size().bytes() / ways);
     decisions.add(new Decision("L3", "way size " + wayBytes.exact(), cache.size().exact() + " per instance ÷ " + ways
         + " ways (cbm_mask " + c.cbmMask().hex(c.cbmMask().width()) + "); libvirt's granularity is the same number"));
+    int snc = sncNodes(m.host().topology());
+    // Under sub-NUMA clustering a node's own data lands in its share of each way only, so a way holds
+    // 1/snc of it: the kernel's resctrl selftests divide the effective L3 by the nodes per L3 alike.
+    // Requests (what a VM gets) round up in that unit; libvirt is still asked in whole ways.
+    ByteSize unit = snc > 1 ? new ByteSize(wayBytes.bytes() / snc) : wayBytes;
+    if (snc > 1) {
+      decisions.add(new Decision("L3", "sub-NUMA clustering: " + snc + " NUMA nodes share each L3 instance",
+          "a node's data fills its 1/" + snc + " of every way, so a way holds " + unit.exact() + " for one node; cache requests are "
+              + "rounded up in that unit, and libvirt asked for the whole ways"));
+    }
 
     ByteSize hostAsk = m.host().cache().get();
-    int hostWays = waysFor(hostAsk, wayBytes, c.minCbmBits());
+    int hostWays = waysFor(hostAsk, unit, c.minCbmBits());
     if (hostWays >= ways) {
       d.error(Code.RTC061, "/host/cache", "host.cache " + hostAsk.exact() + " rounds up to " + hostWays + " of " + ways
-          + " ways, leaving none for real-time VMs", "lower host.cache to at most " + wayBytes(ways - 1, wayBytes).exact());
+          + " ways, leaving none for real-time VMs", "lower host.cache to at most " + wayBytes(ways - 1, unit).exact());
       return new Result(Optional.empty(), groups);
     }
     WayMask hostMask = WayMask.ofRun(c.cbmMask().lowestWay(), hostWays);
@@ -100,8 +110,8 @@ final class CachePlanner {
       hostWays = width;
     }
     decisions.add(new Decision("host", "default group keeps " + hostWays + " ways (" + hostMask.describe() + ") = "
-        + wayBytes(hostWays, wayBytes).exact() + " on every L3 instance", rounding(hostAsk, waysFor(hostAsk, wayBytes, c.minCbmBits()),
-            wayBytes, c.minCbmBits()) + "; " + where + "; every task and CPU outside a VM group uses these ways"));
+        + wayBytes(hostWays, wayBytes).exact() + " on every L3 instance", rounding(hostAsk, waysFor(hostAsk, unit, c.minCbmBits()),
+            unit, c.minCbmBits(), snc) + "; " + where + "; every task and CPU outside a VM group uses these ways"));
 
     SortedMap<Integer, WayMask> hostMasks = new TreeMap<>();
     SortedMap<Integer, WayMask> free = new TreeMap<>();
@@ -123,10 +133,10 @@ final class CachePlanner {
       List<CacheAlloc> allocs = new ArrayList<>();
       if (vm.cache().isPresent()) {
         ByteSize ask = vm.cache().get();
-        int need = waysFor(ask, wayBytes, c.minCbmBits());
+        int need = waysFor(ask, unit, c.minCbmBits());
         if (need >= ways) {
           d.error(Code.RTC061, vm.pointer() + "/cache", vm.name() + " asks " + ask.exact() + " = " + need + " ways, the whole L3 of "
-              + ways + " ways; libvirt refuses the whole cache", "lower cache to at most " + wayBytes(ways - 1 - hostWays, wayBytes).exact());
+              + ways + " ways; libvirt refuses the whole cache", "lower cache to at most " + wayBytes(ways - 1 - hostWays, unit).exact());
           continue;
         }
         for (int id : instances) {
@@ -136,7 +146,7 @@ final class CachePlanner {
             d.error(Code.RTC061, vm.pointer() + "/cache", "L3 instance " + id + " needs " + need + " contiguous free ways for "
                 + vm.name() + " (" + ask.exact() + ") but its largest free run is " + room + " ways ("
                 + describeOwners(owners.get(id)) + ")", room >= c.minCbmBits()
-                    ? "lower " + vm.name() + ".cache to " + wayBytes(room, wayBytes).exact() + " or host.cache to free more ways"
+                    ? "lower " + vm.name() + ".cache to " + wayBytes(room, unit).exact() + " or host.cache to free more ways"
                     : "lower host.cache or another real-time VM's cache");
             continue;
           }
@@ -150,7 +160,7 @@ final class CachePlanner {
           allocs.add(new CacheAlloc(id, ask, need, wayBytes(need, wayBytes), mask.get()));
           decisions.add(new Decision(vm.name(), "L3 instance " + id + ": " + need + " ways = " + wayBytes(need, wayBytes).exact()
               + " for vCPUs " + rtVcpus + "; libvirt will pick " + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
-              rounding(ask, need, wayBytes, c.minCbmBits()) + "; libvirt takes the smallest free run that fits, lowest first, at its low end"));
+              rounding(ask, need, unit, c.minCbmBits(), snc) + "; libvirt takes the smallest free run that fits, lowest first, at its low end"));
         }
       }
       List<Bandwidth> bw = bandwidth(vm, instances);
@@ -208,6 +218,17 @@ final class CachePlanner {
 
   private static ByteSize wayBytes(int ways, ByteSize wayBytes) {
     return new ByteSize(ways * wayBytes.bytes());
+  }
+
+  /** The most NUMA nodes that share one L3 instance: 1, or 2 to 6 under sub-NUMA clustering. */
+  static int sncNodes(Manifest.Topology t) {
+    return t.l3().map(l3 -> l3.instances().stream().mapToInt(i -> t.nodesSharing(i).size()).max().orElse(1)).orElse(1);
+  }
+
+  /** @param wayBytes what one way holds for the asker: the way, or its share of a sub-NUMA node */
+  private static String rounding(ByteSize ask, int ways, ByteSize wayBytes, int minBits, int snc) {
+    String r = rounding(ask, ways, wayBytes, minBits);
+    return snc > 1 ? r + " (per node; " + ways + " whole ways of L3)" : r;
   }
 
   private static String rounding(ByteSize ask, int ways, ByteSize wayBytes, int minBits) {

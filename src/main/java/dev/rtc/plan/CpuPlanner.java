@@ -69,7 +69,7 @@ final class CpuPlanner {
   /** Lets first fit keep real-time VMs with cache on L3 instances that still have the ways for them. */
   CpuPlanner withCache(Optional<dev.rtc.topology.ByteSize> hostCache) {
     topology.l3().ifPresent(l3 -> l3.cat().ifPresent(cat -> hostCache.ifPresent(hc -> {
-      wayBytes = l3.size().bytes() / cat.cbmMask().ways();
+      wayBytes = l3.size().bytes() / cat.cbmMask().ways() / CachePlanner.sncNodes(topology); // as the cache planner counts
       minCbmBits = cat.minCbmBits();
       int host = ways(hc.bytes());
       l3.instances().forEach(i -> waysLeft.put(i.id(), cat.cbmMask().ways() - host));

@@ -39,6 +39,14 @@ class RandomPlansTest {
   /** @param siblingOffset with SMT, CPU c and c + offset share a core; 0 without SMT */
   record Host(List<List<Integer>> nodeCpus, List<Integer> nodeSocket, int sockets, Set<Integer> housekeeping, long wayBytes, int ways,
       int minBits, int closids, long hostCacheBytes, int siblingOffset) {
+    /**
+     * What one way holds for a VM: the way, or under sub-NUMA clustering (several nodes on one
+     * socket's L3) its 1/n share, since the kernel divides the effective L3 by the nodes per L3.
+     */
+    long unit() {
+      return wayBytes / (nodeCpus.size() / sockets);
+    }
+
     int sibling(int cpu) {
       return siblingOffset == 0 ? cpu : cpu < siblingOffset ? cpu + siblingOffset : cpu - siblingOffset;
     }
@@ -297,7 +305,7 @@ class RandomPlansTest {
     if (cache.wayBytes().bytes() != h.wayBytes()) {
       bad.add("way size " + cache.wayBytes().bytes() + ", expected " + h.wayBytes());
     }
-    int hostWays = (int) Math.max(h.minBits(), (h.hostCacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+    int hostWays = (int) Math.max(h.minBits(), (h.hostCacheBytes() + h.unit() - 1) / h.unit());
     int hostMask = (1 << hostWays) - 1;
     Map<Integer, Integer> used = new TreeMap<>();
     for (int s = 0; s < h.sockets(); s++) {
@@ -317,7 +325,7 @@ class RandomPlansTest {
         continue;
       }
       groups++;
-      int need = (int) Math.max(h.minBits(), (spec.cacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+      int need = (int) Math.max(h.minBits(), (spec.cacheBytes() + h.unit() - 1) / h.unit());
       Set<Integer> sockets = vm.vcpuPins().stream().map(c -> h.nodeSocket().get(h.nodeOf(c))).collect(Collectors.toSet());
       var allocs = vm.resctrl().map(Plan.Resctrl::caches).orElse(List.of());
       if (allocs.stream().map(Plan.CacheAlloc::cacheId).collect(Collectors.toSet()).equals(sockets) == false) {
@@ -354,7 +362,7 @@ class RandomPlansTest {
    */
   static boolean feasible(Host h, List<VmSpec> vms) {
     int nodes = h.nodeCpus().size();
-    int hostWays = (int) Math.max(h.minBits(), (h.hostCacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+    int hostWays = (int) Math.max(h.minBits(), (h.hostCacheBytes() + h.unit() - 1) / h.unit());
     if (hostWays >= h.ways()) {
       return false;
     }
@@ -393,7 +401,7 @@ class RandomPlansTest {
           ok = rtCores[choice[i]] + (emulatorThreads[choice[i]] + 1) / 2 <= cores;
         }
         if (ok && v.cacheBytes() > 0) {
-          int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.wayBytes() - 1) / h.wayBytes());
+          int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.unit() - 1) / h.unit());
           int s = h.nodeSocket().get(choice[i]);
           int pick = need >= h.ways() ? 0 : libvirtPick(((1 << h.ways()) - 1) & ~used[s], need, h.ways());
           ok = pick != 0;
