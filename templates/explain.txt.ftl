@@ -4,6 +4,9 @@ Plan for ${bundle}: ${vms?size} VMs; housekeeping CPUs ${housekeeping}, isolated
 CPU map, one character per CPU in ascending order within each NUMA node:
 <#list nodes as n>
   node ${n.id}  ${n.map}   CPUs ${n.cpus}
+<#if n.types??>
+  ${""?left_pad(5 + n.id?string?length)}  ${n.types}   core types: P = P-core, E = E-core, L = low-power E-core
+</#if>
 </#list>
 <#list legend as l>
   ${l.mark}  ${l.meaning}

@@ -18,6 +18,9 @@ One character per CPU, in ascending CPU order within each NUMA node.
 ```
 <#list nodes as n>
 node ${n.id}  ${n.map}   CPUs ${n.cpus}
+<#if n.types??>
+${""?left_pad(5 + n.id?string?length)}  ${n.types}   core types: P = P-core, E = E-core, L = low-power E-core
+</#if>
 </#list>
 ```
 

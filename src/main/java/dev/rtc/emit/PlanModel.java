@@ -62,8 +62,16 @@ final class PlanModel {
     for (NumaNode n : m.host().topology().numaNodes()) {
       StringBuilder map = new StringBuilder();
       n.cpus().forEach(c -> map.append(cpuOwner.getOrDefault(c, '.')));
-      nodes.add(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString(),
+      Map<String, Object> node = new HashMap<>(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString(),
           "cells", cells(map.toString(), n.cpus().toList().stream().map(c -> "CPU " + c).toList())));
+      if (m.host().topology().hybrid()) {
+        // One letter per CPU under the map: P, E, or L for a low-power E-core.
+        StringBuilder types = new StringBuilder();
+        n.cpus().forEach(c -> types.append(m.host().topology().coreType(c).id().charAt(0) == 'L' ? 'L'
+            : m.host().topology().coreType(c).id().charAt(0)));
+        node.put("types", types.toString());
+      }
+      nodes.add(node);
     }
     model.put("nodes", nodes);
     model.put("vms", vms);

@@ -80,7 +80,7 @@ final class CachePlanner {
     if (snc > 1) {
       decisions.add(new Decision("L3", "sub-NUMA clustering: " + snc + " NUMA nodes share each L3 instance",
           "a node's data fills its 1/" + snc + " of every way, so a way holds " + unit.exact() + " for one node; cache requests are "
-              + "rounded up in that unit, and libvirt asked for the whole ways"));
+              + "rounded up in that unit, and libvirt is asked for whole ways"));
     }
 
     ByteSize hostAsk = m.host().cache().get();
