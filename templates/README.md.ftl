@@ -18,8 +18,16 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
   `/etc/default/grub.d/99-rtc.cfg` (isolates CPUs `${isolated}`, keeps `${housekeeping}` for the host).
 </#if>
 <#if cache??>
+<#if cache.rtcOwned>
+- Cache: a systemd unit `rtc-resctrl.service` mounts resctrl at every boot, limits the host's
+  default group to `${cache.schemata}`, and makes one group per real-time VM<#list cache.groups as g> (`${g.name}`:
+  CPUs ${g.cpus})</#list>. A group's `cpus_list` is the host CPUs the VM's real-time vCPUs are pinned
+  to, so everything that runs there uses the group's L${cache.level} ways; libvirt is not asked (it cannot
+  allocate L2, and a libvirt group would take the vCPU threads away from the CPU group).
+<#else>
 - Cache: a systemd unit `rtc-resctrl.service` mounts resctrl and limits the host's default group
   to `${cache.schemata}` at every boot, before libvirt starts, so real-time VMs can own L3 ways.
+</#if>
 </#if>
 - VMs: <#list vms as vm>`${vm.name}` (${vm.role}, CPUs ${vm.hostCpus})<#sep>, </#list>, defined in
   libvirt from `vms/*/domain.xml`, with disks and cloud-init seeds under `/var/lib/libvirt/images/rtc/`.
@@ -81,13 +89,16 @@ list and topology facts, each VM's live domain XML, with checksums, and `plan.js
 |---|---|
 | `runbook.sh` | the steps above |
 | `plan.md`, `plan.json` | the CPU and cache plan, with reasons |
-| `plan.html` | the same plan drawn: CPU map per NUMA node<#if cache??>, way map per L3 instance</#if> |
+| `plan.html` | the same plan drawn: CPU map per NUMA node<#if cache??>, way map per L${cache.level} instance</#if> |
 <#if !grubby>
 | `host/grub/99-rtc.cfg` | host kernel arguments, for `/etc/default/grub.d/` |
 </#if>
 <#if cache??>
-| `host/resctrl/schemata` | the host's L3 ways, written to `/sys/fs/resctrl/schemata` at boot |
-| `host/systemd/rtc-resctrl.service` | the unit that writes it |
+| `host/resctrl/schemata` | the host's L${cache.level} ways, written to `/sys/fs/resctrl/schemata` at boot |
+<#list cache.groups as g>
+| `host/resctrl/${g.name}/` | `cpus_list` and `schemata` of ${g.name}, written to `/sys/fs/resctrl/${g.name}/` at boot |
+</#list>
+| `host/systemd/rtc-resctrl.service` | the unit that writes <#if cache.groups?has_content>them<#else>it</#if> |
 </#if>
 | `vms/<vm>/domain.xml` | the libvirt domain, complete |
 | `vms/<vm>/user-data`, `meta-data` | cloud-init (NoCloud) for the VM's first boot |

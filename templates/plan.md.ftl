@@ -46,7 +46,7 @@ Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
 
 </#list>
 <#if cache??>
-## L3 way map
+## L${cache.level} way map
 
 Each instance has ${cache.size} in ${cache.ways} ways (cbm_mask `${cache.cbmMask}`), so one way is
 ${cache.wayBytes}. min_cbm_bits ${cache.minCbmBits}, ${cache.closids} CLOS. One character per way,

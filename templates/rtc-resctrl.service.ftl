@@ -1,7 +1,9 @@
 # ${header}
-# Shrinks the resctrl default group to the host's planned L3 ways at every boot, before libvirt
+# Shrinks the resctrl default group to the host's planned ways at every boot, before libvirt
 # starts: libvirt finds free ways for the real-time VMs' <cachetune> only outside the default
-# group. Installed by runbook.sh as /etc/systemd/system/rtc-resctrl.service.
+# group.<#if groups?has_content> Then makes rtc's own group for each real-time VM (host.cacheOwner:
+# resctrl): its cpus_list is the host CPUs its real-time vCPUs run on, so whatever runs there uses
+# the group's ways.</#if> Installed by runbook.sh as /etc/systemd/system/rtc-resctrl.service.
 [Unit]
 Description=rtc: resctrl default group for ${bundle} (${summary})
 After=local-fs.target
@@ -14,6 +16,12 @@ RemainAfterExit=yes
 # Mounting twice fails harmlessly; the write below fails loudly if resctrl is really missing.
 ExecStartPre=-/bin/mount -t resctrl resctrl /sys/fs/resctrl
 ExecStart=/bin/sh -c 'exec cat /etc/rtc/resctrl/schemata > /sys/fs/resctrl/schemata'
+<#list groups as g>
+# ${g}: the CPUs its real-time vCPUs are pinned to, and its ways (the directory may exist from an earlier start).
+ExecStart=-/bin/mkdir /sys/fs/resctrl/${g}
+ExecStart=/bin/sh -c 'exec cat /etc/rtc/resctrl/${g}/cpus_list > /sys/fs/resctrl/${g}/cpus_list'
+ExecStart=/bin/sh -c 'exec cat /etc/rtc/resctrl/${g}/schemata > /sys/fs/resctrl/${g}/schemata'
+</#list>
 
 [Install]
 WantedBy=multi-user.target

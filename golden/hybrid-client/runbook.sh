@@ -24,10 +24,14 @@ EXPECTED_L3_SIZE=24576K
 declare -A EXPECTED_NODE_CPUS=([0]=0-21)
 HOST_ARGS=('isolcpus=managed_irq,domain,2-19' nohz=on nohz_full=2-19 rcu_nocbs=2-19 rcu_nocb_poll 'irqaffinity=0,1,20,21' skew_tick=1 tsc=reliable clocksource=tsc hpet=disable nosoftlockup nmi_watchdog=0 mce=ignore_ce audit=0 numa_balancing=disable rcupdate.rcu_cpu_stall_suppress=1 efi=runtime intel_pstate=disable intel_idle.max_cstate=0 processor.max_cstate=1 kvm.kvmclock_periodic_sync=0 kvm_intel.ple_gap=0)
 GRUB_UPDATE=(update-grub)
-RESCTRL_L3=L3:0=003
+RESCTRL_LEVEL=3
+RESCTRL_DEFAULT=L3:0=003
 EXPECTED_CBM_MASK=fff
 EXPECTED_MIN_CBM_BITS=1
 EXPECTED_NUM_CLOSIDS=4
+# rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
+RESCTRL_GROUPS=()
+declare -A RESCTRL_GROUP_CPUS=()
 VMS=(rt stress)
 declare -A VM_ROLE=([rt]=realtime [stress]=stressor)
 declare -A VM_PINS=([rt]='2,4,6,8' [stress]='12,13,14,15,16,17')
@@ -116,11 +120,12 @@ step_preflight() {
   if [ -n "$EXPECTED_L3_SIZE" ]; then
     check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
   fi
-  if [ -n "$RESCTRL_L3" ]; then
-    check_row "resctrl L3 (CAT) available" "yes" "$([ -d "$ROOT/sys/fs/resctrl/info/L3" ] && echo yes || echo no)"
-    check_row "resctrl L3 cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file /sys/fs/resctrl/info/L3/cbm_mask | sed 's/^0*//')"
-    check_row "resctrl L3 min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file /sys/fs/resctrl/info/L3/min_cbm_bits)"
-    check_row "resctrl L3 num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file /sys/fs/resctrl/info/L3/num_closids)"
+  if [ -n "$RESCTRL_DEFAULT" ]; then
+    local info=/sys/fs/resctrl/info/L$RESCTRL_LEVEL
+    check_row "resctrl L$RESCTRL_LEVEL (CAT) available" "yes" "$([ -d "$ROOT$info" ] && echo yes || echo no)"
+    check_row "resctrl L$RESCTRL_LEVEL cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file "$info/cbm_mask" | sed 's/^0*//')"
+    check_row "resctrl L$RESCTRL_LEVEL min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file "$info/min_cbm_bits")"
+    check_row "resctrl L$RESCTRL_LEVEL num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file "$info/num_closids")"
   fi
   if [ "$MISMATCH" != 0 ]; then
     step_facts
@@ -134,8 +139,13 @@ step_host() {
   say "host: kernel arguments and resctrl default group"
   run install -D -m 0644 "$HERE/host/grub/99-rtc.cfg" /etc/default/grub.d/99-rtc.cfg
   run "${GRUB_UPDATE[@]}"
-  if [ -n "$RESCTRL_L3" ]; then
+  if [ -n "$RESCTRL_DEFAULT" ]; then
     run install -D -m 0644 "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata
+    local g
+    for g in "${RESCTRL_GROUPS[@]}"; do
+      run install -D -m 0644 "$HERE/host/resctrl/$g/cpus_list" "/etc/rtc/resctrl/$g/cpus_list"
+      run install -D -m 0644 "$HERE/host/resctrl/$g/schemata" "/etc/rtc/resctrl/$g/schemata"
+    done
     run install -D -m 0644 "$HERE/host/systemd/rtc-resctrl.service" /etc/systemd/system/rtc-resctrl.service
     run systemctl daemon-reload
     run systemctl enable rtc-resctrl.service
@@ -152,12 +162,18 @@ step_check_host() {
   done
   [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did the host step run, and did the host reboot?)"
   ok "/proc/cmdline carries all ${#HOST_ARGS[@]} planned arguments"
-  if [ -n "$RESCTRL_L3" ]; then
-    local found
-    found=$(grep -E '^ *L3:' "$ROOT/sys/fs/resctrl/schemata" 2>/dev/null | tr -d ' ' || true)
-    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$RESCTRL_L3")" ] \
-      || fail "resctrl default group is '${found:-not mounted}', planned '$RESCTRL_L3' (systemctl status rtc-resctrl)"
-    ok "resctrl default group: $RESCTRL_L3"
+  if [ -n "$RESCTRL_DEFAULT" ]; then
+    local found g
+    found=$(grep -E "^ *L$RESCTRL_LEVEL:" "$ROOT/sys/fs/resctrl/schemata" 2>/dev/null | tr -d ' ' || true)
+    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$RESCTRL_DEFAULT")" ] \
+      || fail "resctrl default group is '${found:-not mounted}', planned '$RESCTRL_DEFAULT' (systemctl status rtc-resctrl)"
+    ok "resctrl default group: $RESCTRL_DEFAULT"
+    for g in "${RESCTRL_GROUPS[@]}"; do
+      found=$(read_file "/sys/fs/resctrl/$g/cpus_list")
+      [ "$(expand_cpus "$found")" = "$(expand_cpus "${RESCTRL_GROUP_CPUS[$g]}")" ] \
+        || fail "resctrl group $g has CPUs '$found', planned ${RESCTRL_GROUP_CPUS[$g]} (systemctl status rtc-resctrl)"
+      ok "resctrl group $g: CPUs ${RESCTRL_GROUP_CPUS[$g]}"
+    done
   fi
 }
 
@@ -221,7 +237,11 @@ step_verify() {
     [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ] || fail "$vm emulator threads on '$found', planned $expected"
     ok "$vm: emulator threads on $expected"
     if [ -n "${VM_RESCTRL[$vm]}" ]; then
-      found=$(cat "$ROOT"/sys/fs/resctrl/qemu-*-"$vm"-vcpus_*/schemata 2>/dev/null | grep -E '^ *L3:' | tr -d ' ' || true)
+      if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
+        found=$(grep -E "^ *L$RESCTRL_LEVEL:" "$ROOT/sys/fs/resctrl/rtc-$vm/schemata" 2>/dev/null | tr -d ' ' || true)
+      else
+        found=$(cat "$ROOT"/sys/fs/resctrl/qemu-*-"$vm"-vcpus_*/schemata 2>/dev/null | grep -E "^ *L$RESCTRL_LEVEL:" | tr -d ' ' || true)
+      fi
       [ "$(normalize_schemata "$found")" = "$(normalize_schemata "${VM_RESCTRL[$vm]}")" ] \
         || fail "$vm cache group is '${found:-missing}', planned '${VM_RESCTRL[$vm]}'"
       ok "$vm: cache group ${VM_RESCTRL[$vm]}"
@@ -370,6 +390,10 @@ step_rollback() {
   else
     ok "no GRUB drop-in installed"
   fi
+  local g
+  for g in "${RESCTRL_GROUPS[@]}"; do
+    if [ -d "$ROOT/sys/fs/resctrl/$g" ]; then run rmdir "/sys/fs/resctrl/$g"; fi # its CPUs return to the default group
+  done
   if [ -e "$ROOT/etc/systemd/system/rtc-resctrl.service" ]; then
     run systemctl disable rtc-resctrl.service
     run rm -f /etc/systemd/system/rtc-resctrl.service

@@ -102,7 +102,10 @@ final class DomainXmlEmitter {
         t.vcpusched.add(s);
       }
     }
-    vm.resctrl().ifPresent(group -> {
+    // When rtc owns the groups, libvirt must not make its own: a vCPU thread moved into a libvirt
+    // group would follow that group's masks, not the CPU group rtc's boot unit made.
+    boolean rtcOwned = plan.cache().map(Plan.CachePlan::rtcOwned).orElse(false);
+    vm.resctrl().filter(group -> !rtcOwned).ifPresent(group -> {
       if (!group.caches().isEmpty()) {
         Domain.Cachetune ct = new Domain.Cachetune();
         ct.vcpus = group.vcpus().toString();

@@ -17,6 +17,30 @@ public final class Emitters {
 
   private Emitters() {}
 
+  /**
+   * The resctrl group rtc makes for a real-time VM when it owns the groups. VM names are DNS labels
+   * (the schema's pattern), so the name is safe as a directory, in a unit and in a shell word.
+   */
+  public static String groupName(VmPlan vm) {
+    String name = "rtc-" + vm.name();
+    if (!name.matches("[a-z0-9-]{1,80}")) {
+      throw new IllegalStateException("VM name outside the schema's pattern: " + vm.name());
+    }
+    return name;
+  }
+
+  /** The group's schemata: the cache line, then the MB line when the VM asks for bandwidth. */
+  public static String groupSchemata(Plan plan, VmPlan vm) {
+    Plan.Resctrl group = vm.resctrl().orElseThrow();
+    String line = plan.cache().orElseThrow().groupLine(group);
+    if (!group.bandwidth().isEmpty()) {
+      StringBuilder mb = new StringBuilder("MB:");
+      group.bandwidth().forEach(bw -> mb.append(mb.length() > 3 ? ";" : "").append(bw.node()).append('=').append(bw.percent()));
+      line += "\n" + mb;
+    }
+    return line;
+  }
+
   public static Bundle emit(Plan plan) {
     String header = header(plan);
     Bundle b = new Bundle();
@@ -26,8 +50,22 @@ public final class Emitters {
     }
     plan.cache().ifPresent(cache -> {
       b.add("host/resctrl/schemata", cache.schemataLine() + "\n"); // written verbatim to resctrl: no comment lines
+      List<String> groups = new java.util.ArrayList<>();
+      if (cache.rtcOwned()) {
+        for (VmPlan vm : plan.vms()) {
+          if (vm.resctrl().isEmpty()) {
+            continue;
+          }
+          String group = groupName(vm);
+          groups.add(group);
+          b.add("host/resctrl/" + group + "/cpus_list", plan.rtHostCpus(vm) + "\n");
+          b.add("host/resctrl/" + group + "/schemata", groupSchemata(plan, vm) + "\n");
+        }
+      }
       b.add("host/systemd/rtc-resctrl.service", Templates.render("rtc-resctrl.service.ftl", Map.of("header", header,
-          "bundle", plan.name(), "summary", "host keeps L3 " + cache.hostMasks().values().iterator().next().describe())));
+          "bundle", plan.name(), "summary", "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
+              + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s")),
+          "groups", groups)));
     });
     for (VmPlan vm : plan.vms()) {
       String dir = "vms/" + vm.name() + "/";

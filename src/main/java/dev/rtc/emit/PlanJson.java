@@ -26,12 +26,13 @@ final class PlanJson {
     ArrayNode args = host.putArray("kernelArgs");
     plan.host().cmdline().strings().forEach(args::add);
     plan.cache().ifPresent(c -> {
-      ObjectNode cache = root.putObject("l3");
+      ObjectNode cache = root.putObject("l" + c.level());
       cache.put("instanceBytes", c.instanceSize().bytes());
       cache.put("ways", c.ways());
       cache.put("wayBytes", c.wayBytes().bytes());
       cache.put("hostWays", c.hostWays());
       cache.put("defaultGroupSchemata", c.schemataLine());
+      cache.put("vmGroupsMadeBy", c.rtcOwned() ? "rtc" : "libvirt");
       ObjectNode instances = cache.putObject("instances");
       c.owners().forEach((id, owners) -> {
         ObjectNode inst = instances.putObject(String.valueOf(id));
@@ -58,7 +59,11 @@ final class PlanJson {
       vm.resctrl().ifPresent(r -> {
         ObjectNode g = v.putObject("resctrl");
         g.put("vcpus", r.vcpus().toString());
-        ArrayNode caches = g.putArray("l3");
+        if (plan.cache().map(Plan.CachePlan::rtcOwned).orElse(false)) {
+          g.put("group", Emitters.groupName(vm));
+          g.put("cpus", plan.rtHostCpus(vm).toString());
+        }
+        ArrayNode caches = g.putArray("l" + plan.cache().map(Plan.CachePlan::level).orElse(3));
         r.caches().forEach(a -> {
           ObjectNode c = caches.addObject();
           c.put("cacheId", a.cacheId());

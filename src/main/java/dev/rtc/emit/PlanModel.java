@@ -104,7 +104,8 @@ final class PlanModel {
     v.put("emulator", vm.emulatorCpus().toString());
     v.put("rtVcpus", vm.rtVcpus().toString());
     v.put("guestArgs", vm.guestCmdline().map(c -> args(c.args())).orElse(List.of()));
-    v.put("cache", vm.resctrl().map(r -> r.caches().stream().map(a -> "L3 instance " + a.cacheId() + ": " + a.size().exact()
+    v.put("cache", vm.resctrl().map(r -> r.caches().stream().map(a -> "L" + plan.cache().map(Plan.CachePlan::level).orElse(3)
+        + " instance " + a.cacheId() + ": " + a.size().exact()
         + " (" + a.ways() + " ways, mask " + plan.cache().map(c -> c.hex(a.mask())).orElse("") + ")").toList()).orElse(List.of()));
     v.put("bandwidth", vm.resctrl().map(r -> r.bandwidth().stream().map(b -> "MB domain " + b.node() + ": " + b.percent() + "%").toList())
         .orElse(List.of()));
@@ -114,6 +115,10 @@ final class PlanModel {
   private static Map<String, Object> cache(Plan plan, Plan.CachePlan c) {
     Map<String, Object> m = new HashMap<>();
     m.put("size", c.instanceSize().exact());
+    m.put("level", c.level());
+    m.put("rtcOwned", c.rtcOwned());
+    m.put("groups", c.rtcOwned() ? plan.vms().stream().filter(v -> v.resctrl().isPresent())
+        .map(v -> Map.of("name", Emitters.groupName(v), "cpus", plan.rtHostCpus(v).toString())).toList() : List.of());
     m.put("ways", c.ways());
     m.put("wayBytes", c.wayBytes().exact());
     m.put("cbmMask", c.hex(c.cbmMask()));

@@ -31,8 +31,10 @@ final class RunbookModel {
     model.put("grubby", Distro.of(m.host().os()).grubby());
     model.put("hostArgKeys", plan.host().cmdline().keys());
     model.put("imageDir", DomainXmlEmitter.IMAGE_DIR);
-    plan.cache().ifPresent(c -> model.put("resctrl", Map.of("l3Line", c.schemataLine(),
-        "cbmMask", Integer.toHexString(c.cbmMask().bits()), "minCbmBits", c.minCbmBits(), "closids", c.closids())));
+    plan.cache().ifPresent(c -> model.put("resctrl", Map.of("l3Line", c.schemataLine(), "level", c.level(),
+        "cbmMask", Integer.toHexString(c.cbmMask().bits()), "minCbmBits", c.minCbmBits(), "closids", c.closids(),
+        "groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
+            .map(v -> Map.of("name", Emitters.groupName(v), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList())));
     List<Map<String, Object>> vms = new ArrayList<>();
     for (VmPlan vm : plan.vms()) {
       Map<String, Object> v = new LinkedHashMap<>();
@@ -56,20 +58,13 @@ final class RunbookModel {
   }
 
   /**
-   * The L3 line libvirt writes for the VM's group: the planned mask on the instances it asked
-   * for, the default group's mask on every other instance (libvirt copies those).
+   * The cache line of the VM's group (libvirt's or rtc's): the planned mask on the instances it
+   * asked for, the default group's mask on every other instance (libvirt copies those).
    */
   private static String resctrlLine(Plan plan, VmPlan vm) {
     if (plan.cache().isEmpty() || vm.resctrl().isEmpty() || vm.resctrl().get().caches().isEmpty()) {
       return "";
     }
-    var cache = plan.cache().get();
-    StringBuilder sb = new StringBuilder("L3:");
-    cache.hostMasks().forEach((id, hostMask) -> {
-      var mask = vm.resctrl().get().caches().stream().filter(a -> a.cacheId() == id).map(Plan.CacheAlloc::mask)
-          .findFirst().orElse(hostMask);
-      sb.append(sb.length() > 3 ? ";" : "").append(id).append('=').append(cache.hex(mask));
-    });
-    return sb.toString();
+    return plan.cache().get().groupLine(vm.resctrl().get());
   }
 }

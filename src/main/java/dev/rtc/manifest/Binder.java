@@ -68,7 +68,8 @@ public final class Binder {
       kernel.get("extraArgs").forEach(a -> extra.add(a.asText()));
     }
     return new Host(Os.of(n.get("os").asText()), topology(n.get("topology"), at + "/topology"),
-        cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"));
+        cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"),
+        n.path("cacheOwner").asText("libvirt").equals("resctrl") ? Manifest.CacheOwner.RESCTRL : Manifest.CacheOwner.LIBVIRT);
   }
 
   private Topology topology(JsonNode n, String at) {

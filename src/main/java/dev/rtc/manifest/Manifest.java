@@ -49,10 +49,15 @@ public record Manifest(String file, String sha256, String name, Host host, List<
 
   /** @param cacheOverShareable the host's default group sits over the L3 ways shared with I/O (host.cacheAt: shareable) */
   public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs,
-      boolean cacheOverShareable) {
+      boolean cacheOverShareable, CacheOwner cacheOwner) {
     public Host {
       extraKernelArgs = List.copyOf(extraKernelArgs);
     }
+  }
+
+  /** Who creates the real-time VMs' resctrl groups: libvirt from {@code <cachetune>}, or rtc's boot unit. */
+  public enum CacheOwner {
+    LIBVIRT, RESCTRL
   }
 
   /**
@@ -120,6 +125,14 @@ public record Manifest(String file, String sha256, String name, Host host, List<
         all = all.union(s.cpus());
       }
       return all;
+    }
+
+    /** The cache level whose CAT rtc plans: L3 when it has CAT, else L2 (Atom, client parts), else none. */
+    public Optional<CacheLevel> catLevel() {
+      if (l3.flatMap(CacheLevel::cat).isPresent()) {
+        return l3;
+      }
+      return l2.filter(c -> c.cat().isPresent());
     }
 
     /** The L3 instance {@code cpu} shares, if it has one (low-power E-cores have none). */

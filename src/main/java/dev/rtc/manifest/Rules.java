@@ -35,6 +35,7 @@ public final class Rules {
     r.topology(m.host().topology());
     r.housekeeping();
     r.vms();
+    r.cacheOwner(m.host().topology());
     m.benchmark().ifPresent(r::benchmark);
   }
 
@@ -259,6 +260,27 @@ public final class Rules {
     }
   }
 
+  /**
+   * L2 CAT goes through rtc's own groups: libvirt initialises cache geometry only from level 3 up,
+   * so an L2 {@code <cachetune>} divides by a granularity of 0 when the VM starts.
+   */
+  private void cacheOwner(Topology t) {
+    boolean anyCache = m.vms().stream().anyMatch(v -> v.cache().isPresent()) || m.host().cache().isPresent();
+    Manifest.CacheLevel level = t.catLevel().orElse(null);
+    if (!anyCache || level == null || level.level() != 2) {
+      return;
+    }
+    if (m.host().cacheOwner() != Manifest.CacheOwner.RESCTRL) {
+      d.error(Code.RTC043, "/host/cache", "this host has L2 CAT only, and libvirt cannot allocate L2 (it sets up cache "
+          + "geometry from L3 up, so an L2 <cachetune> fails when the VM starts)", "set host.cacheOwner: resctrl, so rtc's boot "
+          + "unit creates the real-time VMs' groups itself");
+    }
+    if (t.hybrid()) {
+      d.error(Code.RTC043, "/host/topology/l2/cat", "L2 CAT on a hybrid part: P-core and E-core L2s have different mask widths, "
+          + "and the kernel keeps one cbm_mask for both", "leave out l2.cat and use L3 CAT, or plan L2 CAT by hand");
+    }
+  }
+
   private void vmResources(Vm vm, Topology t) {
     String at = vm.pointer();
     vm.hugepages().ifPresent(page -> {
@@ -269,10 +291,9 @@ public final class Rules {
       }
     });
     if (vm.cache().isPresent()) {
-      boolean cat = t.l3().flatMap(Manifest.CacheLevel::cat).isPresent();
-      if (!cat) {
-        d.error(Code.RTC043, at + "/cache", "this host has no L3 Cache Allocation Technology (topology.l3.cat is not given)",
-            "remove cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");
+      if (t.catLevel().isEmpty()) {
+        d.error(Code.RTC043, at + "/cache", "this host has no Cache Allocation Technology (neither topology.l3.cat nor topology.l2.cat is given)",
+            "remove cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3 (l2.cat from info/L2 on parts with only L2 CAT)");
       }
       if (m.host().cache().isEmpty()) {
         d.error(Code.RTC043, at + "/cache", "host.cache is not set; the host's default group owns every way until rtc "

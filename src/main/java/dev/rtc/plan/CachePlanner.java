@@ -52,12 +52,12 @@ final class CachePlanner {
   /** @param placed in start order */
   Result plan(List<CpuPlanner.Placed> placed) {
     Map<String, Resctrl> groups = new HashMap<>();
-    Optional<CacheLevel> l3 = m.host().topology().l3();
-    Optional<Cat> cat = l3.flatMap(CacheLevel::cat);
+    Optional<CacheLevel> level = m.host().topology().catLevel();
+    Optional<Cat> cat = level.flatMap(CacheLevel::cat);
     boolean anyRequest = placed.stream().anyMatch(p -> p.vm().cache().isPresent() || p.vm().memoryBandwidth().isPresent());
     if (m.host().cache().isPresent() && cat.isEmpty()) {
-      d.error(Code.RTC043, "/host/cache", "host.cache needs L3 Cache Allocation Technology, and topology.l3.cat is not given",
-          "remove host.cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");
+      d.error(Code.RTC043, "/host/cache", "host.cache needs Cache Allocation Technology, and neither topology.l3.cat nor "
+          + "topology.l2.cat is given", "remove host.cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3");
       return new Result(Optional.empty(), groups);
     }
     if (cat.isEmpty() || m.host().cache().isEmpty()) {
@@ -66,19 +66,28 @@ final class CachePlanner {
       }
       return new Result(Optional.empty(), groups);
     }
-    CacheLevel cache = l3.get();
+    CacheLevel cache = level.get();
     Cat c = cat.get();
+    String name = "L" + cache.level();
+    boolean rtcOwned = m.host().cacheOwner() == Manifest.CacheOwner.RESCTRL;
     int ways = c.cbmMask().ways();
     ByteSize wayBytes = new ByteSize(cache.size().bytes() / ways);
-    decisions.add(new Decision("L3", "way size " + wayBytes.exact(), cache.size().exact() + " per instance ÷ " + ways
-        + " ways (cbm_mask " + c.cbmMask().hex(c.cbmMask().width()) + "); libvirt's granularity is the same number"));
-    int snc = sncNodes(m.host().topology());
+    decisions.add(new Decision(name, "way size " + wayBytes.exact(), cache.size().exact() + " per instance ÷ " + ways
+        + " ways (cbm_mask " + c.cbmMask().hex(c.cbmMask().width()) + (cache.level() == 3 ? "); libvirt's granularity is the same number"
+            : "); resctrl's size file counts ways the same")));
+    if (rtcOwned) {
+      decisions.add(new Decision(name, "real-time VMs' groups are created by rtc, not libvirt", (cache.level() == 2
+          ? "libvirt cannot allocate L2 (host.cacheOwner: resctrl); " : "host.cacheOwner: resctrl; ") + "at boot, rtc-resctrl.service "
+          + "makes one group per real-time VM whose cpus_list is the host CPUs its real-time vCPUs are pinned to, so everything "
+          + "running there (the vCPU threads stay in the default group) uses the group's ways; the ways are chosen as libvirt would"));
+    }
+    int snc = cache.level() == 3 ? sncNodes(m.host().topology()) : 1;
     // Under sub-NUMA clustering a node's own data lands in its share of each way only, so a way holds
     // 1/snc of it: the kernel's resctrl selftests divide the effective L3 by the nodes per L3 alike.
     // Requests (what a VM gets) round up in that unit; libvirt is still asked in whole ways.
     ByteSize unit = snc > 1 ? new ByteSize(wayBytes.bytes() / snc) : wayBytes;
     if (snc > 1) {
-      decisions.add(new Decision("L3", "sub-NUMA clustering: " + snc + " NUMA nodes share each L3 instance",
+      decisions.add(new Decision(name, "sub-NUMA clustering: " + snc + " NUMA nodes share each L3 instance",
           "a node's data fills its 1/" + snc + " of every way, so a way holds " + unit.exact() + " for one node; cache requests are "
               + "rounded up in that unit, and libvirt is asked for whole ways"));
     }
@@ -110,7 +119,7 @@ final class CachePlanner {
       hostWays = width;
     }
     decisions.add(new Decision("host", "default group keeps " + hostWays + " ways (" + hostMask.describe() + ") = "
-        + wayBytes(hostWays, wayBytes).exact() + " on every L3 instance", rounding(hostAsk, waysFor(hostAsk, unit, c.minCbmBits()),
+        + wayBytes(hostWays, wayBytes).exact() + " on every " + name + " instance", rounding(hostAsk, waysFor(hostAsk, unit, c.minCbmBits()),
             unit, c.minCbmBits(), snc) + "; " + where + "; every task and CPU outside a VM group uses these ways"));
 
     SortedMap<Integer, WayMask> hostMasks = new TreeMap<>();
@@ -129,13 +138,15 @@ final class CachePlanner {
         continue;
       }
       CpuSet rtVcpus = CpuSet.range(1, vm.vcpus() - 1);
-      List<Integer> instances = instancesOf(cache, CpuSet.of(p.pins().subList(1, p.pins().size())));
+      CpuSet rtCpus = CpuSet.of(p.pins().subList(1, p.pins().size()));
+      List<Integer> instances = instancesOf(cache, rtCpus);
+      List<Integer> mbDomains = m.host().topology().l3().map(l3 -> instancesOf(l3, rtCpus)).orElse(List.of());
       List<CacheAlloc> allocs = new ArrayList<>();
       if (vm.cache().isPresent()) {
         ByteSize ask = vm.cache().get();
         int need = waysFor(ask, unit, c.minCbmBits());
         if (need >= ways) {
-          d.error(Code.RTC061, vm.pointer() + "/cache", vm.name() + " asks " + ask.exact() + " = " + need + " ways, the whole L3 of "
+          d.error(Code.RTC061, vm.pointer() + "/cache", vm.name() + " asks " + ask.exact() + " = " + need + " ways, the whole " + name + " of "
               + ways + " ways; libvirt refuses the whole cache", "lower cache to at most " + wayBytes(ways - 1 - hostWays, unit).exact());
           continue;
         }
@@ -143,7 +154,7 @@ final class CachePlanner {
           Optional<WayMask> mask = LibvirtCachePlacement.findUnused(free.get(id), need);
           if (mask.isEmpty()) {
             int room = LibvirtCachePlacement.longestRun(free.get(id));
-            d.error(Code.RTC061, vm.pointer() + "/cache", "L3 instance " + id + " needs " + need + " contiguous free ways for "
+            d.error(Code.RTC061, vm.pointer() + "/cache", name + " instance " + id + " needs " + need + " contiguous free ways for "
                 + vm.name() + " (" + ask.exact() + ") but its largest free run is " + room + " ways ("
                 + describeOwners(owners.get(id)) + ")", room >= c.minCbmBits()
                     ? "lower " + vm.name() + ".cache to " + wayBytes(room, unit).exact() + " or host.cache to free more ways"
@@ -151,24 +162,26 @@ final class CachePlanner {
             continue;
           }
           if (mask.get().overlaps(shared)) {
-            d.warning(Code.RTC066, vm.pointer() + "/cache", vm.name() + "'s " + mask.get().describe() + " on L3 instance " + id
+            d.warning(Code.RTC066, vm.pointer() + "/cache", vm.name() + "'s " + mask.get().describe() + " on " + name + " instance " + id
                 + " include ways shared with I/O (shareable_bits " + shared.hex(c.cbmMask().width()) + "): device DMA can evict its lines",
                 "set host.cacheAt: shareable, which puts the host's ways over them");
           }
           free.put(id, free.get(id).minus(mask.get()));
           owners.get(id).add(new Owner(vm.name(), mask.get()));
           allocs.add(new CacheAlloc(id, ask, need, wayBytes(need, wayBytes), mask.get()));
-          decisions.add(new Decision(vm.name(), "L3 instance " + id + ": " + need + " ways = " + wayBytes(need, wayBytes).exact()
-              + " for vCPUs " + rtVcpus + "; libvirt will pick " + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
-              rounding(ask, need, unit, c.minCbmBits(), snc) + "; libvirt takes the smallest free run that fits, lowest first, at its low end"));
+          decisions.add(new Decision(vm.name(), name + " instance " + id + ": " + need + " ways = " + wayBytes(need, wayBytes).exact()
+              + " for vCPUs " + rtVcpus + (rtcOwned ? " (host CPUs " + rtCpus + "); group rtc-" + vm.name() + " gets " : "; libvirt will pick ")
+              + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
+              rounding(ask, need, unit, c.minCbmBits(), snc) + (rtcOwned ? "; the smallest free run that fits, lowest first, at its low end, "
+                  + "as libvirt would choose" : "; libvirt takes the smallest free run that fits, lowest first, at its low end")));
         }
       }
-      List<Bandwidth> bw = bandwidth(vm, instances);
+      List<Bandwidth> bw = bandwidth(vm, mbDomains);
       clos++;
       groups.put(vm.name(), new Resctrl(rtVcpus, allocs, bw));
     }
     if (clos > c.closids() - 1) {
-      d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this L3 has "
+      d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this " + name + " has "
           + c.closids() + " CLOS and the host's default group uses one", c.closids() > 1
               ? "give cache or memoryBandwidth to at most " + (c.closids() - 1) + " VMs"
               : "no VM can have cache or memoryBandwidth here; check closids against /sys/fs/resctrl/info/L3/num_closids");
@@ -176,12 +189,12 @@ final class CachePlanner {
     for (var e : owners.entrySet()) {
       WayMask left = free.get(e.getKey());
       if (!left.isEmpty()) {
-        decisions.add(new Decision("L3", "instance " + e.getKey() + ": " + left.ways() + " ways unallocated (" + left.describe() + ")",
+        decisions.add(new Decision(name, "instance " + e.getKey() + ": " + left.ways() + " ways unallocated (" + left.describe() + ")",
             "no group holds them, so no task uses them; raise host.cache or a VM's cache to put them to work"));
       }
     }
-    return new Result(Optional.of(new CachePlan(cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(), hostAsk,
-        hostWays, hostMasks, owners)), groups);
+    return new Result(Optional.of(new CachePlan(cache.level(), rtcOwned, cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(),
+        hostAsk, hostWays, hostMasks, owners)), groups);
   }
 
   /** memorytune without cachetune, or with no L3 CAT at all. */

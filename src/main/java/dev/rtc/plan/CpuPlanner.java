@@ -184,7 +184,8 @@ final class CpuPlanner {
       String names = String.join(", ", rts.stream().map(p -> p.vm().name()).toList());
       if (topology.l3().isEmpty() || rts.stream().allMatch(p -> p.node() == s.node()) && nodesSharingL3(s.node()) == 1) {
         d.warning(Code.RTC063, at, s.vm().name() + " shares NUMA node " + s.node() + " with real-time VM " + names
-            + ": its memory traffic and L3 use compete with them directly", "place the stressor on another NUMA node, or give the host another node");
+            + (topology.l3().isPresent() ? ": its memory traffic and L3 use compete with them directly"
+                : ": its memory traffic competes with them directly"), "place the stressor on another NUMA node, or give the host another node");
       } else {
         List<Integer> shared = mine.stream().filter(i -> rts.stream().anyMatch(p -> domains(CpuSet.of(p.pins())).contains(i))).sorted().toList();
         d.warning(Code.RTC063, at, s.vm().name() + " (NUMA node " + s.node() + ") shares L3 instance " + shared.get(0) + " with real-time VM "
@@ -538,11 +539,28 @@ final class CpuPlanner {
           + "caches and execution units, so nothing else runs there"));
       return take.toList();
     }
-    CpuSet take = free(pool).lowest(vm.vcpus());
+    CpuSet free = free(pool);
+    CpuSet take = free.lowest(vm.vcpus());
+    String l2Note = "";
+    if (vm.isRealtime() && topology.l2().isPresent()) {
+      // CPUs whose whole L2 instance is still free first (an Atom module, an E-core cluster): an L2
+      // shared with housekeeping or another VM is interference that no isolation removes.
+      List<Integer> clean = new ArrayList<>();
+      List<Integer> shared = new ArrayList<>();
+      for (int cpu : free) {
+        boolean whole = topology.l2().get().instances().stream().filter(i -> i.cpus().contains(cpu)).allMatch(i -> free.containsAll(i.cpus()));
+        (whole ? clean : shared).add(cpu);
+      }
+      clean.addAll(shared);
+      take = CpuSet.of(clean.subList(0, vm.vcpus()));
+      if (!take.equals(free.lowest(vm.vcpus()))) {
+        l2Note = "; L2 instances no one else uses first, so its L2 is not shared with housekeeping or another VM";
+      }
+    }
     claim(take, vm.name() + " vCPUs");
     decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + take,
-        "the lowest free isolated " + (topology.hybrid() ? pool.type().noun() + "s" : "CPUs") + " of node " + node + ", one per vCPU"
-        + (topology.hybrid() && pool.type() != CoreType.P ? " (no SMT on " + pool.type().noun() + "s)" : "")));
+        (l2Note.isEmpty() ? "the lowest free isolated " : "free isolated ") + (topology.hybrid() ? pool.type().noun() + "s" : "CPUs") + " of node " + node + ", one per vCPU"
+        + (topology.hybrid() && pool.type() != CoreType.P ? " (no SMT on " + pool.type().noun() + "s)" : "") + l2Note));
     return take.toList();
   }
 

@@ -37,6 +37,11 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
   }
 
   /** How the benchmark runs and is judged, when the manifest asks for one. */
+  /** The host CPUs a VM's real-time vCPUs run on: the cpus_list of its group when rtc owns the groups. */
+  public CpuSet rtHostCpus(VmPlan vm) {
+    return CpuSet.of(vm.rtVcpus().stream().map(i -> vm.vcpuPins().get(i)).boxed().toList());
+  }
+
   public Optional<BenchmarkPlan> benchmark() {
     return manifest.benchmark().map(BenchmarkPlan::of);
   }
@@ -93,12 +98,16 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
   public record Bandwidth(int node, int percent) {}
 
   /**
-   * L3 geometry and the host's default resctrl group.
+   * The geometry of the cache level with CAT (L3, or L2 on parts with only L2 CAT) and the host's
+   * default resctrl group.
+   *
+   * @param level 3 or 2
+   * @param rtcOwned the real-time VMs' groups are made by rtc's boot unit (host.cacheOwner: resctrl), not by libvirt
    *
    * @param hostMasks the default group's mask per L3 instance id, ascending
    * @param vmMasks every way mask per instance after all VMs started, for the way map
    */
-  public record CachePlan(ByteSize instanceSize, WayMask cbmMask, ByteSize wayBytes, int minCbmBits, int closids,
+  public record CachePlan(int level, boolean rtcOwned, ByteSize instanceSize, WayMask cbmMask, ByteSize wayBytes, int minCbmBits, int closids,
       ByteSize hostRequested, int hostWays, SortedMap<Integer, WayMask> hostMasks,
       SortedMap<Integer, List<Owner>> owners) {
 
@@ -118,9 +127,21 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
 
     /** The default group's line for /sys/fs/resctrl/schemata: {@code L3:0=0003;1=0003}. */
     public String schemataLine() {
-      StringBuilder sb = new StringBuilder("L3:");
-      hostMasks.forEach((id, mask) -> sb.append(sb.length() > 3 ? ";" : "").append(id).append('=').append(hex(mask)));
+      return schemataLine(hostMasks);
+    }
+
+    /** A schemata line of this level: {@code L<level>:<id>=<mask>;...}, ids ascending. */
+    public String schemataLine(SortedMap<Integer, WayMask> masks) {
+      StringBuilder sb = new StringBuilder("L" + level + ":");
+      masks.forEach((id, mask) -> sb.append(sb.length() > 3 ? ";" : "").append(id).append('=').append(hex(mask)));
       return sb.toString();
+    }
+
+    /** A VM group's line: its masks on the instances it has, the default group's on the rest (as libvirt copies them). */
+    public String groupLine(Resctrl group) {
+      SortedMap<Integer, WayMask> masks = new TreeMap<>(hostMasks);
+      group.caches().forEach(a -> masks.put(a.cacheId(), a.mask()));
+      return schemataLine(masks);
     }
   }
 

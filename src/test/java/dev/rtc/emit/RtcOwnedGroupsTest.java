@@ -1,0 +1,126 @@
+package dev.rtc.emit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.Compiler;
+import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostic;
+import dev.rtc.manifest.ManifestException;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.plan.Plan;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * host.cacheOwner: resctrl. rtc's boot unit makes one group per real-time VM, by CPU; libvirt gets
+ * no cachetune (its group would take the vCPU threads away from the CPU group); L2 CAT works only
+ * this way. The runbook checks the groups the unit made.
+ */
+class RtcOwnedGroupsTest {
+
+  static Compiler.Result compile(String text) {
+    return new Compiler().compile(new ManifestLoader.Source("m.yaml", text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  static String atom() throws IOException {
+    return Files.readString(Path.of("examples/atom-l2cat.yaml"));
+  }
+
+  @Test
+  void anAtomsL2GroupIsMadeByTheUnitNotByLibvirt() throws IOException {
+    Compiler.Result r = compile(atom());
+    Plan.CachePlan cache = r.plan().cache().orElseThrow();
+    assertThat(cache.level()).isEqualTo(2);
+    assertThat(cache.rtcOwned()).isTrue();
+    assertThat(cache.schemataLine()).isEqualTo("L2:0=0000f;1=0000f");
+    Map<String, String> files = texts(r);
+    assertThat(files.get("host/resctrl/rtc-rt/cpus_list")).isEqualTo("5-7\n");
+    // Module 0 keeps the default group's ways, module 1 the VM's 8 ways above them.
+    assertThat(files.get("host/resctrl/rtc-rt/schemata")).isEqualTo("L2:0=0000f;1=00ff0\n");
+    assertThat(files.get("vms/rt/domain.xml")).doesNotContain("cachetune").doesNotContain("memorytune");
+    assertThat(files.get("host/systemd/rtc-resctrl.service"))
+        .contains("ExecStart=-/bin/mkdir /sys/fs/resctrl/rtc-rt\n")
+        .contains("ExecStart=/bin/sh -c 'exec cat /etc/rtc/resctrl/rtc-rt/cpus_list > /sys/fs/resctrl/rtc-rt/cpus_list'\n");
+    assertThat(files.get("plan.md")).contains("## L2 way map");
+    assertThat(files.get("plan.json")).contains("\"l2\" : {").contains("\"vmGroupsMadeBy\" : \"rtc\"").contains("\"group\" : \"rtc-rt\"");
+  }
+
+  @Test
+  void anL3HostCanHaveRtcMakeTheGroupsWithTheirBandwidth() throws IOException {
+    String m = Files.readString(Path.of("examples/eci-reference.yaml")).replace("  cache: 8 MiB                    # L3 kept",
+        "  cacheOwner: resctrl\n  cache: 8 MiB                    # L3 kept");
+    Compiler.Result r = compile(m);
+    Map<String, String> files = texts(r);
+    assertThat(files.get("vms/debian12-rt/domain.xml")).doesNotContain("<cachetune").doesNotContain("<memorytune");
+    // The real-time vCPUs 1-7 run on 6-18 (vCPU 0 on 4 stays in the default group, as with libvirt's cachetune).
+    assertThat(files.get("host/resctrl/rtc-debian12-rt/cpus_list")).isEqualTo("6,8,10,12,14,16,18\n");
+    assertThat(files.get("host/resctrl/rtc-debian12-rt/schemata")).isEqualTo("L3:0=000c;1=0003\nMB:0=100\n");
+  }
+
+  @Test
+  void l2CatWithoutRtcOwningTheGroupsIsRefused() throws IOException {
+    List<Diagnostic> e = errors(atom().replace("  cacheOwner: resctrl ", "  # cacheOwner: resctrl "));
+    assertThat(e).extracting(Diagnostic::code).containsExactly(Code.RTC043);
+    assertThat(e.get(0).message()).contains("libvirt cannot allocate L2");
+    assertThat(e.get(0).hint()).contains("host.cacheOwner: resctrl");
+  }
+
+  static List<Diagnostic> errors(String text) {
+    try {
+      compile(text);
+    } catch (ManifestException ex) {
+      return ex.diagnostics().stream().filter(Diagnostic::isError).toList();
+    }
+    throw new AssertionError("the manifest must be refused");
+  }
+
+  /** check-host reads the groups the unit made back from a (fake) resctrl tree. */
+  @Test
+  void checkHostFindsAGroupWithTheWrongCpus(@TempDir Path dir) throws IOException {
+    Tool bash = Tool.require("bash");
+    Compiler.Result r = compile(atom());
+    Path bundle = dir.resolve("out");
+    for (var f : texts(r).entrySet()) {
+      Path p = bundle.resolve(f.getKey());
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, f.getValue());
+    }
+    Path root = dir.resolve("root");
+    write(root, "proc/cmdline", String.join(" ", r.plan().host().cmdline().strings()) + "\n");
+    write(root, "sys/fs/resctrl/schemata", "L2:0=f;1=0000f\n");
+    write(root, "sys/fs/resctrl/rtc-rt/cpus_list", "5-7\n");
+    write(root, "sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
+    Map<String, String> env = Map.of("RTC_ROOT", root.toString());
+    Tool.Run ok = bash.run(bundle, env, "./runbook.sh", "check-host");
+    assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("resctrl default group: L2:0=0000f;1=0000f").contains("resctrl group rtc-rt: CPUs 5-7");
+
+    write(root, "sys/fs/resctrl/rtc-rt/cpus_list", "4-7\n");
+    Tool.Run wrong = bash.run(bundle, env, "./runbook.sh", "check-host");
+    assertThat(wrong.exit()).isEqualTo(1);
+    assertThat(wrong.out() + wrong.err()).contains("resctrl group rtc-rt has CPUs '4-7', planned 5-7");
+
+    Files.delete(root.resolve("sys/fs/resctrl/rtc-rt/cpus_list"));
+    Tool.Run missing = bash.run(bundle, env, "./runbook.sh", "check-host");
+    assertThat(missing.exit()).isEqualTo(1);
+    assertThat(missing.out() + missing.err()).contains("resctrl group rtc-rt has CPUs 'absent', planned 5-7");
+  }
+
+  static Map<String, String> texts(Compiler.Result r) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    r.bundle().files().forEach((k, v) -> out.put(k, v.text()));
+    return out;
+  }
+
+  private static void write(Path root, String rel, String text) throws IOException {
+    Path p = root.resolve(rel);
+    Files.createDirectories(p.getParent());
+    Files.writeString(p, text);
+  }
+}
