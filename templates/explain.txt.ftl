@@ -18,7 +18,7 @@ VMs, in start order:
      vCPU -> host CPU: ${vm.pins}
      emulator threads: CPUs ${vm.emulator}
 <#if vm.role == "realtime">
-     real-time vCPUs in the guest: ${vm.rtVcpus} (FIFO 10); vCPU 0 guest housekeeping (FIFO 1)
+     real-time vCPUs in the guest: ${vm.rtVcpus} (FIFO 10); ${vm.guestHk} guest housekeeping (FIFO 1)
 </#if>
 <#list vm.cache as c>
      cache: ${c}

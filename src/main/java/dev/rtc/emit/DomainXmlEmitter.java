@@ -143,8 +143,9 @@ final class DomainXmlEmitter {
     c.topology = new Domain.Topology();
     c.topology.sockets = 1;
     c.topology.dies = 1;
-    c.topology.cores = vm.vm().vcpus();
-    c.topology.threads = 1;
+    // siblings: pair: vCPUs 2k and 2k+1 share a host core, and the guest is told so.
+    c.topology.cores = vm.vm().siblingPairs() ? vm.vm().vcpus() / 2 : vm.vm().vcpus();
+    c.topology.threads = vm.vm().siblingPairs() ? 2 : 1;
     if (vm.isRealtime()) {
       Domain.CpuFeature f = new Domain.CpuFeature();
       f.policy = "require";

@@ -6,6 +6,7 @@ import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelCmdline.KernelArg;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
+import dev.rtc.topology.CpuSet;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -103,6 +104,8 @@ final class PlanModel {
     v.put("hostCpus", vm.hostCpus().toString());
     v.put("emulator", vm.emulatorCpus().toString());
     v.put("rtVcpus", vm.rtVcpus().toString());
+    CpuSet guestHk = vm.vm().guestHousekeepingVcpus();
+    v.put("guestHk", (guestHk.size() > 1 ? "vCPUs " : "vCPU ") + guestHk);
     v.put("guestArgs", vm.guestCmdline().map(c -> args(c.args())).orElse(List.of()));
     v.put("cache", vm.resctrl().map(r -> r.caches().stream().map(a -> "L" + plan.cache().map(Plan.CachePlan::level).orElse(3)
         + " instance " + a.cacheId() + ": " + a.size().exact()

@@ -274,7 +274,7 @@ public final class Binder {
         n.get("vcpus").asInt(), size(n, "memory", at).orElse(new ByteSize(0)), placement, emulator,
         size(n, "cache", at), bandwidth, workload,
         new Disk(disk.get("baseImage").asText(), size(disk, "size", at + "/disk").orElse(new ByteSize(0))), guest,
-        Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), at);
+        Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"), at);
   }
 
   private Benchmark benchmark(JsonNode n, String at) {

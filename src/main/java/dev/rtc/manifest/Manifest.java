@@ -242,14 +242,29 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   }
 
   /**
+   * @param siblingPairs with SMT, the VM gets both threads of each core as vCPUs 2k and 2k+1
+   *     (vm.siblings: pair) instead of a whole core per vCPU with the sibling idle
    * @param pointer JSON pointer of this VM in the manifest, for diagnostics
    */
   public record Vm(String name, Role role, int vcpus, ByteSize memory, Placement placement, Emulator emulator,
       Optional<ByteSize> cache, OptionalInt memoryBandwidth, Optional<Workload> workload, Disk disk, Guest guest,
-      Optional<ByteSize> hugepages, String pointer) {
+      Optional<ByteSize> hugepages, boolean siblingPairs, String pointer) {
 
     public boolean isRealtime() {
       return role == Role.REALTIME;
+    }
+
+    /**
+     * The guest's own housekeeping vCPUs: vCPU 0 (the guide's split), or with siblings: pair the
+     * whole first core, vCPUs 0 and 1, so no real-time vCPU shares a core with it.
+     */
+    public CpuSet guestHousekeepingVcpus() {
+      return siblingPairs ? CpuSet.range(0, 1) : CpuSet.of(0);
+    }
+
+    /** The vCPUs that run real-time work: every vCPU after the guest's housekeeping ones; none for a stressor. */
+    public CpuSet realtimeVcpus() {
+      return isRealtime() ? CpuSet.range(guestHousekeepingVcpus().size(), vcpus - 1) : CpuSet.empty();
     }
   }
 

@@ -256,6 +256,21 @@ public final class Rules {
         d.error(Code.RTC044, at + "/workload", "a real-time VM runs the benchmark, not a stress workload",
             "move workload to a stressor VM");
       }
+      if (vm.siblingPairs()) {
+        if (!vm.isRealtime()) {
+          d.error(Code.RTC044, at + "/siblings", "siblings: pair is for real-time VMs; a stressor's vCPUs take threads as they come",
+              "remove siblings from this VM");
+        } else if (!t.smt()) {
+          d.error(Code.RTC041, at + "/siblings", "siblings: pair needs SMT, and this host has one thread per core",
+              "remove siblings, or describe the host's SMT siblings in the topology");
+        } else if (vm.vcpus() % 2 != 0) {
+          d.error(Code.RTC041, at + "/vcpus", vm.vcpus() + " vCPUs cannot be paired on cores of 2 threads",
+              "use " + (vm.vcpus() + 1) + " or " + (vm.vcpus() - 1) + " vCPUs");
+        } else if (vm.vcpus() < 4) {
+          d.error(Code.RTC042, at + "/vcpus", "with siblings: pair, vCPUs 0 and 1 (one core) keep the guest's housekeeping, so "
+              + vm.vcpus() + " vCPUs leave none for real-time work", "give it at least 4 vCPUs");
+        }
+      }
       vmResources(vm, t);
     }
   }
@@ -332,11 +347,12 @@ public final class Rules {
     if (n < 2) {
       return; // RTC042 already refuses the VM; every vCPU check here would only repeat it
     }
-    CpuSet rt = CpuSet.range(1, n - 1);
+    CpuSet rt = vm.get().realtimeVcpus();
     var ct = b.cyclictest();
     if (!rt.containsAll(ct.affinity()) || ct.affinity().isEmpty()) {
       d.error(Code.RTC050, at + "/cyclictest/affinity", "guest CPUs " + ct.affinity() + " are not all real-time vCPUs of "
-          + b.vm() + " (" + rt + ")", "measure on the isolated vCPUs " + rt + "; vCPU 0 is the guest's housekeeping CPU");
+          + b.vm() + " (" + rt + ")", "measure on the isolated vCPUs " + rt + "; " + (vm.get().siblingPairs() ? "vCPUs 0 and 1 are" : "vCPU 0 is")
+              + " the guest's housekeeping CPU" + (vm.get().siblingPairs() ? "s" : ""));
     }
     if (ct.threads() != ct.affinity().size() && !ct.affinity().isEmpty()) {
       d.error(Code.RTC050, at + "/cyclictest/threads", ct.threads() + " threads on " + ct.affinity().size() + " CPUs ("

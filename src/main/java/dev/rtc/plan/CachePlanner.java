@@ -137,8 +137,8 @@ final class CachePlanner {
       if (!vm.isRealtime() || (vm.cache().isEmpty() && vm.memoryBandwidth().isEmpty())) {
         continue;
       }
-      CpuSet rtVcpus = CpuSet.range(1, vm.vcpus() - 1);
-      CpuSet rtCpus = CpuSet.of(p.pins().subList(1, p.pins().size()));
+      CpuSet rtVcpus = vm.realtimeVcpus();
+      CpuSet rtCpus = CpuSet.of(rtVcpus.stream().map(i -> p.pins().get(i)).boxed().toList());
       List<Integer> instances = instancesOf(cache, rtCpus);
       List<Integer> mbDomains = m.host().topology().l3().map(l3 -> instancesOf(l3, rtCpus)).orElse(List.of());
       List<CacheAlloc> allocs = new ArrayList<>();
@@ -203,8 +203,8 @@ final class CachePlanner {
     for (CpuPlanner.Placed p : placed) {
       Vm vm = p.vm();
       if (vm.isRealtime() && vm.memoryBandwidth().isPresent() && l3.isPresent()) {
-        List<Integer> instances = instancesOf(l3.get(), CpuSet.of(p.pins().subList(1, p.pins().size())));
-        groups.put(vm.name(), new Resctrl(CpuSet.range(1, vm.vcpus() - 1), List.of(), bandwidth(vm, instances)));
+        List<Integer> instances = instancesOf(l3.get(), CpuSet.of(vm.realtimeVcpus().stream().map(i -> p.pins().get(i)).boxed().toList()));
+        groups.put(vm.name(), new Resctrl(vm.realtimeVcpus(), List.of(), bandwidth(vm, instances)));
       }
     }
   }

@@ -134,13 +134,30 @@ final class CpuPlanner {
       if (inst != null && cacheWays(vm) > 0) {
         waysLeft.computeIfPresent(inst, (k, left) -> left - cacheWays(vm));
       }
-      List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? p.cpus().toList() : takeLowest(vm, pool);
+      List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? pinOrder(vm, p.cpus()) : takeLowest(vm, pool);
       (vm.isRealtime() ? realtimeDomains : stressorDomains).addAll(domains(CpuSet.of(pins)));
       CpuSet emulator = emulator(vm, pool);
       placed.add(new Placed(vm, node, pool.type(), pins, emulator));
     }
     warnSharedCache(placed);
     return placed;
+  }
+
+  /** vCPU i runs on the i-th CPU; with siblings: pair, vCPUs 2k and 2k+1 on the two threads of one core. */
+  private List<Integer> pinOrder(Vm vm, CpuSet cpus) {
+    if (!vm.siblingPairs() || !topology.smt()) {
+      return cpus.toList();
+    }
+    List<Integer> pins = new ArrayList<>();
+    for (int c : cpus) {
+      if (c < topology.sibling(c) || topology.sibling(c) == c) {
+        pins.add(c);
+        if (topology.sibling(c) != c) {
+          pins.add(topology.sibling(c));
+        }
+      }
+    }
+    return pins;
   }
 
   /**
@@ -239,7 +256,17 @@ final class CpuPlanner {
         node = Optional.empty();
       }
       claim(p.cpus(), vm.name() + " vCPUs");
-      if (wholeCores(vm, type)) {
+      if (wholeCores(vm, type) && vm.siblingPairs()) {
+        for (int cpu : p.cpus()) {
+          int sib = topology.sibling(cpu);
+          if (!p.cpus().contains(sib)) {
+            d.error(Code.RTC041, at, "CPU " + cpu + "'s SMT sibling " + sib + " is not pinned to " + vm.name() + ", which takes "
+                + "whole cores in pairs (siblings: pair)", "pin both threads of each core: add " + sib + ", or drop " + cpu);
+            node = Optional.empty();
+            break;
+          }
+        }
+      } else if (wholeCores(vm, type)) {
         CpuSet idle = CpuSet.of(p.cpus().stream().map(topology::sibling).boxed().toList());
         for (int cpu : p.cpus()) {
           int sib = topology.sibling(cpu);
@@ -329,7 +356,7 @@ final class CpuPlanner {
 
   /** CPUs (threads) a VM takes from a pool: with SMT a real-time vCPU takes its whole core, the sibling left idle. */
   private int needed(Vm vm, CoreType type) {
-    int n = vm.placement() instanceof Placement.Pinned ? 0 : vm.vcpus() * (wholeCores(vm, type) ? 2 : 1);
+    int n = vm.placement() instanceof Placement.Pinned ? 0 : wholeCores(vm, type) ? 2 * coresNeeded(vm) : vm.vcpus();
     return n + (vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0);
   }
 
@@ -340,6 +367,11 @@ final class CpuPlanner {
    */
   private boolean wholeCores(Vm vm, CoreType type) {
     return topology.smt() && vm.isRealtime() && type == CoreType.P;
+  }
+
+  /** Whole cores a real-time VM takes: one per vCPU (the sibling idle), or one per pair of vCPUs (siblings: pair). */
+  private static int coresNeeded(Vm vm) {
+    return vm.siblingPairs() ? vm.vcpus() / 2 : vm.vcpus();
   }
 
   /** Free isolated cores of a pool, as their lower thread: both threads free and isolated. */
@@ -353,7 +385,7 @@ final class CpuPlanner {
     if (!wholeCores(vm, pool.type()) || vm.placement() instanceof Placement.Pinned) {
       return free(pool).size() >= need;
     }
-    return freeCores(pool).size() >= vm.vcpus() && free(pool).size() >= need;
+    return freeCores(pool).size() >= coresNeeded(vm) && free(pool).size() >= need;
   }
 
   /** The first of {@code pools} that has room for {@code vm}'s CPUs and memory, or null. */
@@ -451,7 +483,8 @@ final class CpuPlanner {
     }
     int most = candidates.stream().mapToInt(p -> capacity(vm, p)).max().orElse(0);
     d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " needs " + need + " free isolated CPUs on one NUMA node"
-        + (topology.hybrid() ? ", of one core type" : "") + " (" + what + (wholeCores(vm, first.type()) ? ", each vCPU on a whole core" : "")
+        + (topology.hybrid() ? ", of one core type" : "") + " (" + what + (wholeCores(vm, first.type()) ? vm.siblingPairs()
+        ? ", vCPUs in pairs on whole cores" : ", each vCPU on a whole core" : "")
         + "); free isolated CPUs: " + free, relaxation(vm, most, candidates));
     return null;
   }
@@ -493,7 +526,8 @@ final class CpuPlanner {
     if (!wholeCores(vm, pool.type())) {
       return Math.max(0, free - emulator);
     }
-    return Math.max(0, Math.min(freeCores(pool).size(), (free - emulator) / 2));
+    int cores = Math.max(0, Math.min(freeCores(pool).size(), (free - emulator) / 2));
+    return vm.siblingPairs() ? 2 * cores : cores;
   }
 
   /**
@@ -506,29 +540,42 @@ final class CpuPlanner {
     int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
     int minVcpus = vm.isRealtime() ? 2 : 1;
     boolean whole = !candidates.isEmpty() && wholeCores(vm, candidates.get(0).type());
-    int perVcpu = whole ? 2 : 1;
+    int perVcpu = whole && !vm.siblingPairs() ? 2 : 1;
     List<String> ways = new ArrayList<>();
     if (most >= minVcpus) {
       ways.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + most);
     }
     if (emulator > 0) {
       // Room left for emulator threads in the best pool once the vCPUs have their CPUs (or cores).
-      int room = candidates.stream().mapToInt(p -> wholeCores(vm, p.type()) && freeCores(p).size() < vm.vcpus() ? -1
-          : free(p).size() - (wholeCores(vm, p.type()) ? 2 : 1) * vm.vcpus()).max().orElse(-1);
+      int room = candidates.stream().mapToInt(p -> wholeCores(vm, p.type()) && freeCores(p).size() < coresNeeded(vm) ? -1
+          : free(p).size() - (wholeCores(vm, p.type()) ? 2 * coresNeeded(vm) : vm.vcpus())).max().orElse(-1);
       if (room >= 0) {
         ways.add(room == 0 ? "run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)"
             : "lower " + vm.name() + ".emulator.cpus from " + emulator + " to " + room);
       }
     }
     int cpusShort = (vm.vcpus() - most) * perVcpu;
-    ways.add("free " + cpusShort + " more isolated CPU" + (cpusShort == 1 ? "" : "s") + (whole ? " (" + cpusShort / 2
-        + " whole core" + (cpusShort == 2 ? "" : "s") + ")" : "") + " on one node (fewer housekeeping CPUs there, or smaller VMs placed "
+    ways.add("free " + cpusShort + " more isolated CPU" + (cpusShort == 1 ? "" : "s") + (whole ? " (" + (cpusShort + 1) / 2
+        + " whole core" + (cpusShort <= 2 ? "" : "s") + ")" : "") + " on one node (fewer housekeeping CPUs there, or smaller VMs placed "
         + "before " + vm.name() + ")");
     return String.join("; or ", ways);
   }
 
   private List<Integer> takeLowest(Vm vm, Pool pool) {
     int node = pool.node();
+    if (wholeCores(vm, pool.type()) && vm.siblingPairs()) {
+      CpuSet cores = freeCores(pool).lowest(coresNeeded(vm));
+      List<Integer> pins = new ArrayList<>();
+      cores.forEach(c -> {
+        pins.add(c);
+        pins.add(topology.sibling(c));
+      });
+      claim(CpuSet.of(pins), vm.name() + " vCPUs");
+      decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + String.join(",", pins.stream().map(String::valueOf)
+          .toList()) + ", in sibling pairs", "the lowest free isolated cores of " + describe(pool) + ", both threads to this VM "
+          + "(siblings: pair): vCPUs 2k and 2k+1 share a core and the guest sees 2 threads per core, so no other work shares them"));
+      return pins;
+    }
     if (wholeCores(vm, pool.type())) {
       CpuSet take = freeCores(pool).lowest(vm.vcpus());
       CpuSet idle = CpuSet.of(take.stream().map(topology::sibling).boxed().toList());

@@ -32,8 +32,8 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
   /** With SMT, the sibling threads of a real-time VM's vCPUs, which stay idle; empty otherwise (and for E-cores, which have none). */
   public CpuSet idleSiblings(VmPlan vm) {
     var t = manifest.host().topology();
-    return t.smt() && vm.isRealtime() ? CpuSet.of(vm.vcpuPins().stream().filter(c -> t.sibling(c) != c).map(t::sibling).toList())
-        : CpuSet.empty();
+    return t.smt() && vm.isRealtime() && !vm.vm().siblingPairs()
+        ? CpuSet.of(vm.vcpuPins().stream().filter(c -> t.sibling(c) != c).map(t::sibling).toList()) : CpuSet.empty();
   }
 
   /** How the benchmark runs and is judged, when the manifest asks for one. */

@@ -59,13 +59,16 @@ public final class Planner {
     int start = 1;
     for (CpuPlanner.Placed p : placed) {
       Vm vm = p.vm();
-      CpuSet rtVcpus = vm.isRealtime() ? CpuSet.range(1, vm.vcpus() - 1) : CpuSet.empty();
+      CpuSet rtVcpus = vm.realtimeVcpus();
       Optional<KernelCmdline> guest = Optional.empty();
       if (vm.isRealtime()) {
-        guest = Optional.of(KernelArgs.guest(rtVcpus, CpuSet.of(0)));
+        CpuSet guestHk = vm.guestHousekeepingVcpus();
+        guest = Optional.of(KernelArgs.guest(rtVcpus, guestHk));
         checkLength(guest.get(), vm.pointer(), vm.name(), d);
-        decisions.add(new Decision(vm.name(), "guest vCPU 0 housekeeping (FIFO 1), vCPUs " + rtVcpus + " real-time (FIFO 10)",
-            "the guide's split: the guest's own kernel work stays on vCPU 0, below the real-time vCPUs"));
+        decisions.add(new Decision(vm.name(), "guest vCPU" + (guestHk.size() > 1 ? "s " : " ") + guestHk + " housekeeping (FIFO 1), vCPUs "
+            + rtVcpus + " real-time (FIFO 10)", guestHk.size() > 1 ? "the guide's split, by whole cores: vCPUs 0 and 1 share a core "
+                + "(siblings: pair), so both keep the guest's own kernel work, below the real-time vCPUs"
+                : "the guide's split: the guest's own kernel work stays on vCPU 0, below the real-time vCPUs"));
       }
       List<Integer> instances = m.host().topology().l3().map(l3 -> l3.instances().stream()
           .filter(i -> i.cpus().intersects(CpuSet.of(p.pins()))).map(Manifest.CacheInstance::id).sorted().toList()).orElse(List.of());

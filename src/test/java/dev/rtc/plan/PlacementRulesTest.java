@@ -70,6 +70,39 @@ class PlacementRulesTest {
     assertThat(compile(smt.replace("vcpus: 14", "vcpus: 13")).plan().vms().get(0).vcpuPins()).hasSize(13);
   }
 
+  static String smtPairs() throws IOException {
+    return Files.readString(Path.of("examples/xeon-smt.yaml")).replace("    emulator: {cpus: 2}\n", "    emulator: {cpus: 2}\n    siblings: pair\n");
+  }
+
+  /** siblings: pair gives the VM both threads of its cores, as vCPUs 2k and 2k+1, and the guest is told. */
+  @Test
+  void siblingPairsGiveAVmBothThreadsOfItsCores() throws IOException {
+    Compiler.Validated v = compile(smtPairs());
+    Plan.VmPlan rt = v.plan().vms().get(0);
+    assertThat(rt.vcpuPins()).containsExactly(2, 34, 3, 35, 4, 36);
+    assertThat(v.plan().idleSiblings(rt).isEmpty()).isTrue();
+    assertThat(rt.rtVcpus().toString()).isEqualTo("2-5");
+    assertThat(rt.guestCmdline().orElseThrow().toString()).contains("isolcpus=managed_irq,domain,2-5").contains("irqaffinity=0,1");
+    assertThat(rt.resctrl().orElseThrow().vcpus().toString()).isEqualTo("2-5");
+    String xml = dev.rtc.emit.Emitters.emit(v.plan()).get("vms/rt/domain.xml").text();
+    assertThat(xml).contains("<topology sockets=\"1\" dies=\"1\" cores=\"3\" threads=\"2\"/>");
+    // Explicit pins in pairs: a set of whole cores, mapped pair by pair.
+    Plan.VmPlan pinned = compile(smtPairs().replace("    siblings: pair\n", "    siblings: pair\n    placement: {pin: \"5,6,37,38\"}\n")
+        .replace("vcpus: 6", "vcpus: 4")).plan().vms().get(0);
+    assertThat(pinned.vcpuPins()).containsExactly(5, 37, 6, 38);
+  }
+
+  @Test
+  void siblingPairsAreRefusedWhereTheyCannotBe() throws IOException {
+    assertThat(errors(smtPairs().replace("vcpus: 6", "vcpus: 5"))).extracting(Diagnostic::code).contains(Code.RTC041);
+    assertThat(errors(smtPairs().replace("vcpus: 6", "vcpus: 2"))).extracting(Diagnostic::code).contains(Code.RTC042);
+    assertThat(errors(rtVm("    siblings: pair"))).extracting(Diagnostic::message)
+        .anySatisfy(m -> assertThat(m).contains("siblings: pair needs SMT"));
+    List<Diagnostic> half = errors(smtPairs().replace("    siblings: pair\n", "    siblings: pair\n    placement: {pin: \"5,6,37,39\"}\n")
+        .replace("vcpus: 6", "vcpus: 4"));
+    assertThat(half).extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("CPU 6's SMT sibling 38 is not pinned to rt"));
+  }
+
   @Test
   void explicitPinsOnHousekeepingCpusAreRefused() {
     List<Diagnostic> e = errors(rtVm("    placement: {pin: \"0,2,4,6,8,10,12,14\"}"));

@@ -71,7 +71,8 @@ class RandomPlansTest {
     }
   }
 
-  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes) {}
+  /** @param pairs siblings: pair: both threads of each core, vCPUs 2k and 2k+1 */
+  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs) {}
 
   record Case(long seed, Host host, List<VmSpec> vms, String yaml) {
     @Override
@@ -139,10 +140,11 @@ class RandomPlansTest {
     int st = r.nextInt(3);
     for (int i = 0; i < rt + st; i++) {
       boolean realtime = i < rt;
-      int vcpus = 2 + r.nextInt(realtime ? 6 : 8);
+      boolean pairs = realtime && offset > 0 && r.nextInt(3) == 0;
+      int vcpus = pairs ? 4 + 2 * r.nextInt(3) : 2 + r.nextInt(realtime ? 6 : 8);
       int emu = realtime && r.nextBoolean() ? 1 + r.nextInt(2) : 0;
       long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
-      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache));
+      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs));
     }
     return new Case(seed, host, vms, yaml(host, vms));
   }
@@ -174,6 +176,9 @@ class RandomPlansTest {
           .append("\n    vcpus: ").append(v.vcpus()).append("\n    memory: 1 GiB\n");
       if (v.emulatorCpus() > 0) {
         y.append("    emulator: {cpus: ").append(v.emulatorCpus()).append("}\n");
+      }
+      if (v.pairs()) {
+        y.append("    siblings: pair\n");
       }
       if (v.cacheBytes() > 0) {
         y.append("    cache: ").append(v.cacheBytes() / 1024).append(" KiB\n");
@@ -275,7 +280,15 @@ class RandomPlansTest {
       } else if (!h.housekeeping().containsAll(emu)) {
         bad.add(vm.name() + ": emulator threads on " + emu + ", not housekeeping CPUs");
       }
-      if (spec.realtime() && h.siblingOffset() > 0) {
+      if (spec.pairs()) {
+        // Both threads of each core, in order: vCPU 2k on a core's thread, 2k+1 on its sibling.
+        for (int k = 0; k + 1 < vm.vcpuPins().size(); k += 2) {
+          if (h.sibling(vm.vcpuPins().get(k)) != vm.vcpuPins().get(k + 1)) {
+            bad.add(vm.name() + ": vCPUs " + k + " and " + (k + 1) + " on CPUs " + vm.vcpuPins().get(k) + " and "
+                + vm.vcpuPins().get(k + 1) + ", which are not one core's threads");
+          }
+        }
+      } else if (spec.realtime() && h.siblingOffset() > 0) {
         for (int cpu : vm.vcpuPins()) {
           int sib = h.sibling(cpu);
           if (!isolated.contains(sib)) {
@@ -287,8 +300,9 @@ class RandomPlansTest {
           }
         }
       }
-      if (spec.realtime() && !vm.rtVcpus().toList().equals(IntStream.range(1, spec.vcpus()).boxed().toList())) {
-        bad.add(vm.name() + ": real-time vCPUs " + vm.rtVcpus() + ", not 1-" + (spec.vcpus() - 1));
+      int firstRt = spec.pairs() ? 2 : 1; // with pairs the guest keeps the whole first core
+      if (spec.realtime() && !vm.rtVcpus().toList().equals(IntStream.range(firstRt, spec.vcpus()).boxed().toList())) {
+        bad.add(vm.name() + ": real-time vCPUs " + vm.rtVcpus() + ", not " + firstRt + "-" + (spec.vcpus() - 1));
       }
     }
     // Stressors on a real-time VM's node only when no other node could hold them is the solver's
@@ -392,13 +406,14 @@ class RandomPlansTest {
       for (int i = 0; i < vms.size() && ok; i++) {
         VmSpec v = vms.get(i);
         boolean wholeCores = h.siblingOffset() > 0 && v.realtime();
-        free[choice[i]] -= v.vcpus() * (wholeCores ? 2 : 1) + v.emulatorCpus();
+        int cores = v.pairs() ? v.vcpus() / 2 : v.vcpus();
+        free[choice[i]] -= (wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
         ok = free[choice[i]] >= 0;
         if (ok && h.siblingOffset() > 0 && v.realtime()) {
-          rtCores[choice[i]] += v.vcpus();
+          rtCores[choice[i]] += cores;
           emulatorThreads[choice[i]] += v.emulatorCpus();
-          int cores = (int) h.nodeCpus().get(choice[i]).stream().filter(c -> !h.housekeeping().contains(c)).count() / 2;
-          ok = rtCores[choice[i]] + (emulatorThreads[choice[i]] + 1) / 2 <= cores;
+          int nodeCores = (int) h.nodeCpus().get(choice[i]).stream().filter(c -> !h.housekeeping().contains(c)).count() / 2;
+          ok = rtCores[choice[i]] + (emulatorThreads[choice[i]] + 1) / 2 <= nodeCores;
         }
         if (ok && v.cacheBytes() > 0) {
           int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.unit() - 1) / h.unit());
