@@ -29,8 +29,9 @@ HOST_ARG_KEYS=(<#list hostArgKeys as k>[=k]<#sep> </#list>)
 GRUB_UPDATE=(<#list grubUpdate as w>[=w]<#sep> </#list>)
 </#if>
 <#if resctrl??>
-RESCTRL_LEVEL=[=resctrl.level]
-RESCTRL_DEFAULT=[=resctrl.l3Line]
+RESCTRL_INFO=[=resctrl.info]
+# The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
+RESCTRL_DEFAULT=(<#list resctrl.defaultLines as l>[=l]<#sep> </#list>)
 EXPECTED_CBM_MASK=[=resctrl.cbmMask]
 EXPECTED_MIN_CBM_BITS=[=resctrl.minCbmBits]
 EXPECTED_NUM_CLOSIDS=[=resctrl.closids]
@@ -38,7 +39,7 @@ EXPECTED_NUM_CLOSIDS=[=resctrl.closids]
 RESCTRL_GROUPS=(<#list resctrl.groups as g>[=g.name]<#sep> </#list>)
 declare -A RESCTRL_GROUP_CPUS=(<#list resctrl.groups as g>[[=g.name]]=[=g.cpus]<#sep> </#list>)
 <#else>
-RESCTRL_DEFAULT=
+RESCTRL_DEFAULT=()
 RESCTRL_GROUPS=()
 </#if>
 VMS=(<#list vms as vm>[=vm.name]<#sep> </#list>)
@@ -134,12 +135,12 @@ step_preflight() {
   if [ -n "$EXPECTED_L3_SIZE" ]; then
     check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
   fi
-  if [ -n "$RESCTRL_DEFAULT" ]; then
-    local info=/sys/fs/resctrl/info/L$RESCTRL_LEVEL
-    check_row "resctrl L$RESCTRL_LEVEL (CAT) available" "yes" "$([ -d "$ROOT$info" ] && echo yes || echo no)"
-    check_row "resctrl L$RESCTRL_LEVEL cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file "$info/cbm_mask" | sed 's/^0*//')"
-    check_row "resctrl L$RESCTRL_LEVEL min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file "$info/min_cbm_bits")"
-    check_row "resctrl L$RESCTRL_LEVEL num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file "$info/num_closids")"
+  if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
+    local info=/sys/fs/resctrl/info/$RESCTRL_INFO
+    check_row "resctrl $RESCTRL_INFO (CAT) available" "yes" "$([ -d "$ROOT$info" ] && echo yes || echo no)"
+    check_row "resctrl $RESCTRL_INFO cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file "$info/cbm_mask" | sed 's/^0*//')"
+    check_row "resctrl $RESCTRL_INFO min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file "$info/min_cbm_bits")"
+    check_row "resctrl $RESCTRL_INFO num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file "$info/num_closids")"
   fi
   if [ "$MISMATCH" != 0 ]; then
     step_facts
@@ -159,7 +160,7 @@ step_host() {
   run install -D -m 0644 "$HERE/host/grub/99-rtc.cfg" /etc/default/grub.d/99-rtc.cfg
   run "${GRUB_UPDATE[@]}"
 </#if>
-  if [ -n "$RESCTRL_DEFAULT" ]; then
+  if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     run install -D -m 0644 "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata
     local g
     for g in "${RESCTRL_GROUPS[@]}"; do
@@ -182,12 +183,11 @@ step_check_host() {
   done
   [ "${#missing[@]}" = 0 ] || fail "/proc/cmdline lacks: ${missing[*]} (did the host step run, and did the host reboot?)"
   ok "/proc/cmdline carries all ${#HOST_ARGS[@]} planned arguments"
-  if [ -n "$RESCTRL_DEFAULT" ]; then
+  if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     local found g
-    found=$(grep -E "^ *L$RESCTRL_LEVEL:" "$ROOT/sys/fs/resctrl/schemata" 2>/dev/null | tr -d ' ' || true)
-    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$RESCTRL_DEFAULT")" ] \
-      || fail "resctrl default group is '${found:-not mounted}', planned '$RESCTRL_DEFAULT' (systemctl status rtc-resctrl)"
-    ok "resctrl default group: $RESCTRL_DEFAULT"
+    found=$(schemata_differs "$ROOT/sys/fs/resctrl/schemata" "${RESCTRL_DEFAULT[@]}") \
+      || fail "resctrl default group is '${found:-not mounted}', planned '${RESCTRL_DEFAULT[*]}' (systemctl status rtc-resctrl)"
+    ok "resctrl default group: ${RESCTRL_DEFAULT[*]}"
     for g in "${RESCTRL_GROUPS[@]}"; do
       found=$(read_file "/sys/fs/resctrl/$g/cpus_list")
       [ "$(expand_cpus "$found")" = "$(expand_cpus "${RESCTRL_GROUP_CPUS[$g]}")" ] \
@@ -200,6 +200,21 @@ step_check_host() {
 # Kernels print masks with or without leading zeros; compare them as numbers.
 normalize_schemata() {
   printf '%s' "$1" | sed -E 's/=0*([0-9a-fA-F])/=\1/g' | tr 'A-F' 'a-f'
+}
+
+# schemata_differs FILE LINE...: succeeds when FILE has every planned line (by resource, masks
+# compared as numbers); otherwise fails, printing the lines FILE has for those resources.
+schemata_differs() {
+  local file=$1 line res found all=() ok=0
+  shift
+  for line in "$@"; do
+    res=${line%%:*}
+    found=$(grep -E "^ *$res:" "$file" 2>/dev/null | tr -d ' ' || true)
+    [ -z "$found" ] || all+=("$found")
+    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$line")" ] || ok=1
+  done
+  printf '%s' "${all[*]}"
+  return "$ok"
 }
 
 step_images() {
@@ -257,12 +272,15 @@ step_verify() {
     [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ] || fail "$vm emulator threads on '$found', planned $expected"
     ok "$vm: emulator threads on $expected"
     if [ -n "${VM_RESCTRL[$vm]}" ]; then
+      local group lines=()
+      read -r -a lines <<<"${VM_RESCTRL[$vm]}"
       if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
-        found=$(grep -E "^ *L$RESCTRL_LEVEL:" "$ROOT/sys/fs/resctrl/rtc-$vm/schemata" 2>/dev/null | tr -d ' ' || true)
+        group=$ROOT/sys/fs/resctrl/rtc-$vm
       else
-        found=$(cat "$ROOT"/sys/fs/resctrl/qemu-*-"$vm"-vcpus_*/schemata 2>/dev/null | grep -E "^ *L$RESCTRL_LEVEL:" | tr -d ' ' || true)
+        # libvirt names its group qemu-<domid>-<name>-vcpus_<list>; the domain id changes at every start.
+        group=$(find "$ROOT/sys/fs/resctrl" -maxdepth 1 -name "qemu-*-$vm-vcpus_*" -print -quit 2>/dev/null || true)
       fi
-      [ "$(normalize_schemata "$found")" = "$(normalize_schemata "${VM_RESCTRL[$vm]}")" ] \
+      found=$(schemata_differs "${group:-/nonexistent}/schemata" "${lines[@]}") \
         || fail "$vm cache group is '${found:-missing}', planned '${VM_RESCTRL[$vm]}'"
       ok "$vm: cache group ${VM_RESCTRL[$vm]}"
     fi

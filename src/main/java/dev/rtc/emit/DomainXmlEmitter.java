@@ -109,14 +109,18 @@ final class DomainXmlEmitter {
       if (!group.caches().isEmpty()) {
         Domain.Cachetune ct = new Domain.Cachetune();
         ct.vcpus = group.vcpus().toString();
-        for (Plan.CacheAlloc a : group.caches()) {
-          Domain.Cache c = new Domain.Cache();
-          c.id = a.cacheId();
-          c.level = 3;
-          c.type = "both";
-          c.size = a.size().exactValue();
-          c.unit = a.size().exactUnit(); // libvirt reads a size without unit as KiB; never leave it out
-          ct.cache.add(c);
+        boolean cdp = plan.cache().map(Plan.CachePlan::cdp).orElse(false);
+        // libvirt allocates in this order: type both, then code, then data; each cache id ascending.
+        for (String type : cdp ? java.util.List.of("code", "data") : java.util.List.of("both")) {
+          for (Plan.CacheAlloc a : group.caches()) {
+            Domain.Cache c = new Domain.Cache();
+            c.id = a.cacheId();
+            c.level = 3;
+            c.type = type; // with CDP the host has only code and data; "both" would fail at start
+            c.size = a.size().exactValue();
+            c.unit = a.size().exactUnit(); // libvirt reads a size without unit as KiB; never leave it out
+            ct.cache.add(c);
+          }
         }
         t.cachetune.add(ct);
       }

@@ -31,7 +31,7 @@ final class RunbookModel {
     model.put("grubby", Distro.of(m.host().os()).grubby());
     model.put("hostArgKeys", plan.host().cmdline().keys());
     model.put("imageDir", DomainXmlEmitter.IMAGE_DIR);
-    plan.cache().ifPresent(c -> model.put("resctrl", Map.of("l3Line", c.schemataLine(), "level", c.level(),
+    plan.cache().ifPresent(c -> model.put("resctrl", Map.of("defaultLines", c.schemataLines(c.hostMasks()), "level", c.level(), "info", c.resources().get(0),
         "cbmMask", Integer.toHexString(c.cbmMask().bits()), "minCbmBits", c.minCbmBits(), "closids", c.closids(),
         "groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
             .map(v -> Map.of("name", Emitters.groupName(v), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList())));
@@ -65,6 +65,7 @@ final class RunbookModel {
     if (plan.cache().isEmpty() || vm.resctrl().isEmpty() || vm.resctrl().get().caches().isEmpty()) {
       return "";
     }
-    return plan.cache().get().groupLine(vm.resctrl().get());
+    var cache = plan.cache().get();
+    return String.join(" ", cache.schemataLines(cache.groupMasks(vm.resctrl().get())));
   }
 }

@@ -239,7 +239,7 @@ public final class Binder {
     }
     Optional<Cat> cat = Optional.ofNullable(n.get("cat")).map(c -> new Cat(mask(c, "cbmMask", at + "/cat"),
         c.get("minCbmBits").asInt(), c.get("closids").asInt(),
-        c.has("shareableBits") ? mask(c, "shareableBits", at + "/cat") : new WayMask(0)));
+        c.has("shareableBits") ? mask(c, "shareableBits", at + "/cat") : new WayMask(0), c.path("cdp").asBoolean(false)));
     ByteSize size = size(n, "size", at).orElse(new ByteSize(0));
     return new CacheLevel(level, size, instances, cat);
   }

@@ -195,8 +195,19 @@ public record Manifest(String file, String sha256, String name, Host host, List<
 
   public record CacheInstance(int id, CpuSet cpus) {}
 
-  /** What /sys/fs/resctrl/info/L3 (or L2) says. {@code shareableBits} is empty ({@code 0}) when not given. */
-  public record Cat(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits) {}
+  /**
+   * What /sys/fs/resctrl/info/L3 (or L2) says. {@code shareableBits} is empty ({@code 0}) when not given.
+   *
+   * @param closids the hardware's CLOS (num_closids without CDP)
+   * @param cdp resctrl is mounted with code/data prioritization: CODE and DATA masks, half the CLOS
+   */
+  public record Cat(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits, boolean cdp) {
+
+    /** Groups the kernel can make, the default group's included: num_closids, halved with CDP. */
+    public int usableClosids() {
+      return cdp ? closids / 2 : closids;
+    }
+  }
 
   /** /sys/fs/resctrl/info/MB. */
   public record Mba(int granularity, int min) {}

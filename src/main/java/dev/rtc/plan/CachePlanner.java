@@ -81,6 +81,12 @@ final class CachePlanner {
           + "makes one group per real-time VM whose cpus_list is the host CPUs its real-time vCPUs are pinned to, so everything "
           + "running there (the vCPU threads stay in the default group) uses the group's ways; the ways are chosen as libvirt would"));
     }
+    if (c.cdp()) {
+      decisions.add(new Decision(name, "code/data prioritization: every group gets an " + name + "CODE and an " + name + "DATA mask",
+          "resctrl is mounted with CDP (" + (cache.level() == 3 ? "-o cdp" : "-o cdpl2") + "), so libvirt's cachetune must ask for code and "
+              + "data; each VM asks both the same size, and libvirt places each on its own free ways, which are the same, so both get "
+              + "the same mask; CDP halves the CLOS to " + c.usableClosids()));
+    }
     int snc = cache.level() == 3 ? sncNodes(m.host().topology()) : 1;
     // Under sub-NUMA clustering a node's own data lands in its share of each way only, so a way holds
     // 1/snc of it: the kernel's resctrl selftests divide the effective L3 by the nodes per L3 alike.
@@ -180,10 +186,11 @@ final class CachePlanner {
       clos++;
       groups.put(vm.name(), new Resctrl(rtVcpus, allocs, bw));
     }
-    if (clos > c.closids() - 1) {
+    int usable = c.usableClosids();
+    if (clos > usable - 1) {
       d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this " + name + " has "
-          + c.closids() + " CLOS and the host's default group uses one", c.closids() > 1
-              ? "give cache or memoryBandwidth to at most " + (c.closids() - 1) + " VMs"
+          + usable + " CLOS" + (c.cdp() ? " (" + c.closids() + " halved by CDP)" : "") + " and the host's default group uses one", usable > 1
+              ? "give cache or memoryBandwidth to at most " + (usable - 1) + " VMs"
               : "no VM can have cache or memoryBandwidth here; check closids against /sys/fs/resctrl/info/L3/num_closids");
     }
     for (var e : owners.entrySet()) {
@@ -193,7 +200,7 @@ final class CachePlanner {
             "no group holds them, so no task uses them; raise host.cache or a VM's cache to put them to work"));
       }
     }
-    return new Result(Optional.of(new CachePlan(cache.level(), rtcOwned, cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(),
+    return new Result(Optional.of(new CachePlan(cache.level(), rtcOwned, c.cdp(), cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(),
         hostAsk, hostWays, hostMasks, owners)), groups);
   }
 

@@ -103,11 +103,13 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    *
    * @param level 3 or 2
    * @param rtcOwned the real-time VMs' groups are made by rtc's boot unit (host.cacheOwner: resctrl), not by libvirt
+   * @param cdp resctrl is mounted with CDP: each group has a CODE and a DATA mask (here always the same, as
+   *     both are asked the same size and placed on identical free ways)
    *
    * @param hostMasks the default group's mask per L3 instance id, ascending
    * @param vmMasks every way mask per instance after all VMs started, for the way map
    */
-  public record CachePlan(int level, boolean rtcOwned, ByteSize instanceSize, WayMask cbmMask, ByteSize wayBytes, int minCbmBits, int closids,
+  public record CachePlan(int level, boolean rtcOwned, boolean cdp, ByteSize instanceSize, WayMask cbmMask, ByteSize wayBytes, int minCbmBits, int closids,
       ByteSize hostRequested, int hostWays, SortedMap<Integer, WayMask> hostMasks,
       SortedMap<Integer, List<Owner>> owners) {
 
@@ -125,23 +127,39 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
       return m.hex(cbmMask.width());
     }
 
-    /** The default group's line for /sys/fs/resctrl/schemata: {@code L3:0=0003;1=0003}. */
+    /** The resctrl resources of this level: {@code L3}, or {@code L3CODE} and {@code L3DATA} with CDP. */
+    public List<String> resources() {
+      return cdp ? List.of("L" + level + "CODE", "L" + level + "DATA") : List.of("L" + level);
+    }
+
+    /** The default group's lines for /sys/fs/resctrl/schemata: {@code L3:0=0003;1=0003} (two lines with CDP). */
     public String schemataLine() {
       return schemataLine(hostMasks);
     }
 
-    /** A schemata line of this level: {@code L<level>:<id>=<mask>;...}, ids ascending. */
+    /** The schemata lines of this level: {@code L<level>:<id>=<mask>;...}, ids ascending, one per resource, joined by newlines. */
     public String schemataLine(SortedMap<Integer, WayMask> masks) {
-      StringBuilder sb = new StringBuilder("L" + level + ":");
-      masks.forEach((id, mask) -> sb.append(sb.length() > 3 ? ";" : "").append(id).append('=').append(hex(mask)));
-      return sb.toString();
+      return String.join("\n", schemataLines(masks));
+    }
+
+    public List<String> schemataLines(SortedMap<Integer, WayMask> masks) {
+      return resources().stream().map(res -> {
+        StringBuilder sb = new StringBuilder(res + ":");
+        int head = sb.length();
+        masks.forEach((id, mask) -> sb.append(sb.length() > head ? ";" : "").append(id).append('=').append(hex(mask)));
+        return sb.toString();
+      }).toList();
     }
 
     /** A VM group's line: its masks on the instances it has, the default group's on the rest (as libvirt copies them). */
     public String groupLine(Resctrl group) {
+      return schemataLine(groupMasks(group));
+    }
+
+    public SortedMap<Integer, WayMask> groupMasks(Resctrl group) {
       SortedMap<Integer, WayMask> masks = new TreeMap<>(hostMasks);
       group.caches().forEach(a -> masks.put(a.cacheId(), a.mask()));
-      return schemataLine(masks);
+      return masks;
     }
   }
 

@@ -24,8 +24,8 @@ public final class Probe {
   /** One online CPU, as a row of the manifest's per-CPU table. l2 and l3 are null where it has no such cache. */
   public record Row(int cpu, int core, int socket, int node, Integer l2, Integer l3, CoreType type) {}
 
-  /** /sys/fs/resctrl/info/L{2,3}. */
-  public record CatInfo(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits) {}
+  /** /sys/fs/resctrl/info/L{2,3} (or L{2,3}CODE with CDP; closids is then the hardware's, twice the file's). */
+  public record CatInfo(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits, boolean cdp) {}
 
   /**
    * @param notes what the reader had to work around, written as comments above the topology
@@ -146,9 +146,6 @@ public final class Probe {
     }
     Optional<CatInfo> l3cat = cat("L3");
     Optional<CatInfo> l2cat = cat("L2");
-    if (files.read(RESCTRL + "/L3CODE/cbm_mask").isPresent() || files.read(RESCTRL + "/L2CODE/cbm_mask").isPresent()) {
-      notes.add("resctrl is mounted with CDP (code/data prioritization); rtc plans without it: remount without -o cdp/cdpl2");
-    }
     if (files.list(RESCTRL).isEmpty()) {
       notes.add("no /sys/fs/resctrl/info: resctrl is not mounted (mount -t resctrl resctrl /sys/fs/resctrl) or the part has no CAT;"
           + " without it the topology has no cat, and VMs cannot ask for cache");
@@ -160,14 +157,17 @@ public final class Probe {
   }
 
   private Optional<CatInfo> cat(String res) throws ProbeException {
-    String dir = RESCTRL + "/" + res;
+    // With CDP (mount -o cdp / cdpl2) resctrl shows <res>CODE and <res>DATA instead of <res>, each
+    // with half the hardware's CLOS.
+    boolean cdp = files.read(RESCTRL + "/" + res + "/cbm_mask").isEmpty() && files.read(RESCTRL + "/" + res + "CODE/cbm_mask").isPresent();
+    String dir = RESCTRL + "/" + res + (cdp ? "CODE" : "");
     Optional<String> mask = files.read(dir + "/cbm_mask");
     if (mask.isEmpty()) {
       return Optional.empty();
     }
+    int closids = integer(need(dir + "/num_closids"), dir + "/num_closids");
     return Optional.of(new CatInfo(WayMask.parseHex(mask.get().strip()), integer(need(dir + "/min_cbm_bits"), dir + "/min_cbm_bits"),
-        integer(need(dir + "/num_closids"), dir + "/num_closids"),
-        WayMask.parseHex(files.read(dir + "/shareable_bits").map(String::strip).orElse("0"))));
+        cdp ? 2 * closids : closids, WayMask.parseHex(files.read(dir + "/shareable_bits").map(String::strip).orElse("0")), cdp));
   }
 
   private String need(String path) throws ProbeException {

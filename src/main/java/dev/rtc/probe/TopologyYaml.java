@@ -93,7 +93,7 @@ public final class TopologyYaml {
     });
     cat.ifPresent(c -> line(3, "cat: {cbmMask: \"" + c.cbmMask().hex(c.cbmMask().width()) + "\", minCbmBits: " + c.minCbmBits()
         + ", closids: " + c.closids() + (c.shareableBits().isEmpty() ? "" : ", shareableBits: \"" + c.shareableBits().hex(c.cbmMask().width())
-        + "\"") + "}"));
+        + "\"") + (c.cdp() ? ", cdp: true" : "") + "}"));
   }
 
   /**

@@ -113,6 +113,24 @@ class ProbeTest {
     assertThat(t.l3Of(20)).isEmpty();
   }
 
+  /** A host mounted with -o cdp shows L3CODE and L3DATA, each with half the CLOS. */
+  @Test
+  void cdpFactsGiveCdpAndTheHardwaresClos(@TempDir Path dir) throws IOException {
+    String facts = Files.readString(FACTS.resolve("xeon-2s-smt.facts"));
+    StringBuilder cdp = new StringBuilder();
+    for (String line : facts.split("\n")) {
+      if (line.startsWith("/sys/fs/resctrl/info/L3/")) {
+        String l = line.replace("num_closids:16", "num_closids:8");
+        cdp.append(l.replace("/info/L3/", "/info/L3CODE/")).append('\n').append(l.replace("/info/L3/", "/info/L3DATA/")).append('\n');
+      } else {
+        cdp.append(line).append('\n');
+      }
+    }
+    Path f = dir.resolve("cdp.facts");
+    Files.writeString(f, cdp.toString());
+    assertThat(probe(f.toString())).contains("      cat: {cbmMask: \"7ff\", minCbmBits: 1, closids: 16, cdp: true}\n");
+  }
+
   @Test
   void atomFactsGiveL2InstancesAndL2Cat() {
     String block = probe(FACTS.resolve("atom-l2cat.facts").toString());
