@@ -10,6 +10,7 @@ import dev.rtc.manifest.ManifestLoader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +38,9 @@ class RandomPlansTest {
 
   /** What the generator built: the ground truth the checker judges by. */
   /** @param siblingOffset with SMT, CPU c and c + offset share a core; 0 without SMT */
+  /** @param nodeGiB memory per NUMA node in GiB, as numaNodes[].memory says; 0 when the manifest leaves it out */
   record Host(List<List<Integer>> nodeCpus, List<Integer> nodeSocket, int sockets, Set<Integer> housekeeping, long wayBytes, int ways,
-      int minBits, int closids, long hostCacheBytes, int siblingOffset) {
+      int minBits, int closids, long hostCacheBytes, int siblingOffset, int nodeGiB) {
     /**
      * What one way holds for a VM: the way, or under sub-NUMA clustering (several nodes on one
      * socket's L3) its 1/n share, since the kernel divides the effective L3 by the nodes per L3.
@@ -72,7 +74,7 @@ class RandomPlansTest {
   }
 
   /** @param pairs siblings: pair: both threads of each core, vCPUs 2k and 2k+1 */
-  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs) {}
+  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs, int memoryGiB) {}
 
   record Case(long seed, Host host, List<VmSpec> vms, String yaml) {
     @Override
@@ -133,7 +135,8 @@ class RandomPlansTest {
     int minBits = 1 + r.nextInt(2);
     int closids = 2 + r.nextInt(15);
     long hostCache = (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0);
-    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset);
+    int nodeGiB = r.nextBoolean() ? 0 : 4 + r.nextInt(13); // half the hosts state node memory, and then it binds
+    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset, nodeGiB);
 
     List<VmSpec> vms = new ArrayList<>();
     int rt = 1 + r.nextInt(3);
@@ -144,7 +147,7 @@ class RandomPlansTest {
       int vcpus = pairs ? 4 + 2 * r.nextInt(3) : 2 + r.nextInt(realtime ? 6 : 8);
       int emu = realtime && r.nextBoolean() ? 1 + r.nextInt(2) : 0;
       long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
-      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs));
+      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs, 1 + r.nextInt(8)));
     }
     return new Case(seed, host, vms, yaml(host, vms));
   }
@@ -161,7 +164,8 @@ class RandomPlansTest {
     }
     y.append("    numaNodes:\n");
     for (int n = 0; n < h.nodeCpus().size(); n++) {
-      y.append("      - {id: ").append(n).append(", cpus: \"").append(cpulist(h.nodeCpus().get(n))).append("\"}\n");
+      y.append("      - {id: ").append(n).append(", cpus: \"").append(cpulist(h.nodeCpus().get(n))).append("\"")
+          .append(h.nodeGiB() > 0 ? ", memory: " + h.nodeGiB() + " GiB" : "").append("}\n");
     }
     y.append("    l3:\n      size: ").append(h.wayBytes() * h.ways() / 1024).append(" KiB\n      instances:\n");
     for (int s = 0; s < h.sockets(); s++) {
@@ -173,7 +177,7 @@ class RandomPlansTest {
     y.append("  cache: ").append(h.hostCacheBytes() / 1024).append(" KiB\nvms:\n");
     for (VmSpec v : vms) {
       y.append("  - name: ").append(v.name()).append("\n    role: ").append(v.realtime() ? "realtime" : "stressor")
-          .append("\n    vcpus: ").append(v.vcpus()).append("\n    memory: 1 GiB\n");
+          .append("\n    vcpus: ").append(v.vcpus()).append("\n    memory: ").append(v.memoryGiB()).append(" GiB\n");
       if (v.emulatorCpus() > 0) {
         y.append("    emulator: {cpus: ").append(v.emulatorCpus()).append("}\n");
       }
@@ -233,6 +237,18 @@ class RandomPlansTest {
     h.nodeCpus().forEach(all::addAll);
     Set<Integer> isolated = new HashSet<>(all);
     isolated.removeAll(h.housekeeping());
+    if (h.nodeGiB() > 0) {
+      Map<Integer, Integer> used = new HashMap<>();
+      for (Plan.VmPlan vm : plan.vms()) {
+        int gib = specs.stream().filter(v -> v.name().equals(vm.name())).findFirst().orElseThrow().memoryGiB();
+        used.merge(vm.numaNode(), gib, Integer::sum);
+      }
+      used.forEach((node, gib) -> {
+        if (gib > h.nodeGiB()) {
+          bad.add("node " + node + " holds " + gib + " GiB of VM memory, more than its " + h.nodeGiB() + " GiB");
+        }
+      });
+    }
     if (!plan.host().isolated().toList().equals(isolated.stream().sorted().toList())) {
       bad.add("isolated set " + plan.host().isolated() + " is not all CPUs but housekeeping");
     }
@@ -393,8 +409,10 @@ class RandomPlansTest {
         x /= nodes;
       }
       int[] free = new int[nodes];
+      long[] memory = new long[nodes];
       for (int n = 0; n < nodes; n++) {
         free[n] = (int) h.nodeCpus().get(n).stream().filter(c -> !h.housekeeping().contains(c)).count();
+        memory[n] = h.nodeGiB() > 0 ? h.nodeGiB() : Long.MAX_VALUE; // numatune binds a VM's memory to its node
       }
       // With SMT (siblings kept together in housekeeping, so every isolated thread's core is whole):
       // real-time vCPUs take whole cores, and emulator threads pack two to a core at best.
@@ -408,7 +426,8 @@ class RandomPlansTest {
         boolean wholeCores = h.siblingOffset() > 0 && v.realtime();
         int cores = v.pairs() ? v.vcpus() / 2 : v.vcpus();
         free[choice[i]] -= (wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
-        ok = free[choice[i]] >= 0;
+        memory[choice[i]] -= v.memoryGiB();
+        ok = free[choice[i]] >= 0 && memory[choice[i]] >= 0;
         if (ok && h.siblingOffset() > 0 && v.realtime()) {
           rtCores[choice[i]] += cores;
           emulatorThreads[choice[i]] += v.emulatorCpus();
