@@ -183,6 +183,9 @@ final class CachePlanner {
         }
       }
       List<Bandwidth> bw = bandwidth(vm, mbDomains);
+      if (!rtcOwned) {
+        libvirtReach(vm, instances, mbDomains);
+      }
       clos++;
       groups.put(vm.name(), new Resctrl(rtVcpus, allocs, bw));
     }
@@ -202,6 +205,23 @@ final class CachePlanner {
     }
     return new Result(Optional.of(new CachePlan(cache.level(), rtcOwned, c.cdp(), cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(),
         hostAsk, hostWays, hostMasks, owners)), groups);
+  }
+
+  /**
+   * libvirt counts cache banks instead of reading their ids: it knows ids 0 to banks − 1 only, so
+   * on a host whose L3 ids have gaps a cachetune or memorytune for a higher id fails at start
+   * ("Cache with id %u does not exists", "bandwidth controller id %zd does not exist").
+   */
+  private void libvirtReach(Vm vm, List<Integer> cacheIds, List<Integer> mbIds) {
+    int banks = m.host().topology().l3().map(l3 -> l3.instances().size()).orElse(0);
+    List<Integer> beyond = java.util.stream.Stream.concat(vm.cache().isPresent() ? cacheIds.stream() : java.util.stream.Stream.empty(),
+        vm.memoryBandwidth().isPresent() ? mbIds.stream() : java.util.stream.Stream.empty()).filter(id -> id >= banks).distinct().sorted().toList();
+    if (!beyond.isEmpty()) {
+      d.error(Code.RTC043, vm.pointer() + (vm.cache().isPresent() ? "/cache" : "/memoryBandwidth"), vm.name() + " runs on L3 instance "
+          + beyond.get(0) + ", which libvirt cannot address: it numbers this host's " + banks + " L3 banks 0-" + (banks - 1)
+          + " instead of reading their ids, and refuses id " + beyond.get(0) + " when the VM starts",
+          "set host.cacheOwner: resctrl, so rtc makes the groups with the real ids");
+    }
   }
 
   /** memorytune without cachetune, or with no L3 CAT at all. */
