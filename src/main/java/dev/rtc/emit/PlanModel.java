@@ -43,15 +43,22 @@ final class PlanModel {
       char letter = (char) ('A' + (vm.startOrder() - 1) % 26);
       vm.vcpuPins().forEach(c -> cpuOwner.put(c, letter));
       plan.idleSiblings(vm).forEach(c -> cpuOwner.put(c, '-'));
-      boolean dedicated = !plan.host().housekeeping().containsAll(vm.emulatorCpus());
+      boolean shared = vm.vm().emulator() instanceof Manifest.Emulator.Shared;
+      boolean dedicated = !shared && !plan.host().housekeeping().containsAll(vm.emulatorCpus());
       if (dedicated) {
         vm.emulatorCpus().forEach(c -> cpuOwner.put(c, Character.toLowerCase(letter)));
+      }
+      if (shared) {
+        vm.emulatorCpus().forEach(c -> cpuOwner.put(c, '*'));
       }
       legend.add(Map.of("mark", String.valueOf(letter), "meaning", vm.name() + " vCPUs"));
       if (dedicated) {
         legend.add(Map.of("mark", String.valueOf(Character.toLowerCase(letter)), "meaning", vm.name() + " emulator threads"));
       }
       vms.add(vm(plan, vm, letter));
+    }
+    if (cpuOwner.containsValue('*')) {
+      legend.add(Map.of("mark", "*", "meaning", "shared emulator pool (emulator: shared)"));
     }
     if (cpuOwner.containsValue('-')) {
       legend.add(Map.of("mark", "-", "meaning", "idle SMT sibling of a real-time vCPU"));
@@ -173,6 +180,9 @@ final class PlanModel {
     }
     if (mark == '-') {
       return "#d0d7de";
+    }
+    if (mark == '*') {
+      return "#eac54f"; // the shared emulator pool
     }
     return Character.isUpperCase(mark) ? HUES[(mark - 'A') % HUES.length] : LIGHT[(mark - 'a') % LIGHT.length];
   }

@@ -69,7 +69,8 @@ public final class Binder {
     }
     return new Host(Os.of(n.get("os").asText()), topology(n.get("topology"), at + "/topology"),
         cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"),
-        n.path("cacheOwner").asText("libvirt").equals("resctrl") ? Manifest.CacheOwner.RESCTRL : Manifest.CacheOwner.LIBVIRT);
+        n.path("cacheOwner").asText("libvirt").equals("resctrl") ? Manifest.CacheOwner.RESCTRL : Manifest.CacheOwner.LIBVIRT,
+        n.path("emulatorPool").asInt(0));
   }
 
   private Topology topology(JsonNode n, String at) {
@@ -254,7 +255,9 @@ public final class Binder {
     }
     Emulator emulator = new Emulator.Housekeeping();
     JsonNode e = n.get("emulator");
-    if (e != null && e.has("cpus")) {
+    if (e != null && e.isTextual()) {
+      emulator = new Emulator.Shared(); // the schema allows only "shared"
+    } else if (e != null && e.has("cpus")) {
       emulator = new Emulator.Dedicated(e.get("cpus").asInt());
     } else if (e != null && e.has("pin")) {
       emulator = new Emulator.Pinned(cpus(e, "pin", at + "/emulator"));

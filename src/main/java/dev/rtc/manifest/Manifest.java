@@ -48,8 +48,9 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   }
 
   /** @param cacheOverShareable the host's default group sits over the L3 ways shared with I/O (host.cacheAt: shareable) */
+  /** @param emulatorPool isolated CPUs per node for the emulator threads of VMs with {@code emulator: shared}; 0 when not given */
   public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs,
-      boolean cacheOverShareable, CacheOwner cacheOwner) {
+      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool) {
     public Host {
       extraKernelArgs = List.copyOf(extraKernelArgs);
     }
@@ -243,9 +244,11 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     record Pinned(CpuSet cpus) implements Placement {}
   }
 
-  /** Where the emulator threads go: the node's housekeeping CPUs, N dedicated CPUs, or exact CPUs. */
+  /** Where the emulator threads go: the node's housekeeping CPUs, N dedicated CPUs, exact CPUs, or the node's shared pool. */
   public sealed interface Emulator {
     record Housekeeping() implements Emulator {}
+
+    record Shared() implements Emulator {}
 
     record Dedicated(int count) implements Emulator {}
 

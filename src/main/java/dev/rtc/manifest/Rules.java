@@ -256,6 +256,10 @@ public final class Rules {
         d.error(Code.RTC044, at + "/workload", "a real-time VM runs the benchmark, not a stress workload",
             "move workload to a stressor VM");
       }
+      if (vm.emulator() instanceof Manifest.Emulator.Shared && m.host().emulatorPool() == 0) {
+        d.error(Code.RTC044, at + "/emulator", "emulator: shared uses the node's shared pool, and host.emulatorPool is not set",
+            "set host.emulatorPool to the isolated CPUs per node the pool gets, e.g. emulatorPool: 2");
+      }
       if (vm.siblingPairs()) {
         if (!vm.isRealtime()) {
           d.error(Code.RTC044, at + "/siblings", "siblings: pair is for real-time VMs; a stressor's vCPUs take threads as they come",

@@ -51,6 +51,10 @@ final class CpuPlanner {
   /** The L3 instances (or, without L3 data, the nodes) that real-time VMs and stressors run on, for keeping them apart. */
   private final Set<Integer> realtimeDomains = new HashSet<>();
   private final Set<Integer> stressorDomains = new HashSet<>();
+  /** Each node's shared emulator pool, once a VM with emulator: shared lands there. */
+  private final Map<Integer, CpuSet> emulatorPools = new HashMap<>();
+  private int emulatorPoolSize;
+
   /** Memory not yet given to a VM, for the nodes whose size the manifest states. */
   private final Map<Integer, Long> memoryLeft = new HashMap<>();
 
@@ -95,6 +99,12 @@ final class CpuPlanner {
     int want = cacheWays(vm);
     Integer inst = instanceOf(node);
     return want == 0 || inst == null || waysLeft.getOrDefault(inst, Integer.MAX_VALUE) >= want;
+  }
+
+  /** The size of each node's shared emulator pool (host.emulatorPool). */
+  CpuPlanner withEmulatorPool(int size) {
+    this.emulatorPoolSize = size;
+    return this;
   }
 
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Integer> searched) {
@@ -369,6 +379,11 @@ final class CpuPlanner {
     return topology.smt() && vm.isRealtime() && type == CoreType.P;
   }
 
+  /** The node's shared emulator pool, when a VM with emulator: shared is the first there: the CPUs it sets aside. */
+  private int sharedPoolToTake(Vm vm, int node) {
+    return vm.emulator() instanceof Emulator.Shared && !emulatorPools.containsKey(node) ? emulatorPoolSize : 0;
+  }
+
   /** Whole cores a real-time VM takes: one per vCPU (the sibling idle), or one per pair of vCPUs (siblings: pair). */
   private static int coresNeeded(Vm vm) {
     return vm.siblingPairs() ? vm.vcpus() / 2 : vm.vcpus();
@@ -381,7 +396,7 @@ final class CpuPlanner {
   }
 
   private boolean fits(Vm vm, Pool pool) {
-    int need = needed(vm, pool.type());
+    int need = needed(vm, pool.type()) + sharedPoolToTake(vm, pool.node());
     if (!wholeCores(vm, pool.type()) || vm.placement() instanceof Placement.Pinned) {
       return free(pool).size() >= need;
     }
@@ -611,6 +626,34 @@ final class CpuPlanner {
     return take.toList();
   }
 
+  /**
+   * {@code count} free isolated CPUs of a pool for emulator threads, from the top. With SMT one
+   * thread at a time: the highest thread of an already broken core, else the highest thread (which
+   * breaks a core, whose other half goes next), so e threads break at most ceil(e / 2) whole cores
+   * and a later real-time VM still finds the rest.
+   */
+  private CpuSet emulatorCpus(Pool pool, int count) {
+    CpuSet free = free(pool);
+    if (!(topology.smt() && pool.type() == CoreType.P)) {
+      return free.highest(count);
+    }
+    List<Integer> chosen = new ArrayList<>();
+    CpuSet left = free;
+    for (int i = 0; i < count && !left.isEmpty(); i++) {
+      CpuSet l = left;
+      CpuSet broken = CpuSet.of(l.stream().filter(c -> !l.contains(topology.sibling(c))).boxed().toList());
+      int pick = (broken.isEmpty() ? l : broken).highest(1).toList().get(0);
+      chosen.add(pick);
+      left = left.minus(CpuSet.of(pick));
+    }
+    return CpuSet.of(chosen);
+  }
+
+  private String emulatorWhy(Pool pool) {
+    return topology.smt() && pool.type() == CoreType.P
+        ? "both threads of a core before another core, from the top, so whole cores stay whole for real-time VMs" : "the highest free";
+  }
+
   private CpuSet emulator(Vm vm, Pool pool) {
     int node = pool.node();
     if (vm.emulator() instanceof Emulator.Pinned p) {
@@ -618,31 +661,25 @@ final class CpuPlanner {
       return p.cpus();
     }
     if (vm.emulator() instanceof Emulator.Dedicated ded) {
-      CpuSet free = free(pool);
-      CpuSet take;
-      if (topology.smt() && pool.type() == CoreType.P) {
-        // One thread at a time: the highest thread of an already broken core, else the highest
-        // thread (which breaks a core, whose other half goes next). e threads break at most
-        // ceil(e / 2) whole cores, and a later real-time VM still finds the rest.
-        List<Integer> chosen = new ArrayList<>();
-        CpuSet left = free;
-        for (int i = 0; i < ded.count() && !left.isEmpty(); i++) {
-          CpuSet l = left;
-          CpuSet broken = CpuSet.of(l.stream().filter(c -> !l.contains(topology.sibling(c))).boxed().toList());
-          int pick = (broken.isEmpty() ? l : broken).highest(1).toList().get(0);
-          chosen.add(pick);
-          left = left.minus(CpuSet.of(pick));
-        }
-        take = CpuSet.of(chosen);
-      } else {
-        take = free.highest(ded.count());
-      }
+      CpuSet take = emulatorCpus(pool, ded.count());
       claim(take, vm.name() + " emulator");
       decisions.add(new Decision(vm.name(), "emulator → CPUs " + take, ded.count()
-          + " dedicated isolated CPUs on " + describe(pool) + ", away from every vCPU: " + (topology.smt() && pool.type() == CoreType.P
-              ? "both threads of a core before another core, from the top, so whole cores stay whole for real-time VMs"
-              : "the highest free")));
+          + " dedicated isolated CPUs on " + describe(pool) + ", away from every vCPU: " + emulatorWhy(pool)));
       return take;
+    }
+    if (vm.emulator() instanceof Emulator.Shared) {
+      CpuSet shared = emulatorPools.get(node);
+      if (shared == null) {
+        shared = emulatorCpus(pool, emulatorPoolSize);
+        claim(shared, "node " + node + " emulator pool");
+        emulatorPools.put(node, shared);
+        decisions.add(new Decision("host", "emulator pool of node " + node + " → CPUs " + shared, "host.emulatorPool: "
+            + emulatorPoolSize + " isolated CPUs on " + describe(pool) + ", set aside when " + vm.name() + ", the first VM there with "
+            + "emulator: shared, was placed; " + emulatorWhy(pool)));
+      }
+      decisions.add(new Decision(vm.name(), "emulator → CPUs " + shared, "the shared emulator pool of node " + node
+          + ": isolated, on the VM's node, and shared only with other VMs' emulator threads"));
+      return shared;
     }
     CpuSet local = nodeCpus(node).intersect(housekeeping);
     if (local.isEmpty()) {

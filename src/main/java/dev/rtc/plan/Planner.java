@@ -94,6 +94,7 @@ public final class Planner {
     Diagnostics scratch = d.scratch();
     List<Decision> decisions = new ArrayList<>();
     List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, scratch, decisions, nodes).withCache(m.host().cache())
+        .withEmulatorPool(m.host().emulatorPool())
         .place(order);
     if (scratch.hasErrors()) {
       return new Attempt(placed, null, scratch, decisions);

@@ -103,6 +103,19 @@ class PlacementRulesTest {
     assertThat(half).extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("CPU 6's SMT sibling 38 is not pinned to rt"));
   }
 
+  /** emulator: shared: one pool of isolated CPUs per node, set aside once, used by every VM there that asks for it. */
+  @Test
+  void vmsShareTheNodesEmulatorPool() throws IOException {
+    String pool = Files.readString(Path.of("src/test/resources/plan-emulator-pool.yaml"));
+    Plan p = compile(pool).plan();
+    assertThat(p.vms()).extracting(v -> v.emulatorCpus().toString()).containsExactly("14,15", "14,15");
+    assertThat(p.vms()).extracting(v -> v.vcpuPins().toString()).containsExactly("[2, 3, 4, 5]", "[6, 7, 8, 9]");
+    // The pool takes its CPUs from the node's room: 14 isolated CPUs hold the 2 pool CPUs and 12 vCPUs, not 13.
+    assertThat(errors(pool.replaceFirst("    vcpus: 4\n", "    vcpus: 9\n"))).extracting(Diagnostic::code).contains(Code.RTC060);
+    assertThat(compile(pool.replaceFirst("    vcpus: 4\n", "    vcpus: 8\n")).plan().vms().get(1).vcpuPins()).containsExactly(10, 11, 12, 13);
+    assertThat(errors(pool.replace("  emulatorPool: 2\n", ""))).extracting(Diagnostic::code).contains(Code.RTC044);
+  }
+
   @Test
   void explicitPinsOnHousekeepingCpusAreRefused() {
     List<Diagnostic> e = errors(rtVm("    placement: {pin: \"0,2,4,6,8,10,12,14\"}"));
