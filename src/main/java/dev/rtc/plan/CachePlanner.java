@@ -160,11 +160,13 @@ final class CachePlanner {
           Optional<WayMask> mask = LibvirtCachePlacement.findUnused(free.get(id), need);
           if (mask.isEmpty()) {
             int room = LibvirtCachePlacement.longestRun(free.get(id));
+            Optional<ByteSize> hostFix = hinting ? smallerHostCacheThatFits(placed, hostWays, unit, c.minCbmBits()) : Optional.empty();
+            String hostHint = hostFix.map(h -> "lower host.cache from " + hostAsk.exact() + " to " + h.exact()).orElse(
+                "lower host.cache or another real-time VM's cache");
             d.error(Code.RTC061, vm.pointer() + "/cache", name + " instance " + id + " needs " + need + " contiguous free ways for "
                 + vm.name() + " (" + ask.exact() + ") but its largest free run is " + room + " ways ("
                 + describeOwners(owners.get(id)) + ")", room >= c.minCbmBits()
-                    ? "lower " + vm.name() + ".cache to " + wayBytes(room, unit).exact() + " or host.cache to free more ways"
-                    : "lower host.cache or another real-time VM's cache");
+                    ? "lower " + vm.name() + ".cache to " + wayBytes(room, unit).exact() + "; or " + hostHint : hostHint);
             continue;
           }
           if (mask.get().overlaps(shared)) {
@@ -181,6 +183,13 @@ final class CachePlanner {
               rounding(ask, need, unit, c.minCbmBits(), snc) + (rtcOwned ? "; the smallest free run that fits, lowest first, at its low end, "
                   + "as libvirt would choose" : "; libvirt takes the smallest free run that fits, lowest first, at its low end")));
         }
+      }
+      if (!allocs.isEmpty() && hostMasks.size() > allocs.size()) {
+        List<Integer> others = hostMasks.keySet().stream().filter(id -> allocs.stream().noneMatch(a -> a.cacheId() == id)).toList();
+        decisions.add(new Decision(vm.name(), name + " instance" + (others.size() > 1 ? "s " : " ") + others.stream().map(String::valueOf)
+            .reduce((a, b) -> a + "," + b).orElse("") + " keep" + (others.size() > 1 ? "" : "s") + " the default group's mask "
+            + hostMask.hex(c.cbmMask().width()) + " in its group", "its vCPUs never run there; "
+            + (rtcOwned ? "rtc writes" : "libvirt copies") + " the default group's line for every instance the VM does not ask for"));
       }
       List<Bandwidth> bw = bandwidth(vm, mbDomains);
       if (!rtcOwned) {
@@ -223,6 +232,31 @@ final class CachePlanner {
           "set host.cacheOwner: resctrl, so rtc makes the groups with the real ids");
     }
   }
+
+  /**
+   * The largest host.cache, below the one asked, under which every real-time VM's cache is placed:
+   * found by planning the cache again (silently) with each smaller whole-way size, so the hint is
+   * one that works, not an estimate.
+   */
+  private Optional<ByteSize> smallerHostCacheThatFits(List<CpuPlanner.Placed> placed, int hostWays, ByteSize unit, int minBits) {
+    for (int w = hostWays - 1; w >= Math.max(1, minBits); w--) {
+      ByteSize size = new ByteSize(w * unit.bytes());
+      Manifest.Host h = m.host();
+      Manifest m2 = new Manifest(m.file(), m.sha256(), m.name(), new Manifest.Host(h.os(), h.topology(), h.housekeeping(),
+          Optional.of(size), h.extraKernelArgs(), h.cacheOverShareable(), h.cacheOwner(), h.emulatorPool()), m.vms(), m.benchmark());
+      Diagnostics scratch = d.scratch();
+      CachePlanner again = new CachePlanner(m2, scratch, new ArrayList<>());
+      again.hinting = false;
+      again.plan(placed);
+      if (scratch.all().stream().noneMatch(x -> x.code() == Code.RTC061)) {
+        return Optional.of(size);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** False in the silent re-plans that test a hint, so they do not look for hints themselves. */
+  private boolean hinting = true;
 
   /** memorytune without cachetune, or with no L3 CAT at all. */
   private void bandwidthOnly(List<CpuPlanner.Placed> placed, Map<String, Resctrl> groups) {

@@ -116,6 +116,16 @@ class PlacementRulesTest {
     assertThat(errors(pool.replace("  emulatorPool: 2\n", ""))).extracting(Diagnostic::code).contains(Code.RTC044);
   }
 
+  /** RTC061's hints are tried before they are given: each one, applied alone, plans. */
+  @Test
+  void theCacheHintsWork() {
+    String big = REFERENCE.replace("    cache: 8 MiB                  # exclusive", "    cache: 56 MiB                 # exclusive");
+    Diagnostic d = errors(big).stream().filter(x -> x.code() == Code.RTC061).findFirst().orElseThrow();
+    assertThat(d.hint()).isEqualTo("lower debian12-rt.cache to 52 MiB; or lower host.cache from 8 MiB to 4 MiB");
+    compile(big.replace("    cache: 56 MiB ", "    cache: 52 MiB "));
+    compile(big.replace("  cache: 8 MiB                    # L3 kept", "  cache: 4 MiB                    # L3 kept"));
+  }
+
   @Test
   void explicitPinsOnHousekeepingCpusAreRefused() {
     List<Diagnostic> e = errors(rtVm("    placement: {pin: \"0,2,4,6,8,10,12,14\"}"));
