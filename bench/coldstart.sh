@@ -19,8 +19,11 @@ cputune+=',vcpupin6.vcpu=6,vcpupin6.cpuset=16,vcpupin7.vcpu=7,vcpupin7.cpuset=18
 virt_install="virt-install --connect test:///default --print-xml --name debian12-rt --memory 8192 --vcpus 8"
 virt_install+=" --cpu host-passthrough --cputune $cputune --numatune 0,mode=strict --memorybacking locked=on,nosharepages=on"
 virt_install+=" --disk none --network none --graphics none --import --noautoconsole --osinfo detect=off,name=debian11"
-hyperfine -N -w 3 -r "$runs" --export-markdown "$work/table.md" \
+hyperfine -N -w 3 -r "$runs" --export-markdown "$work/table.md" --export-json "$work/runs.json" \
   -n "rtc compile (whole bundle)" "$here/rtc compile $here/examples/eci-reference.yaml -o $work/out" \
   -n "virt-install --print-xml (one domain XML)" "$virt_install" \
   -n "java Hello (bare JVM)" "java -Xshare:auto -XX:TieredStopAtLevel=1 -cp $work Hello"
 cat "$work/table.md"
+# Medians (hyperfine's mean is pulled by the slow tail of a busy machine) and the ratio the issue asks for.
+jq -r '.results as $r | ($r[0].median * 1000) as $rtc | ($r[1].median * 1000) as $vi | ($r[2].median * 1000) as $jvm
+  | "median: rtc \($rtc | floor) ms, virt-install \($vi | floor) ms, bare JVM \($jvm | floor) ms; rtc / virt-install = \(($rtc / $vi * 100 | floor) / 100)"' "$work/runs.json"
