@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** {@code rtc}: the entry point. Exit codes: 0 ok, 1 manifest errors, 2 usage errors, 3 internal error. */
 @Command(name = "rtc", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "Compiles a real-time KVM host deployment manifest into ready-to-apply artifacts.",
-    subcommands = {CompileCommand.class, ValidateCommand.class, ExplainCommand.class, DiffCommand.class, ReportCommand.class, ProbeCommand.class, SchemaCommand.class, MigrateCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {CompileCommand.class, ValidateCommand.class, ExplainCommand.class, DiffCommand.class, ReportCommand.class,
+        ProbeCommand.class, SchemaCommand.class, MigrateCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 the manifest has errors, 2 usage error, 3 internal error (a bug in rtc)."})
 public final class Main implements Runnable {
 

@@ -200,8 +200,9 @@ final class CachePlanner {
     }
     int usable = c.usableClosids();
     if (clos > usable - 1) {
-      d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this " + name + " has "
-          + usable + " CLOS" + (c.cdp() ? " (" + c.closids() + " halved by CDP)" : "") + " and the host's default group uses one", usable > 1
+      d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this "
+          + name + " has " + usable + " CLOS" + (c.cdp() ? " (" + c.closids() + " halved by CDP)" : "") + " and the host's default group uses one",
+          usable > 1
               ? "give cache or memoryBandwidth to at most " + (usable - 1) + " VMs"
               : "no VM can have cache or memoryBandwidth here; check closids against /sys/fs/resctrl/info/L3/num_closids");
     }

@@ -620,9 +620,10 @@ final class CpuPlanner {
       }
     }
     claim(take, vm.name() + " vCPUs");
+    String cpus = topology.hybrid() ? pool.type().noun() + "s" : "CPUs";
     decisions.add(new Decision(vm.name(), "vCPUs 0-" + (vm.vcpus() - 1) + " → CPUs " + take,
-        (l2Note.isEmpty() ? "the lowest free isolated " : "free isolated ") + (topology.hybrid() ? pool.type().noun() + "s" : "CPUs") + " of node " + node + ", one per vCPU"
-        + (topology.hybrid() && pool.type() != CoreType.P ? " (no SMT on " + pool.type().noun() + "s)" : "") + l2Note));
+        (l2Note.isEmpty() ? "the lowest free isolated " : "free isolated ") + cpus + " of node " + node + ", one per vCPU"
+        + (topology.hybrid() && pool.type() != CoreType.P ? " (no SMT on " + cpus + ")" : "") + l2Note));
     return take.toList();
   }
 
