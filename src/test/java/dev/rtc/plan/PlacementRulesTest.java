@@ -126,6 +126,42 @@ class PlacementRulesTest {
     compile(big.replace("  cache: 8 MiB                    # L3 kept", "  cache: 4 MiB                    # L3 kept"));
   }
 
+  static String hybrid() throws IOException {
+    return Files.readString(Path.of("examples/hybrid-client.yaml"));
+  }
+
+  /** Hybrid parts: real-time VMs on P-cores, whole cores; stressors on E-cores; one core type per VM. */
+  @Test
+  void hybridPartsGiveRealTimeVmsPCoresAndStressorsECores() throws IOException {
+    Plan p = compile(hybrid()).plan();
+    assertThat(p.vms().get(0).vcpuPins()).containsExactly(2, 4, 6, 8); // P-cores, siblings 3,5,7,9 idle
+    assertThat(p.idleSiblings(p.vms().get(0)).toString()).isEqualTo("3,5,7,9");
+    assertThat(p.vms().get(1).vcpuPins()).containsExactly(12, 13, 14, 15, 16, 17); // E-cores
+    assertThat(p.decisions()).anySatisfy(d -> assertThat(d.what()).isEqualTo("NUMA node 0, P-cores"));
+    // A real-time VM that no longer fits the P-cores goes to E-cores whole, never half and half.
+    Plan big = compile(hybrid().replace("    vcpus: 4                      # vCPU 0 housekeeping, vCPUs 1-3 real-time",
+        "    vcpus: 6").replace("affinity: \"2-3\"", "affinity: \"2-3\"")).plan();
+    assertThat(big.vms().get(0).vcpuPins()).containsExactly(12, 13, 14, 15, 16, 17);
+    assertThat(big.decisions()).anySatisfy(d -> assertThat(d.why()).contains("no P-cores left with room"));
+    assertThat(errors(hybrid().replace("    cache: 6 MiB\n", "    cache: 6 MiB\n    placement: {pin: \"10,12,13,14\"}\n")))
+        .extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("mix core types (P-core, E-core)"));
+  }
+
+  /** Sub-NUMA clustering: the node beside a real-time VM shares its L3, so a stressor goes to the other socket. */
+  @Test
+  void subNumaStressorsLeaveTheRealTimeVmsL3() throws IOException {
+    String snc = Files.readString(Path.of("examples/xeon-snc.yaml"));
+    Plan p = compile(snc).plan();
+    assertThat(p.vms().get(0).numaNode()).isZero();
+    assertThat(p.vms().get(1).numaNode()).isEqualTo(2);
+    // Pinned to the sibling node anyway: allowed, with a warning that names the shared L3.
+    Compiler.Validated v = compile(snc.replace("    workload: stress-ng\n", "    workload: stress-ng\n    placement: {numaNode: 1}\n"));
+    assertThat(v.diagnostics().all()).anySatisfy(d -> {
+      assertThat(d.code()).isEqualTo(Code.RTC063);
+      assertThat(d.message()).contains("shares L3 instance 0 with real-time VM rt on another node (sub-NUMA clustering");
+    });
+  }
+
   @Test
   void explicitPinsOnHousekeepingCpusAreRefused() {
     List<Diagnostic> e = errors(rtVm("    placement: {pin: \"0,2,4,6,8,10,12,14\"}"));
