@@ -85,7 +85,7 @@ public final class BundleDiff {
         sb.append("Nothing to do on the host: only comments and provenance headers changed.\n");
       }
       section(sb, "Host kernel command line (needs update-grub and a reboot)", reboot);
-      section(sb, "Host resctrl default group (runbook.sh host, then systemctl restart rtc-resctrl; no reboot)", resctrl);
+      section(sb, "Host resctrl groups (runbook.sh host, then systemctl restart rtc-resctrl; no reboot)", resctrl);
       vms.forEach((vm, lines) -> section(sb, "VM " + vm, lines));
       section(sb, "Other files whose content changed", content);
       section(sb, "Files that changed only in comments or the provenance header (nothing to do)", cosmetic);
@@ -108,7 +108,8 @@ public final class BundleDiff {
     List<String> reboot = new ArrayList<>();
     args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), reboot);
     List<String> resctrl = new ArrayList<>();
-    change("default group", a.at("/l3/defaultGroupSchemata"), b.at("/l3/defaultGroupSchemata"), resctrl);
+    change("default group", level(a).path("defaultGroupSchemata"), level(b).path("defaultGroupSchemata"), resctrl);
+    change("VM groups made by", level(a).path("vmGroupsMadeBy"), level(b).path("vmGroupsMadeBy"), resctrl);
 
     Map<String, List<String>> vms = new LinkedHashMap<>();
     Map<String, JsonNode> va = byName(a.get("vms"));
@@ -128,7 +129,13 @@ public final class BundleDiff {
         change("NUMA node", x.get("numaNode"), y.get("numaNode"), lines);
         change("vCPU pins", x.get("vcpuPins"), y.get("vcpuPins"), lines);
         change("emulator CPUs", x.get("emulatorCpus"), y.get("emulatorCpus"), lines);
-        change("L3 cache", caches(x.at("/resctrl/l3")), caches(y.at("/resctrl/l3")), lines);
+        String cache = x.at("/resctrl/l2").isMissingNode() && y.at("/resctrl/l2").isMissingNode() ? "L3 cache" : "L2 cache";
+        // rtc's own groups change with the boot unit, not with the VM: they go with the default group.
+        boolean rtcGroups = level(b).path("vmGroupsMadeBy").asText().equals("rtc");
+        List<String> groupLines = new ArrayList<>();
+        change(cache, caches(levelOf(x.path("resctrl"))), caches(levelOf(y.path("resctrl"))), rtcGroups ? groupLines : lines);
+        change("CPUs", x.at("/resctrl/cpus"), y.at("/resctrl/cpus"), groupLines);
+        groupLines.forEach(l -> resctrl.add("group rtc-" + vm + " " + l));
         change("memory bandwidth", x.at("/resctrl/memoryBandwidth"), y.at("/resctrl/memoryBandwidth"), lines);
         List<String> guest = new ArrayList<>();
         args(x.get("guestKernelArgs"), y.get("guestKernelArgs"), guest);
@@ -165,6 +172,16 @@ public final class BundleDiff {
       cosmetic.sort(null);
     }
     return new Report(reboot, resctrl, vms, cosmetic, content);
+  }
+
+  /** The plan's cache level with CAT: its l3 object, or l2 on parts with only L2 CAT (missing when neither). */
+  private static JsonNode level(JsonNode plan) {
+    return plan.has("l3") ? plan.get("l3") : plan.path("l2");
+  }
+
+  /** A VM group's allocations, whichever level they are at. */
+  private static JsonNode levelOf(JsonNode resctrl) {
+    return resctrl.has("l3") ? resctrl.get("l3") : resctrl.path("l2");
   }
 
   /** Kernel arguments by key: added, removed, changed value. */

@@ -71,6 +71,21 @@ class RtcOwnedGroupsTest {
     assertThat(e.get(0).hint()).contains("host.cacheOwner: resctrl");
   }
 
+  /** rtc diff puts a change to rtc's own group with the boot unit, not with a VM restart. */
+  @Test
+  void diffSendsGroupChangesToTheUnit(@TempDir Path dir) throws IOException {
+    Path before = dir.resolve("before.yaml");
+    Path after = dir.resolve("after.yaml");
+    Files.writeString(before, atom());
+    Files.writeString(after, atom().replace("    cache: 2 MiB                  # 8 of", "    cache: 3 MiB                  # 8 of"));
+    java.io.StringWriter out = new java.io.StringWriter();
+    int code = dev.rtc.cli.Main.run(new String[] {"diff", before.toString(), after.toString()}, new java.io.PrintWriter(out),
+        new java.io.PrintWriter(new java.io.StringWriter()));
+    assertThat(code).isEqualTo(1);
+    assertThat(out.toString()).contains("Host resctrl groups (runbook.sh host, then systemctl restart rtc-resctrl; no reboot):\n"
+        + "  group rtc-rt L2 cache: id 1: 8 ways, mask 00ff0 -> id 1: 12 ways, mask 0fff0\n").doesNotContain("VM rt:");
+  }
+
   static List<Diagnostic> errors(String text) {
     try {
       compile(text);
