@@ -58,8 +58,8 @@ final class CpuPlanner {
   /** Memory not yet given to a VM, for the nodes whose size the manifest states. */
   private final Map<Integer, Long> memoryLeft = new HashMap<>();
 
-  /** NUMA nodes for automatically placed VMs, found by the planner's search; empty for first fit. */
-  private final Map<String, Integer> searched;
+  /** Pools (node and core type) for automatically placed VMs, found by the planner's search; empty for first fit. */
+  private final Map<String, Pool> searched;
 
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
     this(topology, housekeeping, d, decisions, Map.of());
@@ -107,7 +107,7 @@ final class CpuPlanner {
     return this;
   }
 
-  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Integer> searched) {
+  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Pool> searched) {
     this.searched = searched;
     this.topology = topology;
     this.housekeeping = housekeeping;
@@ -352,11 +352,18 @@ final class CpuPlanner {
 
   /** A node's pools in the order {@code vm} prefers them: real-time VMs P-cores first, stressors E-cores first. */
   private List<Pool> pools(Vm vm, int node) {
+    return pools(topology, isolated, vm, node);
+  }
+
+  /** The same, for the planner's search, which has no CpuPlanner. */
+  static List<Pool> pools(Topology topology, CpuSet isolated, Vm vm, int node) {
     if (!topology.hybrid()) {
       return List.of(new Pool(node, CoreType.P));
     }
     List<CoreType> order = vm.isRealtime() ? List.of(CoreType.P, CoreType.E, CoreType.LPE) : List.of(CoreType.E, CoreType.LPE, CoreType.P);
-    return order.stream().map(t -> new Pool(node, t)).filter(p -> !poolCpus(p).intersect(isolated).isEmpty()).toList();
+    CpuSet nodeCpus = topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().map(NumaNode::cpus).orElse(CpuSet.empty());
+    return order.stream().map(t -> new Pool(node, t)).filter(p -> nodeCpus.intersect(topology.cpusOfType(p.type())).intersects(isolated))
+        .toList();
   }
 
   /** "node 0", or "the P-cores of node 0" on hybrid parts. */
@@ -410,16 +417,16 @@ final class CpuPlanner {
 
   private Pool choose(Vm vm) {
     String what = vm.vcpus() + " vCPUs" + (vm.emulator() instanceof Emulator.Dedicated ded ? " + " + ded.count() + " emulator CPUs" : "");
-    Integer found = searched.get(vm.name());
+    Pool found = searched.get(vm.name());
     if (found != null) {
-      Pool pool = firstFitting(vm, pools(vm, found));
-      if (pool == null) {
-        d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " does not fit NUMA node " + found, "");
+      if (!fits(vm, found) || !memoryFits(vm, found.node())) {
+        d.error(Code.RTC060, vm.pointer() + "/vcpus", vm.name() + " does not fit " + describe(found), "");
         return null;
       }
-      decisions.add(new Decision(vm.name(), "NUMA node " + found + typeNote(pool), "found by search: taking the lowest fitting node for "
-          + "each VM in turn left a later VM without room, so rtc tried other assignments in order and this is the first that fits all"));
-      return pool;
+      decisions.add(new Decision(vm.name(), "NUMA node " + found.node() + typeNote(found), "found by search: taking the first fitting "
+          + (topology.hybrid() ? "node and core type" : "node") + " for each VM in turn left a later VM without room, so rtc tried other "
+          + "assignments in order and this is the first that fits all"));
+      return found;
     }
     if (vm.placement() instanceof Placement.OnNode on) {
       // CPUs decide here; memory that does not fit the chosen node is RTC065, said when it is booked.

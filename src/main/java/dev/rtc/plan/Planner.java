@@ -90,7 +90,7 @@ public final class Planner {
   static final int SEARCH_BUDGET = 256;
   static final int SEARCH_VISITS = 20_000;
 
-  private static Attempt attempt(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, Map<String, Integer> nodes) {
+  private static Attempt attempt(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, Map<String, CpuPlanner.Pool> nodes) {
     Diagnostics scratch = d.scratch();
     List<Decision> decisions = new ArrayList<>();
     List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, scratch, decisions, nodes).withCache(m.host().cache())
@@ -125,25 +125,32 @@ public final class Planner {
     if (auto.isEmpty()) {
       return null;
     }
-    Map<Integer, Integer> room = new java.util.TreeMap<>();
-    for (Manifest.NumaNode n : m.host().topology().numaNodes()) {
-      int free = n.cpus().minus(hk).size();
-      for (Vm v : order) {
-        if (v.placement() instanceof Manifest.Placement.Pinned p) {
-          free -= p.cpus().intersect(n.cpus()).size();
+    Manifest.Topology t = m.host().topology();
+    CpuSet isolated = t.allCpus().minus(hk);
+    // Room per pool (a node's isolated CPUs of one core type; one pool per node on parts with one type).
+    Map<CpuPlanner.Pool, Integer> room = new java.util.LinkedHashMap<>();
+    for (Manifest.NumaNode n : t.numaNodes()) {
+      for (Manifest.CoreType type : Manifest.CoreType.values()) {
+        CpuSet cpus = t.hybrid() ? n.cpus().intersect(t.cpusOfType(type)).minus(hk) : type == Manifest.CoreType.P ? n.cpus().minus(hk) : CpuSet.empty();
+        for (Vm v : order) {
+          if (v.placement() instanceof Manifest.Placement.Pinned p) {
+            cpus = cpus.minus(p.cpus());
+          }
+          if (v.emulator() instanceof Manifest.Emulator.Pinned e) {
+            cpus = cpus.minus(e.cpus());
+          }
         }
-        if (v.emulator() instanceof Manifest.Emulator.Pinned e) {
-          free -= e.cpus().intersect(n.cpus()).size();
+        if (!cpus.isEmpty()) {
+          room.put(new CpuPlanner.Pool(n.id(), type), cpus.size());
         }
       }
-      room.put(n.id(), free);
     }
-    // A VM that fits no node even alone, or more CPUs asked than all nodes have: nothing to search.
+    // A VM that fits no pool even alone, or more CPUs asked than all pools have: nothing to search.
     int roomiest = room.values().stream().mapToInt(Integer::intValue).max().orElse(0);
     int total = room.values().stream().mapToInt(Integer::intValue).sum();
     int asked = 0;
     for (Vm vm : auto) {
-      int need = vm.vcpus() + (vm.emulator() instanceof Manifest.Emulator.Dedicated ded ? ded.count() : 0);
+      int need = need(vm);
       if (need > roomiest) {
         return null;
       }
@@ -153,11 +160,16 @@ public final class Planner {
       return null;
     }
     int[] tries = {0, 0};
-    return dfs(m, order, hk, d, auto, 0, new java.util.LinkedHashMap<>(), room, tries);
+    return dfs(m, order, hk, d, auto, 0, new java.util.LinkedHashMap<>(), room, isolated, tries);
+  }
+
+  /** A lower bound on the CPUs a VM takes from its pool (whole cores and shared pools only add to it). */
+  private static int need(Vm vm) {
+    return vm.vcpus() + (vm.emulator() instanceof Manifest.Emulator.Dedicated ded ? ded.count() : 0);
   }
 
   private static Attempt dfs(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, List<Vm> auto, int i,
-      Map<String, Integer> chosen, Map<Integer, Integer> room, int[] tries) {
+      Map<String, CpuPlanner.Pool> chosen, Map<CpuPlanner.Pool, Integer> room, CpuSet isolated, int[] tries) {
     if (tries[0] >= SEARCH_BUDGET || ++tries[1] > SEARCH_VISITS) {
       return null;
     }
@@ -167,14 +179,19 @@ public final class Planner {
       return a.diagnostics().hasErrors() ? null : a;
     }
     Vm vm = auto.get(i);
-    int need = vm.vcpus() + (vm.emulator() instanceof Manifest.Emulator.Dedicated ded ? ded.count() : 0);
-    for (int node : room.keySet()) {
-      if (room.get(node) >= need) {
-        room.merge(node, -need, Integer::sum);
-        chosen.put(vm.name(), node);
-        Attempt a = dfs(m, order, hk, d, auto, i + 1, chosen, room, tries);
+    int need = need(vm);
+    // Nodes in order, and within a node the VM's own order of core types (P first for real-time VMs).
+    List<CpuPlanner.Pool> candidates = new ArrayList<>();
+    for (Manifest.NumaNode n : m.host().topology().numaNodes().stream().sorted(java.util.Comparator.comparingInt(Manifest.NumaNode::id)).toList()) {
+      candidates.addAll(CpuPlanner.pools(m.host().topology(), isolated, vm, n.id()));
+    }
+    for (CpuPlanner.Pool pool : candidates) {
+      if (room.getOrDefault(pool, 0) >= need) {
+        room.merge(pool, -need, Integer::sum);
+        chosen.put(vm.name(), pool);
+        Attempt a = dfs(m, order, hk, d, auto, i + 1, chosen, room, isolated, tries);
         chosen.remove(vm.name());
-        room.merge(node, need, Integer::sum);
+        room.merge(pool, need, Integer::sum);
         if (a != null) {
           return a;
         }
