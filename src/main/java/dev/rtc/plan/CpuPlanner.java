@@ -360,7 +360,9 @@ final class CpuPlanner {
     if (!topology.hybrid()) {
       return List.of(new Pool(node, CoreType.P));
     }
-    List<CoreType> order = vm.isRealtime() ? List.of(CoreType.P, CoreType.E, CoreType.LPE) : List.of(CoreType.E, CoreType.LPE, CoreType.P);
+    // Pairs are the two threads of one core, and only P-cores have two.
+    List<CoreType> order = vm.siblingPairs() ? List.of(CoreType.P)
+        : vm.isRealtime() ? List.of(CoreType.P, CoreType.E, CoreType.LPE) : List.of(CoreType.E, CoreType.LPE, CoreType.P);
     CpuSet nodeCpus = topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().map(NumaNode::cpus).orElse(CpuSet.empty());
     return order.stream().map(t -> new Pool(node, t)).filter(p -> nodeCpus.intersect(topology.cpusOfType(p.type())).intersects(isolated))
         .toList();

@@ -36,11 +36,28 @@ class RandomPlansTest {
   static final int CASES = Integer.getInteger("random.plans", 400);
   static final String HASH = "\"$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.\"";
 
-  /** What the generator built: the ground truth the checker judges by. */
-  /** @param siblingOffset with SMT, CPU c and c + offset share a core; 0 without SMT */
-  /** @param nodeGiB memory per NUMA node in GiB, as numaNodes[].memory says; 0 when the manifest leaves it out */
+  /**
+   * What the generator built: the ground truth the checker judges by.
+   *
+   * @param siblingOffset with SMT, CPU c and c + offset share a core; 0 without SMT (or on a hybrid part)
+   * @param nodeGiB memory per NUMA node in GiB, as numaNodes[].memory says; 0 when the manifest leaves it out
+   * @param pThreads a hybrid part: CPUs below this are P-core threads (2k and 2k+1 share a core), the rest E-cores; 0 otherwise
+   * @param table the manifest gives the topology as the per-CPU table rather than the compact sets
+   */
   record Host(List<List<Integer>> nodeCpus, List<Integer> nodeSocket, int sockets, Set<Integer> housekeeping, long wayBytes, int ways,
-      int minBits, int closids, long hostCacheBytes, int siblingOffset, int nodeGiB) {
+      int minBits, int closids, long hostCacheBytes, int siblingOffset, int nodeGiB, int pThreads, boolean table) {
+    boolean hybrid() {
+      return pThreads > 0;
+    }
+
+    boolean smt() {
+      return siblingOffset > 0 || hybrid();
+    }
+
+    boolean isP(int cpu) {
+      return !hybrid() || cpu < pThreads;
+    }
+
     /**
      * What one way holds for a VM: the way, or under sub-NUMA clustering (several nodes on one
      * socket's L3) its 1/n share, since the kernel divides the effective L3 by the nodes per L3.
@@ -50,6 +67,9 @@ class RandomPlansTest {
     }
 
     int sibling(int cpu) {
+      if (hybrid()) {
+        return cpu < pThreads ? cpu ^ 1 : cpu;
+      }
       return siblingOffset == 0 ? cpu : cpu < siblingOffset ? cpu + siblingOffset : cpu - siblingOffset;
     }
 
@@ -93,6 +113,9 @@ class RandomPlansTest {
 
   static Case generate(long seed) {
     Random r = new Random(seed * 7919 + 17);
+    if (seed % 5 == 4) {
+      return hybrid(seed, r);
+    }
     int sockets = 1 + r.nextInt(2);
     int nodesPerSocket = 1 + r.nextInt(2);
     int cpusPerNode = 4 + r.nextInt(13);
@@ -136,8 +159,38 @@ class RandomPlansTest {
     int closids = 2 + r.nextInt(15);
     long hostCache = (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0);
     int nodeGiB = r.nextBoolean() ? 0 : 4 + r.nextInt(13); // half the hosts state node memory, and then it binds
-    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset, nodeGiB);
+    Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset, nodeGiB, 0,
+        seed % 4 == 2);
+    List<VmSpec> vms = vms(r, host);
+    return new Case(seed, host, vms, yaml(host, vms));
+  }
 
+  /**
+   * A hybrid client part: one socket and node, 2-6 P-cores with SMT (threads 2k, 2k+1), 2-8 E-cores,
+   * one L3 over all; the host keeps P-core 0 and sometimes P-core 1.
+   */
+  static Case hybrid(long seed, Random r) {
+    int pThreads = 2 * (2 + r.nextInt(5));
+    int eCores = 2 + r.nextInt(7);
+    List<Integer> cpus = new ArrayList<>();
+    for (int c = 0; c < pThreads + eCores; c++) {
+      cpus.add(c);
+    }
+    Set<Integer> hk = new HashSet<>(List.of(0, 1));
+    if (r.nextInt(3) == 0) {
+      hk.addAll(List.of(2, 3));
+    }
+    int ways = 8 + r.nextInt(13);
+    long wayBytes = (1 + r.nextInt(8)) * 512L * 1024;
+    Host host = new Host(List.of(cpus), List.of(0), 1, hk, wayBytes, ways, 1 + r.nextInt(2), 2 + r.nextInt(15),
+        (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0), 0, r.nextBoolean() ? 0 : 4 + r.nextInt(13), pThreads, r.nextBoolean());
+    List<VmSpec> vms = vms(r, host);
+    return new Case(seed, host, vms, yaml(host, vms));
+  }
+
+  static List<VmSpec> vms(Random r, Host host) {
+    int offset = host.smt() ? 1 : 0;
+    long wayBytes = host.wayBytes();
     List<VmSpec> vms = new ArrayList<>();
     int rt = 1 + r.nextInt(3);
     int st = r.nextInt(3);
@@ -149,7 +202,7 @@ class RandomPlansTest {
       long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
       vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs, 1 + r.nextInt(8)));
     }
-    return new Case(seed, host, vms, yaml(host, vms));
+    return vms;
   }
 
   static String cpulist(java.util.Collection<Integer> cpus) {
@@ -157,19 +210,44 @@ class RandomPlansTest {
   }
 
   static String yaml(Host h, List<VmSpec> vms) {
-    StringBuilder y = new StringBuilder("apiVersion: rtc/v1\nname: random\nhost:\n  os: debian12\n  topology:\n    threadsPerCore: "
-        + (h.siblingOffset() > 0 ? "2\n    siblings: {offset: " + h.siblingOffset() + "}" : "1") + "\n    sockets:\n");
-    for (int s = 0; s < h.sockets(); s++) {
-      y.append("      - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
-    }
-    y.append("    numaNodes:\n");
-    for (int n = 0; n < h.nodeCpus().size(); n++) {
-      y.append("      - {id: ").append(n).append(", cpus: \"").append(cpulist(h.nodeCpus().get(n))).append("\"")
-          .append(h.nodeGiB() > 0 ? ", memory: " + h.nodeGiB() + " GiB" : "").append("}\n");
-    }
-    y.append("    l3:\n      size: ").append(h.wayBytes() * h.ways() / 1024).append(" KiB\n      instances:\n");
-    for (int s = 0; s < h.sockets(); s++) {
-      y.append("        - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
+    StringBuilder y = new StringBuilder("apiVersion: rtc/v1\nname: random\nhost:\n  os: debian12\n  topology:\n");
+    if (h.table()) {
+      // The per-CPU table: [cpu, core, socket, node, l2, l3, type]; threads of one core share socket and core.
+      if (h.nodeGiB() > 0) {
+        y.append("    numaNodes:\n");
+        for (int n = 0; n < h.nodeCpus().size(); n++) {
+          y.append("      - {id: ").append(n).append(", memory: ").append(h.nodeGiB()).append(" GiB}\n");
+        }
+      }
+      y.append("    cpus:\n");
+      h.nodeCpus().stream().flatMap(List::stream).sorted().forEach(c -> {
+        int node = h.nodeOf(c);
+        int socket = h.nodeSocket().get(node);
+        int core = h.hybrid() ? (c < h.pThreads() ? c / 2 : 100 + c) : Math.min(c, h.sibling(c));
+        y.append("      - [").append(c).append(", ").append(core).append(", ").append(socket).append(", ").append(node)
+            .append(", null, ").append(socket).append(", ").append(h.isP(c) ? "P" : "E").append("]\n");
+      });
+      y.append("    l3:\n      size: ").append(h.wayBytes() * h.ways() / 1024).append(" KiB\n");
+    } else {
+      y.append("    threadsPerCore: ").append(h.smt() ? "2\n    siblings: " + (h.hybrid() ? "adjacent" : "{offset: " + h.siblingOffset() + "}")
+          : "1").append("\n    sockets:\n");
+      for (int s = 0; s < h.sockets(); s++) {
+        y.append("      - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
+      }
+      if (h.hybrid()) {
+        int all = h.nodeCpus().get(0).size();
+        y.append("    coreTypes:\n      - {type: P, cpus: \"0-").append(h.pThreads() - 1).append("\"}\n      - {type: E, cpus: \"")
+            .append(h.pThreads()).append("-").append(all - 1).append("\"}\n");
+      }
+      y.append("    numaNodes:\n");
+      for (int n = 0; n < h.nodeCpus().size(); n++) {
+        y.append("      - {id: ").append(n).append(", cpus: \"").append(cpulist(h.nodeCpus().get(n))).append("\"")
+            .append(h.nodeGiB() > 0 ? ", memory: " + h.nodeGiB() + " GiB" : "").append("}\n");
+      }
+      y.append("    l3:\n      size: ").append(h.wayBytes() * h.ways() / 1024).append(" KiB\n      instances:\n");
+      for (int s = 0; s < h.sockets(); s++) {
+        y.append("        - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
+      }
     }
     y.append("      cat: {cbmMask: \"").append(Integer.toHexString((1 << h.ways()) - 1)).append("\", minCbmBits: ").append(h.minBits())
         .append(", closids: ").append(h.closids()).append("}\n");
@@ -226,7 +304,7 @@ class RandomPlansTest {
 
   @org.junit.jupiter.api.AfterAll
   static void say() {
-    System.out.printf("random plans: %d checked (a third with SMT), %d planned and passed the checker, %d refused, %d of them "
+    System.out.printf("random plans: %d checked (a fifth hybrid P/E parts, some of the rest SMT Xeons; about a third written as the per-CPU table), %d planned and passed the checker, %d refused, %d of them "
         + "confirmed infeasible by brute force%n", planned + refused, planned, refused, confirmed);
   }
 
@@ -296,6 +374,9 @@ class RandomPlansTest {
       } else if (!h.housekeeping().containsAll(emu)) {
         bad.add(vm.name() + ": emulator threads on " + emu + ", not housekeeping CPUs");
       }
+      if (vm.vcpuPins().stream().map(h::isP).distinct().count() > 1) {
+        bad.add(vm.name() + ": vCPUs on P-cores and E-cores " + vm.vcpuPins());
+      }
       if (spec.pairs()) {
         // Both threads of each core, in order: vCPU 2k on a core's thread, 2k+1 on its sibling.
         for (int k = 0; k + 1 < vm.vcpuPins().size(); k += 2) {
@@ -304,7 +385,7 @@ class RandomPlansTest {
                 + vm.vcpuPins().get(k + 1) + ", which are not one core's threads");
           }
         }
-      } else if (spec.realtime() && h.siblingOffset() > 0) {
+      } else if (spec.realtime() && h.smt() && h.isP(vm.vcpuPins().get(0))) {
         for (int cpu : vm.vcpuPins()) {
           int sib = h.sibling(cpu);
           if (!isolated.contains(sib)) {
@@ -400,43 +481,58 @@ class RandomPlansTest {
     if (groups > h.closids() - 1) {
       return false;
     }
+    // Where a VM can go: a node, or on a hybrid part (one node) its P-cores or its E-cores.
+    int slots = h.hybrid() ? 2 : nodes;
     int[] choice = new int[vms.size()];
-    int combos = (int) Math.pow(nodes, vms.size());
+    int combos = (int) Math.pow(slots, vms.size());
     for (int k = 0; k < combos; k++) {
       int x = k;
       for (int i = 0; i < vms.size(); i++) {
-        choice[i] = x % nodes;
-        x /= nodes;
+        choice[i] = x % slots;
+        x /= slots;
       }
-      int[] free = new int[nodes];
+      int[] free = new int[slots];
+      int[] slotCores = new int[slots];
+      boolean[] slotSmt = new boolean[slots];
+      for (int sl = 0; sl < slots; sl++) {
+        int slot = sl;
+        List<Integer> cpus = h.hybrid() ? h.nodeCpus().get(0).stream().filter(c -> h.isP(c) == (slot == 0)).toList() : h.nodeCpus().get(sl);
+        free[sl] = (int) cpus.stream().filter(c -> !h.housekeeping().contains(c)).count();
+        slotSmt[sl] = h.smt() && (!h.hybrid() || sl == 0);
+        slotCores[sl] = slotSmt[sl] ? free[sl] / 2 : free[sl];
+      }
       long[] memory = new long[nodes];
       for (int n = 0; n < nodes; n++) {
-        free[n] = (int) h.nodeCpus().get(n).stream().filter(c -> !h.housekeeping().contains(c)).count();
         memory[n] = h.nodeGiB() > 0 ? h.nodeGiB() : Long.MAX_VALUE; // numatune binds a VM's memory to its node
       }
       // With SMT (siblings kept together in housekeeping, so every isolated thread's core is whole):
       // real-time vCPUs take whole cores, and emulator threads pack two to a core at best.
-      int[] rtCores = new int[nodes];
-      int[] emulatorThreads = new int[nodes];
+      int[] rtCores = new int[slots];
+      int[] emulatorThreads = new int[slots];
       boolean ok = true;
       int[] used = new int[h.sockets()];
       java.util.Arrays.fill(used, (1 << hostWays) - 1);
       for (int i = 0; i < vms.size() && ok; i++) {
         VmSpec v = vms.get(i);
-        boolean wholeCores = h.siblingOffset() > 0 && v.realtime();
+        int sl = choice[i];
+        int node = h.hybrid() ? 0 : sl;
+        if (v.pairs() && !slotSmt[sl]) {
+          ok = false; // pairs are two threads of one core: P-cores only
+          break;
+        }
+        boolean wholeCores = slotSmt[sl] && v.realtime();
         int cores = v.pairs() ? v.vcpus() / 2 : v.vcpus();
-        free[choice[i]] -= (wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
-        memory[choice[i]] -= v.memoryGiB();
-        ok = free[choice[i]] >= 0 && memory[choice[i]] >= 0;
-        if (ok && h.siblingOffset() > 0 && v.realtime()) {
-          rtCores[choice[i]] += cores;
-          emulatorThreads[choice[i]] += v.emulatorCpus();
-          int nodeCores = (int) h.nodeCpus().get(choice[i]).stream().filter(c -> !h.housekeeping().contains(c)).count() / 2;
-          ok = rtCores[choice[i]] + (emulatorThreads[choice[i]] + 1) / 2 <= nodeCores;
+        free[sl] -= (wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
+        memory[node] -= v.memoryGiB();
+        ok = free[sl] >= 0 && memory[node] >= 0;
+        if (ok && wholeCores) {
+          rtCores[sl] += cores;
+          emulatorThreads[sl] += v.emulatorCpus();
+          ok = rtCores[sl] + (emulatorThreads[sl] + 1) / 2 <= slotCores[sl];
         }
         if (ok && v.cacheBytes() > 0) {
           int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.unit() - 1) / h.unit());
-          int s = h.nodeSocket().get(choice[i]);
+          int s = h.nodeSocket().get(node);
           int pick = need >= h.ways() ? 0 : libvirtPick(((1 << h.ways()) - 1) & ~used[s], need, h.ways());
           ok = pick != 0;
           used[s] |= pick;
