@@ -144,6 +144,15 @@ final class CpuPlanner {
       if (inst != null && cacheWays(vm) > 0) {
         waysLeft.computeIfPresent(inst, (k, left) -> left - cacheWays(vm));
       }
+      if (vm.placement() instanceof Placement.Pinned && !fits(vm, pool)) {
+        // Its vCPUs are reserved already; what must still fit is its dedicated emulator CPUs (or its node's shared pool).
+        CpuSet f = free(pool);
+        d.error(Code.RTC060, vm.pointer() + "/emulator", vm.name() + " is pinned to NUMA node " + node + ", which has "
+            + f.size() + " free isolated CPUs left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its "
+            + (needed(vm, pool.type()) + sharedPoolToTake(vm, node)) + " emulator CPUs", "lower emulator.cpus, or run its emulator "
+            + "threads on housekeeping CPUs (leave out emulator)");
+        continue;
+      }
       List<Integer> pins = vm.placement() instanceof Placement.Pinned p ? pinOrder(vm, p.cpus()) : takeLowest(vm, pool);
       (vm.isRealtime() ? realtimeDomains : stressorDomains).addAll(domains(CpuSet.of(pins)));
       CpuSet emulator = emulator(vm, pool);
@@ -477,14 +486,12 @@ final class CpuPlanner {
               : separation(pool))));
       return pool;
     }
-    if (!vm.isRealtime()) {
-      pool = firstFitting(vm, candidates);
-      if (pool != null) {
-        decisions.add(new Decision(vm.name(), "NUMA node " + pool.node() + typeNote(pool), "no " + (topology.l3().isPresent()
-            ? "L3 instance" : "node") + " without a real-time VM has " + needed(vm, pool.type()) + " free isolated CPUs, so it shares one "
-            + "(warning RTC063)"));
-        return pool;
-      }
+    pool = firstFitting(vm, candidates);
+    if (pool != null) {
+      decisions.add(new Decision(vm.name(), "NUMA node " + pool.node() + typeNote(pool), "no " + (topology.l3().isPresent()
+          ? "L3 instance" : "node") + " without a " + (vm.isRealtime() ? "stressor" : "real-time VM") + " has " + needed(vm, pool.type())
+          + " free isolated CPUs, so it shares one (warning RTC063)"));
+      return pool;
     }
     StringBuilder free = new StringBuilder();
     for (int node : order) {
@@ -499,7 +506,7 @@ final class CpuPlanner {
     int need = needed(vm, first.type());
     if (!cpusFit.isEmpty()) {
       String left = String.join("; ", cpusFit.stream().map(Pool::node).distinct()
-          .map(n -> "node " + n + ": " + new ByteSize(memoryLeft.get(n)).exact() + " left").toList());
+          .map(n -> "node " + n + ": " + (memoryLeft.containsKey(n) ? new ByteSize(memoryLeft.get(n)).exact() : "no limit") + " left").toList());
       d.error(Code.RTC065, vm.pointer() + "/memory", vm.name() + " needs " + vm.memory().exact() + " on one NUMA node, and no node "
           + "with " + needed(vm, cpusFit.get(0).type()) + " free isolated CPUs has it (" + left + ")",
           "lower memory, or correct the nodes' memory in the topology");

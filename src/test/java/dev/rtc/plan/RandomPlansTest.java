@@ -94,7 +94,9 @@ class RandomPlansTest {
   }
 
   /** @param pairs siblings: pair: both threads of each core, vCPUs 2k and 2k+1 */
-  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs, int memoryGiB) {}
+  /** @param pins explicit vCPU pins (placement.pin), in vCPU order; empty when the solver places the VM */
+  record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs, int memoryGiB,
+      List<Integer> pins) {}
 
   record Case(long seed, Host host, List<VmSpec> vms, String yaml) {
     @Override
@@ -192,6 +194,7 @@ class RandomPlansTest {
     int offset = host.smt() ? 1 : 0;
     long wayBytes = host.wayBytes();
     List<VmSpec> vms = new ArrayList<>();
+    Set<Integer> pinned = new HashSet<>();
     int rt = 1 + r.nextInt(3);
     int st = r.nextInt(3);
     for (int i = 0; i < rt + st; i++) {
@@ -200,9 +203,37 @@ class RandomPlansTest {
       int vcpus = pairs ? 4 + 2 * r.nextInt(3) : 2 + r.nextInt(realtime ? 6 : 8);
       int emu = realtime && r.nextBoolean() ? 1 + r.nextInt(2) : 0;
       long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
-      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs, 1 + r.nextInt(8)));
+      List<Integer> pins = !pairs && !host.hybrid() && r.nextInt(5) == 0 ? pins(r, host, realtime, vcpus, pinned) : List.of();
+      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs, 1 + r.nextInt(8), pins));
     }
     return vms;
+  }
+
+  /**
+   * Valid explicit pins on one random node, clear of earlier pins: isolated CPUs, and with SMT a
+   * real-time VM's on whole cores whose other thread is left free (and marked taken here). Empty
+   * when the node has too few.
+   */
+  static List<Integer> pins(Random r, Host h, boolean realtime, int vcpus, Set<Integer> pinned) {
+    int node = r.nextInt(h.nodeCpus().size());
+    List<Integer> candidates = new ArrayList<>();
+    for (int c : h.nodeCpus().get(node)) {
+      boolean free = !h.housekeeping().contains(c) && !pinned.contains(c);
+      boolean wholeCore = !realtime || !h.smt() || (c < h.sibling(c) && !pinned.contains(h.sibling(c)) && !h.housekeeping().contains(h.sibling(c)));
+      if (free && wholeCore) {
+        candidates.add(c);
+      }
+    }
+    if (candidates.size() < vcpus) {
+      return List.of();
+    }
+    java.util.Collections.shuffle(candidates, r);
+    List<Integer> pins = candidates.subList(0, vcpus).stream().sorted().toList();
+    pinned.addAll(pins);
+    if (realtime && h.smt()) {
+      pins.forEach(c -> pinned.add(h.sibling(c)));
+    }
+    return pins;
   }
 
   static String cpulist(java.util.Collection<Integer> cpus) {
@@ -261,6 +292,9 @@ class RandomPlansTest {
       }
       if (v.pairs()) {
         y.append("    siblings: pair\n");
+      }
+      if (!v.pins().isEmpty()) {
+        y.append("    placement: {pin: \"").append(cpulist(v.pins())).append("\"}\n");
       }
       if (v.cacheBytes() > 0) {
         y.append("    cache: ").append(v.cacheBytes() / 1024).append(" KiB\n");
@@ -342,6 +376,9 @@ class RandomPlansTest {
     Map<String, VmSpec> byName = specs.stream().collect(Collectors.toMap(VmSpec::name, v -> v));
     for (Plan.VmPlan vm : plan.vms()) {
       VmSpec spec = byName.get(vm.name());
+      if (!spec.pins().isEmpty() && !vm.vcpuPins().equals(spec.pins())) {
+        bad.add(vm.name() + ": pinned in the manifest to " + spec.pins() + ", planned on " + vm.vcpuPins());
+      }
       if (vm.vcpuPins().size() != spec.vcpus()) {
         bad.add(vm.name() + ": " + vm.vcpuPins().size() + " pins for " + spec.vcpus() + " vCPUs");
       }
@@ -491,15 +528,25 @@ class RandomPlansTest {
         choice[i] = x % slots;
         x /= slots;
       }
+      // Explicit pins are reserved before anything is placed: their CPUs (and a real-time VM's idle
+      // siblings) leave the pools first, and may break cores that whole-core VMs then cannot use.
+      Set<Integer> reserved = new HashSet<>();
+      for (VmSpec v : vms) {
+        reserved.addAll(v.pins());
+        if (v.realtime() && h.smt()) {
+          v.pins().forEach(c -> reserved.add(h.sibling(c)));
+        }
+      }
       int[] free = new int[slots];
       int[] slotCores = new int[slots];
       boolean[] slotSmt = new boolean[slots];
       for (int sl = 0; sl < slots; sl++) {
         int slot = sl;
-        List<Integer> cpus = h.hybrid() ? h.nodeCpus().get(0).stream().filter(c -> h.isP(c) == (slot == 0)).toList() : h.nodeCpus().get(sl);
-        free[sl] = (int) cpus.stream().filter(c -> !h.housekeeping().contains(c)).count();
+        List<Integer> cpus = (h.hybrid() ? h.nodeCpus().get(0).stream().filter(c -> h.isP(c) == (slot == 0)).toList() : h.nodeCpus().get(sl))
+            .stream().filter(c -> !h.housekeeping().contains(c) && !reserved.contains(c)).toList();
+        free[sl] = cpus.size();
         slotSmt[sl] = h.smt() && (!h.hybrid() || sl == 0);
-        slotCores[sl] = slotSmt[sl] ? free[sl] / 2 : free[sl];
+        slotCores[sl] = slotSmt[sl] ? (int) cpus.stream().filter(c -> c < h.sibling(c) && cpus.contains(h.sibling(c))).count() : free[sl];
       }
       long[] memory = new long[nodes];
       for (int n = 0; n < nodes; n++) {
@@ -515,17 +562,22 @@ class RandomPlansTest {
       for (int i = 0; i < vms.size() && ok; i++) {
         VmSpec v = vms.get(i);
         int sl = choice[i];
+        if (!v.pins().isEmpty() && h.nodeOf(v.pins().get(0)) != sl) {
+          ok = false; // a pinned VM is where its pins are
+          break;
+        }
         int node = h.hybrid() ? 0 : sl;
         if (v.pairs() && !slotSmt[sl]) {
           ok = false; // pairs are two threads of one core: P-cores only
           break;
         }
-        boolean wholeCores = slotSmt[sl] && v.realtime();
-        int cores = v.pairs() ? v.vcpus() / 2 : v.vcpus();
-        free[sl] -= (wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
+        boolean pinned = !v.pins().isEmpty();
+        boolean wholeCores = slotSmt[sl] && v.realtime() && !pinned;
+        int cores = pinned ? 0 : v.pairs() ? v.vcpus() / 2 : v.vcpus();
+        free[sl] -= (pinned ? 0 : wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
         memory[node] -= v.memoryGiB();
         ok = free[sl] >= 0 && memory[node] >= 0;
-        if (ok && wholeCores) {
+        if (ok && slotSmt[sl] && v.realtime()) {
           rtCores[sl] += cores;
           emulatorThreads[sl] += v.emulatorCpus();
           ok = rtCores[sl] + (emulatorThreads[sl] + 1) / 2 <= slotCores[sl];
