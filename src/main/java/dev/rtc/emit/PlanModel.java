@@ -116,7 +116,7 @@ final class PlanModel {
     v.put("guestArgs", vm.guestCmdline().map(c -> args(c.args())).orElse(List.of()));
     v.put("cache", vm.resctrl().map(r -> r.caches().stream().map(a -> "L" + plan.cache().map(Plan.CachePlan::level).orElse(3)
         + " instance " + a.cacheId() + ": " + a.size().exact()
-        + " (" + a.ways() + " ways, mask " + plan.cache().map(c -> c.hex(a.mask())).orElse("") + ")").toList()).orElse(List.of()));
+        + " (" + a.ways() + (a.ways() == 1 ? " way" : " ways") + ", mask " + plan.cache().map(c -> c.hex(a.mask())).orElse("") + ")").toList()).orElse(List.of()));
     v.put("bandwidth", vm.resctrl().map(r -> r.bandwidth().stream().map(b -> "MB domain " + b.node() + ": " + b.percent() + "%").toList())
         .orElse(List.of()));
     return v;

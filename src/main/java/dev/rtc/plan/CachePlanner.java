@@ -177,7 +177,8 @@ final class CachePlanner {
           free.put(id, free.get(id).minus(mask.get()));
           owners.get(id).add(new Owner(vm.name(), mask.get()));
           allocs.add(new CacheAlloc(id, ask, need, wayBytes(need, wayBytes), mask.get()));
-          decisions.add(new Decision(vm.name(), name + " instance " + id + ": " + need + " ways = " + wayBytes(need, wayBytes).exact()
+          decisions.add(new Decision(vm.name(), name + " instance " + id + ": " + need + (need == 1 ? " way = " : " ways = ")
+              + wayBytes(need, wayBytes).exact()
               + " for vCPUs " + rtVcpus + (rtcOwned ? " (host CPUs " + rtCpus + "); group rtc-" + vm.name() + " gets " : "; libvirt will pick ")
               + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
               rounding(ask, need, unit, c.minCbmBits(), snc) + (rtcOwned ? "; the smallest free run that fits, lowest first, at its low end, "

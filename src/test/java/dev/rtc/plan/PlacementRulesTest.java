@@ -61,7 +61,7 @@ class PlacementRulesTest {
   /** With SMT a real-time vCPU costs a whole core: the hint counts cores, not threads. */
   @Test
   void theRelaxationForAWholeCoreVmCountsCores() throws IOException {
-    String smt = Files.readString(Path.of("examples/xeon-smt.yaml")).replace("vcpus: 6", "vcpus: 14");
+    String smt = xeonSmt().replace("vcpus: 6", "vcpus: 14");
     Diagnostic d = errors(smt).stream().filter(x -> x.code() == Code.RTC060).findFirst().orElseThrow();
     assertThat(d.message()).contains("needs 30 free isolated CPUs").contains("each vCPU on a whole core");
     assertThat(d.hint()).isEqualTo("lower rt.vcpus from 14 to 13; or run rt's emulator threads on housekeeping CPUs (leave out "
@@ -70,8 +70,24 @@ class PlacementRulesTest {
     assertThat(compile(smt.replace("vcpus: 14", "vcpus: 13")).plan().vms().get(0).vcpuPins()).hasSize(13);
   }
 
+  /** The SMT example with its one whole-core real-time VM and the stressor (its rt-pair VM left out). */
+  static String xeonSmt() throws IOException {
+    String smt = Files.readString(Path.of("examples/xeon-smt.yaml"));
+    return smt.substring(0, smt.indexOf("  - name: rt-pair\n")) + smt.substring(smt.indexOf("  - name: stress\n"));
+  }
+
+  /** The example as shipped: rt-pair takes both threads of two cores. */
+  @Test
+  void theSmtExamplesPairVmTakesTwoWholeCores() throws IOException {
+    Plan p = compile(Files.readString(Path.of("examples/xeon-smt.yaml"))).plan();
+    Plan.VmPlan pair = p.vms().get(1);
+    assertThat(pair.name()).isEqualTo("rt-pair");
+    assertThat(pair.vcpuPins()).containsExactly(8, 40, 9, 41);
+    assertThat(p.idleSiblings(pair).isEmpty()).isTrue();
+  }
+
   static String smtPairs() throws IOException {
-    return Files.readString(Path.of("examples/xeon-smt.yaml")).replace("    emulator: {cpus: 2}\n", "    emulator: {cpus: 2}\n    siblings: pair\n");
+    return xeonSmt().replace("    emulator: {cpus: 2}\n", "    emulator: {cpus: 2}\n    siblings: pair\n");
   }
 
   /** siblings: pair gives the VM both threads of its cores, as vCPUs 2k and 2k+1, and the guest is told. */
@@ -377,7 +393,7 @@ class PlacementRulesTest {
 
   @Test
   void withSmtARealTimeVcpuGetsAWholeCoreAndNothingRunsOnItsSibling() throws java.io.IOException {
-    Plan plan = new Compiler().validate(ManifestLoader.read(Path.of("examples/xeon-smt.yaml"))).plan();
+    Plan plan = compile(xeonSmt()).plan();
     Plan.VmPlan rt = plan.vms().get(0);
     assertThat(rt.vcpuPins()).containsExactly(2, 3, 4, 5, 6, 7);
     assertThat(plan.idleSiblings(rt).toString()).isEqualTo("34-39");
@@ -393,7 +409,7 @@ class PlacementRulesTest {
 
   @Test
   void withSmtPinsAreTakenWithTheirSiblingsAndASiblingTakenElsewhereIsRefused() throws java.io.IOException {
-    String smt = java.nio.file.Files.readString(Path.of("examples/xeon-smt.yaml"));
+    String smt = xeonSmt();
     Plan plan = compile(smt.replace("    emulator: {cpus: 2}\n", "    emulator: {cpus: 2}\n    placement: {pin: \"8-13\"}\n")).plan();
     assertThat(plan.idleSiblings(plan.vms().get(0)).toString()).isEqualTo("40-45");
     List<Diagnostic> e = errors(smt.replace("    emulator: {cpus: 2}\n", "    emulator: {pin: \"40\"}\n    placement: {pin: \"8-13\"}\n"));
@@ -406,7 +422,7 @@ class PlacementRulesTest {
     // rt's one emulator thread takes 47 and so breaks core 15/47. rt2 (2 vCPUs, 2 emulator threads)
     // then takes 15, the rest of that core, and one more thread, instead of the top two (46, 45),
     // which would break two more whole cores.
-    String smt = java.nio.file.Files.readString(Path.of("examples/xeon-smt.yaml"));
+    String smt = xeonSmt();
     String rt2 = smt.substring(smt.indexOf("  - name: rt\n"), smt.indexOf("  - name: stress")).replace("name: rt\n", "name: rt2\n")
         .replace("    cache: 6 MiB\n", "").replace("    vcpus: 6\n", "    vcpus: 2\n").replace("emulator: {cpus: 2}", "emulator: {cpus: 3}");
     Plan plan = compile(smt.replace("  - name: stress", rt2 + "  - name: stress").replace("emulator: {cpus: 2}", "emulator: {cpus: 1}")

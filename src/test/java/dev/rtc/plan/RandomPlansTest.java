@@ -538,6 +538,7 @@ class RandomPlansTest {
         }
       }
       int[] free = new int[slots];
+      int[] singles = new int[slots]; // free threads of cores whose other thread pins took: emulator threads go there first
       int[] slotCores = new int[slots];
       boolean[] slotSmt = new boolean[slots];
       for (int sl = 0; sl < slots; sl++) {
@@ -547,6 +548,7 @@ class RandomPlansTest {
         free[sl] = cpus.size();
         slotSmt[sl] = h.smt() && (!h.hybrid() || sl == 0);
         slotCores[sl] = slotSmt[sl] ? (int) cpus.stream().filter(c -> c < h.sibling(c) && cpus.contains(h.sibling(c))).count() : free[sl];
+        singles[sl] = slotSmt[sl] ? free[sl] - 2 * slotCores[sl] : 0;
       }
       long[] memory = new long[nodes];
       for (int n = 0; n < nodes; n++) {
@@ -580,7 +582,7 @@ class RandomPlansTest {
         if (ok && slotSmt[sl] && v.realtime()) {
           rtCores[sl] += cores;
           emulatorThreads[sl] += v.emulatorCpus();
-          ok = rtCores[sl] + (emulatorThreads[sl] + 1) / 2 <= slotCores[sl];
+          ok = rtCores[sl] + (Math.max(0, emulatorThreads[sl] - singles[sl]) + 1) / 2 <= slotCores[sl];
         }
         if (ok && v.cacheBytes() > 0) {
           int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.unit() - 1) / h.unit());
