@@ -21,6 +21,10 @@ BUNDLE=[=bundle]
 EXPECTED_CPUS=[=cpuList]
 EXPECTED_THREADS_PER_CORE=[=threadsPerCore]
 EXPECTED_L3_SIZE=[=l3Size]
+EXPECTED_L2_SIZE=[=l2Size]
+# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
+EXPECTED_P_CORES=[=pCores]
+EXPECTED_E_CORES=[=eCores]
 declare -A EXPECTED_NODE_CPUS=(<#list nodes as n>[[=n.id]]=[=n.cpus]<#sep> </#list>)
 HOST_ARGS=(<#list hostArgs as a>[=a]<#sep> </#list>)
 <#if grubby>
@@ -134,6 +138,13 @@ step_preflight() {
   check_row "threads per core (SMT)" "$EXPECTED_THREADS_PER_CORE" "$siblings"
   if [ -n "$EXPECTED_L3_SIZE" ]; then
     check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
+  fi
+  if [ -n "$EXPECTED_L2_SIZE" ]; then
+    check_row "L2 size per instance" "$EXPECTED_L2_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index2/size)"
+  fi
+  if [ -n "$EXPECTED_P_CORES" ]; then
+    check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
+    check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
   fi
   if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     local info=/sys/fs/resctrl/info/$RESCTRL_INFO

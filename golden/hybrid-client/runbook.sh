@@ -21,6 +21,10 @@ BUNDLE=hybrid-client
 EXPECTED_CPUS=0-21
 EXPECTED_THREADS_PER_CORE=2
 EXPECTED_L3_SIZE=24576K
+EXPECTED_L2_SIZE=''
+# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
+EXPECTED_P_CORES=0-11
+EXPECTED_E_CORES=12-21
 declare -A EXPECTED_NODE_CPUS=([0]=0-21)
 HOST_ARGS=('isolcpus=managed_irq,domain,2-19' nohz=on nohz_full=2-19 rcu_nocbs=2-19 rcu_nocb_poll 'irqaffinity=0,1,20,21' skew_tick=1 tsc=reliable clocksource=tsc hpet=disable nosoftlockup nmi_watchdog=0 mce=ignore_ce audit=0 numa_balancing=disable rcupdate.rcu_cpu_stall_suppress=1 efi=runtime intel_pstate=disable intel_idle.max_cstate=0 processor.max_cstate=1 kvm.kvmclock_periodic_sync=0 kvm_intel.ple_gap=0)
 GRUB_UPDATE=(update-grub)
@@ -120,6 +124,13 @@ step_preflight() {
   check_row "threads per core (SMT)" "$EXPECTED_THREADS_PER_CORE" "$siblings"
   if [ -n "$EXPECTED_L3_SIZE" ]; then
     check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
+  fi
+  if [ -n "$EXPECTED_L2_SIZE" ]; then
+    check_row "L2 size per instance" "$EXPECTED_L2_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index2/size)"
+  fi
+  if [ -n "$EXPECTED_P_CORES" ]; then
+    check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
+    check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
   fi
   if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     local info=/sys/fs/resctrl/info/$RESCTRL_INFO

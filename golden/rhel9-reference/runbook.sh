@@ -21,6 +21,10 @@ BUNDLE=rhel9-reference
 EXPECTED_CPUS=0-63
 EXPECTED_THREADS_PER_CORE=1
 EXPECTED_L3_SIZE=61440K
+EXPECTED_L2_SIZE=''
+# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
+EXPECTED_P_CORES=''
+EXPECTED_E_CORES=''
 declare -A EXPECTED_NODE_CPUS=([0]='0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62' [1]='1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,51,53,55,57,59,61,63')
 HOST_ARGS=('isolcpus=managed_irq,domain,4-63' nohz=on nohz_full=4-63 rcu_nocbs=4-63 rcu_nocb_poll irqaffinity=0-3 skew_tick=1 tsc=reliable clocksource=tsc hpet=disable nosoftlockup nmi_watchdog=0 mce=ignore_ce audit=0 numa_balancing=disable rcupdate.rcu_cpu_stall_suppress=1 efi=runtime intel_pstate=disable intel_idle.max_cstate=0 processor.max_cstate=1 kvm.kvmclock_periodic_sync=0 kvm_intel.ple_gap=0 default_hugepagesz=1G hugepagesz=1G hugepages=0:8)
 HOST_ARG_KEYS=(isolcpus nohz nohz_full rcu_nocbs rcu_nocb_poll irqaffinity skew_tick tsc clocksource hpet nosoftlockup nmi_watchdog mce audit numa_balancing rcupdate.rcu_cpu_stall_suppress efi intel_pstate intel_idle.max_cstate processor.max_cstate kvm.kvmclock_periodic_sync kvm_intel.ple_gap default_hugepagesz hugepagesz hugepages)
@@ -120,6 +124,13 @@ step_preflight() {
   check_row "threads per core (SMT)" "$EXPECTED_THREADS_PER_CORE" "$siblings"
   if [ -n "$EXPECTED_L3_SIZE" ]; then
     check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
+  fi
+  if [ -n "$EXPECTED_L2_SIZE" ]; then
+    check_row "L2 size per instance" "$EXPECTED_L2_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index2/size)"
+  fi
+  if [ -n "$EXPECTED_P_CORES" ]; then
+    check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
+    check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
   fi
   if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     local info=/sys/fs/resctrl/info/$RESCTRL_INFO

@@ -27,6 +27,12 @@ final class RunbookModel {
     model.put("threadsPerCore", m.host().topology().threadsPerCore());
     // As sysfs prints cache/index3/size: KiB with a K.
     model.put("l3Size", m.host().topology().l3().map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
+    // On parts with L2 CAT only, the L2 the plan divides; sysfs prints cpu0's.
+    model.put("l2Size", m.host().topology().catLevel().filter(c -> c.level() == 2).map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
+    var t = m.host().topology();
+    model.put("pCores", t.hybrid() ? t.cpusOfType(dev.rtc.manifest.Manifest.CoreType.P).toString() : "");
+    model.put("eCores", t.hybrid() ? t.cpusOfType(dev.rtc.manifest.Manifest.CoreType.E).union(t.cpusOfType(dev.rtc.manifest.Manifest.CoreType.LPE))
+        .toString() : "");
     model.put("grubUpdate", Distro.of(m.host().os()).grubUpdate());
     model.put("grubby", Distro.of(m.host().os()).grubby());
     model.put("hostArgKeys", plan.host().cmdline().keys());

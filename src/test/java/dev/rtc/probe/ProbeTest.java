@@ -182,6 +182,44 @@ class ProbeTest {
         .isEqualTo(probe(FACTS.resolve("core-ultra-hybrid.facts").toString()).lines().skip(1).toList());
   }
 
+  /**
+   * The whole loop on recorded hosts: facts → rtc probe → the example manifest (whose topology is
+   * probe's) → bundle → the runbook's preflight against the same host passes, and tells a host whose
+   * P/E split differs apart.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"core-ultra-hybrid.facts, hybrid-client, sys/devices/cpu_core/cpus, 0-9, P-core CPUs",
+      "atom-l2cat.facts, atom-l2cat, sys/devices/system/cpu/cpu0/cache/index2/size, 2048K, L2 size per instance"})
+  void preflightPassesOnTheProbedHost(String facts, String example, String breakFile, String breakWith, String row, @TempDir Path dir)
+      throws Exception {
+    dev.rtc.emit.Tool bash = dev.rtc.emit.Tool.require("bash");
+    dev.rtc.emit.Tool.require("jq");
+    Path root = dir.resolve("root");
+    layOut(FACTS.resolve(facts), root);
+    Files.createDirectories(root.resolve("dev"));
+    Files.writeString(root.resolve("dev/kvm"), "");
+    Path cpu0 = root.resolve("sys/devices/system/cpu/cpu0/topology/thread_siblings_list");
+    Files.writeString(cpu0, facts.startsWith("core-ultra") ? "0-1\n" : "0\n");
+    for (String c : List.of("virsh", "qemu-img", "cloud-localds")) {
+      Path shim = root.resolve("bin/" + c);
+      Files.createDirectories(shim.getParent());
+      Files.writeString(shim, "#!/bin/sh\nexit 0\n");
+      shim.toFile().setExecutable(true);
+    }
+    Path out = dir.resolve("out");
+    assertThat(Main.run(new String[] {"compile", "examples/" + example + ".yaml", "-o", out.toString()}, new PrintWriter(new StringWriter()),
+        new PrintWriter(new StringWriter()))).isZero();
+    Map<String, String> env = Map.of("RTC_ROOT", root.toString(), "PATH", root.resolve("bin") + ":" + System.getenv("PATH"));
+    dev.rtc.emit.Tool.Run ok = bash.run(out, env, "./runbook.sh", "preflight");
+    assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("host matches the manifest").doesNotContain("MISMATCH");
+
+    Files.writeString(root.resolve(breakFile), breakWith + "\n");
+    dev.rtc.emit.Tool.Run bad = bash.run(out, env, "./runbook.sh", "preflight");
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.out()).containsPattern(java.util.regex.Pattern.quote(row) + " .*MISMATCH");
+  }
+
   @Test
   void factsWithoutTheCpuListAreRefusedWithTheCommandToCollectThem(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("facts.txt");
