@@ -42,9 +42,11 @@ EXPECTED_NUM_CLOSIDS=[=resctrl.closids]
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=(<#list resctrl.groups as g>[=g.name]<#sep> </#list>)
 declare -A RESCTRL_GROUP_CPUS=(<#list resctrl.groups as g>[[=g.name]]=[=g.cpus]<#sep> </#list>)
+declare -A VM_GROUP=(<#list resctrl.groups as g>[[=g.vm]]=[=g.name]<#sep> </#list>)
 <#else>
 RESCTRL_DEFAULT=()
 RESCTRL_GROUPS=()
+declare -A VM_GROUP=()
 </#if>
 VMS=(<#list vms as vm>[=vm.name]<#sep> </#list>)
 declare -A VM_ROLE=(<#list vms as vm>[[=vm.name]]=[=vm.role]<#sep> </#list>)
@@ -286,7 +288,7 @@ step_verify() {
       local group lines=()
       read -r -a lines <<<"${VM_RESCTRL[$vm]}"
       if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
-        group=$ROOT/sys/fs/resctrl/rtc-$vm
+        group=$ROOT/sys/fs/resctrl/${VM_GROUP[$vm]}
       else
         # libvirt names its group qemu-<domid>-<name>-vcpus_<list>; the domain id changes at every start.
         group=$(find "$ROOT/sys/fs/resctrl" -maxdepth 1 -name "qemu-*-$vm-vcpus_*" -print -quit 2>/dev/null || true)

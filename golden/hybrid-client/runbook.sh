@@ -37,6 +37,7 @@ EXPECTED_NUM_CLOSIDS=4
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=()
 declare -A RESCTRL_GROUP_CPUS=()
+declare -A VM_GROUP=()
 VMS=(rt stress)
 declare -A VM_ROLE=([rt]=realtime [stress]=stressor)
 declare -A VM_PINS=([rt]='2,4,6,8' [stress]='12,13,14,15,16,17')
@@ -266,7 +267,7 @@ step_verify() {
       local group lines=()
       read -r -a lines <<<"${VM_RESCTRL[$vm]}"
       if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
-        group=$ROOT/sys/fs/resctrl/rtc-$vm
+        group=$ROOT/sys/fs/resctrl/${VM_GROUP[$vm]}
       else
         # libvirt names its group qemu-<domid>-<name>-vcpus_<list>; the domain id changes at every start.
         group=$(find "$ROOT/sys/fs/resctrl" -maxdepth 1 -name "qemu-*-$vm-vcpus_*" -print -quit 2>/dev/null || true)

@@ -37,6 +37,7 @@ EXPECTED_NUM_CLOSIDS=16
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=()
 declare -A RESCTRL_GROUP_CPUS=()
+declare -A VM_GROUP=()
 VMS=(rhel9-rt rhel9-stress)
 declare -A VM_ROLE=([rhel9-rt]=realtime [rhel9-stress]=stressor)
 declare -A VM_PINS=([rhel9-rt]='4,6,8,10,12,14,16,18' [rhel9-stress]='5,7,9,11,13,15,17,19')
@@ -267,7 +268,7 @@ step_verify() {
       local group lines=()
       read -r -a lines <<<"${VM_RESCTRL[$vm]}"
       if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
-        group=$ROOT/sys/fs/resctrl/rtc-$vm
+        group=$ROOT/sys/fs/resctrl/${VM_GROUP[$vm]}
       else
         # libvirt names its group qemu-<domid>-<name>-vcpus_<list>; the domain id changes at every start.
         group=$(find "$ROOT/sys/fs/resctrl" -maxdepth 1 -name "qemu-*-$vm-vcpus_*" -print -quit 2>/dev/null || true)

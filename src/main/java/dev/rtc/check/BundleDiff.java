@@ -135,7 +135,7 @@ public final class BundleDiff {
         List<String> groupLines = new ArrayList<>();
         change(cache, caches(levelOf(x.path("resctrl"))), caches(levelOf(y.path("resctrl"))), rtcGroups ? groupLines : lines);
         change("CPUs", x.at("/resctrl/cpus"), y.at("/resctrl/cpus"), groupLines);
-        groupLines.forEach(l -> resctrl.add("group rtc-" + vm + " " + l));
+        groupLines.forEach(l -> resctrl.add("group " + dev.rtc.plan.Plan.rtcGroup(vm) + " " + l));
         change("memory bandwidth", x.at("/resctrl/memoryBandwidth"), y.at("/resctrl/memoryBandwidth"), lines);
         List<String> guest = new ArrayList<>();
         args(x.get("guestKernelArgs"), y.get("guestKernelArgs"), guest);

@@ -17,18 +17,6 @@ public final class Emitters {
 
   private Emitters() {}
 
-  /**
-   * The resctrl group rtc makes for a real-time VM when it owns the groups. VM names are DNS labels
-   * (the schema's pattern), so the name is safe as a directory, in a unit and in a shell word.
-   */
-  public static String groupName(VmPlan vm) {
-    String name = "rtc-" + vm.name();
-    if (!name.matches("[a-z0-9-]{1,80}")) {
-      throw new IllegalStateException("VM name outside the schema's pattern: " + vm.name());
-    }
-    return name;
-  }
-
   /** The group's schemata: the cache line, then the MB line when the VM asks for bandwidth. */
   public static String groupSchemata(Plan plan, VmPlan vm) {
     Plan.Resctrl group = vm.resctrl().orElseThrow();
@@ -56,7 +44,7 @@ public final class Emitters {
           if (vm.resctrl().isEmpty()) {
             continue;
           }
-          String group = groupName(vm);
+          String group = Plan.rtcGroup(vm.name());
           groups.add(group);
           b.add("host/resctrl/" + group + "/cpus_list", plan.rtHostCpus(vm) + "\n");
           b.add("host/resctrl/" + group + "/schemata", groupSchemata(plan, vm) + "\n");

@@ -60,7 +60,7 @@ final class PlanJson {
         ObjectNode g = v.putObject("resctrl");
         g.put("vcpus", r.vcpus().toString());
         if (plan.cache().map(Plan.CachePlan::rtcOwned).orElse(false)) {
-          g.put("group", Emitters.groupName(vm));
+          g.put("group", Plan.rtcGroup(vm.name()));
           g.put("cpus", plan.rtHostCpus(vm).toString());
         }
         ArrayNode caches = g.putArray("l" + plan.cache().map(Plan.CachePlan::level).orElse(3));

@@ -128,7 +128,7 @@ final class PlanModel {
     m.put("level", c.level());
     m.put("rtcOwned", c.rtcOwned());
     m.put("groups", c.rtcOwned() ? plan.vms().stream().filter(v -> v.resctrl().isPresent())
-        .map(v -> Map.of("name", Emitters.groupName(v), "cpus", plan.rtHostCpus(v).toString())).toList() : List.of());
+        .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "cpus", plan.rtHostCpus(v).toString())).toList() : List.of());
     m.put("ways", c.ways());
     m.put("wayBytes", c.wayBytes().exact());
     m.put("cbmMask", c.hex(c.cbmMask()));

@@ -40,7 +40,7 @@ final class RunbookModel {
     plan.cache().ifPresent(c -> model.put("resctrl", Map.of("defaultLines", c.schemataLines(c.hostMasks()), "level", c.level(), "info", c.resources().get(0),
         "cbmMask", Integer.toHexString(c.cbmMask().bits()), "minCbmBits", c.minCbmBits(), "closids", c.closids(),
         "groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
-            .map(v -> Map.of("name", Emitters.groupName(v), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList())));
+            .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList())));
     List<Map<String, Object>> vms = new ArrayList<>();
     for (VmPlan vm : plan.vms()) {
       Map<String, Object> v = new LinkedHashMap<>();

@@ -179,7 +179,7 @@ final class CachePlanner {
           allocs.add(new CacheAlloc(id, ask, need, wayBytes(need, wayBytes), mask.get()));
           decisions.add(new Decision(vm.name(), name + " instance " + id + ": " + need + (need == 1 ? " way = " : " ways = ")
               + wayBytes(need, wayBytes).exact()
-              + " for vCPUs " + rtVcpus + (rtcOwned ? " (host CPUs " + rtCpus + "); group rtc-" + vm.name() + " gets " : "; libvirt will pick ")
+              + " for vCPUs " + rtVcpus + (rtcOwned ? " (host CPUs " + rtCpus + "); group " + Plan.rtcGroup(vm.name()) + " gets " : "; libvirt will pick ")
               + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
               rounding(ask, need, unit, c.minCbmBits(), snc) + (rtcOwned ? "; the smallest free run that fits, lowest first, at its low end, "
                   + "as libvirt would choose" : "; libvirt takes the smallest free run that fits, lowest first, at its low end")));

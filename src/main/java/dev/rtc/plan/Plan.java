@@ -37,6 +37,19 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
   }
 
   /** How the benchmark runs and is judged, when the manifest asks for one. */
+  /**
+   * The resctrl group rtc makes for a real-time VM when it owns the groups (host.cacheOwner:
+   * resctrl). VM names are DNS labels (the schema's pattern), so the name is safe as a directory,
+   * in a unit and in a shell word.
+   */
+  public static String rtcGroup(String vm) {
+    String name = "rtc-" + vm;
+    if (!name.matches("[a-z0-9-]{1,80}")) {
+      throw new IllegalStateException("VM name outside the schema's pattern: " + vm);
+    }
+    return name;
+  }
+
   /** The host CPUs a VM's real-time vCPUs run on: the cpus_list of its group when rtc owns the groups. */
   public CpuSet rtHostCpus(VmPlan vm) {
     return CpuSet.of(vm.rtVcpus().stream().map(i -> vm.vcpuPins().get(i)).boxed().toList());
