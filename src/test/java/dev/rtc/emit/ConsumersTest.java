@@ -369,18 +369,7 @@ class ConsumersTest {
       write(root, "virsh/debian12-stress.emulator", "1,3");
       write(root, "virsh/debian12-rt.cmdline", "BOOT_IMAGE=/boot/vmlinuz ro " + rt.guestCmdline().orElseThrow() + " quiet\n");
       write(root, "sys/fs/resctrl/qemu-1-debian12-rt-vcpus_1-7/schemata", "    MB:0=100;1=100\n    L3:0=000c;1=0003\n");
-      Path virsh = write(root, "bin/virsh", String.join("\n", "#!/bin/bash",
-          "# A fake virsh that answers in the real one's formats, from files under $FAKE.",
-          "case $1 in",
-          "  vcpupin) printf ' VCPU   CPU Affinity\\n----------------------\\n %s      %s\\n\\n' \"$4\" \"$(sed -n \"$(($4 + 1))p\" \"$FAKE/$2.pins\")\" ;;",
-          "  emulatorpin) printf 'emulator: CPU Affinity\\n----------------------------------\\n       *: %s\\n\\n' \"$(cat \"$FAKE/$2.emulator\")\" ;;",
-          "  qemu-agent-command) case $3 in",
-          "      *guest-exec-status*) printf '{\"return\":{\"exited\":true,\"exitcode\":0,\"out-data\":\"%s\"}}\\n' \"$(base64 -w0 <\"$FAKE/$2.cmdline\")\" ;;",
-          "      *) echo '{\"return\":{\"pid\":42}}' ;;",
-          "    esac ;;",
-          "  *) echo \"fake virsh: $*\" >&2; exit 1 ;;",
-          "esac", ""));
-      virsh.toFile().setExecutable(true);
+      FakeVirsh.install(root);
       h.breakIt().apply(root);
       Map<String, String> env = new java.util.HashMap<>(fakeEnv(root));
       env.put("FAKE", root.resolve("virsh").toString());

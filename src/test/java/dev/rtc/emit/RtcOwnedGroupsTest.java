@@ -71,6 +71,37 @@ class RtcOwnedGroupsTest {
     assertThat(e.get(0).hint()).contains("host.cacheOwner: resctrl");
   }
 
+  /** verify reads the VM's group where rtc made it, /sys/fs/resctrl/rtc-<vm>, not libvirt's qemu-* group. */
+  @Test
+  void verifyReadsRtcsGroup(@TempDir Path dir) throws IOException {
+    Tool bash = Tool.require("bash");
+    Compiler.Result r = compile(atom());
+    Path bundle = dir.resolve("out");
+    for (var f : texts(r).entrySet()) {
+      Path p = bundle.resolve(f.getKey());
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, f.getValue());
+    }
+    Path root = dir.resolve("root");
+    for (Plan.VmPlan vm : r.plan().vms()) {
+      write(root, "virsh/" + vm.name() + ".pins", String.join("\n", vm.vcpuPins().stream().map(String::valueOf).toList()) + "\n");
+      write(root, "virsh/" + vm.name() + ".emulator", vm.emulatorCpus().toString());
+      write(root, "virsh/" + vm.name() + ".cmdline", vm.guestCmdline().map(c -> "ro " + c + " quiet").orElse("ro quiet") + "\n");
+    }
+    write(root, "sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
+    FakeVirsh.install(root);
+    Map<String, String> env = Map.of("RTC_ROOT", root.toString(), "FAKE", root.resolve("virsh").toString(),
+        "PATH", root.resolve("bin") + ":" + System.getenv("PATH"));
+    Tool.Run ok = bash.run(bundle, env, "./runbook.sh", "verify");
+    assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
+    assertThat(ok.out()).contains("ok: rt: cache group L2:0=0000f;1=00ff0");
+
+    write(root, "sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=0000f\n");
+    Tool.Run wrong = bash.run(bundle, env, "./runbook.sh", "verify");
+    assertThat(wrong.exit()).isEqualTo(1);
+    assertThat(wrong.out() + wrong.err()).contains("rt cache group is 'L2:0=0000f;1=0000f', planned 'L2:0=0000f;1=00ff0'");
+  }
+
   /** rtc diff puts a change to rtc's own group with the boot unit, not with a VM restart. */
   @Test
   void diffSendsGroupChangesToTheUnit(@TempDir Path dir) throws IOException {
