@@ -76,12 +76,7 @@ class CdpTest {
   @Test
   void checkHostComparesBothLines(@TempDir Path dir) throws IOException {
     Map<String, String> b = compile(cdp("16"));
-    Path bundle = dir.resolve("out");
-    for (var e : b.entrySet()) {
-      Path p = bundle.resolve(e.getKey());
-      Files.createDirectories(p.getParent());
-      Files.writeString(p, e.getValue());
-    }
+    Path bundle = RtcOwnedGroupsTest.writeOut(b, dir.resolve("out"));
     Path root = dir.resolve("root");
     Files.createDirectories(root.resolve("proc"));
     Files.createDirectories(root.resolve("sys/fs/resctrl"));

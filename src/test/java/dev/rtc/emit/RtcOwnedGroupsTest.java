@@ -76,12 +76,7 @@ class RtcOwnedGroupsTest {
   void verifyReadsRtcsGroup(@TempDir Path dir) throws IOException {
     Tool bash = Tool.require("bash");
     Compiler.Result r = compile(atom());
-    Path bundle = dir.resolve("out");
-    for (var f : texts(r).entrySet()) {
-      Path p = bundle.resolve(f.getKey());
-      Files.createDirectories(p.getParent());
-      Files.writeString(p, f.getValue());
-    }
+    Path bundle = writeOut(texts(r), dir.resolve("out"));
     Path root = dir.resolve("root");
     for (Plan.VmPlan vm : r.plan().vms()) {
       write(root, "virsh/" + vm.name() + ".pins", String.join("\n", vm.vcpuPins().stream().map(String::valueOf).toList()) + "\n");
@@ -131,12 +126,7 @@ class RtcOwnedGroupsTest {
   void checkHostFindsAGroupWithTheWrongCpus(@TempDir Path dir) throws IOException {
     Tool bash = Tool.require("bash");
     Compiler.Result r = compile(atom());
-    Path bundle = dir.resolve("out");
-    for (var f : texts(r).entrySet()) {
-      Path p = bundle.resolve(f.getKey());
-      Files.createDirectories(p.getParent());
-      Files.writeString(p, f.getValue());
-    }
+    Path bundle = writeOut(texts(r), dir.resolve("out"));
     Path root = dir.resolve("root");
     write(root, "proc/cmdline", String.join(" ", r.plan().host().cmdline().strings()) + "\n");
     write(root, "sys/fs/resctrl/schemata", "L2:0=f;1=0000f\n");
@@ -158,13 +148,21 @@ class RtcOwnedGroupsTest {
     assertThat(missing.out() + missing.err()).contains("resctrl group rtc-rt has CPUs 'absent', planned 5-7");
   }
 
+  /** Lays a bundle's files out under {@code out} (plain files: the runbook is run with bash). */
+  static Path writeOut(Map<String, String> files, Path out) throws IOException {
+    for (var f : files.entrySet()) {
+      write(out, f.getKey(), f.getValue());
+    }
+    return out;
+  }
+
   static Map<String, String> texts(Compiler.Result r) {
     Map<String, String> out = new java.util.TreeMap<>();
     r.bundle().files().forEach((k, v) -> out.put(k, v.text()));
     return out;
   }
 
-  private static void write(Path root, String rel, String text) throws IOException {
+  static void write(Path root, String rel, String text) throws IOException {
     Path p = root.resolve(rel);
     Files.createDirectories(p.getParent());
     Files.writeString(p, text);
