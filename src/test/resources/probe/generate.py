@@ -4,8 +4,12 @@ records (grep -rH . <sysfs files>). The ids follow the kernel's rules: cache id 
 of the threads sharing the cache (arch/x86/kernel/cpu/cacheinfo.c), core_id and package from the
 APIC id, sizes as sysfs prints them (KiB with a K). kvm-epyc-2vcpu.facts is a real recording instead (a 2-vCPU KVM guest on AMD EPYC, 2026-11-25).
 
-Usage: python3 generate.py   (rewrites xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts)
+Usage: python3 src/test/resources/probe/generate.py   (rewrites, beside this script, xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts)
 """
+
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 def order(n):
     o = 0
@@ -42,7 +46,7 @@ def write(name, cpus, nodes, memory_kb, caches, resctrl, extra=()):
     for res, files in resctrl.items():
         for f, v in files.items():
             lines.append("/sys/fs/resctrl/info/%s/%s:%s" % (res, f, v))
-    with open(name, "w") as out:
+    with open(os.path.join(HERE, name), "w") as out:
         out.write("\n".join(lines) + "\n")
 
 def sharing(cpus, c, key):

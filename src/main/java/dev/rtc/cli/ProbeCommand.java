@@ -18,9 +18,11 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {"Reads a host's topology (CPUs, cores, sockets, NUMA nodes and their memory, L2 and L3 caches, core types,"
         + " and resctrl's CAT and MBA parameters) and prints the manifest's topology block, ready to paste under host:.",
         "SOURCE is a root directory (default /, the host rtc runs on; or a copy of one), or a facts file: what"
-        + " ./runbook.sh facts writes on the host (grep -rH . over the sysfs and resctrl files above), for a technician to send back.",
+        + " ./runbook.sh facts writes on the host (grep -rH . over the sysfs and resctrl files above), for a technician to send back."
+        + " What lscpu -p prints is read too, for CPUs, cores, sockets, nodes and cache ids only.",
         "The compact form is written when it says the host exactly; hybrid parts and irregular numbering get the per-CPU table."},
     footer = {"", "Examples:", "  rtc probe                          # this host", "  rtc probe line-7-facts.txt         # facts a technician sent back",
+        "  rtc probe lscpu-p.txt              # lscpu -p output: CPUs only, caches to add by hand",
         "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source cannot be read or lacks a file the topology needs."})
 final class ProbeCommand implements Callable<Integer> {
 
@@ -38,17 +40,19 @@ final class ProbeCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var err = spec.commandLine().getErr();
-    HostFiles files;
+    String yaml;
     try {
-      files = Files.isDirectory(source) ? HostFiles.root(source)
-          : HostFiles.dump(source.toString(), Files.readString(source, StandardCharsets.UTF_8));
+      Probe.Host host;
+      if (Files.isDirectory(source)) {
+        host = Probe.read(HostFiles.root(source));
+      } else {
+        String text = Files.readString(source, StandardCharsets.UTF_8);
+        host = Probe.isLscpu(text) ? Probe.fromLscpu(source.toString(), text) : Probe.read(HostFiles.dump(source.toString(), text));
+      }
+      yaml = TopologyYaml.write(host, table);
     } catch (IOException e) {
       err.println("rtc probe: cannot read " + source + ": " + e.getMessage());
       return Main.USAGE;
-    }
-    String yaml;
-    try {
-      yaml = TopologyYaml.write(Probe.read(files), table);
     } catch (Probe.ProbeException e) {
       err.println("rtc probe: " + e.getMessage());
       return Main.USAGE;

@@ -220,6 +220,28 @@ class ProbeTest {
     assertThat(bad.out()).containsPattern(java.util.regex.Pattern.quote(row) + " .*MISMATCH");
   }
 
+  /** lscpu -p, as util-linux 2.38 prints it (recorded here) and as older ones do (cache ids joined by ':'). */
+  @Test
+  void lscpuOutputGivesCpusCoresNodesAndSaysWhatItLacks(@TempDir Path dir) throws IOException {
+    String recorded = probe(FACTS.resolve("kvm-epyc-2vcpu.lscpu").toString());
+    assertThat(recorded).contains("threadsPerCore: 1").contains("- {id: 0, cpus: \"0,1\"}").contains("lscpu -p gives no cache sizes")
+        .doesNotContain("l3:");
+    // An SMT host in the old format: CPU n and n+4 share a core, two nodes, L3 per socket.
+    StringBuilder old = new StringBuilder("# The following is the parsable format, which can be fed to other\n"
+        + "# programs. Each different item in every column has an unique ID\n# starting from zero.\n# CPU,Core,Socket,Node,,L1d:L1i:L2:L3\n");
+    for (int cpu = 0; cpu < 8; cpu++) {
+      int core = cpu % 4;
+      int socket = core / 2;
+      old.append(cpu).append(',').append(core).append(',').append(socket).append(',').append(socket).append(",,")
+          .append(core).append(':').append(core).append(':').append(core).append(':').append(socket).append('\n');
+    }
+    Path f = dir.resolve("lscpu-old.txt");
+    Files.writeString(f, old.toString());
+    assertThat(probe(f.toString())).contains("    threadsPerCore: 2\n    siblings: {offset: 4}\n")
+        .contains("      - {id: 1, cpus: \"2,3,6,7\"}\n");
+    assertThat(probe("--table", f.toString())).contains("      - [6, 2, 1, 1, 2, 1, P]\n");
+  }
+
   @Test
   void factsWithoutTheCpuListAreRefusedWithTheCommandToCollectThem(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("facts.txt");
