@@ -90,6 +90,7 @@ public final class Probe {
     CpuSet eCores = files.read("/sys/devices/cpu_atom/cpus").map(s -> cpusOrEmpty(s)).orElse(CpuSet.empty());
 
     Map<Integer, ByteSize> sizes = new TreeMap<>();
+    boolean l2SizesDiffer = false;
     List<Row> rows = new ArrayList<>();
     Map<String, Integer> madeUpIds = new HashMap<>();
     for (int cpu : online) {
@@ -124,7 +125,7 @@ public final class Probe {
                 + "the first is used");
           }
           if (before != null && !before.equals(size.get()) && level == 2) {
-            sizes.put(-2, size.get()); // remembered: L2 sizes differ (hybrid parts), said below
+            l2SizesDiffer = true; // hybrid parts: P-core and E-core L2s; said once, below
           }
         }
         if (level == 2) {
@@ -141,7 +142,7 @@ public final class Probe {
       }
       rows.add(new Row(cpu, core, socket, nodeOf.getOrDefault(cpu, 0), l2, l3, type));
     }
-    if (sizes.containsKey(-2)) {
+    if (l2SizesDiffer) {
       notes.add("L2 instances differ in size (P-core and E-core L2s); l2.size is the first CPU's");
     }
     Optional<CatInfo> l3cat = cat("L3");
