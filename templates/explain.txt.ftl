@@ -14,7 +14,7 @@ CPU map, one character per CPU in ascending order within each NUMA node:
 
 VMs, in start order:
 <#list vms as vm>
-  ${vm.order}. ${vm.name} (${vm.role}, ${vm.letter}): NUMA node ${vm.node}, ${vm.vcpus} vCPUs, ${vm.memory}
+  ${vm.order}. ${vm.name} (${vm.role}, ${vm.letter}): NUMA node ${vm.node}${vm.coreType}, ${vm.vcpus} vCPUs, ${vm.memory}
      vCPU -> host CPU: ${vm.pins}
      emulator threads: CPUs ${vm.emulator}
 <#if vm.role == "realtime">

@@ -31,7 +31,7 @@ Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
 <#list vms as vm>
 ### ${vm.order}. ${vm.name} (${vm.role}, `${vm.letter}` in the maps)
 
-- NUMA node ${vm.node}, ${vm.vcpus} vCPUs, ${vm.memory} (memory bound to node ${vm.node})
+- NUMA node ${vm.node}${vm.coreType}, ${vm.vcpus} vCPUs, ${vm.memory} (memory bound to node ${vm.node})
 - vCPU → host CPU: ${vm.pins}
 - emulator threads: CPUs ${vm.emulator}
 <#if vm.role == "realtime">

@@ -46,6 +46,9 @@ final class PlanJson {
       v.put("role", vm.vm().role().id());
       v.put("startOrder", vm.startOrder());
       v.put("numaNode", vm.numaNode());
+      if (plan.manifest().host().topology().hybrid()) {
+        v.put("coreType", plan.manifest().host().topology().coreType(vm.vcpuPins().get(0)).id());
+      }
       ArrayNode pins = v.putArray("vcpuPins");
       vm.vcpuPins().forEach(pins::add);
       v.put("emulatorCpus", vm.emulatorCpus().toString());

@@ -101,6 +101,9 @@ final class PlanModel {
     v.put("grubby", Distro.of(vm.vm().guest().os()).grubby());
     v.put("order", vm.startOrder());
     v.put("node", vm.numaNode());
+    var t = plan.manifest().host().topology();
+    // On hybrid parts, the core type the VM's vCPUs run on (one per VM): ", P-cores".
+    v.put("coreType", t.hybrid() ? ", " + t.coreType(vm.vcpuPins().get(0)).noun() + "s" : "");
     v.put("vcpus", vm.vm().vcpus());
     v.put("memory", vm.vm().memory().exact());
     List<String> pins = new ArrayList<>();
