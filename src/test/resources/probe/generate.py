@@ -28,13 +28,15 @@ def cpulist(cpus):
         i = j + 1
     return ",".join(out)
 
-def write(name, cpus, nodes, memory_kb, caches, resctrl, extra=()):
+def write(name, cpus, nodes, memory_kb, caches, resctrl, extra=(), siblings=None):
     """cpus: list of dicts cpu, apic, core, socket, node; caches: per cpu list of (index, level, type, id, size, shared)."""
     lines = ["/sys/devices/system/cpu/online:" + cpulist([c["cpu"] for c in cpus])]
     for c in cpus:
         base = "/sys/devices/system/cpu/cpu%d" % c["cpu"]
         lines.append(base + "/topology/core_id:%d" % c["core"])
         lines.append(base + "/topology/physical_package_id:%d" % c["socket"])
+        if siblings:
+            lines.append(base + "/topology/thread_siblings_list:" + cpulist(siblings(c, cpus)))
         for (idx, level, typ, cid, size, shared) in caches(c, cpus):
             p = base + "/cache/index%d/" % idx
             lines += [p + "level:%d" % level, p + "type:" + typ, p + "id:%d" % cid, p + "size:" + size, p + "shared_cpu_list:" + cpulist(shared)]
@@ -70,7 +72,8 @@ def xeon_caches(c, cpus):
             (3, 3, "Unified", l3, "33792K", sharing(cpus, c, lambda o: o["socket"]))]
 write("xeon-2s-smt.facts", xeon, {s: [c["cpu"] for c in xeon if c["socket"] == s] for s in range(2)}, 97415168, xeon_caches,
       {"L3": {"cbm_mask": "7ff", "min_cbm_bits": "1", "num_closids": "16", "shareable_bits": "0", "bit_usage": "0=SSSSSSSSSSS;1=SSSSSSSSSSS"},
-       "MB": {"bandwidth_gran": "10", "min_bandwidth": "10", "num_closids": "8", "delay_linear": "1"}})
+       "MB": {"bandwidth_gran": "10", "min_bandwidth": "10", "num_closids": "8", "delay_linear": "1"}},
+      siblings=lambda c, cpus: sharing(cpus, c, lambda o: (o["socket"], o["core"])))
 
 # A hybrid client part (Meteor Lake-like): 6 P-cores with SMT (threads adjacent), 8 E-cores in two
 # clusters of 4 sharing an L2, 2 low-power E-cores in their own cluster with no L3.
@@ -95,7 +98,8 @@ def hy_caches(c, cpus):
     return out
 write("core-ultra-hybrid.facts", hy, {0: [c["cpu"] for c in hy]}, 32545920, hy_caches,
       {"L3": {"cbm_mask": "fff", "min_cbm_bits": "1", "num_closids": "4", "shareable_bits": "0"}},
-      extra=["/sys/devices/cpu_core/cpus:0-11", "/sys/devices/cpu_atom/cpus:12-21"])
+      extra=["/sys/devices/cpu_core/cpus:0-11", "/sys/devices/cpu_atom/cpus:12-21"],
+      siblings=lambda c, cpus: sharing(cpus, c, lambda o: (o["socket"], o["core"])))
 
 # An Atom with L2 CAT and no L3 (Snow Ridge-like): 8 cores, no SMT, 2 modules of 4 cores sharing a 4.5 MiB L2.
 atom = [dict(cpu=i, apic=i * 2, core=i, socket=0, node=0) for i in range(8)]

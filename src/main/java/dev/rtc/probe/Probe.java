@@ -95,7 +95,11 @@ public final class Probe {
     Map<String, Integer> madeUpIds = new HashMap<>();
     for (int cpu : online) {
       String base = CPU + "/cpu" + cpu;
-      int core = integer(need(base + "/topology/core_id"), base + "/topology/core_id");
+      // A core is the set of CPUs in thread_siblings_list, named by its lowest CPU: core_id alone is
+      // not unique on parts with several dies per package. Without that file, core_id it is.
+      Optional<String> siblings = files.read(base + "/topology/thread_siblings_list").map(String::strip).filter(x -> !x.isEmpty());
+      int core = siblings.isPresent() ? cpus(siblings.get(), base + "/topology/thread_siblings_list").toList().get(0)
+          : integer(need(base + "/topology/core_id"), base + "/topology/core_id");
       int socket = integer(need(base + "/topology/physical_package_id"), base + "/topology/physical_package_id");
       Integer l2 = null;
       Integer l3 = null;

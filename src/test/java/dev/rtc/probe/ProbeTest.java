@@ -95,7 +95,7 @@ class ProbeTest {
   @Test
   void hybridFactsGiveTheTableWithCoreTypesAndNoL3ForLowPowerCores() throws IOException {
     String block = probe(FACTS.resolve("core-ultra-hybrid.facts").toString());
-    assertThat(block).contains("22 CPUs (12 P, 8 E, 2 LP-E), SMT on").contains("      - [20, 64, 0, 0, 16, null, LP-E]\n")
+    assertThat(block).contains("22 CPUs (12 P, 8 E, 2 LP-E), SMT on").contains("      - [20, 20, 0, 0, 16, null, LP-E]\n")
         .doesNotContain("threadsPerCore");
     String manifest = "apiVersion: rtc/v1\nname: hybrid\nhost:\n  os: debian12\n" + block
         + "  housekeeping: \"0-1,20-21\"\nvms:\n  - name: rt\n    role: realtime\n    vcpus: 2\n    memory: 2 GiB\n"
@@ -129,6 +129,15 @@ class ProbeTest {
     Path f = dir.resolve("cdp.facts");
     Files.writeString(f, cdp.toString());
     assertThat(probe(f.toString())).contains("      cat: {cbmMask: \"7ff\", minCbmBits: 1, closids: 16, cdp: true}\n");
+  }
+
+  /** core_id repeats across the dies of one package on some parts: cores come from thread_siblings_list. */
+  @Test
+  void coresComeFromThreadSiblingsNotCoreId(@TempDir Path dir) throws IOException {
+    String facts = Files.readString(FACTS.resolve("xeon-2s-smt.facts")).replaceAll("topology/core_id:\\d+", "topology/core_id:0");
+    Path f = dir.resolve("dies.facts");
+    Files.writeString(f, facts);
+    assertThat(probe(f.toString())).contains("    threadsPerCore: 2\n    siblings: {offset: 32}\n");
   }
 
   @Test
