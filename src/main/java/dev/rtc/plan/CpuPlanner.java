@@ -25,12 +25,18 @@ import java.util.Set;
  *
  * <p>Rules (each becomes a {@link Decision} with its reason):
  * <ul>
- *   <li>vCPUs run on isolated CPUs of one NUMA node, one vCPU per CPU, never shared;
+ *   <li>a VM's vCPUs come from one pool: the isolated CPUs of one NUMA node and one core type,
+ *       one vCPU per CPU, never shared; real-time VMs prefer P-cores, stressors E-cores;
+ *   <li>with SMT a real-time vCPU gets a whole core, its sibling idle, or with siblings: pair the
+ *       VM gets both threads of each core (P-cores only);
  *   <li>explicit pins are reserved first, so automatic placement never takes them;
- *   <li>real-time VMs choose before stressors; a stressor prefers a node with no real-time VM;
- *   <li>a VM takes the lowest free isolated CPUs of its node, dedicated emulator CPUs the highest,
- *       which keeps each VM's block compact and emulator work at the far end (the guide's layout);
- *   <li>without dedicated emulator CPUs, emulator threads run on the node's housekeeping CPUs.
+ *   <li>real-time VMs choose before stressors; a stressor prefers an L3 instance (or, without L3
+ *       data, a node) with no real-time VM, and shares one only with a warning;
+ *   <li>a VM takes the lowest free isolated CPUs of its pool (whole L2 instances first for
+ *       real-time VMs where L2s are known), dedicated emulator CPUs the highest, which keeps each
+ *       VM's block compact and emulator work at the far end (the guide's layout);
+ *   <li>emulator threads run on the node's housekeeping CPUs, on dedicated CPUs, or on the node's
+ *       shared emulator pool.
  * </ul>
  * Ties always break towards the lowest node id and CPU number, so the same manifest gives the same plan.
  */
@@ -61,14 +67,24 @@ final class CpuPlanner {
   /** Pools (node and core type) for automatically placed VMs, found by the planner's search; empty for first fit. */
   private final Map<String, Pool> searched;
 
-  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
-    this(topology, housekeeping, d, decisions, Map.of());
-  }
-
   /** L3 ways not yet spoken for, per L3 instance: only counted (libvirt's exact pick is the cache planner's). */
   private final Map<Integer, Integer> waysLeft = new HashMap<>();
   private long wayBytes;
   private int minCbmBits;
+
+  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
+    this(topology, housekeeping, d, decisions, Map.of());
+  }
+
+  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Pool> searched) {
+    this.searched = searched;
+    this.topology = topology;
+    this.housekeeping = housekeeping;
+    this.isolated = topology.allCpus().minus(housekeeping);
+    this.d = d;
+    this.decisions = decisions;
+    topology.numaNodes().forEach(n -> n.memory().ifPresent(m -> memoryLeft.put(n.id(), m.bytes())));
+  }
 
   /** Lets first fit keep real-time VMs with cache on L3 instances that still have the ways for them. */
   CpuPlanner withCache(Optional<dev.rtc.topology.ByteSize> hostCache) {
@@ -105,16 +121,6 @@ final class CpuPlanner {
   CpuPlanner withEmulatorPool(int size) {
     this.emulatorPoolSize = size;
     return this;
-  }
-
-  CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions, Map<String, Pool> searched) {
-    this.searched = searched;
-    this.topology = topology;
-    this.housekeeping = housekeeping;
-    this.isolated = topology.allCpus().minus(housekeeping);
-    this.d = d;
-    this.decisions = decisions;
-    topology.numaNodes().forEach(n -> n.memory().ifPresent(m -> memoryLeft.put(n.id(), m.bytes())));
   }
 
   /** @param vms in start order: real-time VMs first */
