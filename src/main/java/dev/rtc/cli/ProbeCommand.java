@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
         + " What lscpu -p prints is read too, for CPUs, cores, sockets, nodes and cache ids only.",
         "The compact form is written when it says the host exactly; hybrid parts and irregular numbering get the per-CPU table."},
     footer = {"", "Examples:", "  rtc probe                          # this host", "  rtc probe line-7-facts.txt         # facts a technician sent back",
-        "  rtc probe lscpu-p.txt              # lscpu -p output: CPUs only, caches to add by hand",
+        "  rtc probe lscpu-p.txt              # lscpu -p: CPUs only, caches by hand",
         "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source cannot be read or lacks a file the topology needs."})
 final class ProbeCommand implements Callable<Integer> {
 
