@@ -157,7 +157,11 @@ final class CachePlanner {
           continue;
         }
         for (int id : instances) {
-          Optional<WayMask> mask = LibvirtCachePlacement.findUnused(free.get(id), need);
+          // libvirt picks by its own rule; when rtc makes the groups it keeps real-time ways off
+          // the ones shared with I/O where a run fits elsewhere, and falls back to libvirt's rule.
+          Optional<WayMask> clean = rtcOwned && !shared.isEmpty()
+              ? LibvirtCachePlacement.findUnused(free.get(id).minus(shared), need) : Optional.empty();
+          Optional<WayMask> mask = clean.isPresent() ? clean : LibvirtCachePlacement.findUnused(free.get(id), need);
           if (mask.isEmpty()) {
             int room = LibvirtCachePlacement.longestRun(free.get(id));
             Optional<ByteSize> hostFix = hinting ? smallerHostCacheThatFits(placed, hostWays, unit, c.minCbmBits()) : Optional.empty();
@@ -182,7 +186,8 @@ final class CachePlanner {
               + " for vCPUs " + rtVcpus + (rtcOwned ? " (host CPUs " + rtCpus + "); group " + Plan.rtcGroup(vm.name()) + " gets " : "; libvirt will pick ")
               + mask.get().describe() + " (mask " + mask.get().hex(c.cbmMask().width()) + ")",
               rounding(ask, need, unit, c.minCbmBits(), snc) + (rtcOwned ? "; the smallest free run that fits, lowest first, at its low end, "
-                  + "as libvirt would choose" : "; libvirt takes the smallest free run that fits, lowest first, at its low end")));
+                  + "as libvirt would choose" + (clean.isPresent() ? ", among the ways not shared with I/O" : "")
+                  : "; libvirt takes the smallest free run that fits, lowest first, at its low end")));
         }
       }
       if (!allocs.isEmpty() && hostMasks.size() > allocs.size()) {

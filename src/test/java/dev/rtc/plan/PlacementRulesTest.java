@@ -334,6 +334,21 @@ class PlacementRulesTest {
     });
   }
 
+  /** libvirt's rule lands on the I/O ways (9-10 here); when rtc makes the groups it takes clean ways above them instead. */
+  @Test
+  void rtcOwnedGroupsKeepRealTimeWaysOffIoWays() {
+    String io = REFERENCE.replace("cat: {cbmMask: \"7fff\", minCbmBits: 1, closids: 16}",
+        "cat: {cbmMask: \"7fff\", minCbmBits: 1, closids: 16, shareableBits: \"0600\"}")
+        .replace("  cache: 8 MiB                    #", "  cache: 36 MiB  #");
+    Compiler.Validated libvirt = compile(io);
+    assertThat(libvirt.plan().vms().get(0).resctrl().orElseThrow().caches().get(0).mask().hex(15)).isEqualTo("0600");
+    assertThat(libvirt.diagnostics().all()).extracting(Diagnostic::code).containsExactly(Code.RTC066);
+    Compiler.Validated owned = compile(io.replace("  cache: 36 MiB  #", "  cacheOwner: resctrl\n  cache: 36 MiB  #"));
+    assertThat(owned.plan().vms().get(0).resctrl().orElseThrow().caches().get(0).mask().hex(15)).isEqualTo("1800");
+    assertThat(owned.diagnostics().all()).isEmpty();
+    assertThat(owned.plan().decisions()).anySatisfy(d -> assertThat(d.why()).endsWith("among the ways not shared with I/O"));
+  }
+
   @Test
   void cacheAtShareablePutsTheHostOverTheIoWaysAndTheVmBelow() {
     Compiler.Validated wide = compile(shareable("48 MiB", "shareable"));
