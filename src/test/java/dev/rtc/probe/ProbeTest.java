@@ -140,6 +140,18 @@ class ProbeTest {
     assertThat(probe(f.toString())).contains("    threadsPerCore: 2\n    siblings: {offset: 32}\n");
   }
 
+  /** Kernels before 4.11 have no cache/indexN/id: CPUs that share a cache get one id, numbered in CPU order, and a note says so. */
+  @Test
+  void cachesWithoutIdsAreNumberedAndSaidSo(@TempDir Path dir) throws IOException {
+    String facts = Files.readString(FACTS.resolve("xeon-2s-smt.facts")).lines().filter(l -> !l.matches(".*/cache/index\\d+/id:.*"))
+        .collect(java.util.stream.Collectors.joining("\n"));
+    Path f = dir.resolve("old-kernel.facts");
+    Files.writeString(f, facts + "\n");
+    String block = probe(f.toString());
+    assertThat(block).contains("this kernel shows no cache ids").contains("        - {id: 0, cpus: \"0-15,32-47\"}\n")
+        .contains("        - {id: 1, cpus: \"16-31,48-63\"}\n");
+  }
+
   @Test
   void atomFactsGiveL2InstancesAndL2Cat() {
     String block = probe(FACTS.resolve("atom-l2cat.facts").toString());
