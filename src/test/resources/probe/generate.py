@@ -4,9 +4,11 @@ records (grep -rH . <sysfs files>). The ids follow the kernel's rules: cache id 
 of the threads sharing the cache (arch/x86/kernel/cpu/cacheinfo.c), core_id and package from the
 APIC id, sizes as sysfs prints them (KiB with a K). kvm-epyc-2vcpu.facts is a real recording instead (a 2-vCPU KVM guest on AMD EPYC, 2026-11-25).
 
-Usage: python3 src/test/resources/probe/generate.py   (rewrites, beside this script, xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts)
+Usage: python3 src/test/resources/probe/generate.py   (rewrites, beside this script, xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts,
+and xeon-2s-smt.lscpu.json: the same Xeon as util-linux 2.38's lscpu -J prints it, logical numbers and all)
 """
 
+import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +53,40 @@ def write(name, cpus, nodes, memory_kb, caches, resctrl, extra=(), siblings=None
     with open(os.path.join(HERE, name), "w") as out:
         out.write("\n".join(lines) + "\n")
 
+def write_lscpu_json(name, cpus, caches, flags):
+    """The three documents of { lscpu -J -e=CPU,CORE,SOCKET,NODE,CACHE,ONLINE; lscpu -J -C --bytes; lscpu -J; }.
+    lscpu numbers cores and caches itself, 0, 1, ... in order of first appearance by CPU."""
+    def logical(key):
+        seen = {}
+        return lambda c: seen.setdefault(key(c), len(seen))
+    core = logical(lambda c: (c["socket"], c["core"]))
+    levels = {}
+    rows = []
+    for c in sorted(cpus, key=lambda c: c["cpu"]):
+        ids = []
+        for (idx, level, typ, cid, size, shared) in caches(c, cpus):
+            instances = levels.setdefault(idx, (level, typ, size, {}))[3]
+            ids.append(str(instances.setdefault(tuple(shared), len(instances))))
+        rows.append({"cpu": c["cpu"], "core": core(c), "socket": c["socket"], "node": c["node"],
+                     "l1d:l1i:l2:l3": ":".join(ids), "online": True})
+    names = {(1, "Data"): "L1d", (1, "Instruction"): "L1i", (2, "Unified"): "L2", (3, "Unified"): "L3"}
+    cache_list = []
+    for idx, (level, typ, size, instances) in sorted(levels.items()):
+        one = int(size.rstrip("K")) * 1024
+        cache_list.append({"name": names[(level, typ)], "one-size": str(one), "all-size": str(one * len(instances)), "ways": 11 if level == 3 else 16,
+                           "type": typ, "level": level, "sets": 0, "phy-line": 1, "coherency-size": 64})
+    sockets = sorted({c["socket"] for c in cpus})
+    summary = [{"field": "CPU(s):", "data": str(len(cpus))},
+               {"field": "On-line CPU(s) list:", "data": cpulist([c["cpu"] for c in cpus])},
+               {"field": "Socket(s):", "data": str(len(sockets))},
+               {"field": "Flags:", "data": " ".join(["fpu", "vme", "de"] + flags)},
+               {"field": "NUMA node(s):", "data": str(len({c["node"] for c in cpus}))}]
+    for n in sorted({c["node"] for c in cpus}):
+        summary.append({"field": "NUMA node%d CPU(s):" % n, "data": cpulist([c["cpu"] for c in cpus if c["node"] == n])})
+    with open(os.path.join(HERE, name), "w") as out:
+        for doc in ({"cpus": rows}, {"caches": cache_list}, {"lscpu": summary}):
+            out.write(json.dumps(doc, indent=3) + "\n")
+
 def sharing(cpus, c, key):
     return [o["cpu"] for o in cpus if key(o) == key(c)]
 
@@ -74,6 +110,7 @@ write("xeon-2s-smt.facts", xeon, {s: [c["cpu"] for c in xeon if c["socket"] == s
       {"L3": {"cbm_mask": "7ff", "min_cbm_bits": "1", "num_closids": "16", "shareable_bits": "0", "bit_usage": "0=SSSSSSSSSSS;1=SSSSSSSSSSS"},
        "MB": {"bandwidth_gran": "10", "min_bandwidth": "10", "num_closids": "8", "delay_linear": "1"}},
       siblings=lambda c, cpus: sharing(cpus, c, lambda o: (o["socket"], o["core"])))
+write_lscpu_json("xeon-2s-smt.lscpu.json", xeon, xeon_caches, ["cat_l3", "cdp_l3", "mba"])
 
 # A hybrid client part (Meteor Lake-like): 6 P-cores with SMT (threads adjacent), 8 E-cores in two
 # clusters of 4 sharing an L2, 2 low-power E-cores in their own cluster with no L3.

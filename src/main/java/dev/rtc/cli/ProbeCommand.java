@@ -19,9 +19,11 @@ import picocli.CommandLine.Model.CommandSpec;
         + " and resctrl's CAT and MBA parameters) and prints the manifest's topology block, ready to paste under host:.",
         "SOURCE is a root directory (default /, the host rtc runs on; or a copy of one), or a facts file: what"
         + " ./runbook.sh facts writes on the host (grep -rH . over the sysfs and resctrl files above), for a technician to send back."
-        + " What lscpu -p prints is read too, for CPUs, cores, sockets, nodes and cache ids only.",
+        + " What lscpu prints is read too: its JSON (" + Probe.LSCPU_COMMAND + ") for CPUs, cores, sockets, nodes,"
+        + " cache sizes and whether the part has CAT; lscpu -p for CPUs, cores, sockets, nodes and cache ids only.",
         "The compact form is written when it says the host exactly; hybrid parts and irregular numbering get the per-CPU table."},
     footer = {"", "Examples:", "  rtc probe                          # this host", "  rtc probe line-7-facts.txt         # facts a technician sent back",
+        "  rtc probe lscpu.json               # lscpu's JSON: CAT parameters by hand",
         "  rtc probe lscpu-p.txt              # lscpu -p: CPUs only, caches by hand",
         "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source cannot be read or lacks a file the topology needs."})
 final class ProbeCommand implements Callable<Integer> {
@@ -47,7 +49,7 @@ final class ProbeCommand implements Callable<Integer> {
         host = Probe.read(HostFiles.root(source));
       } else {
         String text = Files.readString(source, StandardCharsets.UTF_8);
-        host = Probe.isLscpu(text) ? Probe.fromLscpu(source.toString(), text) : Probe.read(HostFiles.dump(source.toString(), text));
+        host = Probe.read(source.toString(), text);
       }
       yaml = TopologyYaml.write(host, table);
     } catch (IOException e) {

@@ -40,6 +40,10 @@ public final class Probe {
     }
   }
 
+  /** The commands whose JSON {@link #read(String, String)} reads, all in one file. */
+  public static final String LSCPU_COMMAND =
+      "{ lscpu -J -e=CPU,CORE,SOCKET,NODE,CACHE,ONLINE; lscpu -J -C --bytes; lscpu -J; } > lscpu.json";
+
   private static final String CPU = "/sys/devices/system/cpu";
   private static final String NODE = "/sys/devices/system/node";
   private static final String RESCTRL = "/sys/fs/resctrl/info";
@@ -54,6 +58,20 @@ public final class Probe {
 
   public static Host read(HostFiles files) throws ProbeException {
     return new Probe(files).read();
+  }
+
+  /**
+   * Reads a file a technician sent back: the runbook's facts, or what lscpu prints ({@code -J} or
+   * {@code -p}), told apart by their first lines.
+   */
+  public static Host read(String name, String text) throws ProbeException {
+    if (Lscpu.isJson(text)) {
+      return Lscpu.fromJson(name, text);
+    }
+    if (Lscpu.isTable(text)) {
+      return Lscpu.fromTable(name, text);
+    }
+    return read(HostFiles.dump(name, text));
   }
 
   private Host read() throws ProbeException {
@@ -159,63 +177,6 @@ public final class Probe {
         .map(min -> new int[] {Integer.parseInt(g.strip()), Integer.parseInt(min.strip())}));
     return new Host(files.describe(), rows, memory, Optional.ofNullable(sizes.get(2)), Optional.ofNullable(sizes.get(3)),
         l2cat, l3cat, mba, List.copyOf(notes));
-  }
-
-  /** Whether {@code text} is what {@code lscpu -p} prints: comment lines, then a {@code # CPU,Core,...} header. */
-  public static boolean isLscpu(String text) {
-    return text.lines().anyMatch(l -> l.startsWith("# CPU,"));
-  }
-
-  /**
-   * Reads {@code lscpu -p} (or {@code -p=CPU,CORE,SOCKET,NODE,CACHE}): CPU, core, socket, node and
-   * cache ids per CPU, and nothing else: no cache sizes, no CAT parameters, no memory and no core
-   * types, which the notes say. The facts file of the runbook has all of them.
-   */
-  public static Host fromLscpu(String name, String text) throws ProbeException {
-    List<String> header = null;
-    List<Row> rows = new ArrayList<>();
-    for (String line : text.split("\n")) {
-      String l = line.strip();
-      if (l.startsWith("# CPU,")) {
-        header = new ArrayList<>();
-        for (String col : l.substring(2).split(",", -1)) {
-          header.addAll(List.of(col.split(":", -1))); // old lscpu joins cache columns with ':'
-        }
-        continue;
-      }
-      if (l.isEmpty() || l.startsWith("#")) {
-        continue;
-      }
-      if (header == null) {
-        throw new ProbeException(name + ": no '# CPU,Core,...' header line; send what lscpu -p prints, whole");
-      }
-      List<String> cells = new ArrayList<>();
-      for (String cell : l.split(",", -1)) {
-        cells.addAll(List.of(cell.split(":", -1)));
-      }
-      Map<String, String> byName = new HashMap<>();
-      for (int i = 0; i < header.size() && i < cells.size(); i++) {
-        byName.put(header.get(i).toLowerCase(java.util.Locale.ROOT), cells.get(i).strip());
-      }
-      try {
-        rows.add(new Row(Integer.parseInt(byName.get("cpu")), Integer.parseInt(byName.getOrDefault("core", byName.get("cpu"))),
-            Integer.parseInt(byName.getOrDefault("socket", "0")), byName.getOrDefault("node", "").isEmpty() ? 0 : Integer.parseInt(byName.get("node")),
-            optionalId(byName.get("l2")), optionalId(byName.get("l3")), CoreType.P));
-      } catch (NumberFormatException | NullPointerException e) {
-        throw new ProbeException(name + ": line '" + l + "' is not a row of numbers under " + String.join(",", header));
-      }
-    }
-    if (rows.isEmpty()) {
-      throw new ProbeException(name + ": no CPU rows; send what lscpu -p prints, whole");
-    }
-    return new Host(name, rows, Map.of(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        List.of("lscpu -p gives no cache sizes, CAT or MBA parameters, node memory or core types: add l3 (size from lscpu -C, "
-            + "cat from /sys/fs/resctrl/info/L3) by hand, or better send the runbook's facts file (./runbook.sh facts)",
-            "lscpu numbers caches itself; resctrl uses /sys/devices/system/cpu/cpuN/cache/index3/id, which may differ"));
-  }
-
-  private static Integer optionalId(String cell) {
-    return cell == null || cell.isEmpty() || cell.equals("-") ? null : Integer.valueOf(cell);
   }
 
   private Optional<CatInfo> cat(String res) throws ProbeException {

@@ -263,6 +263,67 @@ class ProbeTest {
     assertThat(probe("--table", f.toString())).contains("      - [6, 2, 1, 1, 2, 1, P]\n");
   }
 
+  /** The topology lines of a probed block: no comments, and without what only the facts file knows (memory, CAT, MBA). */
+  static String sharedLines(String block) {
+    return block.lines().filter(l -> !l.strip().startsWith("#") && !l.contains("cat: {") && !l.contains("mba: {"))
+        .map(l -> l.replaceAll(", memory: [^}]+", "")).collect(java.util.stream.Collectors.joining("\n"));
+  }
+
+  /** lscpu's JSON, recorded on this machine and generated for the Xeon: the same topology as the facts give, and a note for what lscpu lacks. */
+  @Test
+  void lscpuJsonGivesTheSameTopologyAsTheFacts() {
+    for (String host : List.of("kvm-epyc-2vcpu", "xeon-2s-smt")) {
+      String fromJson = probe(FACTS.resolve(host + ".lscpu.json").toString());
+      String fromFacts = probe(FACTS.resolve(host + ".facts").toString());
+      assertThat(sharedLines(fromJson)).as(host).isEqualTo(sharedLines(fromFacts)).contains("l3:\n      size: ");
+      assertThat(fromJson).contains("lscpu gives no node memory and no core types");
+      assertThat(probe("--table", FACTS.resolve(host + ".lscpu.json").toString())).contains("      - [1, 1, 0, 0, 1, 0, P]\n");
+    }
+    assertThat(probe(FACTS.resolve("kvm-epyc-2vcpu.lscpu.json").toString())).contains("this host has no Cache Allocation Technology");
+    assertThat(probe(FACTS.resolve("xeon-2s-smt.lscpu.json").toString())).contains("the CPU has cat_l3, cdp_l3, mba, but lscpu does not give CAT's parameters")
+        .doesNotContain("      cat: {");
+  }
+
+  /**
+   * Older and newer lscpu: numbers as strings, the summary nested under "children" (util-linux
+   * 2.39 and later), no node column (nodes from the summary), no cache list (sizes from the
+   * summary, rounded and said so), an offline CPU.
+   */
+  @Test
+  void lscpuJsonFromOtherVersionsFillsGapsFromTheSummary(@TempDir Path dir) throws IOException {
+    StringBuilder json = new StringBuilder("{\"cpus\": [");
+    for (int cpu = 0; cpu < 8; cpu++) {
+      int core = cpu % 4;
+      json.append(cpu == 0 ? "" : ",").append("{\"cpu\": \"").append(cpu).append("\", \"core\": \"").append(core).append("\", \"socket\": \"")
+          .append(core / 2).append("\", \"l1d:l1i:l2:l3\": \"").append(core).append(':').append(core).append(':').append(core).append(':')
+          .append(core / 2).append("\", \"online\": \"").append(cpu == 7 ? "no" : "yes").append("\"}");
+    }
+    json.append("]}\n{\"lscpu\": [{\"field\": \"Architecture:\", \"data\": \"x86_64\", \"children\": [{\"field\": \"Flags:\", \"data\": \"fpu sse\"}]},")
+        .append("{\"field\": \"Caches (sum of all):\", \"data\": null, \"children\": [{\"field\": \"L3 cache:\", \"data\": \"2.5 MiB (2 instances)\"}]},")
+        .append("{\"field\": \"NUMA:\", \"data\": null, \"children\": [{\"field\": \"NUMA node0 CPU(s):\", \"data\": \"0,1,4,5\"},")
+        .append("{\"field\": \"NUMA node1 CPU(s):\", \"data\": \"2,3,6,7\"}]}]}\n");
+    Path f = dir.resolve("lscpu.json");
+    Files.writeString(f, json.toString());
+    assertThat(probe(f.toString())).contains("CPUs 7 are offline and left out")
+        .contains("the L3 size is lscpu's total over 2 instances ('2.5 MiB (2 instances)'), which it rounds")
+        .contains("lscpu printed a cache size with a fraction").contains("this host has no Cache Allocation Technology")
+        .contains("      - [6, 2, 1, 1, 2, 1, P]\n").doesNotContain("- [7,").contains("size: 1280 KiB");
+  }
+
+  @Test
+  void lscpuJsonWithoutTheCpuTableIsRefusedWithTheCommandsToRun(@TempDir Path dir) throws IOException {
+    Path summaryOnly = dir.resolve("summary.json");
+    Files.writeString(summaryOnly, "{\"lscpu\": [{\"field\": \"CPU(s):\", \"data\": \"2\"}]}\n");
+    Path broken = dir.resolve("broken.json");
+    Files.writeString(broken, "{\"cpus\": [{\"cpu\": 0,\n");
+    for (Path f : List.of(summaryOnly, broken)) {
+      StringWriter err = new StringWriter();
+      int code = Main.run(new String[] {"probe", f.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+      assertThat(code).as(f.toString()).isEqualTo(Main.USAGE);
+      assertThat(err.toString()).contains(f.toString()).contains(Probe.LSCPU_COMMAND).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+  }
+
   @Test
   void factsWithoutTheCpuListAreRefusedWithTheCommandToCollectThem(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("facts.txt");
