@@ -10,16 +10,22 @@ final class Checksums {
   private Checksums() {}
 
   static String of(Bundle b) {
+    MessageDigest sha = sha256();
     StringBuilder sb = new StringBuilder();
-    b.files().values().forEach(a -> sb.append(hex(a.bytes())).append("  ").append(a.path()).append('\n'));
+    b.files().values().forEach(a -> sb.append(HexFormat.of().formatHex(sha.digest(a.bytes()))).append("  ").append(a.path()).append('\n'));
     return sb.toString();
   }
 
+  /** The SHA-256 of {@code bytes}, in lower-case hex. */
   static String hex(byte[] bytes) {
+    return HexFormat.of().formatHex(sha256().digest(bytes));
+  }
+
+  private static MessageDigest sha256() {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+      throw new IllegalStateException("every JVM has SHA-256", e);
     }
   }
 }

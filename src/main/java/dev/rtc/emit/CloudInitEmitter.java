@@ -10,10 +10,7 @@ import dev.rtc.manifest.Manifest.Guest;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.Plan.VmPlan;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -99,7 +96,7 @@ final class CloudInitEmitter {
     // A new instance-id whenever user-data changes, so cloud-init applies a changed bundle again;
     // but not for the provenance header alone (a comment edited in the manifest), which would
     // re-run cloud-init in the guest for nothing.
-    doc.put("instance-id", "iid-" + vm.name() + "-" + sha256(userData.replace(header, "")).substring(0, 12));
+    doc.put("instance-id", "iid-" + vm.name() + "-" + Checksums.hex(userData.replace(header, "").getBytes(StandardCharsets.UTF_8)).substring(0, 12));
     doc.put("local-hostname", vm.name());
     return "# " + header + "\n" + write(doc);
   }
@@ -126,14 +123,5 @@ final class CloudInitEmitter {
       throw new java.io.UncheckedIOException(e);
     }
     return out.toString();
-  }
-
-
-  static String sha256(String text) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

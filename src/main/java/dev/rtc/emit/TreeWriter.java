@@ -19,12 +19,14 @@ import java.util.Map;
  */
 public final class TreeWriter {
 
+  private static final JsonFactory JSON = new JsonFactory(); // thread-safe, and dear to build per document
+
   private TreeWriter() {}
 
   /** Pretty-printed JSON, two-space indent, {@code \n} line ends, a final newline. */
   public static String json(JsonNode tree) {
     StringWriter out = new StringWriter();
-    try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+    try (JsonGenerator g = JSON.createGenerator(out)) {
       // Jackson's usual layout, with \n whatever the platform's line separator.
       DefaultPrettyPrinter pretty = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
       g.setPrettyPrinter(pretty);

@@ -94,7 +94,7 @@ public final class ManifestLoader {
           "start from examples/eci-reference.yaml");
       d.orThrow();
     }
-    try (JsonParser p = factory().createParser(text)) {
+    try (JsonParser p = FACTORY.createParser(text)) {
       JsonToken first = p.nextToken();
       if (first == null) {
         d.errorAt(Code.RTC006, new SourceLocation(source.displayName(), 1, 1), "the manifest is empty",
@@ -123,6 +123,9 @@ public final class ManifestLoader {
       throw new ManifestException(d.all());
     }
   }
+
+  /** Built once: a configured factory is thread-safe, and building one costs more than a small manifest's parse. */
+  private static final YAMLFactory FACTORY = factory();
 
   private static YAMLFactory factory() {
     LoaderOptions options = new LoaderOptions();
