@@ -1,0 +1,62 @@
+package dev.rtc.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.emit.Tool;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's first command, {@code ./rtc compile examples/eci-reference.yaml -o out/}, through
+ * the launcher on the packaged jar (this runs after {@code package}): it makes its class-data
+ * archive, writes the golden bundle, and the archive really holds what a compile loads, picocli's
+ * Java 5 classes included (the reason it is a static archive).
+ */
+class LauncherIT {
+
+  static final Path ROOT = Path.of("").toAbsolutePath();
+  static final Path JAR = ROOT.resolve("target/rtc.jar");
+  static final Path ARCHIVE = ROOT.resolve("target/rtc.jsa");
+
+  @Test
+  void theReadmeCommandWritesTheGoldenBundleWithItsClassDataArchive(@TempDir Path dir) throws IOException {
+    assertThat(JAR).as("packaged before this runs").exists();
+    Files.deleteIfExists(ARCHIVE);
+    Path out = dir.resolve("out");
+    Tool.Run run = new Tool(ROOT.resolve("rtc").toString()).run(ROOT, "compile", "examples/eci-reference.yaml", "-o", out.toString());
+    assertThat(run.exit()).as(run.all()).isZero();
+    assertThat(run.err()).as("the launcher says nothing when the jar is built").isEmpty();
+    assertThat(run.out()).contains("wrote 17 files to " + out);
+    assertThat(ARCHIVE).exists();
+    Map<String, String> written = files(out);
+    assertThat(written.remove(".rtc-bundle")).as("rtc's marker, not part of the golden bundle").isNotNull();
+    assertThat(written).isEqualTo(files(ROOT.resolve("golden/eci-reference")));
+
+    // -Xshare:on fails instead of running without the archive; the class log says where each class came from.
+    Tool.Run shared = new Tool("java").run(ROOT, "-Xshare:on", "-XX:SharedArchiveFile=" + ARCHIVE, "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC", "-Xlog:class+load", "-jar", JAR.toString(), "compile", "examples/eci-reference.yaml", "-o", dir.resolve("again").toString());
+    assertThat(shared.exit()).as(shared.err()).isZero();
+    assertThat(shared.out()).contains("picocli.CommandLine source: shared objects file")
+        .contains("dev.rtc.Compiler source: shared objects file")
+        .contains("org.everit.json.schema.loader.SchemaLoader source: shared objects file");
+    long fromJar = shared.out().lines().filter(l -> l.contains("source: file:")).count();
+    assertThat(fromJar).as("classes read from the jar instead of the archive").isLessThan(20);
+  }
+
+  /** Every file under {@code dir}, by relative path, with its bytes as text. */
+  static Map<String, String> files(Path dir) throws IOException {
+    Map<String, String> all = new TreeMap<>();
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        all.put(dir.relativize(p).toString(), Files.readString(p));
+      }
+    }
+    return all;
+  }
+}
