@@ -19,6 +19,10 @@ import java.util.List;
  * the previous stage's value. Errors stop the pipeline at the end of the stage that found them
  * (a {@link dev.rtc.manifest.ManifestException} carrying every diagnostic so far); warnings ride
  * along in the result. Nothing here touches the disk except reading the manifest.
+ *
+ * <p>One Compiler serves any number of threads: the schema is its only state, and everit's Schema
+ * objects are immutable and thread-safe (its maintainer, everit-org/json-schema#20 and #326);
+ * every stage builds its own values, and a JAXB marshaller is made per domain.
  */
 public final class Compiler {
 

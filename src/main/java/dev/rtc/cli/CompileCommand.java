@@ -159,14 +159,14 @@ final class CompileCommand implements Callable<Integer> {
     return out;
   }
 
-  /** In parallel, one Compiler per worker (JAXB marshallers and schema validators are not shared). */
+  /** In parallel, all workers on one Compiler: its schema is loaded once (see {@link Compiler}). */
   private List<Compiled> compileAll(List<Path> inputs, BundleWriter.Fleet writer) {
-    ThreadLocal<Compiler> compilers = ThreadLocal.withInitial(Compiler::new);
+    Compiler compiler = new Compiler();
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, inputs.size())));
     try {
       List<Future<Compiled>> futures = new ArrayList<>();
       for (Path p : inputs) {
-        futures.add(pool.submit(() -> compileOne(compilers.get(), p, writer)));
+        futures.add(pool.submit(() -> compileOne(compiler, p, writer)));
       }
       List<Compiled> out = new ArrayList<>();
       for (Future<Compiled> f : futures) {
