@@ -2,7 +2,6 @@ package dev.rtc.cli;
 
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +15,7 @@ final class CompletionCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    spec.commandLine().getOut().print(AutoComplete.bash("rtc", new CommandLine(new Main())));
+    spec.commandLine().getOut().print(AutoComplete.bash("rtc", Main.commandLine()));
     spec.commandLine().getOut().flush();
     return Main.OK;
   }

@@ -26,7 +26,7 @@ public final class ManPage {
   }
 
   public static String render() {
-    CommandLine cli = new CommandLine(new Main());
+    CommandLine cli = Main.commandLine();
     CommandSpec root = cli.getCommandSpec();
     StringBuilder t = new StringBuilder();
     t.append(".TH RTC 1 \"\" \"rtc ").append(esc(Version.get())).append("\" \"User Commands\"\n");

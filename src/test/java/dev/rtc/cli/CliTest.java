@@ -348,7 +348,7 @@ class CliTest {
 
   @Test
   void everyCommandHasHelpWithAnExample() {
-    new picocli.CommandLine(new Main()).getSubcommands().forEach((name, sub) -> {
+    Main.commandLine().getSubcommands().forEach((name, sub) -> {
       if (!name.equals("help")) {
         Outcome help = rtc(name, "--help");
         assertThat(help.exit()).as(name).isZero();

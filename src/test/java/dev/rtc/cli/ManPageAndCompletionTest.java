@@ -27,7 +27,7 @@ class ManPageAndCompletionTest {
     assertThat(r.err()).as("groff warnings").isEmpty();
     Tool.Run text = Tool.require("groff").run(tmp, Map.of(), "-man", "-Tascii", "-P-c", page.toString());
     String shown = text.out().replaceAll(".\u0008", "").replaceAll("-\\n\\s+", "-").replaceAll("\\s+", " ");
-    CommandLine cli = new CommandLine(new Main());
+    CommandLine cli = Main.commandLine();
     cli.getSubcommands().forEach((name, sub) -> {
       if (!name.equals("help")) {
         assertThat(shown).contains("rtc " + name);
