@@ -1,5 +1,6 @@
 package dev.rtc.cli;
 
+import dev.rtc.Compiler;
 import dev.rtc.Version;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -38,6 +39,9 @@ public final class Main implements Runnable {
     COMMANDS.put("completion", CompletionCommand::new);
   }
 
+  /** The commands that load and check manifests, so need the schema. */
+  private static final java.util.Set<String> READ_MANIFESTS = java.util.Set.of("compile", "validate", "explain", "diff");
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /** The whole command tree: for help, the completion script and the man page. */
@@ -56,6 +60,9 @@ public final class Main implements Runnable {
   static CommandLine commandLine(String[] args) {
     if (args.length == 0 || !COMMANDS.containsKey(args[0]) || args[0].equals("completion")) {
       return commandLine();
+    }
+    if (READ_MANIFESTS.contains(args[0])) {
+      Compiler.prepare(); // the schema loads while picocli builds its model and parses the arguments
     }
     CommandLine cli = new CommandLine(new Main());
     cli.addSubcommand(args[0], COMMANDS.get(args[0]).get());
