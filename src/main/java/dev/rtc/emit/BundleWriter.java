@@ -11,6 +11,7 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -33,6 +34,8 @@ public final class BundleWriter {
   private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-r--r--");
   private static final Set<PosixFilePermission> EXEC = PosixFilePermissions.fromString("rwxr-xr-x");
   private static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final FileAttribute<Set<PosixFilePermission>> DIR_MODE = PosixFilePermissions.asFileAttribute(DIR);
+  private static final Set<StandardOpenOption> CREATE_NEW = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
 
   private BundleWriter() {}
 
@@ -246,31 +249,44 @@ public final class BundleWriter {
   }
 
   private static void writeTree(Bundle bundle, Path root, boolean syncFiles) throws IOException {
-    Files.createDirectory(root);
-    Files.setPosixFilePermissions(root, DIR);
+    Files.createDirectory(root, DIR_MODE);
+    // Files and folders are created with their modes, which the umask (or a default ACL) may
+    // narrow; one look at the first folder says whether it narrowed anything rtc sets (0644 and
+    // 0755 keep all their bits under the same mask as 0755), and only then is every mode set
+    // again explicitly. Two dozen chmod calls a bundle, in a fleet of thousands, otherwise.
+    boolean exact = Files.getPosixFilePermissions(root).equals(DIR);
+    if (!exact) {
+      Files.setPosixFilePermissions(root, DIR);
+    }
+    Set<Path> made = new java.util.HashSet<>();
+    made.add(root);
     for (Bundle.Artifact a : bundle.files().values()) {
       Path file = root.resolve(a.path());
-      mkdirs(root, file.getParent());
-      writeFile(file, a.bytes(), a.executable() ? EXEC : FILE, syncFiles);
+      mkdirs(file.getParent(), made, exact);
+      writeFile(file, a.bytes(), a.executable() ? EXEC : FILE, syncFiles, exact);
     }
-    writeFile(root.resolve(MARKER), "rtc bundle\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), FILE, syncFiles);
+    writeFile(root.resolve(MARKER), "rtc bundle\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), FILE, syncFiles, exact);
     if (syncFiles) {
       syncDirs(root);
     }
   }
 
-  /** Creates directories with fixed permissions, whatever the umask. */
-  private static void mkdirs(Path root, Path dir) throws IOException {
-    if (dir.equals(root) || Files.isDirectory(dir)) {
+  /** Creates the folders up to {@code dir} that are not in {@code made} (the ones this bundle has). */
+  private static void mkdirs(Path dir, Set<Path> made, boolean exact) throws IOException {
+    if (made.contains(dir)) {
       return;
     }
-    mkdirs(root, dir.getParent());
-    Files.createDirectory(dir);
-    Files.setPosixFilePermissions(dir, DIR);
+    mkdirs(dir.getParent(), made, exact);
+    Files.createDirectory(dir, DIR_MODE);
+    if (!exact) {
+      Files.setPosixFilePermissions(dir, DIR);
+    }
+    made.add(dir);
   }
 
-  private static void writeFile(Path file, byte[] bytes, Set<PosixFilePermission> mode, boolean sync) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+  private static void writeFile(Path file, byte[] bytes, Set<PosixFilePermission> mode, boolean sync, boolean exact)
+      throws IOException {
+    try (FileChannel ch = FileChannel.open(file, CREATE_NEW, PosixFilePermissions.asFileAttribute(mode))) {
       ByteBuffer buf = ByteBuffer.wrap(bytes);
       while (buf.hasRemaining()) {
         ch.write(buf);
@@ -279,7 +295,9 @@ public final class BundleWriter {
         ch.force(true);
       }
     }
-    Files.setPosixFilePermissions(file, mode);
+    if (!exact) {
+      Files.setPosixFilePermissions(file, mode);
+    }
   }
 
   private static void syncDirs(Path root) throws IOException {
