@@ -116,7 +116,7 @@ final class CloudInitEmitter {
   }
 
   private static String write(ObjectNode doc) {
-    java.io.StringWriter out = new java.io.StringWriter();
+    TextWriter out = new TextWriter();
     try (var g = YAML.createGenerator(out)) {
       TreeWriter.write(doc, g);
     } catch (java.io.IOException e) {

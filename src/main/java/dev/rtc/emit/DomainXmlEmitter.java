@@ -7,7 +7,6 @@ import dev.rtc.plan.Plan.VmPlan;
 import jakarta.xml.bind.JAXBContext;
 import jakarta.xml.bind.JAXBException;
 import jakarta.xml.bind.Marshaller;
-import java.io.StringWriter;
 
 /**
  * {@code vms/<vm>/domain.xml}: a complete libvirt domain, defineable as is with
@@ -223,7 +222,7 @@ final class DomainXmlEmitter {
       m.setProperty(Marshaller.JAXB_FORMATTED_OUTPUT, true);
       m.setProperty(Marshaller.JAXB_ENCODING, "UTF-8");
       m.setProperty(Marshaller.JAXB_FRAGMENT, true);
-      StringWriter out = new StringWriter();
+      TextWriter out = new TextWriter();
       // The comment is ours (version and checksum): no user text, so it is safe to write as is.
       out.write("<!-- " + header + " -->\n");
       m.marshal(d, out);

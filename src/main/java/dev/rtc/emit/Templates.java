@@ -7,10 +7,10 @@ import freemarker.cache.OrMatcher;
 import freemarker.core.PlainTextOutputFormat;
 import freemarker.core.TemplateConfiguration;
 import freemarker.template.Configuration;
+import freemarker.template.Template;
 import freemarker.template.TemplateException;
 import freemarker.template.TemplateExceptionHandler;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
@@ -30,8 +30,8 @@ final class Templates {
 
   static String render(String name, Map<String, Object> model) {
     try {
-      StringWriter out = new StringWriter();
-      configuration().getTemplate(name).process(model, out);
+      TextWriter out = new TextWriter();
+      template(name).process(model, out);
       return out.toString();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -40,16 +40,32 @@ final class Templates {
     }
   }
 
-  /** Parses templates ahead of need; FreeMarker's template cache is shared and thread-safe. */
+  /** Parses templates ahead of need. */
   static void prepare(java.util.List<String> names) {
     try {
       for (String n : names) {
-        configuration().getTemplate(n);
+        template(n);
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * A parsed template, once per process. The templates are in the jar and never change while rtc
+   * runs, so FreeMarker's cache (a keyed lookup, and a check of the jar entry for changes every
+   * few seconds) has nothing to add after the first parse. Template objects are thread-safe.
+   */
+  private static Template template(String name) throws IOException {
+    Template t = PARSED.get(name);
+    if (t == null) {
+      t = configuration().getTemplate(name);
+      PARSED.putIfAbsent(name, t);
+    }
+    return t;
+  }
+
+  private static final Map<String, Template> PARSED = new java.util.concurrent.ConcurrentHashMap<>();
 
   private static Configuration configuration() {
     Configuration c = config;

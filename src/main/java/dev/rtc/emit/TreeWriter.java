@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.Map;
@@ -25,7 +24,7 @@ public final class TreeWriter {
 
   /** Pretty-printed JSON, two-space indent, {@code \n} line ends, a final newline. */
   public static String json(JsonNode tree) {
-    StringWriter out = new StringWriter();
+    TextWriter out = new TextWriter();
     try (JsonGenerator g = JSON.createGenerator(out)) {
       // Jackson's usual layout, with \n whatever the platform's line separator.
       DefaultPrettyPrinter pretty = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
