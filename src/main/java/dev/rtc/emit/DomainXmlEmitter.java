@@ -1,6 +1,5 @@
 package dev.rtc.emit;
 
-import dev.rtc.emit.libvirt.Domain;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;

@@ -1,4 +1,4 @@
-package dev.rtc.emit.libvirt;
+package dev.rtc.emit;
 
 import jakarta.xml.bind.annotation.XmlAccessType;
 import jakarta.xml.bind.annotation.XmlAccessorType;
@@ -14,12 +14,16 @@ import java.util.List;
  * The part of libvirt's domain XML format (https://libvirt.org/formatdomain.html) that rtc writes.
  * Plain JAXB beans: field order is element order ({@code propOrder}), null fields are left out.
  * Only definable configuration lives here — no runtime state (ids, aliases, addresses, labels).
+ *
+ * <p>Package-private, beside its one user, on purpose: JAXB makes the fields of a non-public class
+ * accessible once, but reads a public field of a public class through {@code Field.get} with an
+ * access check (a walk of the caller's stack) every time, which was a quarter of marshalling.
  */
 @XmlRootElement(name = "domain")
 @XmlAccessorType(XmlAccessType.FIELD)
 @XmlType(propOrder = {"name", "uuid", "description", "memory", "currentMemory", "memoryBacking", "vcpu", "cputune",
     "numatune", "os", "features", "cpu", "clock", "onPoweroff", "onReboot", "onCrash", "pm", "devices"})
-public final class Domain {
+final class Domain {
   @XmlAttribute public String type = "kvm";
   public String name;
   public String uuid;
@@ -42,10 +46,10 @@ public final class Domain {
 
   /** An element with no content: {@code <locked/>}. */
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Empty {}
+  static final class Empty {}
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Sized {
+  static final class Sized {
     @XmlAttribute public String unit;
     @XmlValue public long value;
 
@@ -59,32 +63,32 @@ public final class Domain {
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"hugepages", "nosharepages", "locked"})
-  public static final class MemoryBacking {
+  static final class MemoryBacking {
     public Hugepages hugepages;
     public Empty nosharepages;
     public Empty locked;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Hugepages {
+  static final class Hugepages {
     public Page page;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Page {
+  static final class Page {
     @XmlAttribute public long size;
     @XmlAttribute public String unit;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Vcpu {
+  static final class Vcpu {
     @XmlAttribute public String placement;
     @XmlValue public int count;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"vcpupin", "emulatorpin", "vcpusched", "cachetune", "memorytune"})
-  public static final class Cputune {
+  static final class Cputune {
     public List<VcpuPin> vcpupin = new ArrayList<>();
     public CpusetRef emulatorpin;
     public List<VcpuSched> vcpusched = new ArrayList<>();
@@ -93,31 +97,31 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class VcpuPin {
+  static final class VcpuPin {
     @XmlAttribute public int vcpu;
     @XmlAttribute public String cpuset;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class CpusetRef {
+  static final class CpusetRef {
     @XmlAttribute public String cpuset;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class VcpuSched {
+  static final class VcpuSched {
     @XmlAttribute public String vcpus;
     @XmlAttribute public String scheduler;
     @XmlAttribute public Integer priority;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Cachetune {
+  static final class Cachetune {
     @XmlAttribute public String vcpus;
     public List<Cache> cache = new ArrayList<>();
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Cache {
+  static final class Cache {
     @XmlAttribute public int id;
     @XmlAttribute public int level;
     @XmlAttribute public String type;
@@ -126,50 +130,50 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Memorytune {
+  static final class Memorytune {
     @XmlAttribute public String vcpus;
     public List<MemNode> node = new ArrayList<>();
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class MemNode {
+  static final class MemNode {
     @XmlAttribute public int id;
     @XmlAttribute public int bandwidth;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Numatune {
+  static final class Numatune {
     public NumaMemory memory;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class NumaMemory {
+  static final class NumaMemory {
     @XmlAttribute public String mode;
     @XmlAttribute public String nodeset;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"type", "boot"})
-  public static final class Os {
+  static final class Os {
     public OsType type;
     public Boot boot;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class OsType {
+  static final class OsType {
     @XmlAttribute public String arch;
     @XmlAttribute public String machine;
     @XmlValue public String value;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Boot {
+  static final class Boot {
     @XmlAttribute public String dev;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"acpi", "apic", "pmu", "vmport"})
-  public static final class Features {
+  static final class Features {
     public Empty acpi;
     public Empty apic;
     public State pmu;
@@ -177,7 +181,7 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class State {
+  static final class State {
     @XmlAttribute public String state;
 
     public State() {}
@@ -189,7 +193,7 @@ public final class Domain {
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"topology", "feature"})
-  public static final class Cpu {
+  static final class Cpu {
     @XmlAttribute public String mode;
     @XmlAttribute public String check;
     @XmlAttribute public String migratable;
@@ -198,7 +202,7 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Topology {
+  static final class Topology {
     @XmlAttribute public int sockets;
     @XmlAttribute public int dies;
     @XmlAttribute public int cores;
@@ -206,19 +210,19 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class CpuFeature {
+  static final class CpuFeature {
     @XmlAttribute public String policy;
     @XmlAttribute public String name;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Clock {
+  static final class Clock {
     @XmlAttribute public String offset;
     public List<Timer> timer = new ArrayList<>();
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Timer {
+  static final class Timer {
     @XmlAttribute public String name;
     @XmlAttribute public String tickpolicy;
     @XmlAttribute public String present;
@@ -226,13 +230,13 @@ public final class Domain {
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"suspendToMem", "suspendToDisk"})
-  public static final class Pm {
+  static final class Pm {
     @XmlElement(name = "suspend-to-mem") public Enabled suspendToMem;
     @XmlElement(name = "suspend-to-disk") public Enabled suspendToDisk;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Enabled {
+  static final class Enabled {
     @XmlAttribute public String enabled;
 
     public Enabled() {}
@@ -244,7 +248,7 @@ public final class Domain {
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"emulator", "disk", "controller", "iface", "serial", "console", "channel", "memballoon"})
-  public static final class Devices {
+  static final class Devices {
     public String emulator;
     public List<Disk> disk = new ArrayList<>();
     public List<Controller> controller = new ArrayList<>();
@@ -257,7 +261,7 @@ public final class Domain {
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"driver", "source", "target", "readonly"})
-  public static final class Disk {
+  static final class Disk {
     @XmlAttribute public String type;
     @XmlAttribute public String device;
     public Driver driver;
@@ -267,7 +271,7 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Driver {
+  static final class Driver {
     @XmlAttribute public String name;
     @XmlAttribute public String type;
     @XmlAttribute public String cache;
@@ -276,13 +280,13 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Source {
+  static final class Source {
     @XmlAttribute public String file;
     @XmlAttribute public String network;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Target {
+  static final class Target {
     @XmlAttribute public String type;
     @XmlAttribute public String dev;
     @XmlAttribute public String bus;
@@ -291,14 +295,14 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Controller {
+  static final class Controller {
     @XmlAttribute public String type;
     @XmlAttribute public String model;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
   @XmlType(propOrder = {"mac", "source", "model"})
-  public static final class Interface {
+  static final class Interface {
     @XmlAttribute public String type;
     public Mac mac;
     public Source source;
@@ -306,12 +310,12 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Mac {
+  static final class Mac {
     @XmlAttribute public String address;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Model {
+  static final class Model {
     @XmlAttribute public String type;
     @XmlAttribute public String model;
 
@@ -329,19 +333,19 @@ public final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Serial {
+  static final class Serial {
     @XmlAttribute public String type;
     public Target target;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Console {
+  static final class Console {
     @XmlAttribute public String type;
     public Target target;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  public static final class Channel {
+  static final class Channel {
     @XmlAttribute public String type;
     public Target target;
   }
