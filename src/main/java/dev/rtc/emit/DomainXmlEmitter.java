@@ -221,11 +221,12 @@ final class DomainXmlEmitter {
       m.setProperty(Marshaller.JAXB_FORMATTED_OUTPUT, true);
       m.setProperty(Marshaller.JAXB_ENCODING, "UTF-8");
       m.setProperty(Marshaller.JAXB_FRAGMENT, true);
-      TextWriter out = new TextWriter();
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(4096);
       // The comment is ours (version and checksum): no user text, so it is safe to write as is.
-      out.write("<!-- " + header + " -->\n");
+      // No newline after it: the indenting output starts every element, the root too, on a new line.
+      out.writeBytes(("<!-- " + header + " -->").getBytes(java.nio.charset.StandardCharsets.UTF_8));
       m.marshal(d, out);
-      String xml = out.toString();
+      String xml = out.toString(java.nio.charset.StandardCharsets.UTF_8);
       return xml.endsWith("\n") ? xml : xml + "\n";
     } catch (JAXBException e) {
       throw new IllegalStateException("domain XML for " + d.name + ": " + e.getMessage(), e);
