@@ -31,6 +31,15 @@ public final class Bundle {
     add(new Artifact(path, text.getBytes(StandardCharsets.UTF_8), true));
   }
 
+  /** A file already encoded as UTF-8 (the emitters' {@link TextWriter#utf8()}). */
+  void add(String path, byte[] utf8) {
+    add(new Artifact(path, utf8, false));
+  }
+
+  void addExecutable(String path, byte[] utf8) {
+    add(new Artifact(path, utf8, true));
+  }
+
   public void add(Artifact a) {
     if (a.path().startsWith("/") || a.path().contains("..") || a.path().contains("\\")) {
       throw new IllegalArgumentException("bundle paths are relative and plain: " + a.path());

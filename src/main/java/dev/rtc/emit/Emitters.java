@@ -50,7 +50,7 @@ public final class Emitters {
           b.add("host/resctrl/" + group + "/schemata", groupSchemata(plan, vm) + "\n");
         }
       }
-      b.add("host/systemd/rtc-resctrl.service", Templates.render("rtc-resctrl.service.ftl", Map.of("header", header,
+      b.add("host/systemd/rtc-resctrl.service", Templates.renderUtf8("rtc-resctrl.service.ftl", Map.of("header", header,
           "bundle", plan.name(), "summary", "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
               + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s")),
           "groups", groups)));
@@ -73,12 +73,12 @@ public final class Emitters {
       b.add(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData));
       b.add(dir + "domain.xml", DomainXmlEmitter.emit(plan, vm, header));
     }
-    b.addExecutable("runbook.sh", Templates.render("runbook.sh.ftl", RunbookModel.of(plan, header)));
+    b.addExecutable("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)));
     Map<String, Object> docs = PlanModel.of(plan, header);
-    b.add("plan.md", Templates.render("plan.md.ftl", docs));
-    b.add("plan.html", Templates.render("plan.html.ftlh", docs));
+    b.add("plan.md", Templates.renderUtf8("plan.md.ftl", docs));
+    b.add("plan.html", Templates.renderUtf8("plan.html.ftlh", docs));
     b.add("plan.json", PlanJson.of(plan));
-    b.add("README.md", Templates.render("README.md.ftl", docs));
+    b.add("README.md", Templates.renderUtf8("README.md.ftl", docs));
     b.add("SHA256SUMS", Checksums.of(b));
     return b;
   }

@@ -29,10 +29,19 @@ final class Templates {
   private Templates() {}
 
   static String render(String name, Map<String, Object> model) {
+    return process(name, model).toString();
+  }
+
+  /** The rendered template as UTF-8, for a bundle file: no String in between. */
+  static byte[] renderUtf8(String name, Map<String, Object> model) {
+    return process(name, model).utf8();
+  }
+
+  private static TextWriter process(String name, Map<String, Object> model) {
     try {
       TextWriter out = new TextWriter();
       template(name).process(model, out);
-      return out.toString();
+      return out;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (TemplateException e) {
