@@ -3,6 +3,7 @@ package dev.rtc.plan;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.UUID;
 
 /**
@@ -33,7 +34,7 @@ final class Identity {
   /** A MAC in QEMU's locally administered 52:54:00 range, from the same name. */
   static String mac(String bundle, String vm) {
     byte[] h = sha1(bytes(NAMESPACE), ("mac:" + bundle + "/" + vm).getBytes(StandardCharsets.UTF_8));
-    return String.format("52:54:00:%02x:%02x:%02x", h[0] & 0xff, h[1] & 0xff, h[2] & 0xff);
+    return "52:54:00:" + HexFormat.ofDelimiter(":").formatHex(h, 0, 3);
   }
 
   private static byte[] bytes(UUID u) {
