@@ -14,7 +14,7 @@ final class PlanJson {
 
   private PlanJson() {}
 
-  static String of(Plan plan) {
+  static byte[] of(Plan plan) {
     ObjectNode root = JSON.objectNode();
     root.put("planVersion", 1);
     root.put("generator", "rtc " + Version.get());
@@ -97,6 +97,6 @@ final class PlanJson {
     });
     ArrayNode decisions = root.putArray("decisions");
     plan.decisions().forEach(d -> decisions.addObject().put("subject", d.subject()).put("what", d.what()).put("why", d.why()));
-    return TreeWriter.json(root);
+    return TreeWriter.jsonUtf8(root);
   }
 }

@@ -1,12 +1,15 @@
 package dev.rtc.emit;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -24,8 +27,13 @@ public final class TreeWriter {
 
   /** Pretty-printed JSON, two-space indent, {@code \n} line ends, a final newline. */
   public static String json(JsonNode tree) {
-    TextWriter out = new TextWriter();
-    try (JsonGenerator g = JSON.createGenerator(out)) {
+    return new String(jsonUtf8(tree), StandardCharsets.UTF_8);
+  }
+
+  /** The same, as UTF-8: Jackson's byte generator, its fastest, for a bundle file. */
+  static byte[] jsonUtf8(JsonNode tree) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
       // Jackson's usual layout, with \n whatever the platform's line separator.
       DefaultPrettyPrinter pretty = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
       g.setPrettyPrinter(pretty);
@@ -33,7 +41,8 @@ public final class TreeWriter {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out + "\n";
+    out.write('\n');
+    return out.toByteArray();
   }
 
   /** Writes {@code n} to {@code g}, keys in the tree's order. */
