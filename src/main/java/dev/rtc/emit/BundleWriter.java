@@ -190,6 +190,9 @@ public final class BundleWriter {
     }
 
     public void discard() {
+      if (swapped) {
+        return; // it is the bundle now
+      }
       try {
         if (Files.exists(fresh)) {
           deleteTree(fresh);
@@ -204,10 +207,11 @@ public final class BundleWriter {
 
   private static Staged stage(Bundle bundle, Path out, boolean force, boolean syncFiles, boolean scanForLeftovers) throws IOException {
     Path target = out.toAbsolutePath().normalize();
-    if (Files.exists(target) && !Files.isDirectory(target)) {
+    BasicFileAttributes existing = attributesOrNull(target);
+    if (existing != null && !existing.isDirectory()) {
       throw new ForeignFolderException(out + " exists and is not a folder");
     }
-    if (Files.isDirectory(target) && !force && !isEmpty(target) && !Files.exists(target.resolve(MARKER))) {
+    if (existing != null && !force && !isEmpty(target) && !Files.exists(target.resolve(MARKER))) {
       throw new ForeignFolderException(out + " exists and was not written by rtc (no " + MARKER
           + "); refusing to replace it. Choose another folder, or pass --force to replace it");
     }
@@ -311,6 +315,15 @@ public final class BundleWriter {
   private static void sync(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
+    }
+  }
+
+  /** One stat (following links, as Files.exists does), or null when nothing is there. */
+  private static BasicFileAttributes attributesOrNull(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return null;
     }
   }
 
