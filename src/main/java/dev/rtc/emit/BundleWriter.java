@@ -216,7 +216,9 @@ public final class BundleWriter {
           + "); refusing to replace it. Choose another folder, or pass --force to replace it");
     }
     Path parent = target.getParent();
-    Files.createDirectories(parent);
+    if (!Files.isDirectory(parent)) { // a fleet stages thousands of bundles in one existing parent
+      Files.createDirectories(parent);
+    }
     if (scanForLeftovers) {
       recover(target);
     }
