@@ -1,22 +1,38 @@
 package dev.rtc.emit;
 
 import java.util.List;
-import java.util.regex.Pattern;
 
 /** The one shell-quoting function: every user string that reaches a script goes through it. */
 public final class Shell {
-
-  /** Words made only of these characters mean the same quoted or not, in sh and bash. */
-  private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9_./:=@%+-]+");
 
   private Shell() {}
 
   /** A POSIX-sh word that expands to exactly {@code s}: bare when safe, else single-quoted. */
   public static String quote(String s) {
-    if (!s.isEmpty() && SAFE.matcher(s).matches()) {
+    if (isSafe(s)) {
       return s;
     }
     return "'" + s.replace("'", "'\\''") + "'";
+  }
+
+  /**
+   * Whether {@code s} is a non-empty word made only of {@code A-Za-z0-9_./:=@%+-}, which means the
+   * same quoted or not, in sh and bash. A loop, not a regex: the templates quote every value they
+   * interpolate, hundreds a bundle.
+   */
+  static boolean isSafe(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || c == '_' || c == '.' || c == '/' || c == ':' || c == '=' || c == '@' || c == '%' || c == '+' || c == '-';
+      if (!safe) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Several words, each quoted, space-separated: a ready-made argument list. */
