@@ -22,8 +22,14 @@ import java.util.stream.Stream;
  */
 public final class BundleComparison {
 
-  /** One file that differs. */
-  public record Difference(String path, Kind kind, String diff) {
+  /**
+   * One file that differs.
+   *
+   * @param provenanceOnly a changed file whose only changed lines are its provenance header (the
+   *     manifest's checksum, which every file carries, so any edit of the manifest, a comment too,
+   *     changes that line in all of them)
+   */
+  public record Difference(String path, Kind kind, String diff, boolean provenanceOnly) {
     public enum Kind { CHANGED, MISSING, EXTRA, MODE }
 
     /** A short line, then the unified diff for changed files. */
@@ -46,18 +52,20 @@ public final class BundleComparison {
     for (Bundle.Artifact a : bundle.files().values()) {
       Path p = onDisk.remove(a.path());
       if (p == null) {
-        out.add(new Difference(a.path(), Difference.Kind.MISSING, ""));
+        out.add(new Difference(a.path(), Difference.Kind.MISSING, "", false));
         continue;
       }
       byte[] disk = read(p);
       if (!Arrays.equals(disk, a.bytes())) {
-        out.add(new Difference(a.path(), Difference.Kind.CHANGED, unified(a.path(), new String(disk, StandardCharsets.UTF_8), a.text())));
+        String before = new String(disk, StandardCharsets.UTF_8);
+        out.add(new Difference(a.path(), Difference.Kind.CHANGED, unified(a.path(), before, a.text()),
+            withoutProvenance(before).equals(withoutProvenance(a.text()))));
       } else if (Files.isExecutable(p) != a.executable()) {
         out.add(new Difference(a.path(), Difference.Kind.MODE, "on disk " + (Files.isExecutable(p) ? "0755" : "0644")
-            + ", compiled " + (a.executable() ? "0755" : "0644")));
+            + ", compiled " + (a.executable() ? "0755" : "0644"), false));
       }
     }
-    onDisk.keySet().forEach(extra -> out.add(new Difference(extra, Difference.Kind.EXTRA, "")));
+    onDisk.keySet().forEach(extra -> out.add(new Difference(extra, Difference.Kind.EXTRA, "", false)));
     out.sort(java.util.Comparator.comparing(Difference::path));
     return out;
   }
@@ -68,6 +76,11 @@ public final class BundleComparison {
     List<String> b = lines(compiled);
     List<String> diff = UnifiedDiffUtils.generateUnifiedDiff("a/" + path, "b/" + path, a, DiffUtils.diff(a, b), 3);
     return String.join("\n", diff) + "\n";
+  }
+
+  /** The lines of a file without its provenance header (or plan.json's manifestSha256). */
+  private static List<String> withoutProvenance(String text) {
+    return lines(text).stream().filter(l -> !l.contains("(manifest sha256 ") && !l.contains("\"manifestSha256\"")).toList();
   }
 
   private static List<String> lines(String s) {

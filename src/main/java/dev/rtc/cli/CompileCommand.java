@@ -231,9 +231,7 @@ final class CompileCommand implements Callable<Integer> {
         summary.println("rtc: " + dir + " is up to date with " + c.manifest());
         return Main.OK;
       }
-      StringWriter report = new StringWriter();
-      diffs.forEach(d -> report.write(shorten(d.render())));
-      summary.print(report);
+      summary.print(checkReport(diffs));
       summary.println("rtc: " + dir + " is out of date with " + c.manifest() + ": " + diffs.size() + " file"
           + (diffs.size() == 1 ? "" : "s") + " differ; run rtc compile without --check to update it");
       summary.flush();
@@ -253,6 +251,36 @@ final class CompileCommand implements Callable<Integer> {
     summary.println("rtc: wrote " + c.files() + " files to " + dir);
     summary.flush();
     return Main.OK;
+  }
+
+  /**
+   * What --check shows of the differences: a unified diff (cut short) for each file that really
+   * changed, and one line for the files whose only change is their provenance header. Any edit of
+   * the manifest, a comment too, changes the checksum in every file's header, and twenty diffs of
+   * that line would bury the one that matters; SHA256SUMS, which changes with any file, joins them
+   * unless it is the only file that differs.
+   */
+  static String checkReport(List<BundleComparison.Difference> diffs) {
+    StringWriter report = new StringWriter();
+    List<String> headerOnly = new ArrayList<>();
+    boolean sumsFollow = false;
+    for (BundleComparison.Difference d : diffs) {
+      if (d.provenanceOnly()) {
+        headerOnly.add(d.path());
+      } else if (d.path().equals("SHA256SUMS") && d.kind() == BundleComparison.Difference.Kind.CHANGED && diffs.size() > 1) {
+        sumsFollow = true;
+      } else {
+        report.write(shorten(d.render()));
+      }
+    }
+    if (!headerOnly.isEmpty()) {
+      report.write("rtc: " + headerOnly.size() + (headerOnly.size() == 1 ? " file differs" : " files differ")
+          + " only in the provenance header (the manifest's checksum): " + String.join(", ", headerOnly) + "\n");
+    }
+    if (sumsFollow) {
+      report.write("rtc: SHA256SUMS differs with the files above\n");
+    }
+    return report.toString();
   }
 
   private static String shorten(String diff) {

@@ -244,6 +244,28 @@ class CliTest {
   }
 
   @Test
+  void checkShowsTheFilesThatReallyChangedAndListsThoseWhereOnlyTheProvenanceHeaderDid() throws IOException {
+    Path out = tmp.resolve("out");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
+
+    // A comment edit changes the manifest's checksum, so every file's header, and nothing else.
+    Path commented = Files.writeString(tmp.resolve("eci-reference.yaml"), Files.readString(EXAMPLE) + "# reviewed\n");
+    Outcome comment = rtc("compile", commented.toString(), "-o", out.toString(), "--check");
+    assertThat(comment.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(comment.out()).doesNotContain("--- a/").doesNotContain("@@ ")
+        .contains("15 files differ only in the provenance header (the manifest's checksum): README.md, host/grub/99-rtc.cfg, ")
+        .contains("SHA256SUMS differs with the files above")
+        .contains(": 16 files differ");
+
+    // A real change: its diff in full, the header-only files in one line.
+    Path bigger = Files.writeString(tmp.resolve("eci-reference.yaml"), Files.readString(EXAMPLE).replaceFirst("memory: 8 GiB", "memory: 6 GiB"));
+    Outcome changed = rtc("compile", bigger.toString(), "-o", out.toString(), "--check");
+    assertThat(changed.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(changed.out()).contains("--- a/vms/debian12-rt/domain.xml").contains("+    <memory unit=\"KiB\">6291456</memory>")
+        .doesNotContain("--- a/runbook.sh").containsPattern("files differ only in the provenance header \\(the manifest's checksum\\): [^\\n]*runbook\\.sh");
+  }
+
+  @Test
   void aFleetCompilesEachManifestIntoItsOwnFolderAndABadOneStopsOnlyItself() throws IOException {
     Path hosts = Files.createDirectories(tmp.resolve("hosts"));
     String ref = Files.readString(EXAMPLE);
