@@ -58,12 +58,7 @@ final class TextWriter extends Writer {
     }
     reserve(3 * length + 1);
     for (int i = offset, end = offset + length; i < end; i++) {
-      char c = s.charAt(i);
-      if (c < 0x80 && high == 0) {
-        buf[size++] = (byte) c;
-      } else {
-        put(c);
-      }
+      put(s.charAt(i)); // a short string: its bytes would cost an array of their own
     }
   }
 
