@@ -61,9 +61,6 @@ public final class Main implements Runnable {
     if (args.length == 0 || !COMMANDS.containsKey(args[0]) || args[0].equals("completion")) {
       return commandLine();
     }
-    if (READ_MANIFESTS.contains(args[0])) {
-      Compiler.prepare(); // the schema loads while picocli builds its model and parses the arguments
-    }
     CommandLine cli = new CommandLine(new Main());
     cli.addSubcommand(args[0], COMMANDS.get(args[0]).get());
     return cli;
@@ -80,6 +77,9 @@ public final class Main implements Runnable {
 
   /** Runs rtc with the given streams; tests call this instead of {@link #main}. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    if (args.length > 0 && READ_MANIFESTS.contains(args[0])) {
+      Compiler.prepare(); // the schema loads while picocli builds its model and parses the arguments
+    }
     CommandLine cli = commandLine(args);
     cli.setOut(out);
     cli.setErr(err);
