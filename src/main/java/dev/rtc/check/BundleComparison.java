@@ -80,7 +80,12 @@ public final class BundleComparison {
 
   /** The lines of a file without its provenance header (or plan.json's manifestSha256). */
   private static List<String> withoutProvenance(String text) {
-    return lines(text).stream().filter(l -> !l.contains("(manifest sha256 ") && !l.contains("\"manifestSha256\"")).toList();
+    return lines(text).stream().filter(l -> !isProvenance(l)).toList();
+  }
+
+  /** A file's provenance header line, or plan.json's manifestSha256: what a manifest's checksum changes. */
+  static boolean isProvenance(String line) {
+    return line.contains("manifest sha256 ") || line.contains("\"manifestSha256\"");
   }
 
   private static List<String> lines(String s) {

@@ -250,7 +250,7 @@ public final class BundleDiff {
     return new String(bytes, StandardCharsets.UTF_8).lines()
         .filter(l -> !l.stripLeading().startsWith("#") || l.startsWith("#!") || l.startsWith("#cloud-config"))
         .filter(l -> !(l.stripLeading().startsWith("<!--") && l.stripTrailing().endsWith("-->")))
-        .filter(l -> !l.contains("manifest sha256 ") && !l.contains("\"manifestSha256\""))
+        .filter(l -> !BundleComparison.isProvenance(l))
         .toList();
   }
 }
