@@ -10,6 +10,11 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 
 ## What it changes on the host
 
+<#list kernels as k><#if k.who == "host">
+- Kernel: ${k.name}<#if k.from?has_content>, ${k.from}</#if>; ${k.boot}.
+</#if></#list>
+- Tuning: TuneD profile `${tunings[0].profile}`, built on TuneD's `${tunings[0].include}` with the isolated
+  CPUs `${isolated}` (plan.md lists every setting and its reason).
 <#if grubby>
 - Kernel command line: adds ${hostArgs?size} real-time arguments to every boot entry with
   `grubby --update-kernel=ALL` (isolates CPUs `${isolated}`, keeps `${housekeeping}` for the host).
@@ -29,70 +34,100 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
   to `${cache.schemata}` at every boot, before libvirt starts, so real-time VMs can own L3 ways.
 </#if>
 </#if>
+<#if hugepagesUnit>
+- Hugepages: `rtc-hugepages.service` reserves the VMs' pages on their NUMA nodes at every boot.
+</#if>
 - VMs: <#list vms as vm>`${vm.name}` (${vm.role}, CPUs ${vm.hostCpus})<#sep>, </#list>, defined in
-  libvirt from `vms/*/domain.xml`, with disks and cloud-init seeds under `/var/lib/libvirt/images/rtc/`.
+  libvirt from `vms/*/domain.xml`, with disks and cloud-init seeds under `/var/lib/libvirt/images/rtc/`,
+  and started after every boot in this order by `rtc-vms.service`.
 
-## Before you start
+## What the site must provide
 
-- Debian/Ubuntu host packages: `qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq`.
-- BIOS as in the guide's table: Hyper-Threading off, VT-x and VT-d on, C-states, SpeedStep and Turbo off.
-- The cloud images named in the manifest, in `/var/lib/libvirt/images/base/`.
+- Base images<#list supplies.images as i>: `${i.path}` (for ${i.vms}<#if i.sha256?has_content>, sha256 `${i.sha256}`</#if>)<#sep>;</#list>.
+- Host packages, installed by the host step from the host's own repositories: `${supplies.hostPackages}`.
+<#list supplies.guestPackages as g>
+- Packages for `${g.vm}`, installed by cloud-init at its first boot: `${g.packages}`.
+</#list>
+<#list supplies.repositories as r>
+- Repository: ${r}.
+</#list>
+<#if supplies.proToken>
+- An Ubuntu Pro token in `/etc/rtc/ubuntu-pro-token` on the host (mode 0600): the real-time
+  kernel comes with Ubuntu Pro. It is read there, and never written into this bundle.
+</#if>
+- libvirt's NAT network `default` (the vms step defines it from `host/libvirt/networks/default.xml` if it is missing).
+- BIOS as in the guide's table: VT-x and VT-d on, C-states, SpeedStep and Turbo off.
 
 ## Steps
 
 Run as root from this folder. Every step prints what it does and checks it; every step is safe to
-run again; `--dry-run` prints the commands without running them. Everything is logged to
-`results/runbook.log`.
+run again; `--dry-run` prints every change without making one, and writes nothing. A step that
+changes the host first checks that this is the manifest's host, and changes nothing if it is not.
+Backups, the record of what changed, the log and the benchmark's evidence are kept in
+`/var/lib/rtc/${bundle}/`, outside this folder.
 
 | # | command | what it does | takes | good looks like |
 |---|---|---|---|---|
-| 1 | `./runbook.sh preflight` | compares this host's CPUs, NUMA nodes and resctrl info with the manifest | seconds | a table of `ok` rows and `host matches the manifest` |
-| 2 | `./runbook.sh host` | <#if grubby>sets the kernel arguments with `grubby`<#else>installs the GRUB drop-in, runs `${grubUpdate}`</#if><#if cache??>, installs the resctrl unit</#if> | a minute | `host: done. Reboot now` |
-| 3 | `reboot` | boots the isolated kernel command line | minutes | the host comes back |
-| 4 | `./runbook.sh all` | checks the reboot, creates disks and seeds, defines and starts the VMs, verifies pins<#if cache??> and cache masks</#if>, starts the stressors, runs the benchmark, collects `results/` | <#if bench??>${bench.duration} plus</#if> ~15 minutes | `RESULT: GREAT` or `RESULT: GOOD`, then `report: send …/results-${bundle}.tar.gz` |
+| 1 | `./runbook.sh preflight` | compares this host's OS, CPUs, NUMA nodes and cache with the manifest; checks the images, the packages, and that nothing else sets rtc's kernel arguments | seconds | a table of `ok` rows and `ready for: ./runbook.sh host` |
+| 2 | `./runbook.sh host` | installs the real-time kernel and TuneD's profile, <#if grubby>sets the kernel arguments with `grubby`<#else>installs the GRUB drop-in, runs `${grubUpdate}`</#if><#if cache??>, installs the boot units</#if> | minutes | `host: done. Reboot now` |
+| 3 | `reboot` | boots the real-time kernel with its arguments | minutes | the host comes back |
+| 4 | `./runbook.sh all` | proves the host real-time (check-host), creates disks and seeds, defines and starts the VMs, waits for their first boot, proves them (verify), starts the stressors and measures their load, runs the benchmark, packs the evidence | <#if bench??>${bench.duration} plus</#if> ~30 minutes | `RESULT: GREAT` or `RESULT: GOOD`, then `report: send …` |
 
-Step 4 is also `check-host`, `images`, `vms`, `verify`, `stress`, `bench`, `report`, one at a time.
-The first boot of each VM installs packages and reboots once (cloud-init); wait for it before
-`verify`. If a step stops with `FAIL:`, its message says what differs from the plan and what to
+Step 4 is also `check-host`, `images`, `vms`, `wait`, `verify`, `stress`, `bench`, `report`, one at a
+time. The benchmark runs inside the real-time VM on its own: if the terminal is lost, it goes on;
+`./runbook.sh status` says how far it is, and `./runbook.sh collect` fetches and judges it once it
+is done. If a step stops with `FAIL:`, its message says what differs from the plan and what to
 check; fix that and run the same step again.
 
-If `preflight` finds a different host than the manifest describes, it records the host's real
-topology in `results/host/facts.txt` (`./runbook.sh facts` does only that). Send that file back:
-`rtc probe facts.txt` turns it into the manifest's `topology` block.
+If `preflight` finds a different host than the manifest describes, nothing is changed. Send back
+this host's facts: `./runbook.sh facts > facts.txt`; `rtc probe facts.txt` turns them into the
+manifest's `topology` block.
 
 <#if bench??>
 ## The benchmark and its verdict
 
+Before it measures, `bench` proves the system: the planned real-time kernels running on the host
+and in `${bench.vm}`, every kernel argument present once with rtc's value, the TuneD profiles active
+and verified<#if cache??>, the cache groups</#if>, and the stressors loading their vCPUs. If any of that
+fails, it gives no verdict (exit code 3) rather than judge a system that is not the planned one.
+
 `${bench.vm}` runs `${bench.command}` while <#list stressors as s>`${s}`<#sep>, </#list> loads the host.
 The worst latency of any thread decides: below ${bench.greatUs} µs is GREAT, below ${bench.goodUs} µs
 GOOD, anything else FAIL; so is a missing thread, a run that stopped early, or samples beyond the
-histogram. The raw output is kept in `results/cyclictest.txt` (histogram) and
-`results/cyclictest.json`. `rtc report <this folder>` on any machine with rtc turns them into
-`results/report.html`: percentiles (p50 to p99.99) and a histogram per thread.
+histogram. The raw output is kept in the run's folder (`cyclictest.txt`, the histogram, and
+`cyclictest.json`). `rtc report <run folder>` on any machine with rtc turns them into
+`report.html`: percentiles (p50 to p99.99) and a histogram per thread.
 
 </#if>
 ## Rolling back
 
     ./runbook.sh --dry-run rollback   # see what it will undo
-    ./runbook.sh rollback             # undefines the VMs (their disks stay), removes the kernel arguments<#if cache??> and the resctrl unit</#if>
+    ./runbook.sh rollback             # undefines rtc's VMs (their disks stay), restores the kernel arguments, TuneD profile and boot units as they were
     reboot
+
+Rollback undoes only what this bundle's steps recorded, restores every file it replaced from its
+backup, leaves domains it did not define alone, and goes on past a failure, listing what it could
+not undo. Installed kernels stay installed; the default boot entry is the one from before.
 
 ## Send back
 
-`results-${bundle}.tar.gz` (made by `./runbook.sh report`, also the last part of `all`): the
-runbook's log, the benchmark output, the host's live command line<#if cache??>, resctrl groups</#if>, CPU
-list and topology facts, each VM's live domain XML, with checksums, and `plan.json`.
+`/var/lib/rtc/${bundle}/reports/rtc-${bundle}-<run>.tar.gz` (made by `./runbook.sh report`, also the
+last part of `all`; a second report never replaces an earlier one): the benchmark's output and
+verdict, the stressors' load, the runbook's log, the host's kernel, command line<#if cache??>, resctrl groups</#if>
+and topology facts, each VM's live domain XML, with checksums, and `plan.json`.
 
 ## Files
 
 | file | what it is |
 |---|---|
 | `runbook.sh` | the steps above |
-| `plan.md`, `plan.json` | the CPU and cache plan, with reasons |
+| `plan.md`, `plan.json` | the CPU and cache plan, kernels and tuning, with reasons |
 | `plan.html` | the same plan drawn: CPU map per NUMA node<#if cache??>, way map per L${cache.level} instance</#if> |
 <#if !grubby>
-| `host/grub/99-rtc.cfg` | host kernel arguments, for `/etc/default/grub.d/` |
+| `host/grub/99-rtc.cfg` | host kernel arguments and default kernel, for `/etc/default/grub.d/` |
 </#if>
+| `host/tuned/${tunings[0].profile}/tuned.conf` | the host's TuneD profile, for `/etc/tuned/` |
+| `host/libvirt/networks/default.xml` | the VMs' network, defined if the host lacks it |
 <#if cache??>
 | `host/resctrl/schemata` | the host's L${cache.level} ways, written to `/sys/fs/resctrl/schemata` at boot |
 <#list cache.groups as g>
@@ -100,10 +135,15 @@ list and topology facts, each VM's live domain XML, with checksums, and `plan.js
 </#list>
 | `host/systemd/rtc-resctrl.service` | the unit that writes <#if cache.groups?has_content>them<#else>it</#if> |
 </#if>
+<#if hugepagesUnit>
+| `host/systemd/rtc-hugepages.service` | the unit that reserves hugepages per NUMA node |
+</#if>
+| `host/systemd/rtc-vms.service` | the unit that starts the VMs after every boot, in plan order |
 | `vms/<vm>/domain.xml` | the libvirt domain, complete |
 | `vms/<vm>/user-data`, `meta-data` | cloud-init (NoCloud) for the VM's first boot |
 <#if !grubby>
 | `vms/<vm>/grub/99-rtc.cfg` | the guest's kernel arguments (also inside user-data) |
 </#if>
+| `vms/<vm>/tuned/` | a real-time guest's TuneD profile (also inside user-data) |
 | `vms/<vm>/rtc-stress.sh` | a stressor's workload (also inside user-data) |
 | `SHA256SUMS` | checksums of every file |

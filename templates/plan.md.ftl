@@ -86,6 +86,41 @@ Guest ${vm.name} (<#if vm.grubby>set with `grubby` by cloud-init<#else>`vms/${vm
 
 </#if>
 </#list>
+## Kernels
+
+Installed by the host step (host) or by cloud-init at the VM's first boot (guests). check-host
+and verify prove that each runs, built with PREEMPT_RT, with a release like the one shown.
+
+| where | kernel | from | packages | release | boots by default because |
+|---|---|---|---|---|---|
+<#list kernels as k>
+| ${k.who} | ${k.name} | ${k.from} | `${k.packages}` | <#if k.release?has_content>`${k.release}`<#else>any</#if> | ${k.boot} |
+</#list>
+
+<#if hugepagesUnit>
+The hugepages are reserved per NUMA node by `host/systemd/rtc-hugepages.service` early at boot
+(see the decision below), and check-host reads each node's count back.
+
+</#if>
+## Runtime tuning
+
+TuneD applies it, from a profile that includes TuneD's own real-time KVM profile with rtc's CPUs
+(`host/tuned/`, and in each real-time VM through cloud-init); rtc changes only what it must own.
+`from` names the TuneD profile that sets each value (latency-performance ← network-latency ←
+realtime ← realtime-virtual-host or -guest), or rtc.
+
+<#list tunings as t>
+### ${t.who}: profile `${t.profile}` on `${t.include}`
+
+| setting | value | from | why |
+|---|---|---|---|
+<#list t.settings as x>
+| ${x.what} | `${x.value}` | ${x.from} | ${x.why} |
+</#list>
+
+Read back by <#if t.who == "host">check-host<#else>verify (through the guest agent)</#if>: the profile active, `tuned-adm verify`, and <#list t.checks as c>${c}<#sep>, </#list>.
+
+</#list>
 ## Decisions
 
 <#list decisions as d>

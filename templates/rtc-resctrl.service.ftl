@@ -13,8 +13,9 @@ ConditionPathIsDirectory=/sys/fs/resctrl
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-# Mounting twice fails harmlessly; the write below fails loudly if resctrl is really missing.
-ExecStartPre=-/bin/mount -t resctrl resctrl /sys/fs/resctrl
+# Mounted with the options the plan needs (${mountWhat}); a resctrl mounted
+# otherwise is refused with a message, because the lines below would not fit it.
+ExecStartPre=/bin/sh -c 'if mountpoint -q /sys/fs/resctrl; then ${mountCheck} || { echo "rtc: /sys/fs/resctrl is mounted ${mountWrong}; unmount it (umount /sys/fs/resctrl) or reboot, and start this unit again" >&2; exit 1; }; else mount -t resctrl ${mountArgs}resctrl /sys/fs/resctrl; fi'
 ExecStart=/bin/sh -c 'exec cat /etc/rtc/resctrl/schemata > /sys/fs/resctrl/schemata'
 <#list groups as g>
 # ${g}: the CPUs its real-time vCPUs are pinned to, and its ways (the directory may exist from an earlier start).

@@ -21,13 +21,14 @@ import java.util.List;
  */
 @XmlRootElement(name = "domain")
 @XmlAccessorType(XmlAccessType.FIELD)
-@XmlType(propOrder = {"name", "uuid", "description", "memory", "currentMemory", "memoryBacking", "vcpu", "cputune",
+@XmlType(propOrder = {"name", "uuid", "description", "metadata", "memory", "currentMemory", "memoryBacking", "vcpu", "cputune",
     "numatune", "os", "features", "cpu", "clock", "onPoweroff", "onReboot", "onCrash", "pm", "devices"})
 final class Domain {
   @XmlAttribute public String type = "kvm";
   public String name;
   public String uuid;
   public String description;
+  public Metadata metadata;
   public Sized memory;
   public Sized currentMemory;
   public MemoryBacking memoryBacking;
@@ -43,6 +44,25 @@ final class Domain {
   @XmlElement(name = "on_crash") public String onCrash;
   public Pm pm;
   public Devices devices;
+
+  /** The namespace of rtc's element in a domain's metadata (libvirt keeps elements of other namespaces as they are). */
+  static final String RTC_NS = "https://rtc.dev/xmlns/libvirt/1";
+
+  /**
+   * {@code <metadata><rtc:bundle name=".." vm=".."/></metadata>}: how the runbook recognises the
+   * domains rtc defined ({@code virsh metadata DOMAIN --uri NS}), whatever their names, so rollback
+   * never touches a domain it did not make.
+   */
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class Metadata {
+    @XmlElement(name = "bundle", namespace = RTC_NS) public RtcBundle bundle;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class RtcBundle {
+    @XmlAttribute public String name;
+    @XmlAttribute public String vm;
+  }
 
   /** An element with no content: {@code <locked/>}. */
   @XmlAccessorType(XmlAccessType.FIELD)

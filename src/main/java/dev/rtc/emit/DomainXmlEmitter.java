@@ -31,6 +31,10 @@ final class DomainXmlEmitter {
     d.uuid = vm.uuid();
     d.description = (vm.isRealtime() ? "Real-time VM" : "Stressor VM") + " of rtc bundle " + plan.name()
         + "; generated, edit the manifest instead";
+    d.metadata = new Domain.Metadata();
+    d.metadata.bundle = new Domain.RtcBundle();
+    d.metadata.bundle.name = plan.name();
+    d.metadata.bundle.vm = vm.name();
     long kib = vm.vm().memory().kib();
     d.memory = new Domain.Sized("KiB", kib);
     d.currentMemory = new Domain.Sized("KiB", kib);
@@ -215,7 +219,16 @@ final class DomainXmlEmitter {
     return dev;
   }
 
+  /** A network's XML, through the same JAXB context and writer as the domains. */
+  static String network(Network n, String header) {
+    return marshal(n, n.name, header);
+  }
+
   private static String marshal(Domain d, String header) {
+    return marshal(d, d.name, header);
+  }
+
+  private static String marshal(Object d, String name, String header) {
     try {
       Marshaller m = context().createMarshaller();
       m.setProperty(Marshaller.JAXB_FORMATTED_OUTPUT, true);
@@ -229,7 +242,7 @@ final class DomainXmlEmitter {
       String xml = out.toString(java.nio.charset.StandardCharsets.UTF_8);
       return xml.endsWith("\n") ? xml : xml + "\n";
     } catch (JAXBException e) {
-      throw new IllegalStateException("domain XML for " + d.name + ": " + e.getMessage(), e);
+      throw new IllegalStateException("libvirt XML for " + name + ": " + e.getMessage(), e);
     }
   }
 
@@ -248,7 +261,7 @@ final class DomainXmlEmitter {
       synchronized (DomainXmlEmitter.class) {
         c = context;
         if (c == null) {
-          context = c = JAXBContext.newInstance(Domain.class);
+          context = c = JAXBContext.newInstance(Domain.class, Network.class);
         }
       }
     }

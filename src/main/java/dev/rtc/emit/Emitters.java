@@ -34,8 +34,10 @@ public final class Emitters {
     Bundle b = new Bundle();
     Distro hostDistro = Distro.of(plan.manifest().host().os());
     if (!hostDistro.grubby()) {
-      b.add("host/grub/99-rtc.cfg", grubDropIn(header, "host " + plan.name(), plan.host().cmdline(), hostDistro));
+      b.add("host/grub/99-rtc.cfg", grubDropIn(header, "host " + plan.name(), plan.host().cmdline(), hostDistro, plan.host().kernel()));
     }
+    b.add("host/tuned/" + plan.host().tuning().profile() + "/tuned.conf", tunedProfile(header, "the host " + plan.name(), plan.host().tuning()));
+    b.add("host/libvirt/networks/default.xml", DomainXmlEmitter.network(Network.defaultNat(), header));
     plan.cache().ifPresent(cache -> {
       b.add("host/resctrl/schemata", cache.schemataLine() + "\n"); // written verbatim to resctrl: no comment lines
       List<String> groups = new java.util.ArrayList<>();
@@ -50,25 +52,42 @@ public final class Emitters {
           b.add("host/resctrl/" + group + "/schemata", groupSchemata(plan, vm) + "\n");
         }
       }
-      b.add("host/systemd/rtc-resctrl.service", Templates.renderUtf8("rtc-resctrl.service.ftl", Map.of("header", header,
-          "bundle", plan.name(), "summary", "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
-              + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s")),
-          "groups", groups)));
+      Map<String, Object> unit = new HashMap<>(resctrlMount(cache));
+      unit.put("header", header);
+      unit.put("bundle", plan.name());
+      unit.put("summary", "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
+          + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s")));
+      unit.put("groups", groups);
+      b.add("host/systemd/rtc-resctrl.service", Templates.renderUtf8("rtc-resctrl.service.ftl", unit));
     });
+    if (!plan.host().hugepagesByUnit().isEmpty()) {
+      List<Map<String, Object>> pools = new java.util.ArrayList<>();
+      plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> pools.add(Map.of("node", node, "pages", pages,
+          "size", new dev.rtc.topology.ByteSize(size).exact(),
+          "file", "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages"))));
+      b.add("host/systemd/rtc-hugepages.service", Templates.renderUtf8("rtc-hugepages.service.ftl", Map.of("header", header,
+          "bundle", plan.name(), "kernel", plan.host().kernel().series() + ", " + plan.manifest().host().os().id(), "pools", pools)));
+    }
+    b.add("host/systemd/rtc-vms.service", Templates.renderUtf8("rtc-vms.service.ftl", Map.of("header", header, "bundle", plan.name(),
+        "vms", plan.vms().stream().map(VmPlan::name).toList())));
     for (VmPlan vm : plan.vms()) {
       String dir = "vms/" + vm.name() + "/";
       Distro guestDistro = Distro.of(vm.vm().guest().os());
       String dropIn = guestDistro.grubby() ? null
-          : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro)).orElse(null);
+          : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
       String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
           "workload", vm.vm().workload().map(w -> w.id()).orElse("kernel-build")));
+      String tuned = vm.tuning().map(t -> tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
       if (dropIn != null) {
         b.add(dir + "grub/99-rtc.cfg", dropIn);
+      }
+      if (tuned != null) {
+        b.add(dir + "tuned/" + vm.tuning().get().profile() + "/tuned.conf", tuned);
       }
       if (stress != null) {
         b.addExecutable(dir + "rtc-stress.sh", stress);
       }
-      String userData = CloudInitEmitter.userData(vm, header, dropIn, stress);
+      String userData = CloudInitEmitter.userData(vm, plan.manifest().site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned));
       b.add(dir + "user-data", userData);
       b.add(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData));
       b.add(dir + "domain.xml", DomainXmlEmitter.emit(plan, vm, header));
@@ -84,6 +103,26 @@ public final class Emitters {
   }
 
   /**
+   * How rtc-resctrl.service mounts resctrl: with {@code -o cdp} (L3) or {@code -o cdpl2} (L2) when
+   * the plan has code and data masks, without when it has one mask per group, and refusing a mount
+   * that does not match, since every line it writes would fail.
+   */
+  private static Map<String, Object> resctrlMount(Plan.CachePlan cache) {
+    String option = cache.level() == 2 ? "cdpl2" : "cdp";
+    String has = "grep -Eq \"^resctrl /sys/fs/resctrl resctrl ([^ ]*,)?" + option + "(,| )\" /proc/mounts";
+    return Map.of("mountCheck", cache.cdp() ? has : "! " + has,
+        "mountArgs", cache.cdp() ? "-o " + option + " " : "",
+        "mountWrong", cache.cdp() ? "without " + option : "with " + option,
+        "mountWhat", cache.cdp() ? "-o " + option + ", code/data prioritization: CODE and DATA lines" : "without " + option
+            + ": one line per resource");
+  }
+
+  private static String tunedProfile(String header, String who, dev.rtc.plan.TuningPlan t) {
+    return Templates.render("tuned.conf.ftl", Map.of("header", header, "who", who, "profile", t.profile(), "include", t.include(),
+        "isolated", t.isolated().toString(), "psBlacklist", t.psBlacklist()));
+  }
+
+  /**
    * Starts building JAXB's context and FreeMarker's configuration and templates on another core
    * while the caller loads, checks and plans the manifest: on a cold start both are mostly class
    * loading and set-up, and the emitters would otherwise wait for them after planning. The
@@ -94,7 +133,7 @@ public final class Emitters {
       try {
         DomainXmlEmitter.prepare();
         Templates.prepare(List.of("runbook.sh.ftl", "plan.md.ftl", "README.md.ftl", "grub-dropin.cfg.ftl",
-            "rtc-resctrl.service.ftl", "rtc-stress.sh.ftl", "plan.html.ftlh"));
+            "rtc-resctrl.service.ftl", "rtc-stress.sh.ftl", "plan.html.ftlh", "tuned.conf.ftl", "rtc-vms.service.ftl"));
       } catch (RuntimeException e) {
         // Only a head start: the emitter reports any failure itself when it runs.
       }
@@ -114,13 +153,15 @@ public final class Emitters {
         + plan.manifest().sha256().substring(0, 16) + "); do not edit, change the manifest and compile again.";
   }
 
-  private static String grubDropIn(String header, String who, KernelCmdline cmdline, Distro distro) {
+  private static String grubDropIn(String header, String who, KernelCmdline cmdline, Distro distro, dev.rtc.plan.KernelPlan kernel) {
     Map<String, Object> m = new HashMap<>();
     m.put("header", header);
     m.put("who", who);
     m.put("args", cmdline.toString());
     m.put("keys", String.join(" ", cmdline.keys()));
     m.put("grubUpdate", String.join(" ", distro.grubUpdate()));
+    m.put("rtDefault", kernel.isRealtime());
+    m.put("kernel", kernel.name());
     return Templates.render("grub-dropin.cfg.ftl", m);
   }
 }

@@ -25,6 +25,8 @@ final class PlanJson {
     host.put("isolated", plan.host().isolated().toString());
     ArrayNode args = host.putArray("kernelArgs");
     plan.host().cmdline().strings().forEach(args::add);
+    kernel(host.putObject("kernel"), plan.host().kernel());
+    tuning(host.putObject("tuning"), plan.host().tuning());
     plan.cache().ifPresent(c -> {
       ObjectNode cache = root.putObject("l" + c.level());
       cache.put("instanceBytes", c.instanceSize().bytes());
@@ -82,7 +84,10 @@ final class PlanJson {
         ArrayNode ga = v.putArray("guestKernelArgs");
         c.strings().forEach(ga::add);
       });
+      vm.kernel().ifPresent(k -> kernel(v.putObject("kernel"), k));
+      vm.tuning().ifPresent(t -> tuning(v.putObject("tuning"), t));
     }
+    supplies(root.putObject("supplies"), dev.rtc.plan.Supplies.of(plan));
     plan.benchmark().ifPresent(b -> {
       // What rtc report judges a run by: thresholds, and the threads and samples to expect.
       ObjectNode bench = root.putObject("benchmark");
@@ -98,5 +103,44 @@ final class PlanJson {
     ArrayNode decisions = root.putArray("decisions");
     plan.decisions().forEach(d -> decisions.addObject().put("subject", d.subject()).put("what", d.what()).put("why", d.why()));
     return TreeWriter.jsonUtf8(root);
+  }
+
+  private static void kernel(ObjectNode k, dev.rtc.plan.KernelPlan p) {
+    k.put("realtime", p.realtime().id());
+    k.put("name", p.name());
+    ArrayNode pk = k.putArray("packages");
+    p.packages().forEach(pk::add);
+    p.repo().ifPresent(r -> k.put("repository", r.sourcesLine()));
+    k.put("ubuntuPro", p.ubuntuPro());
+    k.put("release", p.release());
+  }
+
+  private static void tuning(ObjectNode t, dev.rtc.plan.TuningPlan p) {
+    t.put("tunedProfile", p.profile());
+    t.put("include", p.include());
+    t.put("isolatedCores", p.isolated().toString());
+    t.put("stalld", p.stalld());
+  }
+
+  private static void supplies(ObjectNode s, dev.rtc.plan.Supplies p) {
+    ArrayNode images = s.putArray("images");
+    p.images().forEach(i -> {
+      ObjectNode o = images.addObject().put("path", i.path());
+      i.sha256().ifPresent(h -> o.put("sha256", h));
+      ArrayNode vms = o.putArray("vms");
+      i.vms().forEach(vms::add);
+    });
+    ArrayNode host = s.putArray("hostPackages");
+    p.hostPackages().forEach(host::add);
+    ObjectNode guests = s.putObject("guestPackages");
+    p.guestPackages().forEach((vm, list) -> {
+      ArrayNode a = guests.putArray(vm);
+      list.forEach(a::add);
+    });
+    ArrayNode repos = s.putArray("repositories");
+    p.repositories().forEach(repos::add);
+    ArrayNode nets = s.putArray("networks");
+    p.networks().forEach(nets::add);
+    s.put("ubuntuProToken", p.ubuntuProToken());
   }
 }

@@ -90,7 +90,48 @@ final class PlanModel {
         + String.join(" ", b.cyclictestArgs()) + " -D " + b.duration(), "duration", b.duration(), "greatUs", b.greatUs(),
         "goodUs", b.goodUs())));
     model.put("stressors", plan.vms().stream().filter(v -> !v.isRealtime()).map(VmPlan::name).toList());
+    List<Map<String, Object>> kernels = new ArrayList<>();
+    List<Map<String, Object>> tunings = new ArrayList<>();
+    kernels.add(kernel("host", plan.host().kernel(), Distro.of(m.host().os())));
+    tunings.add(tuning("host", plan.host().tuning()));
+    for (VmPlan vm : plan.vms()) {
+      vm.kernel().ifPresent(k -> kernels.add(kernel(vm.name(), k, Distro.of(vm.vm().guest().os()))));
+      vm.tuning().ifPresent(t -> tunings.add(tuning(vm.name(), t)));
+    }
+    model.put("kernels", kernels);
+    model.put("tunings", tunings);
+    model.put("hugepagesUnit", !plan.host().hugepagesByUnit().isEmpty());
+    model.put("supplies", supplies(dev.rtc.plan.Supplies.of(plan)));
+    model.put("apt", Distro.of(m.host().os()).apt());
     return model;
+  }
+
+  private static Map<String, Object> kernel(String who, dev.rtc.plan.KernelPlan k, Distro d) {
+    String from = k.repo().map(r -> "from " + r.uri() + " (" + r.suite() + " " + r.component() + "), key " + r.keyring()
+        + " (signed-by), pinned to " + r.pinPriority()).orElse(k.ubuntuPro() ? "through Ubuntu Pro (pro enable realtime-kernel)"
+            : !d.extraRepos().isEmpty() ? "from " + String.join(" and ", d.extraRepos()) : "from the distribution's archive");
+    String boot = !k.isRealtime() ? "the stock kernel stays the default: nothing here is real-time"
+        : d.grubby() ? "grubby makes the newest PREEMPT_RT kernel the default entry"
+            : "the GRUB drop-in makes the newest PREEMPT_RT kernel (CONFIG_PREEMPT_RT=y) the default entry";
+    return Map.of("who", who, "name", k.name(), "from", k.isRealtime() ? from : "", "packages",
+        k.packages().isEmpty() ? (k.ubuntuPro() ? "(installed by Ubuntu Pro)" : "-") : String.join(" ", k.packages()), "boot", boot,
+        "release", k.release().isEmpty() ? "" : k.release());
+  }
+
+  private static Map<String, Object> tuning(String who, dev.rtc.plan.TuningPlan t) {
+    return Map.of("who", who, "profile", t.profile(), "include", t.include(), "settings", t.settings().stream()
+        // A | inside a Markdown table cell ends the cell, code span or not.
+        .map(x -> Map.of("what", x.what(), "value", x.value().replace("|", "\\|"), "from", x.from(), "why", x.why())).toList(),
+        "checks", t.checks(who.equals("host")).stream().map(c -> c.what()).toList());
+  }
+
+  private static Map<String, Object> supplies(dev.rtc.plan.Supplies s) {
+    return Map.of("images", s.images().stream().map(i -> Map.of("path", i.path(), "sha256", i.sha256().orElse(""),
+        "vms", String.join(", ", i.vms()))).toList(),
+        "hostPackages", String.join(" ", s.hostPackages()),
+        "guestPackages", s.guestPackages().entrySet().stream().map(e -> Map.of("vm", e.getKey(), "packages", String.join(" ", e.getValue())))
+            .toList(),
+        "repositories", s.repositories(), "networks", s.networks(), "proToken", s.ubuntuProToken());
   }
 
   private static Map<String, Object> vm(Plan plan, VmPlan vm, char letter) {

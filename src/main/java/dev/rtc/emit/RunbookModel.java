@@ -1,9 +1,12 @@
 package dev.rtc.emit;
 
 import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Manifest.CoreType;
 import dev.rtc.plan.Distro;
+import dev.rtc.plan.KernelPlan;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
+import dev.rtc.plan.TuningPlan;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -13,54 +16,151 @@ import java.util.Map;
 /** The values runbook.sh.ftl lays out, computed here so the template holds no logic. */
 final class RunbookModel {
 
+  /**
+   * The least a stressor must load its vCPUs, as the host sees their time: a benchmark beside a
+   * stressor that idles (its download failed, its unit died) is no test of the real-time VM.
+   */
+  static final int STRESS_LOAD_MIN_PERCENT = 50;
+
   private RunbookModel() {}
 
   static Map<String, Object> of(Plan plan, String header) {
     Manifest m = plan.manifest();
+    var t = m.host().topology();
+    Distro host = Distro.of(m.host().os());
     Map<String, Object> model = new HashMap<>();
     model.put("header", header);
     model.put("bundle", plan.name());
-    model.put("cpuList", m.host().topology().allCpus().toString());
-    model.put("nodes", m.host().topology().numaNodes().stream()
-        .map(n -> Map.of("id", n.id(), "cpus", n.cpus().toString())).toList());
-    model.put("hostArgs", plan.host().cmdline().strings());
-    model.put("threadsPerCore", m.host().topology().threadsPerCore());
+    model.put("osId", osId(m.host().os()));
+    model.put("osVersion", osVersion(m.host().os()));
+    model.put("cpuList", t.allCpus().toString());
+    model.put("nodes", t.numaNodes().stream().map(n -> Map.of("id", n.id(), "cpus", n.cpus().toString())).toList());
+    model.put("threadsPerCore", t.threadsPerCore());
     // As sysfs prints cache/index3/size: KiB with a K.
-    model.put("l3Size", m.host().topology().l3().map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
+    model.put("l3Size", t.l3().map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
     // On parts with L2 CAT only, the L2 the plan divides; sysfs prints cpu0's.
-    model.put("l2Size", m.host().topology().catLevel().filter(c -> c.level() == 2).map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
-    var t = m.host().topology();
-    model.put("pCores", t.hybrid() ? t.cpusOfType(dev.rtc.manifest.Manifest.CoreType.P).toString() : "");
-    model.put("eCores", t.hybrid() ? t.cpusOfType(dev.rtc.manifest.Manifest.CoreType.E).union(t.cpusOfType(dev.rtc.manifest.Manifest.CoreType.LPE))
-        .toString() : "");
-    model.put("grubUpdate", Distro.of(m.host().os()).grubUpdate());
-    model.put("grubby", Distro.of(m.host().os()).grubby());
+    model.put("l2Size", t.catLevel().filter(c -> c.level() == 2).map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
+    model.put("pCores", t.hybrid() ? t.cpusOfType(CoreType.P).toString() : "");
+    model.put("eCores", t.hybrid() ? t.cpusOfType(CoreType.E).union(t.cpusOfType(CoreType.LPE)).toString() : "");
+
+    model.put("hostArgs", plan.host().cmdline().strings());
     model.put("hostArgKeys", plan.host().cmdline().keys());
+    model.put("grubUpdate", host.grubUpdate());
+    model.put("grubby", host.grubby());
+    model.put("apt", host.apt());
+    model.put("install", host.install());
     model.put("imageDir", DomainXmlEmitter.IMAGE_DIR);
-    plan.cache().ifPresent(c -> model.put("resctrl", Map.of("defaultLines", c.schemataLines(c.hostMasks()), "level", c.level(), "info", c.resources().get(0),
-        "cbmMask", Integer.toHexString(c.cbmMask().bits()), "minCbmBits", c.minCbmBits(), "closids", c.closids(),
-        "groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
-            .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList())));
+
+    KernelPlan k = plan.host().kernel();
+    Map<String, Object> kernel = new HashMap<>(kernel(k));
+    List<String> hostPackages = dev.rtc.plan.Supplies.of(plan).hostPackages();
+    model.put("hostPackages", hostPackages);
+    // What preflight can ask the package manager about before the host step: the packages of the
+    // distribution's own repositories, not those of a repository rtc adds (ECI).
+    model.put("distroPackages", hostPackages.stream().filter(p -> k.repo().isEmpty() || !k.packages().contains(p)).toList());
+    model.put("extraRepos", host.extraRepos());
+    model.put("kernel", kernel);
+    k.repo().ifPresent(r -> model.put("repo", Map.of("name", r.name(), "line", r.sourcesLine(), "file", r.sourcesFile(),
+        "keyUrl", r.keyUrl(), "keyring", r.keyring(), "prefFile", r.preferencesFile(), "pref", r.preferences())));
+    TuningPlan tuning = plan.host().tuning();
+    model.put("tunedProfile", tuning.profile());
+    model.put("tuningChecks", checks(tuning.checks(true)));
+    model.put("stalld", tuning.stalld());
+    // Any VM that needs Ubuntu Pro's token at images time (its vendor-data), or the host step.
+    model.put("proToken", k.ubuntuPro() || plan.vms().stream().anyMatch(v -> v.kernel().map(KernelPlan::ubuntuPro).orElse(false)));
+
+    plan.cache().ifPresent(c -> {
+      Map<String, Object> r = new HashMap<>();
+      r.put("defaultLines", c.schemataLines(c.hostMasks()));
+      r.put("info", c.resources().get(0));
+      r.put("cbmMask", Integer.toHexString(c.cbmMask().bits()));
+      r.put("minCbmBits", c.minCbmBits());
+      r.put("closids", c.cdp() ? c.closids() / 2 : c.closids()); // info/L3CODE/num_closids is already halved
+      r.put("catFlag", c.level() == 2 ? "cat_l2" : "cat_l3");
+      r.put("cdpFlag", c.cdp() ? (c.level() == 2 ? "cdp_l2" : "cdp_l3") : "");
+      r.put("groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
+          .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList());
+      model.put("resctrl", r);
+    });
+    List<String> hugepages = new ArrayList<>();
+    plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> hugepages.add(
+        "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages|" + pages + "|node " + node
+            + ", " + new dev.rtc.topology.ByteSize(size).exact() + " pages")));
+    model.put("hugepageChecks", hugepages);
+    model.put("units", units(plan));
+
     List<Map<String, Object>> vms = new ArrayList<>();
     for (VmPlan vm : plan.vms()) {
       Map<String, Object> v = new LinkedHashMap<>();
       v.put("name", vm.name());
       v.put("role", vm.vm().role().id());
+      v.put("vcpus", vm.vm().vcpus());
       v.put("pins", String.join(",", vm.vcpuPins().stream().map(String::valueOf).toList()));
       v.put("emulator", vm.emulatorCpus().toString());
-      String base = vm.vm().disk().baseImage();
-      v.put("baseImage", base.startsWith("/") ? base : "/var/lib/libvirt/images/base/" + base);
+      v.put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.vm().disk().baseImage()));
+      v.put("baseSha256", vm.vm().disk().sha256().orElse(""));
       var size = vm.vm().disk().size(); // qemu-img's suffixes are binary: 10G = 10 GiB
       v.put("diskSize", size.exactValue() + size.exactUnit().substring(0, 1).replace("B", ""));
+      v.put("diskBytes", size.bytes());
       v.put("resctrlLine", resctrlLine(plan, vm));
       v.put("guestArgs", vm.guestCmdline().map(Object::toString).orElse(""));
+      v.put("kernelRt", vm.kernel().map(KernelPlan::isRealtime).orElse(false) ? 1 : 0);
+      v.put("kernelRelease", vm.kernel().map(KernelPlan::release).orElse(""));
+      v.put("kernelName", vm.kernel().map(KernelPlan::name).orElse("the image's own kernel"));
+      v.put("pro", vm.kernel().map(KernelPlan::ubuntuPro).orElse(false) ? 1 : 0);
+      v.put("tunedProfile", vm.tuning().map(TuningPlan::profile).orElse(""));
+      v.put("tuningChecks", vm.tuning().map(tp -> String.join(";", checks(tp.checks(false)))).orElse(""));
+      v.put("stalld", vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);
       vms.add(v);
     }
     model.put("vms", vms);
+    model.put("networks", List.of(Map.of("name", "default", "file", "host/libvirt/networks/default.xml")));
+    model.put("stressLoadMin", STRESS_LOAD_MIN_PERCENT);
     plan.benchmark().ifPresent(b -> model.put("bench", Map.of("vm", b.vm(), "duration", b.duration(), "seconds", b.durationSeconds(),
         "args", b.cyclictestArgs(), "greatUs", b.greatUs(), "goodUs", b.goodUs(), "buckets", b.histogramBuckets(),
         "threads", b.threads())));
     return model;
+  }
+
+  private static Map<String, Object> kernel(KernelPlan k) {
+    return Map.of("name", k.name(), "rt", k.isRealtime() ? 1 : 0, "release", k.release(), "realtime", k.realtime().id(),
+        "pro", k.ubuntuPro() ? 1 : 0, "eci", k.realtime() == Manifest.Realtime.ECI ? 1 : 0);
+  }
+
+  /** The boot units the host step installs, in the order systemd should know them. */
+  private static List<String> units(Plan plan) {
+    List<String> u = new ArrayList<>();
+    if (plan.cache().isPresent()) {
+      u.add("rtc-resctrl.service");
+    }
+    if (!plan.host().hugepagesByUnit().isEmpty()) {
+      u.add("rtc-hugepages.service");
+    }
+    return u;
+  }
+
+  private static List<String> checks(List<TuningPlan.Check> checks) {
+    return checks.stream().map(c -> c.path() + "|" + c.kind() + "|" + c.expected() + "|" + c.what()).toList();
+  }
+
+  /** /etc/os-release's ID. */
+  private static String osId(Manifest.Os os) {
+    return switch (os) {
+      case DEBIAN11, DEBIAN12 -> "debian";
+      case UBUNTU2204, UBUNTU2404 -> "ubuntu";
+      case RHEL9 -> "rhel";
+    };
+  }
+
+  /** /etc/os-release's VERSION_ID, up to what the manifest's OS pins down (RHEL: the major release). */
+  private static String osVersion(Manifest.Os os) {
+    return switch (os) {
+      case DEBIAN11 -> "11";
+      case DEBIAN12 -> "12";
+      case UBUNTU2204 -> "22.04";
+      case UBUNTU2404 -> "24.04";
+      case RHEL9 -> "9";
+    };
   }
 
   /**

@@ -58,7 +58,30 @@ public final class Binder {
       vms.add(vm(vmNodes.get(i), "/vms/" + i, host.os()));
     }
     Optional<Benchmark> bench = Optional.ofNullable(root.get("benchmark")).map(b -> benchmark(b, "/benchmark"));
-    return new Manifest(loaded.source().displayName(), loaded.source().sha256(), root.get("name").asText(), host, vms, bench);
+    return new Manifest(loaded.source().displayName(), loaded.source().sha256(), root.get("name").asText(), host, vms, bench,
+        site(root.get("site")));
+  }
+
+  private static Manifest.Site site(JsonNode n) {
+    if (n == null) {
+      return Manifest.Site.none();
+    }
+    JsonNode m = n.path("mirrors");
+    return new Manifest.Site(text(n, "proxy"), text(m, "debian"), text(m, "debianSecurity"), text(m, "ubuntu"), text(m, "eci"), text(m, "rhel"));
+  }
+
+  private static Optional<String> text(JsonNode parent, String key) {
+    return parent.has(key) ? Optional.of(parent.get(key).asText()) : Optional.empty();
+  }
+
+  /** host.kernel or guest.kernel; absent means the default ({@code distro}). */
+  private static Manifest.KernelChoice kernel(JsonNode n, String at) {
+    if (n == null || !n.has("realtime") && !n.has("package")) {
+      return new Manifest.KernelChoice(Manifest.Realtime.DISTRO, n == null ? Optional.empty() : text(n, "package"), false, at);
+    }
+    // package alone implies realtime: package; Rules say when the two disagree.
+    Manifest.Realtime r = n.has("realtime") ? Manifest.Realtime.of(n.get("realtime").asText()) : Manifest.Realtime.PACKAGE;
+    return new Manifest.KernelChoice(r, text(n, "package"), true, at);
   }
 
   private Host host(JsonNode n, String at) {
@@ -70,7 +93,7 @@ public final class Binder {
     return new Host(Os.of(n.get("os").asText()), topology(n.get("topology"), at + "/topology"),
         cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"),
         n.path("cacheOwner").asText("libvirt").equals("resctrl") ? Manifest.CacheOwner.RESCTRL : Manifest.CacheOwner.LIBVIRT,
-        n.path("emulatorPool").asInt(0));
+        n.path("emulatorPool").asInt(0), kernel(kernel, at + "/kernel"));
   }
 
   private Topology topology(JsonNode n, String at) {
@@ -272,11 +295,11 @@ public final class Binder {
       g.get("sshAuthorizedKeys").forEach(k -> keys.add(k.asText()));
     }
     Guest guest = new Guest(g.has("os") ? Os.of(g.get("os").asText()) : hostOs, g.get("user").asText(),
-        g.get("passwordHash").asText(), keys);
+        g.get("passwordHash").asText(), keys, kernel(g.get("kernel"), at + "/guest/kernel"));
     return new Vm(n.get("name").asText(), n.get("role").asText().equals("realtime") ? Role.REALTIME : Role.STRESSOR,
         n.get("vcpus").asInt(), size(n, "memory", at).orElse(new ByteSize(0)), placement, emulator,
         size(n, "cache", at), bandwidth, workload,
-        new Disk(disk.get("baseImage").asText(), size(disk, "size", at + "/disk").orElse(new ByteSize(0))), guest,
+        new Disk(disk.get("baseImage").asText(), size(disk, "size", at + "/disk").orElse(new ByteSize(0)), text(disk, "sha256")), guest,
         Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"), at);
   }
 

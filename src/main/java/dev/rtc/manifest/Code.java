@@ -37,6 +37,9 @@ public enum Code {
   RTC043("cache or bandwidth request invalid"),
   RTC044("option does not fit the VM's role"),
   RTC045("memory is not a whole number of hugepages"),
+  RTC046("kernel choice cannot give a real-time kernel on this OS"),
+  RTC047("a host or real-time VM keeps a kernel that is not real-time"),
+  RTC048("option not available on this OS, or unused"),
   // Benchmark.
   RTC050("benchmark inconsistent with the VMs"),
   // Solver.

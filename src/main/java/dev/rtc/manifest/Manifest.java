@@ -14,10 +14,15 @@ import java.util.OptionalInt;
  *
  * @param sha256 of the manifest's bytes, for provenance headers
  */
-public record Manifest(String file, String sha256, String name, Host host, List<Vm> vms, Optional<Benchmark> benchmark) {
+public record Manifest(String file, String sha256, String name, Host host, List<Vm> vms, Optional<Benchmark> benchmark, Site site) {
 
   public Manifest {
     vms = List.copyOf(vms);
+  }
+
+  /** The same manifest with another host (the solver's what-if questions). */
+  public Manifest withHost(Host h) {
+    return new Manifest(file, sha256, name, h, vms, benchmark, site);
   }
 
   public Optional<Vm> vm(String name) {
@@ -50,11 +55,50 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   /** @param cacheOverShareable the host's default group sits over the L3 ways shared with I/O (host.cacheAt: shareable) */
   /** @param emulatorPool isolated CPUs per node for the emulator threads of VMs with {@code emulator: shared}; 0 when not given */
   public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs,
-      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool) {
+      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool, KernelChoice kernel) {
     public Host {
       extraKernelArgs = List.copyOf(extraKernelArgs);
     }
+
+    /** The same host keeping {@code size} of cache instead. */
+    public Host withCache(ByteSize size) {
+      return new Host(os, topology, housekeeping, Optional.of(size), extraKernelArgs, cacheOverShareable, cacheOwner, emulatorPool, kernel);
+    }
   }
+
+  /** Which PREEMPT_RT kernel a host or a real-time guest gets (host.kernel.realtime, guest.kernel.realtime). */
+  public enum Realtime {
+    DISTRO("distro"), ECI("eci"), PACKAGE("package"), NONE("none");
+
+    private final String id;
+
+    Realtime(String id) {
+      this.id = id;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    public static Realtime of(String id) {
+      for (Realtime r : values()) {
+        if (r.id.equals(id)) {
+          return r;
+        }
+      }
+      throw new IllegalArgumentException(id);
+    }
+  }
+
+  /**
+   * What the manifest says about a kernel.
+   *
+   * @param pkg the package of {@code realtime: package}
+   * @param given the manifest chose it; otherwise it is the default ({@code distro} for the host and
+   *     real-time guests, the image's own kernel for stressors)
+   * @param pointer JSON pointer of the {@code kernel} object, for diagnostics
+   */
+  public record KernelChoice(Realtime realtime, Optional<String> pkg, boolean given, String pointer) {}
 
   /** Who creates the real-time VMs' resctrl groups: libvirt from {@code <cachetune>}, or rtc's boot unit. */
   public enum CacheOwner {
@@ -282,11 +326,25 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     }
   }
 
-  public record Disk(String baseImage, ByteSize size) {}
+  /** @param sha256 the base image's checksum, when the manifest gives it */
+  public record Disk(String baseImage, ByteSize size, Optional<String> sha256) {}
 
-  public record Guest(Os os, String user, String passwordHash, List<String> sshAuthorizedKeys) {
+  public record Guest(Os os, String user, String passwordHash, List<String> sshAuthorizedKeys, KernelChoice kernel) {
     public Guest {
       sshAuthorizedKeys = List.copyOf(sshAuthorizedKeys);
+    }
+  }
+
+  /**
+   * What the plant's network offers (site): a proxy and package mirrors for the guests, and the
+   * ECI repository's mirror for the host too. Empty when the manifest says nothing: the public
+   * archives, directly.
+   */
+  public record Site(Optional<String> proxy, Optional<String> debian, Optional<String> debianSecurity, Optional<String> ubuntu,
+      Optional<String> eci, Optional<String> rhel) {
+
+    public static Site none() {
+      return new Site(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
     }
   }
 

@@ -248,9 +248,7 @@ final class CachePlanner {
   private Optional<ByteSize> smallerHostCacheThatFits(List<CpuPlanner.Placed> placed, int hostWays, ByteSize unit, int minBits) {
     for (int w = hostWays - 1; w >= Math.max(1, minBits); w--) {
       ByteSize size = new ByteSize(w * unit.bytes());
-      Manifest.Host h = m.host();
-      Manifest m2 = new Manifest(m.file(), m.sha256(), m.name(), new Manifest.Host(h.os(), h.topology(), h.housekeeping(),
-          Optional.of(size), h.extraKernelArgs(), h.cacheOverShareable(), h.cacheOwner(), h.emulatorPool()), m.vms(), m.benchmark());
+      Manifest m2 = m.withHost(m.host().withCache(size));
       Diagnostics scratch = d.scratch();
       CachePlanner again = new CachePlanner(m2, scratch, new ArrayList<>());
       again.hinting = false;

@@ -26,15 +26,17 @@ final class KernelArgs {
   private KernelArgs() {}
 
   static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, List<String> extra) {
-    return host(isolated, housekeeping, new java.util.TreeMap<>(), extra);
+    return host(isolated, housekeeping, new java.util.TreeMap<>(), true, extra);
   }
 
   /**
    * @param hugepages page size in bytes → NUMA node → pages to reserve there at boot (boot-time
    *     reservation is the one that still finds contiguous 1 GiB ranges)
+   * @param perNode the kernel parses hugepages=NODE:COUNT (Linux 5.16 and later); otherwise the
+   *     caller passes pages for one node only, written as a plain count
    */
   static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages,
-      List<String> extra) {
+      boolean perNode, List<String> extra) {
     List<KernelArg> a = isolation(isolated, housekeeping);
     a.addAll(common());
     a.add(new KernelArg("intel_pstate", "disable", "no P-state driver changing frequency under real-time work"));
@@ -45,11 +47,13 @@ final class KernelArgs {
     if (!hugepages.isEmpty()) {
       String largest = pageSize(hugepages.lastKey());
       a.add(new KernelArg("default_hugepagesz", largest, "the default hugetlbfs page size: the largest the VMs use"));
-      hugepages.forEach((size, perNode) -> {
+      hugepages.forEach((size, counts) -> {
         a.add(new KernelArg("hugepagesz", pageSize(size), "the next hugepages= reserves pages of this size"));
         StringBuilder nodes = new StringBuilder();
-        perNode.forEach((node, count) -> nodes.append(nodes.length() == 0 ? "" : ",").append(node).append(':').append(count));
-        a.add(new KernelArg("hugepages", nodes.toString(), "per NUMA node (node:count), the pages of the VMs bound to that node"));
+        counts.forEach((node, count) -> nodes.append(nodes.length() == 0 ? "" : ",").append(node).append(':').append(count));
+        a.add(perNode ? new KernelArg("hugepages", nodes.toString(), "per NUMA node (node:count), the pages of the VMs bound to that node")
+            : new KernelArg("hugepages", String.valueOf(counts.values().stream().mapToLong(Long::longValue).sum()),
+                "the pages of the VMs, on the host's one NUMA node (this kernel predates the per-node form)"));
       });
     }
     extra.forEach(e -> a.add(extraArg(e)));

@@ -59,8 +59,20 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
     return manifest.benchmark().map(BenchmarkPlan::of);
   }
 
-  /** @param cmdline what rtc adds to the host's kernel command line */
-  public record HostPlan(CpuSet housekeeping, CpuSet isolated, KernelCmdline cmdline) {}
+  /**
+   * @param cmdline what rtc adds to the host's kernel command line
+   * @param kernel the real-time kernel the host step installs and boots
+   * @param tuning the host's TuneD profile
+   * @param hugepagesByUnit hugepages that rtc-hugepages.service reserves per node early at boot,
+   *     because the host's kernel takes no per-node counts on its command line (page size in bytes
+   *     → node → pages); empty when the command line reserves them, or none are needed
+   */
+  public record HostPlan(CpuSet housekeeping, CpuSet isolated, KernelCmdline cmdline, KernelPlan kernel, TuningPlan tuning,
+      SortedMap<Long, SortedMap<Integer, Long>> hugepagesByUnit) {
+    public HostPlan {
+      hugepagesByUnit = new TreeMap<>(hugepagesByUnit);
+    }
+  }
 
   /**
    * @param startOrder 1-based; the runbook starts VMs in this order, and libvirt's cache placement
@@ -68,10 +80,12 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    * @param vcpuPins host CPU of vCPU i at index i
    * @param rtVcpus guest vCPUs that run real-time work (isolated inside the guest); empty for a stressor
    * @param guestCmdline what rtc adds to the guest's kernel command line; empty for a stressor
+   * @param kernel the guest's real-time kernel; empty for a stressor, which keeps its image's
+   * @param tuning the guest's TuneD profile; empty for a stressor
    */
   public record VmPlan(Vm vm, int startOrder, int numaNode, List<Integer> vcpuPins, CpuSet emulatorCpus,
       CpuSet rtVcpus, Optional<Resctrl> resctrl, Optional<KernelCmdline> guestCmdline, String uuid, String mac,
-      List<Integer> l3Instances) {
+      List<Integer> l3Instances, Optional<KernelPlan> kernel, Optional<TuningPlan> tuning) {
 
     public VmPlan {
       vcpuPins = List.copyOf(vcpuPins);

@@ -51,17 +51,43 @@ public final class Planner {
             p.vm().memory().exact() + " in " + page.exact() + " pages, reserved at boot on the node its memory is bound to"));
       });
     }
-    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, m.host().extraKernelArgs());
+    Distro hostDistro = Distro.of(m.host().os());
+    KernelPlan hostKernel = KernelPlan.of(m.host().os(), m.host().kernel(), m.site(), false);
+    decisions.add(new Decision("host", "kernel: " + hostKernel.name(), kernelWhy(m.host().kernel(), hostKernel)));
+    // The node form of hugepages= (hugepages=0:8) is parsed only by newer kernels; older ones, and
+    // hosts where it cannot say it, get the pages from rtc-hugepages.service early at boot.
+    java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> byUnit = new java.util.TreeMap<>();
+    boolean perNode = hostKernel.series().atLeast(KernelVersion.HUGEPAGES_PER_NODE);
+    if (!hugepages.isEmpty() && !perNode && m.host().topology().numaNodes().size() > 1) {
+      byUnit.putAll(hugepages);
+      hugepages.clear();
+      decisions.add(new Decision("host", "hugepages reserved per NUMA node by rtc-hugepages.service, early at boot",
+          "the host's kernel (" + hostKernel.series() + ", " + m.host().os().id() + ") predates the per-node form hugepages=N:COUNT, "
+              + "which Linux parses since " + KernelVersion.HUGEPAGES_PER_NODE + "; a total would be spread over every node"));
+    }
+    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, perNode, m.host().extraKernelArgs());
     checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, List.of()), d);
     checkLength(hostCmdline, m.host().extraKernelArgs().isEmpty() ? "/host/housekeeping" : "/host/kernel/extraArgs", "host", d);
 
+    TuningPlan hostTuning = TuningPlan.host(m.name(), isolated, hk, hostDistro);
+    decisions.add(new Decision("host", "TuneD profile " + hostTuning.profile() + " on " + hostTuning.include()
+        + (hostTuning.stalld() ? ", and stalld" : ""), "TuneD's own real-time KVM host tuning with rtc's isolated CPUs, not "
+            + "hand-written sysctls; rtc keeps the kernel command line" + (hostDistro.stalld() ? "" : "; " + m.host().os().id()
+                + " ships no stalld")));
     List<VmPlan> vms = new ArrayList<>();
     int start = 1;
     for (CpuPlanner.Placed p : placed) {
       Vm vm = p.vm();
       CpuSet rtVcpus = vm.realtimeVcpus();
       Optional<KernelCmdline> guest = Optional.empty();
+      Optional<KernelPlan> guestKernel = Optional.empty();
+      Optional<TuningPlan> guestTuning = Optional.empty();
       if (vm.isRealtime()) {
+        guestKernel = Optional.of(KernelPlan.of(vm.guest().os(), vm.guest().kernel(), m.site(), true));
+        guestTuning = Optional.of(TuningPlan.guest(vm.name(), rtVcpus, vm.guestHousekeepingVcpus(), Distro.of(vm.guest().os())));
+        decisions.add(new Decision(vm.name(), "guest kernel: " + guestKernel.get().name() + ", TuneD profile "
+            + guestTuning.get().profile() + " on realtime-virtual-guest", kernelWhy(vm.guest().kernel(), guestKernel.get())
+                + "; installed by cloud-init at the first boot"));
         CpuSet guestHk = vm.guestHousekeepingVcpus();
         guest = Optional.of(KernelArgs.guest(rtVcpus, guestHk));
         checkLength(guest.get(), vm.pointer(), vm.name(), d);
@@ -74,10 +100,22 @@ public final class Planner {
           .filter(i -> i.cpus().intersects(CpuSet.of(p.pins()))).map(Manifest.CacheInstance::id).sorted().toList()).orElse(List.of());
       vms.add(new VmPlan(vm, start++, p.node(), p.pins(), p.emulator(), rtVcpus,
           Optional.ofNullable(cache.groups().get(vm.name())), guest, Identity.uuid(m.name(), vm.name()),
-          Identity.mac(m.name(), vm.name()), instances));
+          Identity.mac(m.name(), vm.name()), instances, guestKernel, guestTuning));
     }
     d.orThrow();
-    return new Plan(m, new HostPlan(hk, isolated, hostCmdline), vms, cache.plan(), decisions);
+    return new Plan(m, new HostPlan(hk, isolated, hostCmdline, hostKernel, hostTuning, byUnit), vms, cache.plan(), decisions);
+  }
+
+  private static String kernelWhy(Manifest.KernelChoice choice, KernelPlan k) {
+    String from = choice.given() ? "the manifest chose realtime: " + choice.realtime().id() : "the default, realtime: distro";
+    return switch (k.realtime()) {
+      case NONE -> from + ": the stock kernel stays, so nothing here is real-time and the benchmark gives no verdict";
+      case ECI -> from + ", the guide's kernel, from " + k.repo().orElseThrow().uri() + " with its key in "
+          + k.repo().get().keyring() + " and the repository pinned to " + k.repo().get().pinPriority();
+      case PACKAGE -> from;
+      case DISTRO -> from + (k.ubuntuPro() ? "; Ubuntu's real-time kernel comes with Ubuntu Pro, whose token the runbook reads "
+          + "on the host (never from the manifest or the bundle)" : "");
+    };
   }
 
   /** One try at placing every VM and its cache, with what it found and decided. */

@@ -259,6 +259,23 @@ public final class CpuSet implements Iterable<Integer>, Comparable<CpuSet> {
     return parts.isEmpty() ? "none" : String.join(",", parts);
   }
 
+  /**
+   * The set as a hex bitmask, CPU 0 the lowest bit, without leading zeros or the kernel's commas
+   * between 32-bit words ({@code 0-3} is {@code f}): how the runbook compares it with a cpumask
+   * file such as /sys/devices/virtual/workqueue/cpumask once it has dropped those.
+   */
+  public String hexMask() {
+    return isEmpty() ? "0" : new java.math.BigInteger(1, reversed(bits.toByteArray())).toString(16);
+  }
+
+  private static byte[] reversed(byte[] littleEndian) {
+    byte[] b = new byte[littleEndian.length];
+    for (int i = 0; i < b.length; i++) {
+      b[i] = littleEndian[b.length - 1 - i];
+    }
+    return b;
+  }
+
   /** Canonical cpulist: ascending, runs of 3 or more as {@code a-b}, pairs as {@code a,b}. */
   @Override
   public String toString() {

@@ -75,22 +75,61 @@ class CdpTest {
 
   @Test
   void checkHostComparesBothLines(@TempDir Path dir) throws IOException {
-    Map<String, String> b = compile(cdp("16"));
+    Compiler.Result r = new Compiler().compile(new ManifestLoader.Source("m.yaml", cdp("16").getBytes(StandardCharsets.UTF_8)));
+    Map<String, String> b = new TreeMap<>();
+    r.bundle().files().forEach((k, v) -> b.put(k, v.text()));
     Path bundle = RtcOwnedGroupsTest.writeOut(b, dir.resolve("out"));
-    Path root = dir.resolve("root");
-    Files.createDirectories(root.resolve("proc"));
-    Files.createDirectories(root.resolve("sys/fs/resctrl"));
-    String cmdline = b.get("runbook.sh").lines().filter(l -> l.startsWith("HOST_ARGS=(")).findFirst().orElseThrow()
-        .replace("HOST_ARGS=(", "").replace(")", "").replace("'", "");
-    Files.writeString(root.resolve("proc/cmdline"), cmdline + "\n");
+    FakeHost h = FakeHost.of(dir.resolve("root"), r.plan()).booted();
     Tool bash = Tool.require("bash");
-    Files.writeString(root.resolve("sys/fs/resctrl/schemata"), "L3CODE:0=0003;1=0003\nL3DATA:0=3;1=3\n    MB:0=100;1=100\n");
-    Tool.Run ok = bash.run(bundle, Map.of("RTC_ROOT", root.toString()), "./runbook.sh", "check-host");
+    h.write("sys/fs/resctrl/schemata", "L3CODE:0=0003;1=0003\nL3DATA:0=3;1=3\n    MB:0=100;1=100\n");
+    Tool.Run ok = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
-    Files.writeString(root.resolve("sys/fs/resctrl/schemata"), "L3CODE:0=0003;1=0003\nL3DATA:0=7fff;1=7fff\n");
-    Tool.Run wrong = bash.run(bundle, Map.of("RTC_ROOT", root.toString()), "./runbook.sh", "check-host");
+    h.write("sys/fs/resctrl/schemata", "L3CODE:0=0003;1=0003\nL3DATA:0=7fff;1=7fff\n");
+    Tool.Run wrong = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(wrong.exit()).isEqualTo(1);
     assertThat(wrong.out() + wrong.err()).contains("resctrl default group is 'L3CODE:0=0003;1=0003 L3DATA:0=7fff;1=7fff', planned "
         + "'L3CODE:0=0003;1=0003 L3DATA:0=0003;1=0003'");
+  }
+
+  /**
+   * The boot unit mounts resctrl with -o cdp when the plan has code and data masks, and refuses a
+   * resctrl mounted without it (its lines would not fit). The unit's mount step is run here with
+   * fake mountpoint and mount commands; /proc/mounts is this machine's, which has no resctrl.
+   */
+  @Test
+  void theBootUnitMountsWithCdpAndRefusesAMountWithout(@TempDir Path dir) throws IOException {
+    String unit = compile(cdp("16")).get("host/systemd/rtc-resctrl.service");
+    String plain = compile(cdp("16").replace(", cdp: true", "")).get("host/systemd/rtc-resctrl.service");
+    Tool.Run verify = Tool.require("systemd-analyze").run(dir, "verify", "--man=no",
+        Files.writeString(dir.resolve("rtc-resctrl.service"), unit).toString());
+    assertThat(verify.exit()).as(verify.all()).isZero();
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path log = dir.resolve("calls");
+    for (String c : List.of("mountpoint", "mount")) {
+      Path shim = bin.resolve(c);
+      Files.writeString(shim, "#!/bin/sh\necho \"$0 $*\" >>" + log + "\n[ \"${0##*/}\" = mount ] || [ -e " + dir.resolve("mounted") + " ]\n");
+      shim.toFile().setExecutable(true);
+    }
+    Map<String, String> env = Map.of("PATH", bin + ":" + System.getenv("PATH"));
+    Tool sh = Tool.require("sh");
+    // Not mounted yet: mounted with the plan's option.
+    Tool.Run fresh = sh.run(dir, env, "-c", execStartPre(unit));
+    assertThat(fresh.exit()).as(fresh.all()).isZero();
+    assertThat(Files.readString(log)).contains("mount -t resctrl -o cdp resctrl /sys/fs/resctrl");
+    Files.writeString(log, "");
+    assertThat(sh.run(dir, env, "-c", execStartPre(plain)).exit()).isZero();
+    assertThat(Files.readString(log)).contains("mount -t resctrl resctrl /sys/fs/resctrl").doesNotContain("-o cdp");
+    // Mounted already, without cdp (as /proc/mounts here shows no resctrl with it): refused, and said why.
+    Files.writeString(dir.resolve("mounted"), "");
+    Tool.Run without = sh.run(dir, env, "-c", execStartPre(unit));
+    assertThat(without.exit()).isEqualTo(1);
+    assertThat(without.err()).contains("rtc: /sys/fs/resctrl is mounted without cdp; unmount it (umount /sys/fs/resctrl) or reboot");
+    assertThat(sh.run(dir, env, "-c", execStartPre(plain)).exit()).as("a plan without CDP takes a mount without it").isZero();
+  }
+
+  /** The shell command of the unit's ExecStartPre=/bin/sh -c '...' line. */
+  private static String execStartPre(String unit) {
+    String line = unit.lines().filter(l -> l.startsWith("ExecStartPre=/bin/sh -c '")).findFirst().orElseThrow();
+    return line.substring("ExecStartPre=/bin/sh -c '".length(), line.length() - 1);
   }
 }

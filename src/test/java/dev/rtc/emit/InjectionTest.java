@@ -68,7 +68,8 @@ class InjectionTest {
         new Field("guest user", "vms[0].guest.user", (m, v) -> m.replace("user: debian", "user: " + q(v))),
         new Field("password hash", "vms[0].guest.passwordHash", (m, v) -> m.replaceFirst("passwordHash: \"[^\"]*\"", "passwordHash: " + java.util.regex.Matcher.quoteReplacement(q("$6$saltsalt$" + v)))),
         new Field("base image", "vms[0].disk.baseImage", (m, v) -> m.replace("baseImage: debian-12-generic-amd64.qcow2, size: 10 GiB", "baseImage: " + q(v) + ", size: 10 GiB")),
-        new Field("extra kernel argument", "host.kernel.extraArgs[0]", (m, v) -> m.replace("  housekeeping: \"0-3\"", "  kernel: {extraArgs: [" + q("x=" + v) + "]}\n  housekeeping: \"0-3\"")),
+        new Field("extra kernel argument", "host.kernel.extraArgs[0]", (m, v) -> m.replace("  kernel: {realtime: eci}         # the guide's",
+            "  kernel: {realtime: eci, extraArgs: [" + q("x=" + v) + "]}  # the guide's")),
         new Field("ssh key comment", "vms[0].guest.sshAuthorizedKeys[0]", (m, v) -> m.replace("      user: debian\n", "      user: debian\n      sshAuthorizedKeys: [" + q(KEY + " " + v) + "]\n")),
         new Field("ssh key", "vms[0].guest.sshAuthorizedKeys[0]", (m, v) -> m.replace("      user: debian\n", "      user: debian\n      sshAuthorizedKeys: [" + q(v) + "]\n")));
   }
@@ -98,7 +99,7 @@ class InjectionTest {
         }
         Path out = tmp.resolve("accepted-" + n++);
         BundleWriter.write(r.bundle(), out, false);
-        checkInert(out, f, v);
+        checkInert(out, f, v, FakeHost.of(tmp.resolve("host-" + n), r.plan()));
         accepted.add(f.name() + " = " + q(v));
       }
     }
@@ -107,7 +108,7 @@ class InjectionTest {
     assertThat(pwned).as("no hostile value ran a command").doesNotExist();
   }
 
-  private static void checkInert(Path out, Field f, String v) throws IOException {
+  private static void checkInert(Path out, Field f, String v, FakeHost host) throws IOException {
     String what = f.name() + " = " + q(v);
     for (Path domain : list(out, "domain.xml")) {
       Tool.Run x = Tool.require("virt-xml-validate").run(out, domain.toString(), "domain");
@@ -124,7 +125,7 @@ class InjectionTest {
     Tool bash = Tool.require("bash");
     assertThat(Tool.require("shellcheck").run(out, "runbook.sh").exit()).as("%s: shellcheck runbook.sh", what).isZero();
     assertThat(bash.run(out, "-n", "runbook.sh").exit()).as(what).isZero();
-    Tool.Run dry = bash.run(out, "./runbook.sh", "--dry-run", "host");
+    Tool.Run dry = bash.run(out, host.env(), "./runbook.sh", "--dry-run", "host");
     assertThat(dry.exit()).as("%s: runbook --dry-run host: %s", what, dry.all()).isZero();
     Tool.Run src = Tool.require("dash").run(out, Map.of("HOME", tmp.toString()), "-c",
         "GRUB_CMDLINE_LINUX_DEFAULT='quiet'; . ./host/grub/99-rtc.cfg; printf '%s' \"$GRUB_CMDLINE_LINUX_DEFAULT\"");

@@ -77,22 +77,14 @@ class RtcOwnedGroupsTest {
     Tool bash = Tool.require("bash");
     Compiler.Result r = compile(atom());
     Path bundle = writeOut(texts(r), dir.resolve("out"));
-    Path root = dir.resolve("root");
-    for (Plan.VmPlan vm : r.plan().vms()) {
-      write(root, "virsh/" + vm.name() + ".pins", String.join("\n", vm.vcpuPins().stream().map(String::valueOf).toList()) + "\n");
-      write(root, "virsh/" + vm.name() + ".emulator", vm.emulatorCpus().toString());
-      write(root, "virsh/" + vm.name() + ".cmdline", vm.guestCmdline().map(c -> "ro " + c + " quiet").orElse("ro quiet") + "\n");
-    }
-    write(root, "sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
-    FakeVirsh.install(root);
-    Map<String, String> env = Map.of("RTC_ROOT", root.toString(), "FAKE", root.resolve("virsh").toString(),
-        "PATH", root.resolve("bin") + ":" + System.getenv("PATH"));
-    Tool.Run ok = bash.run(bundle, env, "./runbook.sh", "verify");
+    FakeHost h = FakeHost.of(dir.resolve("root"), r.plan()).booted().vmsRunning();
+    h.write("sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
+    Tool.Run ok = bash.run(bundle, h.env(), "./runbook.sh", "verify");
     assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
     assertThat(ok.out()).contains("ok: rt: cache group L2:0=0000f;1=00ff0");
 
-    write(root, "sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=0000f\n");
-    Tool.Run wrong = bash.run(bundle, env, "./runbook.sh", "verify");
+    h.write("sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=0000f\n");
+    Tool.Run wrong = bash.run(bundle, h.env(), "./runbook.sh", "verify");
     assertThat(wrong.exit()).isEqualTo(1);
     assertThat(wrong.out() + wrong.err()).contains("rt cache group is 'L2:0=0000f;1=0000f', planned 'L2:0=0000f;1=00ff0'");
   }
@@ -127,23 +119,21 @@ class RtcOwnedGroupsTest {
     Tool bash = Tool.require("bash");
     Compiler.Result r = compile(atom());
     Path bundle = writeOut(texts(r), dir.resolve("out"));
-    Path root = dir.resolve("root");
-    write(root, "proc/cmdline", String.join(" ", r.plan().host().cmdline().strings()) + "\n");
-    write(root, "sys/fs/resctrl/schemata", "L2:0=f;1=0000f\n");
-    write(root, "sys/fs/resctrl/rtc-rt/cpus_list", "5-7\n");
-    write(root, "sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
-    Map<String, String> env = Map.of("RTC_ROOT", root.toString());
-    Tool.Run ok = bash.run(bundle, env, "./runbook.sh", "check-host");
+    FakeHost h = FakeHost.of(dir.resolve("root"), r.plan()).booted();
+    h.write("sys/fs/resctrl/schemata", "L2:0=f;1=0000f\n");
+    h.write("sys/fs/resctrl/rtc-rt/cpus_list", "5-7\n");
+    h.write("sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
+    Tool.Run ok = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
     assertThat(ok.out()).contains("resctrl default group: L2:0=0000f;1=0000f").contains("resctrl group rtc-rt: CPUs 5-7");
 
-    write(root, "sys/fs/resctrl/rtc-rt/cpus_list", "4-7\n");
-    Tool.Run wrong = bash.run(bundle, env, "./runbook.sh", "check-host");
+    h.write("sys/fs/resctrl/rtc-rt/cpus_list", "4-7\n");
+    Tool.Run wrong = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(wrong.exit()).isEqualTo(1);
     assertThat(wrong.out() + wrong.err()).contains("resctrl group rtc-rt has CPUs '4-7', planned 5-7");
 
-    Files.delete(root.resolve("sys/fs/resctrl/rtc-rt/cpus_list"));
-    Tool.Run missing = bash.run(bundle, env, "./runbook.sh", "check-host");
+    h.delete("sys/fs/resctrl/rtc-rt/cpus_list");
+    Tool.Run missing = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(missing.exit()).isEqualTo(1);
     assertThat(missing.out() + missing.err()).contains("resctrl group rtc-rt has CPUs 'absent', planned 5-7");
   }

@@ -70,4 +70,15 @@ class CpuSetTest {
     assertThat(CpuSet.parse("4,6").describe()).isEqualTo("4,6");
     assertThat(CpuSet.empty().describe()).isEqualTo("none");
   }
+
+  /** As the kernel prints a cpumask file, once its commas and leading zeros are dropped. */
+  @Test
+  void hexMaskIsTheKernelsCpumaskWithoutPadding() {
+    assertThat(CpuSet.parse("0-3").hexMask()).isEqualTo("f");
+    assertThat(CpuSet.parse("0").hexMask()).isEqualTo("1");
+    assertThat(CpuSet.parse("0-3,32").hexMask()).isEqualTo("10000000f"); // "00000001,0000000f" in sysfs
+    assertThat(CpuSet.parse("8-15").hexMask()).isEqualTo("ff00");
+    assertThat(CpuSet.parse("0-62:2").hexMask()).isEqualTo("5555555555555555");
+    assertThat(CpuSet.empty().hexMask()).isEqualTo("0");
+  }
 }

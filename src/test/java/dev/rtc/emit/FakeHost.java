@@ -1,0 +1,287 @@
+package dev.rtc.emit;
+
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.plan.Plan;
+import dev.rtc.plan.Plan.VmPlan;
+import dev.rtc.plan.TuningPlan;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+/**
+ * A fake host for runbook tests: a folder that stands for / (the runbook reads and writes under
+ * {@code RTC_ROOT}), holding the files the manifest's host would show, and a {@code bin/} of fake
+ * commands (src/test/resources/fakehost/fake) that log every call and keep their state under
+ * {@code fake/}. {@link #calls()} says what the runbook ran; {@link #files()} what it left.
+ */
+public final class FakeHost {
+
+  /** Commands that change a host, or talk to libvirt, the package manager or the boot loader. */
+  static final List<String> COMMANDS = List.of("virsh", "systemctl", "tuned-adm", "update-grub", "grub2-mkconfig", "grubby", "apt-get",
+      "dnf", "subscription-manager", "pro", "dpkg-statoverride", "curl", "qemu-img", "cloud-localds", "genisoimage", "mount", "lscpu");
+
+  public final Path root;
+  private final Plan plan;
+
+  private FakeHost(Path root, Plan plan) {
+    this.root = root;
+    this.plan = plan;
+  }
+
+  /** The manifest's host as it is before rtc: stock kernel, resctrl mounted, nothing of rtc's. */
+  public static FakeHost of(Path root, Plan plan) {
+    FakeHost h = new FakeHost(root, plan);
+    Manifest.Topology t = plan.manifest().host().topology();
+    h.write("etc/os-release", osRelease(plan.manifest().host().os()));
+    h.write("etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n");
+    List<String> flags = new ArrayList<>(List.of("fpu", "vme", "vmx", "tsc"));
+    plan.cache().ifPresent(c -> {
+      flags.add(c.level() == 2 ? "cat_l2" : "cat_l3");
+      if (c.cdp()) {
+        flags.add(c.level() == 2 ? "cdp_l2" : "cdp_l3");
+      }
+    });
+    if (t.mba().isPresent()) {
+      flags.add("mba");
+    }
+    h.write("proc/cpuinfo", "processor\t: 0\nflags\t\t: " + String.join(" ", flags) + "\n");
+    h.write("dev/kvm", "");
+    h.write("sys/devices/system/cpu/online", t.allCpus() + "\n");
+    for (NumaNode n : t.numaNodes()) {
+      h.write("sys/devices/system/node/node" + n.id() + "/cpulist", n.cpus() + "\n");
+    }
+    h.write("sys/devices/system/cpu/cpu0/topology/thread_siblings_list", t.smt() ? "0," + t.sibling(0) + "\n" : "0\n");
+    t.l3().ifPresent(l3 -> h.write("sys/devices/system/cpu/cpu0/cache/index3/size", l3.size().bytes() / 1024 + "K\n"));
+    t.l2().ifPresent(l2 -> h.write("sys/devices/system/cpu/cpu0/cache/index2/size", l2.size().bytes() / 1024 + "K\n"));
+    if (t.hybrid()) {
+      h.write("sys/devices/cpu_core/cpus", t.cpusOfType(Manifest.CoreType.P) + "\n");
+      h.write("sys/devices/cpu_atom/cpus", t.cpusOfType(Manifest.CoreType.E).union(t.cpusOfType(Manifest.CoreType.LPE)) + "\n");
+    }
+    plan.cache().ifPresent(c -> {
+      String info = "sys/fs/resctrl/info/" + c.resources().get(0) + "/";
+      h.write(info + "cbm_mask", Integer.toHexString(c.cbmMask().bits()) + "\n");
+      h.write(info + "min_cbm_bits", c.minCbmBits() + "\n");
+      h.write(info + "num_closids", (c.cdp() ? c.closids() / 2 : c.closids()) + "\n");
+      h.write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(fullMasks(c))) + "\n");
+    });
+    h.write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro quiet\n");
+    h.write("proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
+    h.write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)\n");
+    h.write("fake/tuned/active", "balanced\n");
+    for (String base : plan.vms().stream().map(v -> dev.rtc.plan.Supplies.imagePath(v.vm().disk().baseImage())).distinct().toList()) {
+      h.write(base.substring(1), "a cloud image\n");
+    }
+    if (dev.rtc.plan.Supplies.of(plan).ubuntuProToken()) {
+      h.write("etc/rtc/ubuntu-pro-token", "C1a2b3c4d5e6f7g8h9\n"); // what the technician puts there
+    }
+    h.write("fake/virsh/networks/default/active", "yes\n");
+    h.write("fake/virsh/networks/default/autostart", "yes\n");
+    try {
+      Path fake = Files.createDirectories(root.resolve("bin")).resolve("fake");
+      try (var in = FakeHost.class.getResourceAsStream("/fakehost/fake")) {
+        Files.write(fake, in.readAllBytes());
+      }
+      fake.toFile().setExecutable(true);
+      for (String c : COMMANDS) {
+        Files.createSymbolicLink(root.resolve("bin").resolve(c), fake.getFileName());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return h;
+  }
+
+  private static java.util.SortedMap<Integer, dev.rtc.topology.WayMask> fullMasks(Plan.CachePlan c) {
+    java.util.SortedMap<Integer, dev.rtc.topology.WayMask> m = new TreeMap<>();
+    c.hostMasks().keySet().forEach(id -> m.put(id, c.cbmMask()));
+    return m;
+  }
+
+  private static String osRelease(Manifest.Os os) {
+    return switch (os) {
+      case DEBIAN11 -> "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\n";
+      case DEBIAN12 -> "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n";
+      case UBUNTU2204 -> "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n";
+      case UBUNTU2404 -> "ID=ubuntu\nVERSION_ID=\"24.04\"\nVERSION_CODENAME=noble\n";
+      case RHEL9 -> "ID=\"rhel\"\nVERSION_ID=\"9.4\"\n";
+    };
+  }
+
+  /**
+   * The host as the host step and a reboot leave it: the planned real-time kernel running, rtc's
+   * arguments on the command line, the cache groups, TuneD's profile active and its values live.
+   */
+  public FakeHost booted() {
+    Manifest.Os os = plan.manifest().host().os();
+    String release = switch (plan.host().kernel().realtime()) {
+      case ECI -> "6.6.23-rt28-intel-ese-standard-lts-rt";
+      case DISTRO -> os == Manifest.Os.RHEL9 ? "5.14.0-427.13.1.el9_4.x86_64+rt" : os.id().startsWith("ubuntu") ? "5.15.0-1032-realtime"
+          : "6.1.0-28-rt-amd64";
+      case PACKAGE -> "6.6.0-rt-amd64";
+      case NONE -> "6.1.0-28-amd64";
+    };
+    boolean rt = plan.host().kernel().isRealtime();
+    write("proc/sys/kernel/osrelease", release + "\n");
+    write("proc/sys/kernel/version", rt ? "#1 SMP PREEMPT_RT Debian\n" : "#1 SMP PREEMPT_DYNAMIC Debian\n");
+    if (rt) {
+      write("sys/kernel/realtime", "1\n");
+    }
+    write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-" + release + " root=/dev/sda1 ro quiet " + plan.host().cmdline() + "\n");
+    plan.cache().ifPresent(c -> write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(c.hostMasks())) + "\n"));
+    plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> write(
+        "sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages", pages + "\n")));
+    TuningPlan tuning = plan.host().tuning();
+    write("fake/tuned/active", tuning.profile() + "\n");
+    tuning.checks(true).forEach(c -> write(c.path().substring(1), switch (c.kind()) {
+      case "selected" -> "always madvise [" + c.expected() + "]\n";
+      case "mask" -> "00000000," + "0".repeat(Math.max(0, 8 - c.expected().length())) + c.expected() + "\n";
+      default -> c.expected() + "\n";
+    }));
+    if (tuning.stalld()) {
+      write("fake/systemctl/stalld.active", "active\n");
+    }
+    return this;
+  }
+
+  /**
+   * Every VM defined by rtc and running as planned, its agent answering; real-time guests report
+   * their planned kernel, command line and tuning; stressors load their vCPUs fully.
+   */
+  public FakeHost vmsRunning() {
+    for (VmPlan vm : plan.vms()) {
+      String d = "fake/virsh/domains/" + vm.name() + "/";
+      write(d + "state", "running\n");
+      write(d + "metadata", "<rtc:bundle xmlns:rtc=\"https://rtc.dev/xmlns/libvirt/1\" name=\"" + plan.name() + "\" vm=\"" + vm.name() + "\"/>\n");
+      write(d + "pins", String.join("\n", vm.vcpuPins().stream().map(String::valueOf).toList()) + "\n");
+      write(d + "emulator", vm.emulatorCpus().toString());
+      write(d + "vcpus", vm.vm().vcpus() + "\n");
+      write(d + "agent", "");
+      write(d + "started", String.valueOf(System.currentTimeMillis() / 1000 - 3600) + "\n");
+      write(d + "load", vm.isRealtime() ? "5\n" : "100\n");
+      if (vm.isRealtime()) {
+        write(d + "facts", guestFacts(vm));
+      }
+      vm.resctrl().filter(r -> !r.caches().isEmpty()).filter(r -> !plan.cache().orElseThrow().rtcOwned()).ifPresent(r -> write(
+          "sys/fs/resctrl/qemu-1-" + vm.name() + "-vcpus_" + r.vcpus() + "/schemata",
+          String.join("\n", plan.cache().orElseThrow().schemataLines(plan.cache().get().groupMasks(r))) + "\n"));
+    }
+    return this;
+  }
+
+  /** What collect_facts prints in a real-time guest that is as planned. */
+  String guestFacts(VmPlan vm) {
+    StringBuilder f = new StringBuilder();
+    boolean rt = vm.kernel().orElseThrow().isRealtime();
+    f.append("osrelease=").append(rt ? guestRelease(vm) : "6.1.0-28-amd64").append('\n');
+    f.append("version=#1 SMP ").append(rt ? "PREEMPT_RT" : "PREEMPT_DYNAMIC").append(" Debian\n");
+    f.append("realtime=").append(rt ? "1" : "absent").append('\n');
+    f.append("cmdline=BOOT_IMAGE=/boot/vmlinuz ro ").append(vm.guestCmdline().orElseThrow()).append(" quiet\n");
+    TuningPlan t = vm.tuning().orElseThrow();
+    f.append("tuned.active=").append(t.profile()).append('\n');
+    f.append("tuned.verify=ok\n");
+    f.append("stalld=").append(t.stalld() ? "active" : "inactive").append('\n');
+    for (TuningPlan.Check c : t.checks(false)) {
+      f.append("file:").append(c.path()).append('=').append(switch (c.kind()) {
+        case "selected" -> "always madvise [" + c.expected() + "]";
+        case "mask" -> "0000000" + c.expected();
+        default -> c.expected();
+      }).append('\n');
+    }
+    return f.toString();
+  }
+
+  private static String guestRelease(VmPlan vm) {
+    return switch (vm.kernel().orElseThrow().realtime()) {
+      case ECI -> "6.6.23-rt28-intel-ese-standard-lts-rt";
+      case DISTRO -> switch (vm.vm().guest().os()) {
+        case RHEL9 -> "5.14.0-427.13.1.el9_4.x86_64+rt";
+        case UBUNTU2204, UBUNTU2404 -> "5.15.0-1032-realtime";
+        default -> "6.1.0-28-rt-amd64";
+      };
+      default -> "6.6.0-rt-amd64";
+    };
+  }
+
+  public FakeHost write(String rel, String content) {
+    try {
+      Path p = root.resolve(rel);
+      Files.createDirectories(p.getParent());
+      Files.writeString(p, content);
+      return this;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public FakeHost delete(String rel) {
+    try {
+      Files.delete(root.resolve(rel));
+      return this;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public String read(String rel) {
+    try {
+      return Files.readString(root.resolve(rel));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public boolean exists(String rel) {
+    return Files.exists(root.resolve(rel));
+  }
+
+  /** The environment that makes the runbook use this host. */
+  public Map<String, String> env() {
+    Map<String, String> env = new HashMap<>();
+    env.put("RTC_ROOT", root.toString());
+    env.put("PATH", root.resolve("bin") + ":" + System.getenv("PATH"));
+    env.put("RTC_LOAD_SAMPLE_SECONDS", "1");
+    return env;
+  }
+
+  /** Every command the runbook ran through the fake commands, in order; empty if none. */
+  public List<String> calls() {
+    try {
+      Path log = root.resolve("calls.log");
+      return Files.exists(log) ? Files.readAllLines(log) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public void clearCalls() {
+    try {
+      Files.deleteIfExists(root.resolve("calls.log"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Every file of the host (its fake commands' state too) with its content, for before/after comparisons. */
+  public Map<String, String> files() {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        String rel = root.relativize(p).toString();
+        if (!rel.equals("calls.log") && !rel.startsWith("bin/")) {
+          files.put(rel, Files.readString(p));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return files;
+  }
+}

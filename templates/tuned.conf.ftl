@@ -1,0 +1,23 @@
+# ${header}
+# TuneD profile for ${who}: TuneD's own ${include}, with rtc's CPUs. Installed as
+# /etc/tuned/${profile}/tuned.conf and made active with `tuned-adm profile ${profile}`;
+# plan.md lists every setting this makes and where each one comes from.
+[main]
+summary=rtc: ${include} for ${who}
+include=${include}
+
+[variables]
+isolated_cores=${isolated}
+isolate_managed_irq=Y
+
+[bootloader]
+# rtc owns the kernel command line (its GRUB drop-in, or grubby); TuneD would add isolcpus,
+# nohz_full, rcu_nocbs and irqaffinity a second time.
+enabled=false
+<#if psBlacklist?has_content>
+
+[scheduler]
+# ${include}'s list, and QEMU as Debian and Ubuntu name it (qemu-system-x86): TuneD must not
+# move the vCPU threads libvirt pinned to isolated CPUs.
+ps_blacklist=${psBlacklist}
+</#if>
