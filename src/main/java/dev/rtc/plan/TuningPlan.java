@@ -85,6 +85,8 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
     s.add(new Setting("sysfs workqueue cpumask", hk.hexMask(), "realtime", "unbound workqueues and writeback run on "
         + "housekeeping CPUs " + hk));
     s.add(new Setting("irqbalance banned_cpus", isolated.toString(), "realtime", "irqbalance never moves an interrupt onto an isolated CPU"));
+    s.add(new Setting("net channels", "combined, as many as housekeeping CPUs", "realtime",
+        "network queues, and so their interrupts, only for the housekeeping CPUs (TuneD's netdev_queue_count default)"));
     s.add(new Setting("scheduler isolated_cores", isolated.toString(), "realtime",
         "threads and kernel threads that may move are moved onto the housekeeping CPUs"));
     s.add(new Setting("rtentsk", "on", "realtime", "holds a timestamping socket open, so enabling the static key never interrupts every CPU"));

@@ -160,6 +160,70 @@ class ConsumersTest {
     assertThat(lines[5]).isEqualTo("no rtc_ variables");
   }
 
+  /**
+   * grub-mkconfig itself reads the drop-in (Debian 12's grub-common 2.06), in a private mount
+   * namespace over a scratch /etc/default and /boot, with grub-probe answering for a disk this
+   * machine cannot probe. A newer stock kernel sorts first in the menu; the default entry must
+   * still be the newest PREEMPT_RT one, its id must exist, and every normal entry must carry rtc's
+   * arguments once (recovery entries none).
+   */
+  @Test
+  void grubMkconfigMakesTheNewestRealTimeKernelTheDefaultWithRtcsArgumentsOnce() throws IOException {
+    Tool.require("grub-mkconfig");
+    Tool unshare = Tool.require("unshare");
+    if (!"0".equals(Tool.require("id").run(tmp, "-u").out().trim()) && !"true".equals(System.getenv("CI"))) {
+      org.junit.jupiter.api.Assumptions.abort("mounting a scratch /boot needs root (CI runs as root)");
+    }
+    String args = plan.host().cmdline().toString();
+    String rt = "6.6.23-rt28-intel-ese-standard-lts-rt";
+    for (String submenu : List.of("", "GRUB_DISABLE_SUBMENU=y\n")) {
+      String cfg = mkconfig(unshare, "submenu-" + submenu.isEmpty(), submenu, List.of("6.1.0-28-amd64", rt, "6.12.9-amd64"), rt);
+      assertThat(cfg.indexOf("vmlinuz-6.12.9-amd64")).as("the newer stock kernel comes first in the menu").isLessThan(cfg.indexOf("vmlinuz-" + rt));
+      Matcher d = Pattern.compile("(?m)^\\s*set default=\"([^\"$]+)\"$").matcher(cfg);
+      assertThat(d.find()).as(cfg).isTrue();
+      String id = d.group(1);
+      String entry = id.substring(id.indexOf('>') + 1);
+      assertThat(entry).startsWith("gnulinux-" + rt + "-advanced-");
+      assertThat(id.contains(">")).isEqualTo(submenu.isEmpty());
+      assertThat(cfg).contains("$menuentry_id_option '" + entry + "'");
+      if (submenu.isEmpty()) {
+        assertThat(cfg).contains("$menuentry_id_option '" + id.substring(0, id.indexOf('>')) + "'");
+      }
+      List<String> linux = cfg.lines().map(String::strip).filter(l -> l.startsWith("linux\t")).toList();
+      assertThat(linux).as("with a submenu, the first kernel has a top-level entry too").hasSize(submenu.isEmpty() ? 7 : 6);
+      for (String l : linux) {
+        assertThat(count(l, args)).as(l).isEqualTo(l.contains(" single") ? 0 : 1);
+      }
+    }
+    // No PREEMPT_RT kernel installed yet: the admin's default stays.
+    String none = mkconfig(unshare, "no-rt", "", List.of("6.1.0-28-amd64"), null);
+    assertThat(none).contains("set default=\"0\"");
+  }
+
+  private static String mkconfig(Tool unshare, String name, String extra, List<String> kernels, String rt) throws IOException {
+    Path s = Files.createDirectories(tmp.resolve("grub-" + name));
+    write(s, "default/grub", "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=Debian\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"
+        + "GRUB_CMDLINE_LINUX=\"\"\nGRUB_DISABLE_OS_PROBER=true\n" + extra);
+    Files.copy(bundle.resolve("host/grub/99-rtc.cfg"), Files.createDirectories(s.resolve("default/grub.d")).resolve("99-rtc.cfg"));
+    Files.createDirectories(s.resolve("boot/grub")); // 05_debian_theme looks for its background there
+    for (String k : kernels) {
+      write(s, "boot/vmlinuz-" + k, "kernel");
+      write(s, "boot/initrd.img-" + k, "initrd");
+      write(s, "boot/config-" + k, k.equals(rt) ? "CONFIG_PREEMPT_RT=y\n" : "# CONFIG_PREEMPT_RT is not set\nCONFIG_PREEMPT_DYNAMIC=y\n");
+    }
+    Path probe = write(s, "grub-probe", "#!/bin/sh\n# This machine's disk cannot be probed: answer as for an ext4 root on vda1.\n"
+        + "for a in \"$@\"; do case $a in --target=device) echo /dev/vda1; exit 0;; --target=fs_uuid) echo 0f1e2d3c-aaaa-bbbb-cccc-444455556666; exit 0;;"
+        + " --target=fs) echo ext2; exit 0;; --target=partuuid) echo 12345678-01; exit 0;; --target=drive) echo '(hd0,msdos1)'; exit 0;;"
+        + " --target=partmap) echo msdos; exit 0;; --target=compatibility_hint) echo hd0,msdos1; exit 0;; --target=hints_string)"
+        + " echo --hint=hd0,msdos1; exit 0;; esac; done\nexit 0\n");
+    probe.toFile().setExecutable(true);
+    Path out = s.resolve("grub.cfg");
+    Tool.Run r = unshare.run(s, "-m", "sh", "-c", "mount --bind default /etc/default && mount --bind boot /boot"
+        + " && mount --bind grub-probe /usr/sbin/grub-probe && grub-mkconfig -o " + out);
+    assertThat(r.exit()).as("grub-mkconfig: %s", r.all()).isZero();
+    return Files.readString(out);
+  }
+
   // ---- systemd -----------------------------------------------------------------------------
 
   @Test

@@ -1,0 +1,137 @@
+package dev.rtc.emit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rtc.Compiler;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.plan.Plan;
+import dev.rtc.plan.TuningPlan;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * rtc's TuneD profiles, loaded by the real TuneD (Debian 12's tuned 2.20) with its own loader, as
+ * tuned-adm loads a profile before applying it: includes merged, variables and functions expanded,
+ * and the realtime profiles' assertions checked against this machine's online CPUs (so the
+ * manifests here are sized to it). The merged profile must be what plan.md says, and set the
+ * values check-host and verify read back. (Applying the profile changes the machine it runs on:
+ * the end-to-end test does that inside a real guest.)
+ */
+class TunedProfileTest {
+
+  @TempDir static Path tmp;
+
+  static final String HASH = "$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.";
+
+  /** A host of this machine's CPUs, CPU 0 kept, the rest isolated, a real-time VM of 2 vCPUs (its guest isolates vCPU 1). */
+  static String manifest(int cpus, String os) {
+    return "apiVersion: rtc/v1\nname: tuned-check\nhost:\n  os: " + os + "\n  topology:\n    threadsPerCore: 1\n"
+        + "    sockets: [{id: 0, cpus: \"0-" + (cpus - 1) + "\"}]\n    numaNodes: [{id: 0, cpus: \"0-" + (cpus - 1) + "\"}]\n"
+        + "  housekeeping: \"0\"\n  kernel: {realtime: none}\nvms:\n"
+        + "  - {name: stress, role: stressor, vcpus: 1, memory: 1 GiB, workload: stress-ng, disk: {baseImage: x.qcow2, size: 4 GiB},"
+        + " guest: {user: debian, passwordHash: \"" + HASH + "\"}}\n";
+  }
+
+  static String guestManifest(String os) {
+    return "apiVersion: rtc/v1\nname: tuned-guest\nhost:\n  os: " + os + "\n  topology:\n    threadsPerCore: 1\n"
+        + "    sockets: [{id: 0, cpus: \"0-3\"}]\n    numaNodes: [{id: 0, cpus: \"0-3\"}]\n  housekeeping: \"0-1\"\nvms:\n"
+        + "  - {name: rt, role: realtime, vcpus: 2, memory: 1 GiB, disk: {baseImage: x.qcow2, size: 4 GiB},"
+        + " guest: {user: debian, passwordHash: \"" + HASH + "\"}}\n";
+  }
+
+  static Compiler.Result compile(String text) {
+    return new Compiler().compile(new ManifestLoader.Source("m.yaml", text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** TuneD's merged view of {@code profile}, found in {@code dir}/{@code profile}/tuned.conf. */
+  static JsonNode load(Path dir, String profile) throws IOException {
+    Tool.require("tuned-adm"); // the TuneD package, whose Python modules the loader script uses
+    Tool.Run r = Tool.require("python3").run(tmp, Path.of("src/test/resources/tuned/load-profile.py").toAbsolutePath().toString(),
+        dir.toString(), profile);
+    assertThat(r.exit()).as("TuneD loads %s: %s", profile, r.all()).isZero();
+    return new ObjectMapper().readTree(r.out());
+  }
+
+  static int onlineCpus() throws IOException {
+    String online = Files.readString(Path.of("/sys/devices/system/cpu/online")).trim();
+    return dev.rtc.topology.CpuSet.parse(online).size();
+  }
+
+  @Test
+  void theHostProfileLoadsInTuneDAsPlanned() throws IOException {
+    int cpus = onlineCpus();
+    org.junit.jupiter.api.Assumptions.assumeTrue(cpus >= 2, "the realtime profiles need an isolated CPU to exist here");
+    Compiler.Result r = compile(manifest(cpus, "debian12"));
+    Path dir = write(r, "host/tuned/", tmp.resolve("host"));
+    TuningPlan t = r.plan().host().tuning();
+    JsonNode p = load(dir, t.profile());
+    assertThat(p.at("/bootloader/enabled").asBoolean()).as("rtc owns the command line: TuneD's bootloader plugin is off").isFalse();
+    assertThat(p.at("/scheduler/options/ps_blacklist").asText()).isEqualTo(t.psBlacklist()).contains("qemu-system-x86").contains("qemu-kvm");
+    assertThat(p.at("/scheduler/options/isolated_cores").asText()).isEqualTo(t.isolated().toString());
+    assertThat(p.at("/scheduler/options/group.rcuc").asText()).startsWith("0:f:4:");
+    assertThat(p.at("/irqbalance/options/banned_cpus").asText()).isEqualTo(t.isolated().toString());
+    assertThat(p.at("/sysfs/options/~1sys~1kernel~1mm~1ksm~1run").asText()).isEqualTo("2");
+    assertThat(p.at("/script/options/script").toString()).contains("realtime-virtual-host/script.sh");
+    checksAreWhatTheProfileSets(p, t, true);
+  }
+
+  @Test
+  void theGuestProfileLoadsInTuneDAsPlanned() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(onlineCpus() >= 2, "the realtime profiles need an isolated CPU to exist here");
+    Compiler.Result r = compile(guestManifest("debian12"));
+    Plan.VmPlan vm = r.plan().vms().get(0);
+    Path dir = write(r, "vms/rt/tuned/", tmp.resolve("guest"));
+    TuningPlan t = vm.tuning().orElseThrow();
+    JsonNode p = load(dir, t.profile());
+    assertThat(p.at("/bootloader/enabled").asBoolean()).isFalse();
+    assertThat(p.at("/scheduler/options/isolated_cores").asText()).isEqualTo("1");
+    assertThat(p.at("/scheduler/options/ps_blacklist").asText()).doesNotContain("qemu");
+    assertThat(p.at("/sysfs/options").has("/sys/kernel/mm/ksm/run")).as("no KSM in a guest's profile").isFalse();
+    checksAreWhatTheProfileSets(p, t, false);
+  }
+
+  /** Every value check-host or verify reads back is one the merged profile sets, to that value. */
+  private static void checksAreWhatTheProfileSets(JsonNode p, TuningPlan t, boolean host) {
+    for (TuningPlan.Check c : t.checks(host)) {
+      String set;
+      if (c.path().startsWith("/proc/sys/")) {
+        set = p.at("/sysctl/options").path(c.path().substring("/proc/sys/".length()).replace('/', '.')).asText(null);
+      } else if (c.path().equals("/sys/kernel/mm/transparent_hugepage/enabled")) {
+        set = p.at("/vm/options/transparent_hugepages").asText(null);
+      } else {
+        set = p.at("/sysfs/options").path(c.path()).asText(null);
+      }
+      assertThat(set).as("TuneD sets %s", c.path()).isNotNull();
+      if (c.kind().equals("mask")) {
+        set = set.replace(",", "").replaceFirst("^0+(?=.)", "");
+      }
+      assertThat(set).as("%s: what TuneD sets is what the runbook checks", c.path()).isEqualTo(c.expected());
+    }
+    // The settings plan.md attributes to TuneD's profiles are in the merged profile.
+    Map<String, String> sysctls = Map.of("kernel.sched_rt_runtime_us", "-1", "kernel.timer_migration", "0", "vm.stat_interval", "10",
+        "kernel.numa_balancing", "0", "vm.swappiness", "10", "kernel.nmi_watchdog", "0", "kernel.hung_task_timeout_secs", "600");
+    sysctls.forEach((k, v) -> assertThat(p.at("/sysctl/options").path(k).asText()).as(k).isEqualTo(v));
+    assertThat(p.at("/cpu/options/governor").asText()).isEqualTo("performance");
+    assertThat(p.at("/cpu/options/force_latency").asText()).isEqualTo("cstate.id_no_zero:1|3");
+    assertThat(t.settings()).extracting(TuningPlan.Setting::what).contains("sysctl kernel.sched_rt_runtime_us", "vm transparent_hugepages",
+        "sysfs workqueue cpumask", "irqbalance banned_cpus", "bootloader", "net channels");
+  }
+
+  private static Path write(Compiler.Result r, String prefix, Path dir) throws IOException {
+    for (var f : r.bundle().files().entrySet()) {
+      if (f.getKey().startsWith(prefix)) {
+        Path p = dir.resolve(f.getKey().substring(prefix.length()));
+        Files.createDirectories(p.getParent());
+        Files.writeString(p, f.getValue().text());
+      }
+    }
+    return dir;
+  }
+}
