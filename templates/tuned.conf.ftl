@@ -14,6 +14,11 @@ isolate_managed_irq=Y
 # rtc owns the kernel command line (its GRUB drop-in, or grubby); TuneD would add isolcpus,
 # nohz_full, rcu_nocbs and irqaffinity a second time.
 enabled=false
+
+[net]
+# realtime's channels=combined ${r"${f:check_net_queue_count:${netdev_queue_count}}"}, written out:
+# TuneD 2.20 does not expand it when it verifies, so tuned-adm verify would always fail.
+channels=combined ${netChannels}
 <#if psBlacklist?has_content>
 
 [scheduler]

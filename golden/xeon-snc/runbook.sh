@@ -1015,12 +1015,13 @@ prove_vms() {
   local vm expected found i pins
   for vm in "${VMS[@]}"; do
     IFS=, read -r -a pins <<<"${VM_PINS[$vm]}"
+    local before=$FAILS
     for i in "${!pins[@]}"; do
       # virsh prints a table: " VCPU   CPU Affinity", a rule, then " 0      4".
       found=$(virsh vcpupin "$vm" --vcpu "$i" --live 2>/dev/null | awk -v i="$i" '$1 == i && NF >= 2 { print $2 }' || true)
       [ "$(expand_cpus "$found")" = "${pins[$i]}" ] || bad "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
     done
-    ok "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
+    [ "$FAILS" -gt "$before" ] || ok "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
     # "emulator: CPU Affinity", a rule, then "       *: 56,58,60,62" (libvirt may write ranges).
     found=$(virsh emulatorpin "$vm" --live 2>/dev/null | awk -F: 'NF > 1 && $1 ~ /\*/ { gsub(/ /, "", $2); print $2 }' || true)
     expected=${VM_EMULATOR[$vm]}

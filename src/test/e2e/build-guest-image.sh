@@ -61,9 +61,11 @@ echo rtc-e2e >"$mnt/etc/hostname"
 cat >"$mnt/etc/apt/sources.list" <<APT
 deb $mirror bookworm main
 APT
-# Cloud-init's NoCloud seed only, no network metadata lookups that would time out.
+# Cloud-init: the NoCloud seed only (no network metadata lookups that would time out), and a
+# locale every glibc has (the image has no locales package).
 cat >"$mnt/etc/cloud/cloud.cfg.d/90-rtc-e2e.cfg" <<CFG
 datasource_list: [ NoCloud, None ]
+locale: C.UTF-8
 CFG
 
 # GRUB: boot.img's first 440 bytes in the MBR (the partition table stays), core.img from sector 1.

@@ -45,9 +45,14 @@ public final class BundleComparison {
 
   private BundleComparison() {}
 
-  /** Empty when {@code dir} holds exactly {@code bundle}: same files, same bytes, same executable bits. */
+  /**
+   * Empty when {@code dir} holds exactly {@code bundle}: same files, same bytes, same executable
+   * bits. Files rtc did not write (not in the folder's SHA256SUMS: results a runbook left, notes)
+   * are not differences; a compile keeps them.
+   */
   public static List<Difference> compare(Bundle bundle, Path dir) {
     Map<String, Path> onDisk = files(dir);
+    foreign(dir).stream().filter(f -> !bundle.files().containsKey(f)).forEach(onDisk::remove);
     List<Difference> out = new ArrayList<>();
     for (Bundle.Artifact a : bundle.files().values()) {
       Path p = onDisk.remove(a.path());
@@ -68,6 +73,19 @@ public final class BundleComparison {
     onDisk.keySet().forEach(extra -> out.add(new Difference(extra, Difference.Kind.EXTRA, "", false)));
     out.sort(java.util.Comparator.comparing(Difference::path));
     return out;
+  }
+
+  /** The files in {@code dir} that rtc did not write there (not in its SHA256SUMS): a compile keeps them. */
+  public static List<String> foreign(Path dir) {
+    try {
+      java.util.Set<String> owned = BundleWriter.owned(dir);
+      if (owned.isEmpty()) {
+        return List.of();
+      }
+      return files(dir).keySet().stream().filter(f -> !owned.contains(f)).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** {@code --- a/PATH} (on disk) / {@code +++ b/PATH} (compiled), three lines of context. */

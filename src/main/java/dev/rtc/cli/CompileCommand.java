@@ -227,6 +227,11 @@ final class CompileCommand implements Callable<Integer> {
     }
     if (check) {
       DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
+      List<String> kept = BundleComparison.foreign(dir);
+      if (!kept.isEmpty()) {
+        summary.println("rtc: " + dir + " also holds " + kept.size() + (kept.size() == 1 ? " file" : " files") + " rtc did not write, "
+            + "which a compile keeps: " + String.join(", ", kept.subList(0, Math.min(5, kept.size()))) + (kept.size() > 5 ? ", ..." : ""));
+      }
       if (diffs.isEmpty()) {
         summary.println("rtc: " + dir + " is up to date with " + c.manifest());
         return Main.OK;

@@ -25,6 +25,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * sibling folder and synced, then swapped in by rename: {@code out/} holds the old bundle or the
  * new one, never a mix, and nothing at all is touched when compiling failed (this is never
  * called then).
+ *
+ * <p>rtc owns only the files it wrote, those its SHA256SUMS lists. Anything else in the folder
+ * (an older runbook's results/, a technician's notes, a report tarball) is carried into the new
+ * bundle after the swap, file by file, and never deleted: by the swap, and by the recovery of a
+ * swap a crash interrupted.
  */
 public final class BundleWriter {
 
@@ -175,13 +180,14 @@ public final class BundleWriter {
       return target.getParent();
     }
 
-    /** Old bundle aside, new one in, old one deleted: two renames, never a mix. */
+    /** Old bundle aside, new one in, what was not rtc's carried over, old one deleted: two renames, never a mix. */
     void swap() throws IOException {
       if (Files.exists(target)) {
         Path old = parent().resolve("." + target.getFileName() + ".rtc-old-" + suffix);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
         swapped = true;
+        carryOver(old, target);
         deleteTree(old);
       } else {
         Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
@@ -247,10 +253,67 @@ public final class BundleWriter {
         String name = p.getFileName().toString();
         if (name.startsWith(prefix + ".rtc-old-") && !Files.exists(target) && Files.exists(p.resolve(MARKER))) {
           Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
-        } else if (name.startsWith(prefix + ".rtc-new-") || name.startsWith(prefix + ".rtc-old-")) {
+        } else if (name.startsWith(prefix + ".rtc-old-")) {
+          carryOver(p, target); // a swap cut short after its renames: what was not rtc's goes on
+          deleteTree(p);
+        } else if (name.startsWith(prefix + ".rtc-new-")) {
           deleteTree(p);
         }
       }
+    }
+  }
+
+  /**
+   * The files of a bundle folder that rtc wrote: those its SHA256SUMS lists, SHA256SUMS itself
+   * and the marker. Empty when the folder has no SHA256SUMS.
+   */
+  public static Set<String> owned(Path dir) throws IOException {
+    Path sums = dir.resolve("SHA256SUMS");
+    if (!Files.isRegularFile(sums)) {
+      return Set.of();
+    }
+    Set<String> owned = new java.util.HashSet<>(Set.of("SHA256SUMS", MARKER));
+    for (String line : Files.readAllLines(sums, java.nio.charset.StandardCharsets.UTF_8)) {
+      int sep = line.indexOf("  ");
+      if (sep > 0) {
+        owned.add(line.substring(sep + 2));
+      }
+    }
+    return owned;
+  }
+
+  /**
+   * Moves every file of the old bundle folder that rtc did not write into the new one, at the same
+   * place (beside it, with {@code .kept}, if the new bundle has a file there). A move per file: a
+   * crash between two leaves the rest in the old folder, which the next run's recovery carries.
+   */
+  private static void carryOver(Path old, Path target) throws IOException {
+    Set<String> owned = owned(old);
+    if (!Files.exists(old.resolve(MARKER))) {
+      owned = Set.of(); // a folder rtc did not write (--force): all of it is kept
+    } else if (owned.isEmpty()) { // an old bundle without SHA256SUMS: count the files the new one has as rtc's
+      owned = new java.util.HashSet<>();
+      try (var walk = Files.walk(target)) {
+        for (Path p : walk.filter(Files::isRegularFile).toList()) {
+          owned.add(target.relativize(p).toString().replace('\\', '/'));
+        }
+      }
+    }
+    List<Path> foreign = new ArrayList<>();
+    try (var walk = Files.walk(old)) {
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        if (!owned.contains(old.relativize(p).toString().replace('\\', '/'))) {
+          foreign.add(p);
+        }
+      }
+    }
+    for (Path p : foreign) {
+      Path dest = target.resolve(old.relativize(p).toString());
+      for (int n = 1; Files.exists(dest, java.nio.file.LinkOption.NOFOLLOW_LINKS); n++) {
+        dest = target.resolve(old.relativize(p) + ".kept" + (n == 1 ? "" : "-" + n));
+      }
+      Files.createDirectories(dest.getParent());
+      Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
     }
   }
 

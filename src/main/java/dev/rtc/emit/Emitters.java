@@ -119,7 +119,7 @@ public final class Emitters {
 
   private static String tunedProfile(String header, String who, dev.rtc.plan.TuningPlan t) {
     return Templates.render("tuned.conf.ftl", Map.of("header", header, "who", who, "profile", t.profile(), "include", t.include(),
-        "isolated", t.isolated().toString(), "psBlacklist", t.psBlacklist()));
+        "isolated", t.isolated().toString(), "psBlacklist", t.psBlacklist(), "netChannels", t.netChannels()));
   }
 
   /**

@@ -53,9 +53,18 @@ class CliTest {
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", b.toString()).exit()).isZero();
     assertThat(Folders.snapshot(a)).isEqualTo(Folders.snapshot(b));
 
-    Files.writeString(a.resolve("stale-file"), "from an older bundle");
+    Files.writeString(a.resolve("notes.txt"), "a file rtc did not write");
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", a.toString()).exit()).isZero();
-    assertThat(Folders.snapshot(a)).as("an rtc bundle is replaced whole").isEqualTo(Folders.snapshot(b));
+    Map<String, String> again = Folders.snapshot(a);
+    assertThat(again.remove("notes.txt")).as("what rtc did not write stays").isEqualTo("a file rtc did not write");
+    assertThat(again).as("rtc's own files are replaced").isEqualTo(Folders.snapshot(b));
+
+    // A VM removed from the manifest: its files were rtc's, so they go.
+    String oneVm = Files.readString(EXAMPLE);
+    oneVm = oneVm.substring(0, oneVm.indexOf("  - name: debian12-stress")) + oneVm.substring(oneVm.indexOf("benchmark:"));
+    assertThat(rtc("compile", Files.writeString(tmp.resolve("one-vm.yaml"), oneVm).toString(), "-o", a.toString()).exit()).isZero();
+    assertThat(a.resolve("vms/debian12-stress")).doesNotExist();
+    assertThat(a.resolve("notes.txt")).exists();
   }
 
   @Test
@@ -109,10 +118,11 @@ class CliTest {
     assertThat(out.resolve("thesis.tex")).content().isEqualTo("years of work");
     assertThat(out.resolve("plan.md")).doesNotExist();
 
+    // --force writes the bundle there, and keeps what was there: rtc deletes only files it wrote.
     Outcome forced = rtc("compile", EXAMPLE.toString(), "-o", out.toString(), "--force");
     assertThat(forced.exit()).as(forced.err()).isZero();
     assertThat(out.resolve("plan.md")).exists();
-    assertThat(out.resolve("thesis.tex")).doesNotExist();
+    assertThat(out.resolve("thesis.tex")).content().isEqualTo("years of work");
   }
 
   @Test
@@ -233,9 +243,10 @@ class CliTest {
     assertThat(stale.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(stale.out()).contains("--- a/plan.md\n+++ b/plan.md\n@@ ")
         .contains("-### 1. debian12-rx (realtime").contains("+### 1. debian12-rt (realtime")
-        .contains("not in the compiled bundle: notes.txt")
+        .contains("also holds 1 file rtc did not write, which a compile keeps: notes.txt")
+        .doesNotContain("not in the compiled bundle: notes.txt")
         .contains("missing on disk: vms/debian12-rt/meta-data")
-        .contains("is out of date with " + EXAMPLE + ": 3 files differ");
+        .contains("is out of date with " + EXAMPLE + ": 2 files differ");
     assertThat(Folders.snapshot(out)).as("--check writes nothing").isEqualTo(before);
 
     Outcome absent = rtc("compile", EXAMPLE.toString(), "-o", tmp.resolve("never").toString(), "--check");

@@ -55,6 +55,65 @@ class BundleWriterTest {
     assertThat(siblings()).containsExactly("out");
   }
 
+  static Bundle withSums(Bundle b) {
+    b.add("SHA256SUMS", Checksums.of(b));
+    return b;
+  }
+
+  /** A runbook's results, a technician's notes: files rtc did not write outlive every recompile, byte for byte. */
+  @Test
+  void filesRtcDidNotWriteSurviveARecompile() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(withSums(bundle("old")), out, false);
+    Files.createDirectories(out.resolve("results"));
+    Files.writeString(out.resolve("results/cyclictest.txt"), "# Histogram of a 24-hour run\n");
+    Files.writeString(out.resolve("vms/a/notes.txt"), "rack 4, left\n");
+    Files.writeString(out.resolve("results-out.tar.gz"), "tarball");
+
+    Bundle next = withSums(bundle("new"));
+    assertThat(dev.rtc.check.BundleComparison.compare(next, out)).as("rtc's files differ, the others are not differences")
+        .extracting(dev.rtc.check.BundleComparison.Difference::path).doesNotContain("results/cyclictest.txt", "vms/a/notes.txt");
+    assertThat(dev.rtc.check.BundleComparison.foreign(out)).containsExactlyInAnyOrder("results/cyclictest.txt", "vms/a/notes.txt",
+        "results-out.tar.gz");
+    BundleWriter.write(next, out, false);
+    assertThat(out.resolve("plan.md")).content().isEqualTo("plan new\n");
+    assertThat(out.resolve("results/cyclictest.txt")).content().isEqualTo("# Histogram of a 24-hour run\n");
+    assertThat(out.resolve("vms/a/notes.txt")).content().isEqualTo("rack 4, left\n");
+    assertThat(out.resolve("results-out.tar.gz")).content().isEqualTo("tarball");
+    assertThat(dev.rtc.check.BundleComparison.compare(next, out)).as("--check: up to date, results or not").isEmpty();
+    assertThat(siblings()).containsExactly("out");
+
+    // A file of the user's where the new bundle puts one of its own: both are kept.
+    Files.writeString(out.resolve("notes.md"), "mine\n");
+    Bundle withNotes = bundle("newer");
+    withNotes.add("notes.md", "rtc's\n");
+    BundleWriter.write(withSums(withNotes), out, false);
+    assertThat(out.resolve("notes.md")).content().isEqualTo("rtc's\n");
+    assertThat(out.resolve("notes.md.kept")).content().isEqualTo("mine\n");
+  }
+
+  /** Killed after the swap's renames, before the old folder's other files were carried: the next run carries them. */
+  @Test
+  void filesNotCarriedBeforeAKillAreCarriedByTheNextRun() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(withSums(bundle("old")), out, false);
+    Files.createDirectories(out.resolve("results"));
+    Files.writeString(out.resolve("results/cyclictest.txt"), "evidence\n");
+    Files.move(out, tmp.resolve(".out.rtc-old-dead"));
+    BundleWriter.write(withSums(bundle("new")), out, false); // out/ missing: the old folder comes back first
+    assertThat(out.resolve("results/cyclictest.txt")).content().isEqualTo("evidence\n");
+
+    // Now the state between the second rename and the carry: a new out/, and the old folder beside it.
+    Path old = tmp.resolve(".out.rtc-old-dead2");
+    BundleWriter.write(withSums(bundle("old")), old, true);
+    Files.createDirectories(old.resolve("results"));
+    Files.writeString(old.resolve("results/report.json"), "{}\n");
+    BundleWriter.write(withSums(bundle("newer")), out, false);
+    assertThat(out.resolve("results/report.json")).content().isEqualTo("{}\n");
+    assertThat(out.resolve("results/cyclictest.txt")).content().isEqualTo("evidence\n");
+    assertThat(siblings()).containsExactly("out");
+  }
+
   @Test
   void modesAreFixedWhateverTheUmaskAndTheMarkerIsWritten() throws IOException {
     Path out = tmp.resolve("out");

@@ -52,6 +52,11 @@ public record Tool(String name) {
   }
 
   public Run run(Path cwd, Map<String, String> env, String... args) {
+    return run(java.time.Duration.ofSeconds(120), cwd, env, args);
+  }
+
+  /** The same, for a command allowed to take {@code limit} (a guest's first boot under emulation). */
+  public Run run(java.time.Duration limit, Path cwd, Map<String, String> env, String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(name);
     cmd.addAll(List.of(args));
@@ -63,9 +68,9 @@ public record Tool(String name) {
       Path err = Files.createTempFile("rtc-tool", ".err");
       pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
       Process p = pb.start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        fail(String.join(" ", cmd) + " did not finish in 120 s");
+        fail(String.join(" ", cmd) + " did not finish in " + limit.toSeconds() + " s; it said: " + Files.readString(out) + Files.readString(err));
       }
       Run r = new Run(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
       Files.delete(out);

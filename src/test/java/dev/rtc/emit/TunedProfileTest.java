@@ -119,6 +119,8 @@ class TunedProfileTest {
         "kernel.numa_balancing", "0", "vm.swappiness", "10", "kernel.nmi_watchdog", "0", "kernel.hung_task_timeout_secs", "600");
     sysctls.forEach((k, v) -> assertThat(p.at("/sysctl/options").path(k).asText()).as(k).isEqualTo(v));
     assertThat(p.at("/cpu/options/governor").asText()).isEqualTo("performance");
+    // Written out (TuneD 2.20 verifies it unexpanded): one queue per housekeeping CPU.
+    assertThat(p.at("/net/options/channels").asText()).isEqualTo("combined " + t.housekeeping().size());
     assertThat(p.at("/cpu/options/force_latency").asText()).isEqualTo("cstate.id_no_zero:1|3");
     assertThat(t.settings()).extracting(TuningPlan.Setting::what).contains("sysctl kernel.sched_rt_runtime_us", "vm transparent_hugepages",
         "sysfs workqueue cpumask", "irqbalance banned_cpus", "bootloader", "net channels");
