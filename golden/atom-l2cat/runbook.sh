@@ -838,38 +838,54 @@ step_images() {
 }
 
 # A VM's disk: an overlay on its base image, at the planned size. Kept when it is already right,
-# grown when the plan grew, and never silently made from another base image.
+# grown when the plan grew, and never silently made from another base image, or used on a base
+# image that changed under it: an overlay reads every block the guest has not written from its
+# base, so the same path with other content there is a corrupt disk (the guest boots garbage, or
+# stops in its boot loader). What the base was when the disk was made is recorded beside the
+# other records of this bundle.
 image_disk() {
-  local vm=$1 disk=$ROOT$IMAGE_DIR/$1.qcow2 base=${VM_BASE_IMAGE[$1]} info backing size
+  local vm=$1 disk=$ROOT$IMAGE_DIR/$1.qcow2 base=${VM_BASE_IMAGE[$1]} info backing size made why=
   [ -r "$ROOT$base" ] || [ "$DRY_RUN" = 1 ] || fail "$vm: base image $base is missing (README.md says where it comes from)"
   if [ -e "$disk" ]; then
     info=$(qemu-img info --output=json -U "$disk") || fail "$vm: qemu-img cannot read $disk"
     backing=$(jq -r '.["full-backing-filename"] // .["backing-filename"] // ""' <<<"$info")
     size=$(jq -r '.["virtual-size"]' <<<"$info")
+    made=$(cat "$STATE/disks/$vm.base" 2>/dev/null || true)
     if [ "$backing" != "$base" ]; then
-      if [ "$REPLACE_DISKS" = 1 ]; then
-        local aside
-        aside="$disk.replaced-$(date -u +%Y%m%dT%H%M%SZ)"
-        run mv "$disk" "$aside"
-        note "$vm: its old disk (made from ${backing:-no base image}) is kept as $aside"
-      else
-        fail "$vm: $disk was made from ${backing:-no base image}, the plan says $base. Its data would be lost by a new disk: to replace it, run ./runbook.sh --replace-disks images (the old one is moved aside)"
-      fi
-    elif [ "$size" -lt "${VM_DISK_BYTES[$vm]}" ]; then
-      run qemu-img resize "$disk" "${VM_DISK_SIZE[$vm]}"
-      return 0
-    elif [ "$size" -gt "${VM_DISK_BYTES[$vm]}" ]; then
-      note "$vm: $disk is larger than the plan's ${VM_DISK_SIZE[$vm]} and is kept so (shrinking would cut the guest's file system)"
-      return 0
+      why="$disk was made from ${backing:-no base image}, the plan says $base. Its data would be lost by a new disk"
+    elif [ -n "$made" ] && [ "$made" != "$(base_identity "$base")" ]; then
+      why="$disk was made on $base when that file was $made (bytes, modification time); it is $(base_identity "$base") now. The guest would read a corrupt disk through it: put the old image back, or lose the disk's data with a new one"
+    fi
+    if [ -n "$why" ]; then
+      [ "$REPLACE_DISKS" = 1 ] || fail "$vm: $why: to replace it, run ./runbook.sh --replace-disks images (the old one is moved aside)"
+      local aside
+      aside="$disk.replaced-$(date -u +%Y%m%dT%H%M%SZ)"
+      run mv "$disk" "$aside"
+      note "$vm: its old disk (made from ${backing:-no base image}) is kept as $aside"
     else
-      ok "$vm: $disk (${VM_DISK_SIZE[$vm]}, on $base)"
+      [ -n "$made" ] || note "$vm: $disk has no record of the base image it was made on (made by hand, or by an older runbook); rtc cannot tell whether $base has changed since"
+      if [ "$size" -lt "${VM_DISK_BYTES[$vm]}" ]; then
+        run qemu-img resize "$disk" "${VM_DISK_SIZE[$vm]}"
+      elif [ "$size" -gt "${VM_DISK_BYTES[$vm]}" ]; then
+        note "$vm: $disk is larger than the plan's ${VM_DISK_SIZE[$vm]} and is kept so (shrinking would cut the guest's file system)"
+      else
+        ok "$vm: $disk (${VM_DISK_SIZE[$vm]}, on $base)"
+      fi
       return 0
     fi
   fi
   run qemu-img create -f qcow2 -F qcow2 -b "$base" "$disk"
+  if [ "$DRY_RUN" != 1 ]; then
+    mkdir -p "$STATE/disks"
+    base_identity "$base" >"$STATE/disks/$vm.base"
+  fi
   # A resize that fails leaves the disk at the base's size; the next run of this step grows it.
   run qemu-img resize "$disk" "${VM_DISK_SIZE[$vm]}"
 }
+
+# What tells one content of a base image from another without reading gigabytes: its size and
+# modification time (a new cloud image copied over the old one changes both).
+base_identity() { stat -L -c '%s %Y' "$ROOT$1" 2>/dev/null || printf 'absent'; }
 
 # A VM's cloud-init seed, made again only when its user-data or meta-data changed. With Ubuntu
 # Pro, a vendor-data with the token (read on this host, never in the bundle) goes beside them.
@@ -915,7 +931,9 @@ step_vms() {
   local n vm
   for n in "${NETWORKS[@]}"; do ensure_network "$n"; done
   for vm in "${VMS[@]}"; do
-    if virsh dominfo "$vm" >/dev/null 2>&1 && ! is_rtc_domain "$vm"; then
+    local owner
+    owner=$(domain_owner "$vm")
+    if [ "$owner" = other ]; then
       fail "a domain named $vm exists and rtc did not define it (it has no rtc metadata): rename or remove it, then run vms again"
     fi
     run virsh define "$HERE/vms/$vm/domain.xml"
@@ -953,8 +971,25 @@ ensure_network() {
 }
 
 # A domain rtc defined for this bundle carries rtc's element in its metadata.
-is_rtc_domain() {
-  virsh metadata "$1" --uri https://rtc.dev/xmlns/libvirt/1 2>/dev/null | grep -q "name=\"$BUNDLE\""
+# Who owns domain $1: none (there is no such domain), rtc (it carries this bundle's metadata) or
+# other. virsh's words are read, not only its exit code: a busy domain (its job lock held by a
+# guest-agent call just made) fails too, and is asked again; if virsh still cannot say, neither
+# can the runbook, and it stops rather than guess (a guess either leaves rtc's VM running or
+# touches one that is not rtc's).
+domain_owner() {
+  local out i
+  for i in 1 2 3 4 5 6; do
+    if out=$(virsh metadata "$1" --uri https://rtc.dev/xmlns/libvirt/1 2>&1); then
+      case $out in *"name=\"$BUNDLE\""*) echo rtc ;; *) echo other ;; esac
+      return 0
+    fi
+    case $out in
+      *"metadata not found"*) echo other; return 0 ;;
+      *"failed to get domain"* | *"Domain not found"*) echo none; return 0 ;;
+    esac
+    [ "$i" = 6 ] || sleep 2
+  done
+  fail "cannot tell whether domain $1 is rtc's; virsh says: $out"
 }
 
 # ---- wait ------------------------------------------------------------------------------------
@@ -1421,9 +1456,12 @@ step_rollback() {
   local i vm n g u profile
   for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
     vm=${VMS[$i]}
-    if ! virsh dominfo "$vm" >/dev/null 2>&1; then
+    local owner
+    if ! owner=$(domain_owner "$vm"); then
+      UNDONE+=("virsh undefine $vm (virsh could not say whether it is rtc's)")
+    elif [ "$owner" = none ]; then
       ok "$vm: not defined"
-    elif is_rtc_domain "$vm"; then
+    elif [ "$owner" = rtc ]; then
       [ "$(virsh domstate "$vm" 2>/dev/null)" != running ] || try virsh destroy "$vm"
       try virsh undefine "$vm"
     else

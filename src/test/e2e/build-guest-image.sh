@@ -80,6 +80,9 @@ kernel=$(cd "$mnt/boot" && ls vmlinuz-* | sort -V | tail -1)
 initrd=initrd.img-${kernel#vmlinuz-}
 # A first grub.cfg; cloud-init's update-grub replaces it on the first boot.
 cat >"$mnt/boot/grub/grub.cfg" <<GRUB
+serial --speed=115200
+terminal_input console serial
+terminal_output console serial
 set timeout=0
 menuentry 'Debian GNU/Linux' {
   insmod part_msdos
@@ -89,10 +92,16 @@ menuentry 'Debian GNU/Linux' {
   initrd /boot/$initrd
 }
 GRUB
-# update-grub in the guest: a serial console, and no os-prober.
+# update-grub in the guest: as Debian's cloud images have it, GRUB itself on the serial console
+# and the text console (not gfxterm: the domain has no video device, and a GRUB message there
+# waits for a key nobody can see or press), the kernel's console on ttyS0, no os-prober.
 cat >>"$mnt/etc/default/grub" <<GRUBDEF
-GRUB_CMDLINE_LINUX="console=ttyS0,115200"
+GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,115200"
 GRUB_TIMEOUT=0
+GRUB_RECORDFAIL_TIMEOUT=0
+GRUB_TERMINAL="console serial"
+GRUB_SERIAL_COMMAND="serial --speed=115200"
+GRUB_GFXPAYLOAD_LINUX=text
 GRUB_DISABLE_OS_PROBER=true
 GRUBDEF
 

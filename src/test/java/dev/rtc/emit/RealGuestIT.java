@@ -43,12 +43,15 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the guest keeps Debian's stock kernel (realtime: none): installing an RT kernel under TCG
  *       takes over 30 minutes. The guest's kernel arguments, TuneD profile and cyclictest are real.
  * </ul>
+ * One addition, for the test's own evidence: the serial console is also logged to a file
+ * (libvirt's {@code <log>} on the serial port), whose tail a failed wait prints.
  * Under CI=true a missing tool or no root fails the test; elsewhere it is skipped.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealGuestIT {
 
   static final Path BASE = Path.of("/var/lib/libvirt/images/base/rtc-e2e-bookworm.qcow2");
+  static final Path SERIAL_LOG = Path.of("/var/log/libvirt/qemu/rtc-e2e-rt-serial.log");
   static final Path BUILDER = Path.of("src/test/e2e/build-guest-image.sh").toAbsolutePath();
   static final String VM = "rtc-e2e-rt";
   static final String HASH = "$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.";
@@ -112,6 +115,9 @@ class RealGuestIT {
     // A leftover of an interrupted run would be refused as not rtc's; it is this test's own.
     Tool.require("virsh").run(tmp, "-c", "qemu:///system", "destroy", VM);
     Tool.require("virsh").run(tmp, "-c", "qemu:///system", "undefine", VM);
+    // And its disk: an overlay left by an earlier run may sit on an older build of the base image.
+    Files.deleteIfExists(Path.of("/var/lib/libvirt/images/rtc/" + VM + ".qcow2"));
+    Files.deleteIfExists(Path.of("/var/lib/libvirt/images/rtc/" + VM + "-seed.iso"));
   }
 
   static void startLibvirt() throws Exception {
@@ -151,8 +157,10 @@ class RealGuestIT {
         .replaceAll("\\s*<emulatorpin [^>]*/>", "")
         .replaceAll("\\s*<vcpusched [^>]*/>", "")
         .replace("<locked/>", "")
-        .replaceAll("\\s*<cputune>\\s*</cputune>", "");
-    assertThat(adapted).isNotEqualTo(xml).doesNotContain("vcpupin").doesNotContain("locked").contains("type=\"qemu\">");
+        .replaceAll("\\s*<cputune>\\s*</cputune>", "")
+        .replaceFirst("<serial type=\"pty\">", "<serial type=\"pty\"><log file=\"" + SERIAL_LOG + "\" append=\"off\"/>");
+    assertThat(adapted).isNotEqualTo(xml).doesNotContain("vcpupin").doesNotContain("locked").contains("type=\"qemu\">")
+        .contains(SERIAL_LOG.toString());
     Files.writeString(domain, adapted);
   }
 
@@ -171,6 +179,15 @@ class RealGuestIT {
     Path systemctl = write(r, "bin/systemctl", "#!/bin/sh\necho \"systemd is not PID 1 here; would run: systemctl $*\"\n");
     systemctl.toFile().setExecutable(true);
     return r;
+  }
+
+  static String serialTail() {
+    try {
+      List<String> lines = Files.readAllLines(SERIAL_LOG, StandardCharsets.ISO_8859_1);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "(no serial log: " + e.getMessage() + ")";
+    }
   }
 
   static Tool.Run runbook(Duration limit, String... args) {
@@ -194,7 +211,7 @@ class RealGuestIT {
     assertThat(vms.out()).contains("+ virsh define").contains("+ virsh start " + VM);
     assertThat(vms.out()).containsPattern("libvirt network default is active|virsh net-start default");
     Tool.Run wait = runbook(Duration.ofMinutes(40), "--wait-minutes", "35", "wait");
-    assertThat(wait.exit()).as(wait.all()).isZero();
+    assertThat(wait.exit()).as("%s%n--- the guest's serial console, last lines ---%n%s", wait.all(), serialTail()).isZero();
     assertThat(wait.out()).contains("ok: " + VM + ": ready (cloud-init done, rebooted into its kernel arguments)");
   }
 

@@ -280,6 +280,23 @@ class RunbookTest {
     assertThat(replaced.exit()).as(replaced.all()).isZero();
     assertThat(h.calls()).anyMatch(c -> c.startsWith("qemu-img create") && c.endsWith("debian12-rt.qcow2"));
     assertThat(replaced.out()).contains("is kept as").contains("debian12-rt.qcow2.replaced-");
+
+    // The same path, other content: a new cloud image copied over the base the disk was made on.
+    assertThat(run(h, "images").exit()).isZero();
+    h.write("var/lib/libvirt/images/base/debian-12-generic-amd64.qcow2", "a newer cloud image, other bytes\n");
+    h.clearCalls();
+    Tool.Run changed = run(h, "images");
+    assertThat(changed.exit()).isEqualTo(1);
+    assertThat(changed.all()).contains("debian12-rt.qcow2 was made on /var/lib/libvirt/images/base/debian-12-generic-amd64.qcow2 when "
+        + "that file was").contains("The guest would read a corrupt disk through it").contains("--replace-disks");
+    assertThat(h.calls()).noneMatch(c -> c.startsWith("qemu-img create") || c.startsWith("mv "));
+    Tool.Run renewed = run(h, "--replace-disks", "images");
+    assertThat(renewed.exit()).as(renewed.all()).isZero();
+    assertThat(run(h, "images").out()).contains("ok: debian12-rt: ");
+
+    // A disk with no record (made by hand, or by an older runbook) is used, and the runbook says it cannot check it.
+    h.delete("var/lib/rtc/eci-reference/disks/debian12-rt.base");
+    assertThat(run(h, "images").out()).contains("has no record of the base image it was made on");
   }
 
   @Test
@@ -425,6 +442,8 @@ class RunbookTest {
     deleteTree(h.root.resolve("fake/virsh/domains/debian12-stress"));
     h.write("fake/virsh/domains/debian12-stress/state", "running\n");
     h.write("fake/fail/dpkg-statoverride", "2\n");
+    // The RT VM's job lock is held for two asks (a guest-agent call just made): asked again, not taken for foreign.
+    h.write("fake/virsh/domains/debian12-rt/busy", "2\n");
     h.clearCalls();
 
     Tool.Run r = run(h, "rollback");
@@ -447,6 +466,17 @@ class RunbookTest {
     assertThat(again.exit()).as(again.all()).isZero();
     assertThat(again.out()).contains("rollback: done");
     assertThat(run(h, "rollback").out()).contains("nothing to undo");
+
+    // A domain virsh cannot answer for: neither destroyed nor called foreign; listed as not undone.
+    FakeHost stuck = host("rollback-busy");
+    assertThat(run(stuck, "images", "vms").exit()).isZero();
+    stuck.write("fake/virsh/domains/debian12-rt/busy", "99\n");
+    stuck.clearCalls();
+    Tool.Run unsure = run(stuck, "rollback");
+    assertThat(unsure.exit()).isEqualTo(1);
+    assertThat(unsure.all()).contains("cannot tell whether domain debian12-rt is rtc's; virsh says: error: Timed out during operation")
+        .contains("virsh undefine debian12-rt (virsh could not say whether it is rtc's)").doesNotContain("debian12-rt: a domain of that name");
+    assertThat(stuck.calls()).noneMatch(c -> c.equals("virsh destroy debian12-rt") || c.equals("virsh undefine debian12-rt"));
   }
 
   private static String read(String rel) {
