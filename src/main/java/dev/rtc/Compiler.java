@@ -7,6 +7,7 @@ import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.PartialRules;
 import dev.rtc.manifest.Rules;
 import dev.rtc.manifest.SchemaCheck;
 import dev.rtc.plan.Plan;
@@ -18,7 +19,8 @@ import java.util.List;
  * The pipeline, stage by stage: load → schema → bind → rules → plan → emit. Each stage consumes
  * the previous stage's value. Errors stop the pipeline at the end of the stage that found them
  * (a {@link dev.rtc.manifest.ManifestException} carrying every diagnostic so far); warnings ride
- * along in the result. Nothing here touches the disk except reading the manifest.
+ * along in the result. One exception: when the schema finds errors, the binder and the rules
+ * still run on the parts its errors cannot sway ({@link PartialRules}), so one pass shows them all. Nothing here touches the disk except reading the manifest.
  *
  * <p>One Compiler serves any number of threads: the schema is its only state, and everit's Schema
  * objects are immutable and thread-safe (its maintainer, everit-org/json-schema#20 and #326);
@@ -76,7 +78,10 @@ public final class Compiler {
   public Validated validate(ManifestLoader.Source source) {
     ManifestLoader.Loaded loaded = ManifestLoader.parse(source);
     Diagnostics d = new Diagnostics(source.displayName(), loaded.sourceMap());
-    schema().check(loaded.tree(), d);
+    SchemaCheck.Findings faults = schema().check(loaded.tree(), d);
+    if (faults.any()) {
+      PartialRules.check(loaded, faults, schema(), d); // the rules' errors too, where the faults cannot sway them
+    }
     d.orThrow();
     Manifest manifest = Binder.bind(loaded, d);
     d.orThrow();

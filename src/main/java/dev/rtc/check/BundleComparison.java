@@ -4,6 +4,7 @@ import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
 import dev.rtc.emit.Bundle;
 import dev.rtc.emit.BundleWriter;
+import dev.rtc.io.InputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +62,10 @@ public final class BundleComparison {
         continue;
       }
       byte[] disk = read(p);
-      if (!Arrays.equals(disk, a.bytes())) {
+      if (disk == null) {
+        out.add(new Difference(a.path(), Difference.Kind.CHANGED, "on disk: " + a.path() + " is not a file rtc could have written"
+            + " (larger than " + (FILE_LIMIT >> 20) + " MiB, or not a regular file)\n", false));
+      } else if (!Arrays.equals(disk, a.bytes())) {
         String before = new String(disk, StandardCharsets.UTF_8);
         out.add(new Difference(a.path(), Difference.Kind.CHANGED, unified(a.path(), before, a.text()),
             withoutProvenance(before).equals(withoutProvenance(a.text()))));
@@ -89,7 +93,7 @@ public final class BundleComparison {
   }
 
   /** {@code --- a/PATH} (on disk) / {@code +++ b/PATH} (compiled), three lines of context. */
-  static String unified(String path, String onDisk, String compiled) {
+  public static String unified(String path, String onDisk, String compiled) {
     List<String> a = lines(onDisk);
     List<String> b = lines(compiled);
     List<String> diff = UnifiedDiffUtils.generateUnifiedDiff("a/" + path, "b/" + path, a, DiffUtils.diff(a, b), 3);
@@ -110,10 +114,16 @@ public final class BundleComparison {
     return List.of(s.split("\n", -1));
   }
 
-  private static Map<String, Path> files(Path dir) {
+  private static Map<String, Path> files(Path linkOrDir) {
     Map<String, Path> out = new TreeMap<>();
-    if (!Files.isDirectory(dir)) {
+    if (!Files.isDirectory(linkOrDir)) {
       return out;
+    }
+    Path dir;
+    try {
+      dir = linkOrDir.toRealPath(); // -o may be a link to the bundle; the walk starts inside it
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     try (Stream<Path> s = Files.walk(dir)) {
       s.filter(Files::isRegularFile).forEach(p -> out.put(dir.relativize(p).toString().replace('\\', '/'), p));
@@ -124,9 +134,15 @@ public final class BundleComparison {
     return out;
   }
 
+  /** The largest file a bundle holds is its runbook, about 100 KiB; anything far larger is not rtc's. */
+  public static final int FILE_LIMIT = 16 << 20;
+
+  /** The file's bytes, or null when it is not a regular file of at most {@link #FILE_LIMIT} bytes. */
   private static byte[] read(Path p) {
     try {
-      return Files.readAllBytes(p);
+      return InputFiles.read(p, FILE_LIMIT);
+    } catch (InputFiles.RefusedException e) {
+      return null;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -3,6 +3,8 @@ package dev.rtc.check;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rtc.emit.Bundle;
+import dev.rtc.emit.BundleWriter;
+import dev.rtc.io.InputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,13 +38,29 @@ public final class BundleDiff {
       return new Side(label, f);
     }
 
+    /**
+     * The bundle in {@code dir}: the files its SHA256SUMS lists (what else is there, results and
+     * notes, is not the bundle's), or without SHA256SUMS every file but results/.
+     */
     public static Side read(Path dir) {
       Map<String, byte[]> f = new TreeMap<>();
-      try (Stream<Path> s = Files.walk(dir)) {
+      Path real;
+      try {
+        real = dir.toRealPath(); // a link to a bundle: the walk starts inside it
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      try (Stream<Path> s = Files.walk(real)) {
+        java.util.Set<String> owned = BundleWriter.owned(real);
         for (Path p : s.filter(Files::isRegularFile).toList()) {
-          String rel = dir.relativize(p).toString().replace('\\', '/');
-          if (!rel.equals(".rtc-bundle") && !rel.startsWith("results/")) {
-            f.put(rel, Files.readAllBytes(p));
+          String rel = real.relativize(p).toString().replace('\\', '/');
+          boolean bundles = owned.isEmpty() ? !rel.startsWith("results/") : owned.contains(rel);
+          if (!rel.equals(BundleWriter.MARKER) && bundles) {
+            try {
+              f.put(rel, InputFiles.read(p, BundleComparison.FILE_LIMIT));
+            } catch (InputFiles.RefusedException e) {
+              throw new IllegalArgumentException(p + " " + e.getMessage() + "; is " + dir + " an rtc bundle?");
+            }
           }
         }
       } catch (IOException e) {

@@ -4,6 +4,7 @@ import dev.rtc.Compiler;
 import dev.rtc.check.BundleComparison;
 import dev.rtc.emit.Bundle;
 import dev.rtc.emit.BundleWriter;
+import dev.rtc.io.IoErrors;
 import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.ManifestException;
 import java.io.IOException;
@@ -59,6 +60,10 @@ final class CompileCommand implements Callable<Integer> {
   @Option(names = "--check", description = "Write nothing: compare the compiled bundle with DIR; exit 0 if identical, 1 with a diff if not.")
   boolean check;
 
+  @Option(names = "--prune", description = "In a fleet, remove the bundles in DIR that no manifest compiles to any more "
+      + "(only the files rtc wrote; results and notes stay).")
+  boolean prune;
+
   @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "Manifests compiled at once in a fleet (default: the number of CPUs).")
   int jobs = Runtime.getRuntime().availableProcessors();
 
@@ -82,11 +87,25 @@ final class CompileCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
+    int code = compile();
+    DiagnosticPrinter.finish(diagnostics, spec.commandLine().getOut());
+    return code;
+  }
+
+  private int compile() throws IOException {
     dev.rtc.emit.Emitters.prepareInBackground();
     boolean fleet = manifests.size() > 1 || manifests.stream().anyMatch(Files::isDirectory);
     List<Path> inputs = expand(manifests);
     if (inputs.isEmpty()) {
       spec.commandLine().getErr().println("rtc: no *.yaml manifests in " + manifests);
+      return Main.USAGE;
+    }
+    if (prune && (check || !fleet)) {
+      spec.commandLine().getErr().println("rtc compile: --prune is for a fleet (several manifests, or a folder of them), and not with --check");
+      return Main.USAGE;
+    }
+    if (!fleet && output.toAbsolutePath().normalize().getParent() == null) {
+      spec.commandLine().getErr().println("rtc compile: -o " + output + " is the root of the file system; a bundle needs a folder of its own, such as out/");
       return Main.USAGE;
     }
     if (!fleet) {
@@ -141,7 +160,64 @@ final class CompileCommand implements Callable<Integer> {
       }
       worst = Math.max(worst, code);
     }
-    return worst;
+    return Math.max(worst, stale(results));
+  }
+
+  /**
+   * The bundle name a manifest with errors asks for, if it can be read that far: its bundle, from
+   * an earlier compile, is then not a stale one. Null when the YAML does not parse or has no name.
+   */
+  private static String nameOf(Path manifest) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode name = dev.rtc.manifest.ManifestLoader.parse(dev.rtc.manifest.ManifestLoader.read(manifest))
+          .tree().path("name");
+      return name.isTextual() && !name.asText().isEmpty() ? name.asText() : null;
+    } catch (ManifestException e) {
+      return null;
+    }
+  }
+
+  /**
+   * A fleet's output folder may hold bundles of manifests that are gone (removed, or renamed):
+   * says so, and with --check counts them as out of date; with --prune removes what rtc wrote of
+   * them. Not when a manifest's name could not be read: its bundle cannot be told from a stale one.
+   */
+  private int stale(List<Compiled> results) throws IOException {
+    PrintWriter err = spec.commandLine().getErr();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    List<Path> unnamed = new ArrayList<>();
+    for (Compiled c : results) {
+      if (c.name() != null) {
+        names.add(c.name());
+      } else {
+        unnamed.add(c.manifest());
+      }
+    }
+    List<Path> stale = BundleWriter.bundlesExcept(output, names);
+    if (stale.isEmpty()) {
+      return Main.OK;
+    }
+    if (!unnamed.isEmpty()) {
+      err.println("rtc: " + output + " holds " + stale.size() + " bundle" + (stale.size() == 1 ? "" : "s") + " that no manifest here"
+          + " compiles to, but " + unnamed.size() + " manifest" + (unnamed.size() == 1 ? "" : "s") + " (" + unnamed.get(0)
+          + (unnamed.size() > 1 ? ", ..." : "") + ") could not be read far enough to know "
+          + (unnamed.size() == 1 ? "its bundle" : "their bundles") + "; not judging them stale until they are fixed");
+      return Main.OK;
+    }
+    int code = Main.OK;
+    for (Path p : stale) {
+      if (prune) {
+        List<String> kept = BundleWriter.prune(p);
+        err.println("rtc: pruned " + p + ", the bundle of a manifest that is gone" + (kept.isEmpty() ? ""
+            : "; kept " + kept.size() + " file" + (kept.size() == 1 ? "" : "s") + " rtc did not write there: "
+                + String.join(", ", kept.subList(0, Math.min(5, kept.size()))) + (kept.size() > 5 ? ", ..." : "")));
+      } else {
+        err.println("rtc: " + p + " is a bundle no manifest here compiles to (its manifest removed or renamed?); "
+            + "rtc compile --prune removes what rtc wrote of it");
+        code = check ? Main.MANIFEST_ERRORS : Main.OK;
+      }
+    }
+    return code;
   }
 
   /** Folders become their *.yaml files, in name order; files stay as given (a missing one is reported). */
@@ -189,7 +265,7 @@ final class CompileCommand implements Callable<Integer> {
     try {
       r = compiler.compile(manifest);
     } catch (ManifestException e) {
-      return new Compiled(manifest, e.diagnostics(), null, 0, null, null, null, null);
+      return new Compiled(manifest, e.diagnostics(), writer == null ? null : nameOf(manifest), 0, null, null, null, null);
     }
     List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
     String name = r.plan().name();
@@ -220,7 +296,7 @@ final class CompileCommand implements Callable<Integer> {
   private int report(Compiled c, Path dir, Optional<IOException> written, List<BundleComparison.Difference> diffs) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    PrintWriter summary = diagnostics.format == DiagnosticPrinter.Format.json ? err : out;
+    PrintWriter summary = diagnostics.format.machine() ? err : out;
     if (!c.ok()) {
       DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
       return Main.MANIFEST_ERRORS;
@@ -247,10 +323,14 @@ final class CompileCommand implements Callable<Integer> {
       IOException e = written.get();
       // A foreign folder is the user's to sort out; any other failure is the disk's, not rtc's
       // and not the manifest's: say what failed. Either way the old bundle, if any, is intact.
-      err.println(e instanceof BundleWriter.ForeignFolderException
-          ? "rtc: " + e.getMessage() : "rtc: cannot write " + dir + ": " + e + "; nothing was changed there");
+      if (e instanceof BundleWriter.ForeignFolderException) {
+        err.println("rtc: " + e.getMessage());
+        err.flush();
+        return Main.USAGE;
+      }
+      err.println("rtc: cannot write " + dir + ": " + IoErrors.describe(e) + " (nothing was changed there)");
       err.flush();
-      return Main.USAGE;
+      return Main.IO;
     }
     DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), dir.toString(), diagnostics, out, err);
     summary.println("rtc: wrote " + c.files() + " files to " + dir);

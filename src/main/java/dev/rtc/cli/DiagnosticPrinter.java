@@ -14,11 +14,20 @@ import picocli.CommandLine.Option;
  * How diagnostics leave rtc, chosen per run with {@code --diagnostics}: {@code text} for people
  * (stderr), {@code json} for programs (one document on stdout, shape in docs/diagnostics.md),
  * {@code github} for GitHub Actions (workflow-command annotations on stdout, plus the text on
- * stderr for the log). A picocli mixin, so every command that reads a manifest has the same options.
+ * stderr for the log), {@code sarif} for code scanning (one SARIF 2.1.0 log on stdout for the whole
+ * run, see {@link Sarif}, plus the text on stderr). A picocli mixin, so every command that reads a
+ * manifest has the same options.
  */
 final class DiagnosticPrinter {
 
-  enum Format { text, json, github }
+  enum Format {
+    text, json, github, sarif;
+
+    /** Whether stdout carries a document for a program; then rtc's own lines for people go to stderr. */
+    boolean machine() {
+      return this == json || this == sarif;
+    }
+  }
 
   /** The options; {@code @Mixin} them into a command. */
   static final class Options {
@@ -28,6 +37,17 @@ final class DiagnosticPrinter {
 
     @Option(names = "--warnings-as-errors", description = "Fail (exit 1, write nothing) when there are warnings.")
     boolean warningsAsErrors;
+
+    /** With sarif: every manifest's findings of this run, printed as one log by {@link #finish}. */
+    final Sarif sarif = new Sarif();
+  }
+
+  /** Ends a run: with sarif, prints the one log of all of it. Call once, after the last {@link #print}. */
+  static void finish(Options o, PrintWriter out) {
+    if (o.format == Format.sarif) {
+      out.print(o.sarif.render());
+      out.flush();
+    }
   }
 
   /** The JSON shape's version; bump it when a field changes meaning or disappears. */
@@ -54,6 +74,10 @@ final class DiagnosticPrinter {
       case json -> out.println(json(manifest, diagnostics, written));
       case github -> {
         diagnostics.forEach(d -> out.println(github(d)));
+        text(diagnostics, written != null, err);
+      }
+      case sarif -> {
+        o.sarif.add(diagnostics);
         text(diagnostics, written != null, err);
       }
       case text -> text(diagnostics, written != null, err);

@@ -16,7 +16,7 @@ import picocli.CommandLine.Model.CommandSpec;
         "kernel arguments (a reboot), the resctrl default group, each VM's pins, masks and definition (a VM restart),",
         "and which files changed only in comments."},
     footer = {"", "Examples:", "  rtc diff golden/eci-reference/ out/", "  rtc diff old.yaml new.yaml",
-        "", "Exit codes: 0 nothing to do on the host (identical, or only comments changed), 1 changes to apply,", "2 an input is not a bundle or a valid manifest."})
+        "", "Exit codes: 0 nothing to do on the host (identical, or only comments changed), 1 changes to apply,", "2 an input is not a bundle or a valid manifest, 4 a file could not be read."})
 final class DiffCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
@@ -40,9 +40,12 @@ final class DiffCommand implements Callable<Integer> {
       DiagnosticPrinter.text(e.diagnostics(), false, err);
       err.flush();
       return Main.USAGE;
-    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+    } catch (IllegalArgumentException e) {
       err.println("rtc: " + e.getMessage());
       return Main.USAGE;
+    } catch (java.io.UncheckedIOException e) {
+      err.println("rtc: cannot read: " + dev.rtc.io.IoErrors.describe(e.getCause()));
+      return Main.IO;
     }
   }
 

@@ -36,6 +36,7 @@ final class ExplainCommand implements Callable<Integer> {
       return Main.OK;
     } catch (ManifestException e) {
       DiagnosticPrinter.print(manifest.toString(), e.diagnostics(), null, diagnostics, out, err);
+      DiagnosticPrinter.finish(diagnostics, out);
       return Main.MANIFEST_ERRORS;
     }
   }

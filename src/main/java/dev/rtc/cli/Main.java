@@ -9,16 +9,22 @@ import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code rtc}: the entry point. Exit codes: 0 ok, 1 manifest errors, 2 usage errors, 3 internal error. */
+/**
+ * {@code rtc}: the entry point. Exit codes: 0 ok, 1 manifest errors, 2 usage errors, 3 internal
+ * error, 4 a file could not be read or written (the disk, permissions, another rtc on the folder).
+ */
 @Command(name = "rtc", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "Compiles a real-time KVM host deployment manifest into ready-to-apply artifacts.",
-    footer = {"", "Exit codes: 0 ok, 1 the manifest has errors, 2 usage error, 3 internal error (a bug in rtc)."})
+    footer = {"", "Exit codes: 0 ok, 1 the manifest has errors, 2 usage error, 3 internal error (a bug in rtc),",
+        "4 a file could not be read or written (disk full, permission denied, another rtc writing the same folder)."})
 public final class Main implements Runnable {
 
   public static final int OK = 0;
   public static final int MANIFEST_ERRORS = 1;
   public static final int USAGE = 2;
   public static final int INTERNAL = 3;
+  /** Reading or writing a file failed for a reason outside rtc and the manifest; nothing was left half-done. */
+  public static final int IO = 4;
 
   /**
    * The commands, in the order {@code --help} lists them. Not in the {@code @Command} annotation:
@@ -75,8 +81,42 @@ public final class Main implements Runnable {
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 
-  /** Runs rtc with the given streams; tests call this instead of {@link #main}. */
+  /**
+   * Runs rtc with the given streams; tests call this instead of {@link #main}. Whatever happens,
+   * the answer is one of the documented exit codes: a Java {@link Error} too (out of memory, or a
+   * class that cannot be loaded because rtc's jar was replaced while it ran) is an internal error.
+   */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    return guarded(() -> execute(args, out, err), err);
+  }
+
+  /** Runs {@code body}; whatever it throws, Errors included, becomes the internal-error exit code and a message. */
+  static int guarded(java.util.function.IntSupplier body, PrintWriter err) {
+    try {
+      return body.getAsInt();
+    } catch (Throwable t) { // an Error, or a bug in the code around picocli's own handlers
+      return internalError(t, err);
+    }
+  }
+
+  private static int internalError(Throwable t, PrintWriter err) {
+    try {
+      if (t instanceof LinkageError || t instanceof java.util.zip.ZipException) {
+        err.println("rtc: internal error: " + t + ". Was rtc's jar replaced while it ran? Run the command again.");
+      } else if (t instanceof OutOfMemoryError) {
+        err.println("rtc: internal error: out of memory (" + t.getMessage() + "). Please report it with the command line.");
+      } else {
+        err.println("rtc: internal error (a bug in rtc, not in your manifest). Please report it with the manifest and this trace:");
+        t.printStackTrace(err);
+      }
+      err.flush();
+    } catch (Throwable ignored) {
+      // nothing more can be said; the exit code says it
+    }
+    return INTERNAL;
+  }
+
+  private static int execute(String[] args, PrintWriter out, PrintWriter err) {
     if (args.length > 0 && READ_MANIFESTS.contains(args[0])) {
       Compiler.prepare(); // the schema loads while picocli builds its model and parses the arguments
     }
@@ -84,10 +124,18 @@ public final class Main implements Runnable {
     cli.setOut(out);
     cli.setErr(err);
     cli.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? USAGE : INTERNAL);
+    cli.setParameterExceptionHandler(new UsageErrors());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      err.println("rtc: internal error (a bug in rtc, not in your manifest). Please report it with the manifest and this trace:");
-      e.printStackTrace(err);
-      return INTERNAL;
+      // A command that could not read or write a file says so itself; one that let the failure
+      // through still gets the I/O code and a plain sentence, not a trace.
+      java.io.IOException io = e instanceof java.io.IOException i ? i
+          : e instanceof java.io.UncheckedIOException u ? u.getCause() : null;
+      if (io != null) {
+        err.println("rtc: " + dev.rtc.io.IoErrors.describe(io));
+        err.flush();
+        return IO;
+      }
+      return internalError(e, err);
     });
     return cli.execute(args);
   }

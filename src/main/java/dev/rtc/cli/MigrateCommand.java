@@ -1,68 +1,104 @@
 package dev.rtc.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.rtc.Compiler;
+import dev.rtc.check.BundleComparison;
+import dev.rtc.io.IoErrors;
 import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.Migration;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
-import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "migrate", mixinStandardHelpOptions = true,
-    description = {"Says whether a manifest is written for this rtc's manifest version (apiVersion), and which steps would bring an older one up to it.",
-        "Each manifest version that changes the format adds one step here; rtc/v1 is the first, so there are none yet."},
-    footer = {"", "Example:", "  rtc migrate hosts/line-1.yaml", "", "Exit codes: 0 current, 1 older (steps listed) or unknown version, 2 usage error."})
+    description = {"Rewrites a manifest written for an older manifest version (apiVersion) for this rtc's: keys renamed or moved, "
+        + "values rewritten, and everything else (comments, order, quoting, layout) kept as it was.",
+        "Without --write, shows the change as a unified diff and writes nothing. The result is checked as rtc compile would "
+            + "check it; a migrated manifest with errors is not written.",
+        "Each manifest version that renames or moves a key adds its step here; rtc/v1 is the first version, so there are none yet."},
+    footer = {"", "Examples:", "  rtc migrate hosts/line-1.yaml            # what would change", "  rtc migrate --write hosts/line-1.yaml",
+        "", "Exit codes: 0 current (or rewritten with --write), 1 older (diff shown), unknown version, or the result has errors,",
+        "2 usage error, 4 the file could not be written."})
 final class MigrateCommand implements Callable<Integer> {
-
-  /** The manifest version this rtc reads. */
-  static final String CURRENT = "rtc/v1";
-
-  /** One step from a manifest version to the next. */
-  record Step(String from, String to, String what, UnaryOperator<JsonNode> apply) {}
-
-  /** In order; empty until rtc/v2 changes the format. */
-  static final List<Step> STEPS = List.of();
 
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "MANIFEST", description = "The deployment manifest (YAML).")
   Path manifest;
 
+  @Option(names = "--write", description = "Rewrite MANIFEST in place (atomically, keeping its mode).")
+  boolean write;
+
+  private final Migration migration;
+
+  MigrateCommand() {
+    this(Migration.standard());
+  }
+
+  /** With other steps than this rtc's: for tests of the machinery before the first real step exists. */
+  MigrateCommand(Migration migration) {
+    this.migration = migration;
+  }
+
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
-    JsonNode tree;
+    ManifestLoader.Source source;
+    Migration.Result result;
     try {
-      tree = ManifestLoader.parse(ManifestLoader.read(manifest)).tree();
+      source = ManifestLoader.read(manifest);
+      result = migration.migrate(source);
     } catch (ManifestException e) {
       DiagnosticPrinter.text(e.diagnostics(), false, err);
       err.flush();
       return Main.MANIFEST_ERRORS;
-    }
-    String version = tree.path("apiVersion").asText("");
-    if (version.equals(CURRENT)) {
-      out.println("rtc: " + manifest + " is already " + CURRENT + "; nothing to migrate");
-      return Main.OK;
-    }
-    String at = version;
-    StringBuilder plan = new StringBuilder();
-    for (Step s : STEPS) {
-      if (s.from().equals(at)) {
-        plan.append("  ").append(s.from()).append(" -> ").append(s.to()).append(": ").append(s.what()).append('\n');
-        at = s.to();
-      }
-    }
-    if (at.equals(CURRENT)) {
-      out.print("rtc: " + manifest + " is " + version + "; the steps to " + CURRENT + ":\n" + plan);
+    } catch (Migration.MigrationException e) {
+      err.println("rtc: " + manifest + ": " + e.getMessage());
       return Main.MANIFEST_ERRORS;
     }
-    err.println("rtc: " + manifest + ": apiVersion " + (version.isEmpty() ? "is missing" : "'" + version + "' is not one this rtc knows")
-        + "; this rtc reads " + CURRENT + (STEPS.isEmpty() ? "" : " and migrates from " + STEPS.get(0).from()));
-    return Main.MANIFEST_ERRORS;
+    String before = new String(source.bytes(), StandardCharsets.UTF_8);
+    if (!result.changed(before)) {
+      out.println("rtc: " + manifest + " is already " + result.version() + "; nothing to migrate");
+      return Main.OK;
+    }
+    try {
+      new Compiler().validate(new ManifestLoader.Source(manifest.toString(), result.text().getBytes(StandardCharsets.UTF_8)));
+    } catch (ManifestException e) {
+      err.println("rtc: " + manifest + " migrated to " + result.version() + " has errors; nothing written:");
+      DiagnosticPrinter.text(e.diagnostics(), false, err);
+      err.flush();
+      return Main.MANIFEST_ERRORS;
+    }
+    result.steps().forEach(s -> out.println("rtc: " + s));
+    if (!write) {
+      out.print(BundleComparison.unified(manifest.toString(), before, result.text()));
+      out.println("rtc: " + manifest + " is older than " + result.version() + "; rtc migrate --write " + manifest + " rewrites it");
+      out.flush();
+      return Main.MANIFEST_ERRORS;
+    }
+    try {
+      Path tmp = Files.createTempFile(manifest.toAbsolutePath().getParent(), "." + manifest.getFileName(), ".rtc-migrate");
+      try {
+        Files.writeString(tmp, result.text(), StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(tmp, Files.getPosixFilePermissions(manifest));
+        Files.move(tmp, manifest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      err.println("rtc: cannot write " + manifest + ": " + IoErrors.describe(e) + " (it was left as it was)");
+      return Main.IO;
+    }
+    out.println("rtc: rewrote " + manifest + " for " + result.version());
+    return Main.OK;
   }
 }

@@ -3,6 +3,8 @@ package dev.rtc.cli;
 import dev.rtc.probe.HostFiles;
 import dev.rtc.probe.Probe;
 import dev.rtc.probe.TopologyYaml;
+import dev.rtc.io.InputFiles;
+import dev.rtc.io.IoErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,8 +27,12 @@ import picocli.CommandLine.Model.CommandSpec;
     footer = {"", "Examples:", "  rtc probe                          # this host", "  rtc probe line-7-facts.txt         # facts a technician sent back",
         "  rtc probe lscpu.json               # lscpu's JSON: CAT parameters by hand",
         "  rtc probe lscpu-p.txt              # lscpu -p: CPUs only, caches by hand",
-        "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source cannot be read or lacks a file the topology needs."})
+        "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source is not a host's files, facts or lscpu output, or lacks a file the topology needs,",
+        "4 the source could not be read or the output written."})
 final class ProbeCommand implements Callable<Integer> {
+
+  /** A facts file of a 4-socket, 448-CPU host is about 2 MiB. */
+  static final int FACTS_LIMIT = 16 << 20;
 
   @Spec CommandSpec spec;
 
@@ -48,13 +54,17 @@ final class ProbeCommand implements Callable<Integer> {
       if (Files.isDirectory(source)) {
         host = Probe.read(HostFiles.root(source));
       } else {
-        String text = Files.readString(source, StandardCharsets.UTF_8);
+        String text = InputFiles.readText(source, FACTS_LIMIT);
         host = Probe.read(source.toString(), text);
       }
       yaml = TopologyYaml.write(host, table);
-    } catch (IOException e) {
-      err.println("rtc probe: cannot read " + source + ": " + e.getMessage());
+    } catch (InputFiles.RefusedException e) {
+      err.println("rtc probe: " + source + " " + e.getMessage() + "; give a root folder, a facts file from ./runbook.sh facts,"
+          + " or what lscpu prints");
       return Main.USAGE;
+    } catch (IOException e) {
+      err.println("rtc probe: cannot read " + source + ": " + IoErrors.describe(e));
+      return Main.IO;
     } catch (Probe.ProbeException e) {
       err.println("rtc probe: " + e.getMessage());
       return Main.USAGE;
@@ -67,8 +77,8 @@ final class ProbeCommand implements Callable<Integer> {
     try {
       Files.writeString(output, yaml, StandardCharsets.UTF_8);
     } catch (IOException e) {
-      err.println("rtc probe: cannot write " + output + ": " + e.getMessage());
-      return Main.USAGE;
+      err.println("rtc probe: cannot write " + output + ": " + IoErrors.describe(e));
+      return Main.IO;
     }
     return Main.OK;
   }

@@ -6,6 +6,8 @@ import dev.rtc.emit.ReportEmitter;
 import dev.rtc.report.CyclictestParser;
 import dev.rtc.report.LatencyReport;
 import dev.rtc.report.LatencyRun;
+import dev.rtc.io.InputFiles;
+import dev.rtc.io.IoErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,8 +29,14 @@ import picocli.CommandLine.Model.CommandSpec;
             + "are read and the report is written next to them), or cyclictest output files with --great and --good.",
         "Reads the -q summary lines, the -h histogram with its trailer, and the --json file."},
     footer = {"", "Examples:", "  rtc report out/", "  rtc report cyclictest.txt cyclictest.json --great 100 --good 300 -o report/",
-        "", "Exit codes: 0 great or good (see --require), 1 fail, 2 unreadable or cut-short input, or a usage error."})
+        "", "Exit codes: 0 great or good (see --require), 1 fail, 2 not cyclictest output, cut short, or a usage error,",
+        "4 a file could not be read or the report written."})
 final class ReportCommand implements Callable<Integer> {
+
+  /** A bundle's plan.json is a few KiB. */
+  static final int PLAN_LIMIT = 16 << 20;
+  /** cyclictest's -q summary with a 10,000-bucket histogram for 64 threads is about 5 MiB; its JSON, about as much. */
+  static final int OUTPUT_LIMIT = 64 << 20;
 
   @Spec CommandSpec spec;
 
@@ -64,7 +72,14 @@ final class ReportCommand implements Callable<Integer> {
         err.println("rtc: " + bundle + " has no plan.json; give a bundle folder, or cyclictest output files with --great and --good");
         return Main.USAGE;
       }
-      JsonNode bench = new ObjectMapper().readTree(planFile.toFile()).path("benchmark");
+      JsonNode bench;
+      try {
+        bench = new ObjectMapper().readTree(InputFiles.read(planFile, PLAN_LIMIT)).path("benchmark");
+      } catch (InputFiles.RefusedException | com.fasterxml.jackson.core.JsonProcessingException e) {
+        err.println("rtc: " + planFile + (e instanceof InputFiles.RefusedException ? " " + e.getMessage() : " is not JSON")
+            + "; is " + bundle + " an rtc bundle?");
+        return Main.USAGE;
+      }
       if (bench.isMissingNode()) {
         err.println("rtc: " + planFile + " has no benchmark; the manifest did not ask for one");
         return Main.USAGE;
@@ -120,13 +135,17 @@ final class ReportCommand implements Callable<Integer> {
     LatencyRun text = null;
     LatencyRun json = null;
     for (Path f : files) {
-      if (!Files.isRegularFile(f)) {
+      if (!Files.exists(f)) {
         throw new CyclictestParser.BadOutputException(f.toString(), 0, "no such file");
       }
-      if (f.toString().endsWith(".json")) {
-        json = CyclictestParser.parseJson(f.toString(), Files.readAllBytes(f));
-      } else {
-        text = CyclictestParser.parseText(f.toString(), Files.readString(f, StandardCharsets.UTF_8));
+      try {
+        if (f.toString().endsWith(".json")) {
+          json = CyclictestParser.parseJson(f.toString(), InputFiles.read(f, OUTPUT_LIMIT));
+        } else {
+          text = CyclictestParser.parseText(f.toString(), InputFiles.readText(f, OUTPUT_LIMIT));
+        }
+      } catch (InputFiles.RefusedException e) {
+        throw new CyclictestParser.BadOutputException(f.toString(), 0, e.getMessage() + "; give cyclictest's output files");
       }
     }
     if (text != null && json != null) {

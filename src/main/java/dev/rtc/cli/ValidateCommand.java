@@ -27,6 +27,12 @@ final class ValidateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    int code = validate();
+    DiagnosticPrinter.finish(diagnostics, spec.commandLine().getOut());
+    return code;
+  }
+
+  private int validate() {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
     try {
@@ -36,7 +42,7 @@ final class ValidateCommand implements Callable<Integer> {
       if (found.stream().anyMatch(Diagnostic::isError)) {
         return Main.MANIFEST_ERRORS;
       }
-      (diagnostics.format == DiagnosticPrinter.Format.json ? err : out).println("rtc: " + manifest + " is valid");
+      (diagnostics.format.machine() ? err : out).println("rtc: " + manifest + " is valid");
       return Main.OK;
     } catch (ManifestException e) {
       DiagnosticPrinter.print(manifest.toString(), e.diagnostics(), null, diagnostics, out, err);

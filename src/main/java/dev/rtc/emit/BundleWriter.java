@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -51,13 +52,53 @@ public final class BundleWriter {
     }
   }
 
+  /**
+   * Writes one bundle to {@code out}, holding the folder's lock from the first look at it to the
+   * last rename: a second rtc writing the same folder meanwhile is refused, never interleaved.
+   */
   public static void write(Bundle bundle, Path out, boolean force) throws IOException {
-    Staged staged = stage(bundle, out, force, true, true);
-    try {
-      staged.swap();
-      sync(staged.parent());
-    } finally {
-      staged.discard();
+    Path target = target(out);
+    Files.createDirectories(target.getParent()); // where the lock file goes
+    try (OutputLock lock = OutputLock.acquire(target)) {
+      refuseForeign(target, out, force);
+      Staged staged = stage(bundle, target, true, true);
+      try {
+        staged.swap(out, force);
+        sync(staged.parent());
+      } finally {
+        staged.discard();
+      }
+    }
+  }
+
+  /**
+   * Where {@code out} really is: absolute, and if it is a symbolic link, the folder it points to
+   * (the link is kept: a technician who links {@code out} to a disk with room meant the bundle to
+   * land there). A link to nothing yet points to where the bundle will be made.
+   */
+  static Path target(Path out) throws IOException {
+    Path target = out.toAbsolutePath().normalize();
+    for (int hops = 0; Files.isSymbolicLink(target); hops++) {
+      if (hops == 40) {
+        throw new ForeignFolderException(out + " is a loop of symbolic links");
+      }
+      target = target.getParent().resolve(Files.readSymbolicLink(target)).normalize();
+    }
+    if (target.getParent() == null) {
+      throw new ForeignFolderException(out + " is the root of the file system; a bundle needs a folder of its own, such as out/");
+    }
+    return target;
+  }
+
+  /** Refuses a target that is a file, or a folder rtc did not write (unless forced). */
+  private static void refuseForeign(Path target, Path out, boolean force) throws IOException {
+    BasicFileAttributes existing = attributesOrNull(target);
+    if (existing != null && !existing.isDirectory()) {
+      throw new ForeignFolderException(out + " exists and is not a folder");
+    }
+    if (existing != null && !force && !isEmpty(target) && !Files.exists(target.resolve(MARKER))) {
+      throw new ForeignFolderException(out + " exists and was not written by rtc (no " + MARKER
+          + "); refusing to replace it. Choose another folder, or pass --force to replace it");
     }
   }
 
@@ -79,18 +120,35 @@ public final class BundleWriter {
       this.force = force;
     }
 
-    /** Thread-safe. Throws when the target is refused (foreign folder) or the disk fails. */
+    /**
+     * Thread-safe. Throws when the target is refused (foreign folder), another rtc is mending
+     * leftovers beside it, or the disk fails. Only the mending takes the folder's lock: the staged
+     * copy has a name no other writer uses, and the lock is taken again for the swap.
+     */
     public Staged stage(Bundle bundle, Path out) throws IOException {
-      Path target = out.toAbsolutePath().normalize();
+      Path target = target(out);
+      refuseForeign(target, out, force);
       Set<Path> stale = leftovers.computeIfAbsent(target.getParent(), Fleet::scan);
-      return BundleWriter.stage(bundle, out, force, false, stale.contains(target));
+      if (stale.contains(target)) {
+        try (OutputLock lock = OutputLock.acquire(target)) {
+          recover(target);
+        }
+      }
+      Staged staged = BundleWriter.stage(bundle, target, false, false);
+      staged.out = out;
+      return staged;
     }
 
     private static Set<Path> scan(Path parent) {
       Set<Path> found = new java.util.HashSet<>();
       if (Files.isDirectory(parent)) {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent, ".*.rtc-*")) {
-          ds.forEach(p -> found.add(parent.resolve(p.getFileName().toString().replaceFirst("^\\.(.*)\\.rtc-(new|old)-.*$", "$1"))));
+          for (Path p : ds) {
+            java.util.regex.Matcher m = LEFTOVER.matcher(p.getFileName().toString());
+            if (m.matches()) {
+              found.add(parent.resolve(m.group(1)));
+            }
+          }
         } catch (IOException e) {
           // Stale folders are only tidied; a listing that fails leaves them for the next run.
         }
@@ -112,9 +170,10 @@ public final class BundleWriter {
         }
         Set<Path> parents = new java.util.TreeSet<>();
         for (int i = 0; i < staged.size(); i++) {
-          try {
-            staged.get(i).swap();
-            parents.add(staged.get(i).parent());
+          Staged st = staged.get(i);
+          try (OutputLock lock = OutputLock.acquire(st.target)) {
+            st.swap(st.out, force);
+            parents.add(st.parent());
           } catch (IOException e) {
             result.set(i, e);
           }
@@ -168,24 +227,40 @@ public final class BundleWriter {
     final Path target;
     final Path fresh;
     final String suffix;
+    /** The folder as the user named it, for messages. */
+    Path out;
     boolean swapped;
 
     Staged(Path target, Path fresh, String suffix) {
       this.target = target;
       this.fresh = fresh;
       this.suffix = suffix;
+      this.out = target;
     }
 
     Path parent() {
       return target.getParent();
     }
 
-    /** Old bundle aside, new one in, what was not rtc's carried over, old one deleted: two renames, never a mix. */
-    void swap() throws IOException {
+    /**
+     * Old bundle aside, new one in, what was not rtc's carried over, old one deleted: two renames,
+     * never a mix. The caller holds the folder's lock; the folder is looked at again here, because
+     * in a fleet it may have changed since the bundle was staged.
+     */
+    void swap(Path out, boolean force) throws IOException {
+      refuseForeign(target, out, force);
+      if (!Files.isDirectory(fresh)) {
+        throw new IOException(out + ": the new bundle staged at " + fresh + " is gone (deleted by another program?); nothing was changed");
+      }
       if (Files.exists(target)) {
         Path old = parent().resolve("." + target.getFileName() + ".rtc-old-" + suffix);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+        try {
+          Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          Files.move(old, target, StandardCopyOption.ATOMIC_MOVE); // the old bundle back: nothing changed
+          throw e;
+        }
         swapped = true;
         carryOver(old, target);
         deleteTree(old);
@@ -204,23 +279,52 @@ public final class BundleWriter {
           deleteTree(fresh);
         }
       } catch (IOException e) {
-        // Left for the next run's recover(), which deletes stale .rtc-new-* folders.
+        // Left for a later run's recover(), which deletes .rtc-new-* folders whose writer is dead.
       }
     }
   }
 
   private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
 
-  private static Staged stage(Bundle bundle, Path out, boolean force, boolean syncFiles, boolean scanForLeftovers) throws IOException {
-    Path target = out.toAbsolutePath().normalize();
-    BasicFileAttributes existing = attributesOrNull(target);
-    if (existing != null && !existing.isDirectory()) {
-      throw new ForeignFolderException(out + " exists and is not a folder");
+  /** What names a leftover sibling of bundle folder NAME: {@code .NAME.rtc-new-SUFFIX} or {@code .NAME.rtc-old-SUFFIX}. */
+  private static final java.util.regex.Pattern LEFTOVER = java.util.regex.Pattern.compile("^\\.(.*)\\.rtc-(new|old)-(.*)$");
+
+  /**
+   * This process, as a staging folder's name says it: pid and start time (ms since the epoch),
+   * so that a later run can tell whether the writer of a {@code .rtc-new-*} folder still lives,
+   * even when its pid has since been given to another process.
+   */
+  private static final String SELF = ProcessHandle.current().pid() + "-" + startMillis(ProcessHandle.current());
+
+  private static long startMillis(ProcessHandle p) {
+    return p.info().startInstant().map(java.time.Instant::toEpochMilli).orElse(0L);
+  }
+
+  /**
+   * Whether the process that named a staging folder with {@code suffix} ({@code PID-START-SEQ}, or
+   * {@code PID-SEQ} from earlier rtc) may still be writing it. Unreadable suffixes count as
+   * alive: a folder rtc cannot prove dead is left alone.
+   */
+  static boolean writerAlive(String suffix) {
+    String[] parts = suffix.split("-");
+    long pid;
+    try {
+      pid = Long.parseLong(parts[0]);
+    } catch (NumberFormatException e) {
+      return true;
     }
-    if (existing != null && !force && !isEmpty(target) && !Files.exists(target.resolve(MARKER))) {
-      throw new ForeignFolderException(out + " exists and was not written by rtc (no " + MARKER
-          + "); refusing to replace it. Choose another folder, or pass --force to replace it");
+    Optional<ProcessHandle> p = ProcessHandle.of(pid);
+    if (p.isEmpty() || !p.get().isAlive()) {
+      return false;
     }
+    if (parts.length < 3) {
+      return true;
+    }
+    long start = startMillis(p.get());
+    return start == 0 || parts[1].equals("0") || parts[1].equals(Long.toString(start));
+  }
+
+  private static Staged stage(Bundle bundle, Path target, boolean syncFiles, boolean scanForLeftovers) throws IOException {
     Path parent = target.getParent();
     if (!Files.isDirectory(parent)) { // a fleet stages thousands of bundles in one existing parent
       Files.createDirectories(parent);
@@ -228,8 +332,8 @@ public final class BundleWriter {
     if (scanForLeftovers) {
       recover(target);
     }
-    // Unique among concurrent rtc processes (pid) and within one (sequence); never in the bundle.
-    String suffix = ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet();
+    // Unique among concurrent rtc processes (pid, start) and within one (sequence); never in the bundle.
+    String suffix = SELF + "-" + SEQUENCE.incrementAndGet();
     Path fresh = parent.resolve("." + target.getFileName() + ".rtc-new-" + suffix);
     Staged staged = new Staged(target, fresh, suffix);
     try {
@@ -242,9 +346,12 @@ public final class BundleWriter {
   }
 
   /**
-   * Mends what a run killed mid-write left behind. A {@code .NAME.rtc-new-*} folder is a partial
-   * new bundle: deleted. A {@code .NAME.rtc-old-*} folder is a whole old bundle, left between the
-   * two renames of the swap: moved back when NAME is missing, else deleted.
+   * Mends what a run killed mid-write left behind; the caller holds the folder's lock, so no swap
+   * is under way. A {@code .NAME.rtc-old-*} folder is a whole old bundle, left between the two
+   * renames of a swap (or after them, when deleting it failed): moved back when NAME is missing,
+   * else what in it was not rtc's is carried over and it is deleted. A {@code .NAME.rtc-new-*}
+   * folder is a partial new bundle: deleted when its writer is provably dead, else left alone
+   * (it is another rtc's, staging now, which will swap it in under the lock or delete it).
    */
   private static void recover(Path target) throws IOException {
     String prefix = "." + target.getFileName();
@@ -256,10 +363,68 @@ public final class BundleWriter {
         } else if (name.startsWith(prefix + ".rtc-old-")) {
           carryOver(p, target); // a swap cut short after its renames: what was not rtc's goes on
           deleteTree(p);
-        } else if (name.startsWith(prefix + ".rtc-new-")) {
+        } else if (name.startsWith(prefix + ".rtc-new-") && !writerAlive(name.substring((prefix + ".rtc-new-").length()))) {
           deleteTree(p);
         }
       }
+    }
+  }
+
+  /**
+   * The bundle folders directly in {@code dir} (those with the marker) whose name is not in
+   * {@code wanted}: in a fleet's output folder, the bundles of manifests that are gone.
+   */
+  public static List<Path> bundlesExcept(Path dir, Set<String> wanted) throws IOException {
+    List<Path> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        String name = p.getFileName().toString();
+        if (!name.startsWith(".") && !wanted.contains(name) && Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+            && Files.isRegularFile(p.resolve(MARKER))) {
+          out.add(p);
+        }
+      }
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /**
+   * Removes a bundle rtc wrote, under its lock: the files its SHA256SUMS lists and the marker,
+   * then the folders they leave empty. Whatever else is in it (results, notes) stays, and so does
+   * the folder that holds them, no longer a bundle (rtc will not replace it unless forced):
+   * evidence is never deleted.
+   *
+   * @return what was kept, relative to the folder; empty when the folder is gone
+   */
+  public static List<String> prune(Path bundle) throws IOException {
+    Path target = target(bundle);
+    try (OutputLock lock = OutputLock.acquire(target)) {
+      Set<String> owned = owned(target);
+      List<String> kept = new ArrayList<>();
+      try (var walk = Files.walk(target)) {
+        for (Path p : walk.filter(f -> !Files.isDirectory(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
+          String rel = target.relativize(p).toString().replace('\\', '/');
+          if (owned.contains(rel) && !rel.equals(MARKER) && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            Files.delete(p);
+          } else if (!rel.equals(MARKER)) {
+            kept.add(rel);
+          }
+        }
+      }
+      Files.deleteIfExists(target.resolve(MARKER));
+      try (var walk = Files.walk(target)) {
+        for (Path d : walk.filter(Files::isDirectory).sorted(java.util.Comparator.reverseOrder()).toList()) {
+          if (isEmpty(d)) {
+            Files.delete(d);
+          }
+        }
+      }
+      sync(target.getParent());
+      return kept;
     }
   }
 
@@ -273,7 +438,13 @@ public final class BundleWriter {
       return Set.of();
     }
     Set<String> owned = new java.util.HashSet<>(Set.of("SHA256SUMS", MARKER));
-    for (String line : Files.readAllLines(sums, java.nio.charset.StandardCharsets.UTF_8)) {
+    String text;
+    try {
+      text = dev.rtc.io.InputFiles.readText(sums, 4 << 20);
+    } catch (dev.rtc.io.InputFiles.RefusedException e) {
+      return Set.of(); // not a SHA256SUMS rtc wrote: nothing in the folder is provably rtc's
+    }
+    for (String line : text.split("\n")) {
       int sep = line.indexOf("  ");
       if (sep > 0) {
         owned.add(line.substring(sep + 2));

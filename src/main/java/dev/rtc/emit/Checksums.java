@@ -5,7 +5,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /** {@code SHA256SUMS} in sha256sum's format, so {@code sha256sum -c SHA256SUMS} checks a bundle. */
-final class Checksums {
+public final class Checksums {
 
   private Checksums() {}
 
@@ -17,7 +17,7 @@ final class Checksums {
   }
 
   /** The SHA-256 of {@code bytes}, in lower-case hex. */
-  static String hex(byte[] bytes) {
+  public static String hex(byte[] bytes) {
     return HexFormat.of().formatHex(sha256().digest(bytes));
   }
 

@@ -46,16 +46,26 @@ public final class Binder {
   }
 
   public static Manifest bind(ManifestLoader.Loaded loaded, Diagnostics d) {
-    return new Binder(d).manifest(loaded);
+    return new Binder(d).manifest(loaded, java.util.Set.of());
   }
 
-  private Manifest manifest(ManifestLoader.Loaded loaded) {
+  /**
+   * Binds all but the VMs at the indices in {@code skip} (which failed the schema): for checking
+   * the rest while those errors stand. The VMs bound keep their own index in their pointer.
+   */
+  static Manifest bindExcept(ManifestLoader.Loaded loaded, java.util.Set<Integer> skip, Diagnostics d) {
+    return new Binder(d).manifest(loaded, skip);
+  }
+
+  private Manifest manifest(ManifestLoader.Loaded loaded, java.util.Set<Integer> skip) {
     JsonNode root = loaded.tree();
     Host host = host(root.get("host"), "/host");
     List<Vm> vms = new ArrayList<>();
     JsonNode vmNodes = root.get("vms");
     for (int i = 0; i < vmNodes.size(); i++) {
-      vms.add(vm(vmNodes.get(i), "/vms/" + i, host.os()));
+      if (!skip.contains(i)) {
+        vms.add(vm(vmNodes.get(i), "/vms/" + i, host.os()));
+      }
     }
     Optional<Benchmark> bench = Optional.ofNullable(root.get("benchmark")).map(b -> benchmark(b, "/benchmark"));
     return new Manifest(loaded.source().displayName(), loaded.source().sha256(), root.get("name").asText(), host, vms, bench,
@@ -297,9 +307,11 @@ public final class Binder {
     Guest guest = new Guest(g.has("os") ? Os.of(g.get("os").asText()) : hostOs, g.get("user").asText(),
         g.get("passwordHash").asText(), keys, kernel(g.get("kernel"), at + "/guest/kernel"));
     return new Vm(n.get("name").asText(), n.get("role").asText().equals("realtime") ? Role.REALTIME : Role.STRESSOR,
-        n.get("vcpus").asInt(), size(n, "memory", at).orElse(new ByteSize(0)), placement, emulator,
-        size(n, "cache", at), bandwidth, workload,
-        new Disk(disk.get("baseImage").asText(), size(disk, "size", at + "/disk").orElse(new ByteSize(0)), text(disk, "sha256")), guest,
+        n.get("vcpus").asInt(), atLeast(n, "memory", at, MIN_MEMORY, "a guest that boots a cloud image and runs cloud-init"),
+        placement, emulator, size(n, "cache", at), bandwidth, workload,
+        new Disk(disk.get("baseImage").asText(), atLeast(disk, "size", at + "/disk", MIN_DISK,
+            "the disk of a cloud image (Debian's and Ubuntu's are 2 to 3.5 GiB, and qemu-img does not shrink them)"), text(disk, "sha256")),
+        guest,
         Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"), at);
   }
 
@@ -323,6 +335,24 @@ public final class Binder {
       d.error(Code.RTC020, p, e.getMessage(), "write CPUs as a Linux cpulist, e.g. \"0-3\", \"4-63\", \"0-62:2\" (even CPUs)");
       return CpuSet.empty();
     }
+  }
+
+  /** Less than a Debian cloud image needs to boot and run cloud-init (it is killed by the OOM killer on first boot). */
+  static final ByteSize MIN_MEMORY = ByteSize.ofMiB(256);
+  /** The smallest cloud image rtc's runbook could resize to: Debian's genericcloud is 2 GiB; less is always too small. */
+  static final ByteSize MIN_DISK = ByteSize.ofMiB(1024);
+
+  /**
+   * A size that must not be 0: 0 compiles, and then fails on the host (virsh refuses memory 0,
+   * qemu-img a disk of 0 bytes). Below {@code least} it is an error too: no VM rtc makes can use it.
+   */
+  private ByteSize atLeast(JsonNode parent, String key, String at, ByteSize least, String what) {
+    Optional<ByteSize> size = size(parent, key, at);
+    if (size.isPresent() && size.get().compareTo(least) < 0) {
+      d.error(Code.RTC021, Pointers.child(at, key), parent.get(key).asText().strip() + (size.get().bytes() == 0 ? " is nothing" : " is too small")
+          + "; " + what + " needs at least " + least, "e.g. " + (least.equals(MIN_DISK) ? "20 GiB" : "4 GiB"));
+    }
+    return size.orElse(new ByteSize(0));
   }
 
   private Optional<ByteSize> size(JsonNode parent, String key, String at) {

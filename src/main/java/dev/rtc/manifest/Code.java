@@ -13,6 +13,7 @@ public enum Code {
   RTC005("manifest too large or too deeply nested"),
   RTC006("manifest is empty"),
   RTC007("manifest is not valid UTF-8"),
+  RTC008("number in a form rtc does not read (octal, hex, digit groups, infinity, NaN, too many digits)"),
   // Schema.
   RTC010("unknown key"),
   RTC011("required key missing"),

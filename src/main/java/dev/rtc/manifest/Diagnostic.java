@@ -12,6 +12,13 @@ import java.util.Comparator;
 public record Diagnostic(Severity severity, Code code, SourceLocation location, String path,
     String message, String hint) {
 
+  /** Whatever of the user's text a diagnostic echoes is made {@link Printable} here, once for every output format. */
+  public Diagnostic {
+    path = Printable.escape(path);
+    message = Printable.escape(message);
+    hint = Printable.escape(hint);
+  }
+
   /** File order first, so diagnostics read top to bottom like the manifest. */
   public static final Comparator<Diagnostic> ORDER = Comparator
       .comparing((Diagnostic d) -> d.location().file())

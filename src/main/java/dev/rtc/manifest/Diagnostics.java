@@ -53,6 +53,11 @@ public final class Diagnostics {
     return new Diagnostics(file, sourceMap);
   }
 
+  /** Takes over one finding of a scratch collector. */
+  void add(Diagnostic found) {
+    list.add(found);
+  }
+
   /** Takes over what a scratch collector found. */
   public void addAll(Diagnostics other) {
     list.addAll(other.list);

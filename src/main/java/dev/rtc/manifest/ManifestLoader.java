@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.rtc.io.InputFiles;
+import dev.rtc.io.IoErrors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -60,7 +62,11 @@ public final class ManifestLoader {
   /** A parsed manifest tree, its positions, and its source. */
   public record Loaded(Source source, JsonNode tree, SourceMap sourceMap) {}
 
-  /** Reads {@code path}; a missing, unreadable or oversized file is a located error. */
+  /**
+   * Reads {@code path}; a missing, unreadable, special (a device, a FIFO) or oversized file is a
+   * located error. Never more than {@link #MAX_BYTES} + 1 bytes are read, whatever size the file
+   * reports, and a FIFO is refused before it is opened.
+   */
   public static Source read(Path path) {
     String name = path.toString();
     Diagnostics d = new Diagnostics(name, new SourceMap());
@@ -68,18 +74,27 @@ public final class ManifestLoader {
       if (Files.isDirectory(path)) {
         d.errorAt(Code.RTC001, SourceLocation.file(name), "is a directory, not a manifest file",
             "give the path of a .yaml manifest");
-      } else if (Files.size(path) > MAX_BYTES) {
-        d.errorAt(Code.RTC005, SourceLocation.file(name), "file is " + Files.size(path) + " bytes; rtc reads manifests of at most "
-            + MAX_BYTES + " bytes", "a manifest describes one host and is a few KiB; is this the right file?");
       } else {
-        return new Source(name, Files.readAllBytes(path));
+        return new Source(name, InputFiles.read(path, MAX_BYTES));
       }
     } catch (NoSuchFileException e) {
       d.errorAt(Code.RTC001, SourceLocation.file(name), "no such file", "check the path");
+    } catch (InputFiles.RefusedException e) {
+      boolean tooLarge = e.reason() == InputFiles.RefusedException.Reason.TOO_LARGE;
+      d.errorAt(tooLarge ? Code.RTC005 : Code.RTC001, SourceLocation.file(name), e.getMessage(), tooLarge
+          ? "a manifest describes one host and is a few KiB; is this the right file?" : "give the path of a .yaml manifest");
     } catch (IOException e) {
-      d.errorAt(Code.RTC001, SourceLocation.file(name), "cannot read: " + e.getMessage(), "check the path and its permissions");
+      d.errorAt(Code.RTC001, SourceLocation.file(name), "cannot read: " + IoErrors.describe(e), "check the path and its permissions");
     }
     throw new ManifestException(d.all());
+  }
+
+  /** The manifest's text, strictly decoded; a located error when it is not UTF-8 text. */
+  static String decodeOrThrow(Source source) {
+    Diagnostics d = new Diagnostics(source.displayName(), new SourceMap());
+    String text = decode(source, d);
+    d.orThrow();
+    return text;
   }
 
   public static Loaded parse(Source source) {
@@ -101,7 +116,17 @@ public final class ManifestLoader {
             "start from examples/eci-reference.yaml");
         d.orThrow();
       }
-      JsonNode tree = new TreeReader((YAMLParser) p, map, d).read("", 0);
+      JsonNode tree;
+      try {
+        tree = new TreeReader((YAMLParser) p, map, d).read("", 0);
+      } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+        // Only a number can break a constraint here (strings and nesting are bounded above
+        // everything a manifest may hold, and checked by the loader options first).
+        d.errorAt(Code.RTC008, clampToContent(at(source.displayName(), p.currentTokenLocation()), text),
+            "a number with more than 64 digits; no number in a manifest needs more than 10",
+            "check this value: a paste that went wrong?");
+        throw new ManifestException(d.all());
+      }
       d.orThrow();
       if (tree == null || tree.isNull() || tree.isMissingNode() || (tree.isTextual() && tree.asText().isEmpty())) {
         d.errorAt(Code.RTC006, new SourceLocation(source.displayName(), 1, 1), "the manifest is empty (a document with no content)",
@@ -123,6 +148,9 @@ public final class ManifestLoader {
       throw new ManifestException(d.all());
     }
   }
+
+  private static final java.util.regex.Pattern PLAIN_INTEGER = java.util.regex.Pattern.compile("[-+]?(0|[1-9][0-9]*)");
+  private static final java.util.regex.Pattern NOT_FINITE = java.util.regex.Pattern.compile("[-+]?\\.(inf|Inf|INF|nan|NaN|NAN)");
 
   /** Built once: a configured factory is thread-safe, and building one costs more than a small manifest's parse. */
   private static final YAMLFactory FACTORY = factory();
@@ -320,6 +348,9 @@ public final class ManifestLoader {
           return NODES.textNode(p.getText());
         }
         case VALUE_NUMBER_INT -> {
+          if (!plainInteger(p.getText(), loc)) {
+            return NODES.numberNode(0); // reported; the tree is not used past this stage
+          }
           return switch (p.getNumberType()) {
             case INT -> NODES.numberNode(p.getIntValue());
             case LONG -> NODES.numberNode(p.getLongValue());
@@ -327,6 +358,12 @@ public final class ManifestLoader {
           };
         }
         case VALUE_NUMBER_FLOAT -> {
+          String text = p.getText();
+          if (NOT_FINITE.matcher(text).matches()) {
+            d.errorAt(Code.RTC008, at(d.file(), loc), "'" + text + "' is YAML for " + (text.toLowerCase(java.util.Locale.ROOT)
+                .contains("nan") ? "not-a-number" : "infinity") + "; no value in a manifest can be that", "write a finite number");
+            return NODES.numberNode(0);
+          }
           return NODES.numberNode(p.getDecimalValue());
         }
         case VALUE_TRUE, VALUE_FALSE -> {
@@ -337,6 +374,44 @@ public final class ManifestLoader {
         }
         default -> throw new IllegalStateException("unexpected YAML token " + t);
       }
+    }
+
+    /**
+     * Whether an integer is written as a manifest writes one: decimal digits, no leading zero.
+     * YAML 1.1, which the parser follows even under {@code %YAML 1.2}, reads {@code 017} as
+     * octal (15), and takes {@code 0x1F}, {@code 0b101} and {@code 1_000} too; a leading zero is
+     * far more often a typo or a habit than octal, so none of these is guessed at: each is an
+     * error that says how the parser read it.
+     */
+    private boolean plainInteger(String text, JsonLocation loc) throws IOException {
+      if (PLAIN_INTEGER.matcher(text).matches()) {
+        return true;
+      }
+      String digits = text.replaceFirst("^[-+]", "");
+      String meant = digits.replace("_", "").replaceFirst("^0+(?=\\d)", "");
+      String why;
+      if (digits.startsWith("0x") || digits.startsWith("0X")) {
+        why = "is hexadecimal";
+        meant = null;
+      } else if (digits.startsWith("0b") || digits.startsWith("0B")) {
+        why = "is binary";
+        meant = null;
+      } else if (digits.startsWith("0") && !digits.contains("_")) {
+        why = "has a leading 0, which YAML 1.1 reads as octal (" + p.getBigIntegerValue() + ")";
+      } else {
+        why = "has digit groups ('_')";
+      }
+      String sign = text.startsWith("-") ? "-" : "";
+      String hint;
+      if (meant == null) {
+        hint = "write " + p.getBigIntegerValue();
+      } else if (why.contains("octal") && !(sign + meant).equals(p.getBigIntegerValue().toString())) {
+        hint = "write " + sign + meant + " (or " + p.getBigIntegerValue() + ", if octal was meant)";
+      } else {
+        hint = "write " + sign + meant;
+      }
+      d.errorAt(Code.RTC008, at(d.file(), loc), "'" + text + "' " + why + "; rtc reads integers in plain decimal only", hint);
+      return false;
     }
 
     private void refuseYamlExtras(JsonLocation loc) throws IOException {

@@ -5,6 +5,11 @@ public final class Pointers {
 
   private Pointers() {}
 
+  /** A pointer segment as the key it names: {@code ~1} is '/', {@code ~0} is '~'. */
+  public static String unescape(String segment) {
+    return segment.replace("~1", "/").replace("~0", "~");
+  }
+
   public static String child(String pointer, String key) {
     return pointer + "/" + key.replace("~", "~0").replace("/", "~1");
   }

@@ -227,13 +227,13 @@ public final class Rules {
 
   private void vms() {
     Topology t = m.host().topology();
-    Map<String, Integer> names = new HashMap<>();
+    Map<String, String> names = new HashMap<>();
     for (int i = 0; i < m.vms().size(); i++) {
       Vm vm = m.vms().get(i);
       String at = vm.pointer();
-      Integer before = names.put(vm.name(), i);
+      String before = names.put(vm.name(), at);
       if (before != null) {
-        d.error(Code.RTC040, at + "/name", "VM name '" + vm.name() + "' is already used by vms[" + before + "]",
+        d.error(Code.RTC040, at + "/name", "VM name '" + vm.name() + "' is already used by " + Pointers.display(before),
             "VM names name libvirt domains, folders and hosts: make each one unique");
       }
       if (vm.placement() instanceof Placement.OnNode on && t.numaNodes().stream().noneMatch(n -> n.id() == on.node())) {

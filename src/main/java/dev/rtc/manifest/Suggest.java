@@ -4,11 +4,11 @@ import java.util.Collection;
 import java.util.Locale;
 
 /** "Did you mean" for misspelled keys: the closest known key within a small edit distance. */
-final class Suggest {
+public final class Suggest {
 
   private Suggest() {}
 
-  static String closest(String typed, Collection<String> known) {
+  public static String closest(String typed, Collection<String> known) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String k : known.stream().sorted().toList()) {

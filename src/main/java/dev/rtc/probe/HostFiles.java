@@ -74,7 +74,7 @@ public abstract sealed class HostFiles {
         return Optional.empty();
       }
       try {
-        String s = Files.readString(p, StandardCharsets.UTF_8);
+        String s = dev.rtc.io.InputFiles.readText(p, 1 << 20); // sysfs files are a page; a copied root may hold anything
         return Optional.of(s.endsWith("\n") ? s.substring(0, s.length() - 1) : s);
       } catch (IOException e) {
         return Optional.empty(); // some sysfs files refuse reads (write-only, no such device)

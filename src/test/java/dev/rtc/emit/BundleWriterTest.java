@@ -47,8 +47,8 @@ class BundleWriterTest {
     BundleWriter.write(bundle("old"), out, false);
     // What a kill between "out → .out.rtc-old-*" and ".out.rtc-new-* → out" leaves: no out/ at all.
     Files.move(out, tmp.resolve(".out.rtc-old-dead"));
-    Files.createDirectories(tmp.resolve(".out.rtc-new-dead/vms"));
-    Files.writeString(tmp.resolve(".out.rtc-new-dead/plan.md"), "half");
+    Files.createDirectories(tmp.resolve(".out.rtc-new-4194999-1/vms"));
+    Files.writeString(tmp.resolve(".out.rtc-new-4194999-1/plan.md"), "half");
 
     BundleWriter.write(bundle("new"), out, false);
     assertThat(out.resolve("plan.md")).content().isEqualTo("plan new\n");
@@ -140,7 +140,7 @@ class BundleWriterTest {
     Path b = tmp.resolve("b");
     Path c = tmp.resolve("c");
     BundleWriter.write(bundle("old"), a, false);
-    Files.createDirectories(tmp.resolve(".b.rtc-new-dead")); // a killed run's leftover
+    Files.createDirectories(tmp.resolve(".b.rtc-new-4194999-1")); // a killed run's leftover
     Path foreign = Files.createDirectories(tmp.resolve("d"));
     Files.writeString(foreign.resolve("keep"), "mine");
 
@@ -162,8 +162,76 @@ class BundleWriterTest {
     assertThat(siblings()).containsExactly("a", "b", "d");
   }
 
+  @Test
+  void aLiveWritersStagingFolderIsNeverTidiedAway() throws IOException {
+    Path out = tmp.resolve("out");
+    ProcessHandle self = ProcessHandle.current();
+    long start = self.info().startInstant().orElseThrow().toEpochMilli();
+    Path live = Files.createDirectories(tmp.resolve(".out.rtc-new-" + self.pid() + "-" + start + "-999"));
+    Path reused = Files.createDirectories(tmp.resolve(".out.rtc-new-" + self.pid() + "-" + (start - 5000) + "-1"));
+    Path gone = Files.createDirectories(tmp.resolve(".out.rtc-new-4194999-1-1"));
+    BundleWriter.write(bundle("v"), out, false);
+    assertThat(live).as("this process is alive and may be staging it").exists();
+    assertThat(reused).as("the pid lives, but it is another process (another start time)").doesNotExist();
+    assertThat(gone).as("no such process").doesNotExist();
+    assertThat(BundleWriter.writerAlive("not-a-pid")).as("what cannot be proven dead is alive").isTrue();
+  }
+
+  @Test
+  void theFolderLockRefusesASecondWriterAndLeavesNoLitter() throws IOException {
+    Path out = tmp.resolve("out").toAbsolutePath();
+    try (OutputLock held = OutputLock.acquire(out)) {
+      assertThat(catchThrowable(() -> OutputLock.acquire(out))).isInstanceOf(OutputLock.BusyException.class)
+          .hasMessageContaining("another rtc (this process, pid " + ProcessHandle.current().pid() + ")");
+      assertThat(catchThrowable(() -> BundleWriter.write(bundle("v"), out, false))).isInstanceOf(OutputLock.BusyException.class);
+      assertThat(out).doesNotExist();
+    }
+    // The lock file stays, and holds no lock once its holder is gone (or killed): the next writer takes it.
+    assertThat(tmp.resolve(".out.rtc-lock")).exists();
+    Files.writeString(tmp.resolve(".out.rtc-lock"), "12345\n");
+    BundleWriter.write(bundle("v"), out, false);
+    assertThat(siblings()).containsExactly("out");
+    assertThat(tmp.resolve(".out.rtc-lock")).hasContent(ProcessHandle.current().pid() + "\n");
+  }
+
+  @Test
+  void aStagedBundleThatVanishedLeavesTheOldOneInPlace() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(bundle("old"), out, false);
+    BundleWriter.Fleet fleet = new BundleWriter.Fleet(false);
+    BundleWriter.Staged st = fleet.stage(bundle("new"), out);
+    try (Stream<Path> s = Files.list(tmp)) {
+      for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".out.rtc-new-")).toList()) {
+        Folders.deleteTree(p); // what another program (or an rtc in another pid namespace) might do
+      }
+    }
+    java.util.List<IOException> result = fleet.commit(java.util.List.of(st));
+    assertThat(result.get(0)).hasMessageContaining("is gone");
+    assertThat(out.resolve("plan.md")).content().isEqualTo("plan old\n");
+    assertThat(siblings()).containsExactly("out");
+  }
+
+  @Test
+  void pruningRemovesWhatRtcWroteAndKeepsTheRest() throws IOException {
+    Path gone = tmp.resolve("gone");
+    BundleWriter.write(withSums(bundle("v")), gone, false);
+    assertThat(BundleWriter.prune(gone)).isEmpty();
+    assertThat(gone).doesNotExist();
+
+    Path kept = tmp.resolve("kept");
+    BundleWriter.write(withSums(bundle("v")), kept, false);
+    Files.createDirectories(kept.resolve("results"));
+    Files.writeString(kept.resolve("results/cyclictest.txt"), "evidence");
+    assertThat(BundleWriter.prune(kept)).containsExactly("results/cyclictest.txt");
+    assertThat(kept.resolve("results/cyclictest.txt")).hasContent("evidence");
+    assertThat(kept.resolve("plan.md")).doesNotExist();
+    assertThat(kept.resolve("vms")).as("folders left empty go too").doesNotExist();
+    assertThat(kept.resolve(".rtc-bundle")).as("what is left is no bundle any more").doesNotExist();
+    assertThat(BundleWriter.bundlesExcept(tmp, java.util.Set.of())).isEmpty();
+  }
+
   private Stream<String> siblingStream() throws IOException {
-    return Files.list(tmp).map(p -> p.getFileName().toString()).sorted();
+    return Files.list(tmp).map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".rtc-lock")).sorted(); // locks stay
   }
 
   private java.util.List<String> siblings() throws IOException {

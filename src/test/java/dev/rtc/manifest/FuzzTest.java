@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A seeded mutator over the example manifests: it deletes, duplicates and retypes lines and
  * keys, swaps values between lines, and perturbs numbers and cpulists. Whatever comes out, rtc
  * either compiles it or refuses it with located diagnostics: no other exception may escape, and
- * a refused manifest never leaves a bundle behind. {@code -Dfuzz.cases=N} (default 5000),
+ * a refused manifest never leaves a bundle behind, and every error carries a line and column.
+ * {@code -Dfuzz.cases=N} (default 5000),
  * {@code -Dfuzz.seed=S} (default fixed) to reproduce or explore.
  */
 class FuzzTest {
@@ -32,7 +33,10 @@ class FuzzTest {
   static final String[] VALUES = {"0", "-1", "1", "7", "64", "99999999999999999999", "1.5", "true", "null", "~", "\"\"",
       "\"0-4294967295\"", "\"0-63:0\"", "\"3-0\"", "\"a-b\"", "\"0-8191\"", "\"8 MB\"", "\"0 MiB\"", "\"9999 TiB\"",
       "[]", "{}", "[1, 2]", "{a: 1}", "\"7fff\"", "\"0\"", "\"\\n\"", "\"$(touch /tmp/pwned)\"", "'</domain>'", "\"-x\"",
-      "realtime", "stressor", "\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\"", "\"1-63:2\"", "\"0,2\"", "\"60 MiB\""};
+      "realtime", "stressor", "\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\"", "\"1-63:2\"", "\"0,2\"", "\"60 MiB\"",
+      "017", "0x1F", "0b11", "1_000", ".inf", "-.Inf", ".nan", "16.0", "1e3", "+7", "0 B", "\"0 GiB\"",
+      "12345678901234567890123456789012345678901234567890123456789012345", "\"\u202e\"", "\"a\u0085b\"", "{cpus: 0}", "{pin: 3, cpus: 2}",
+      "{numaNode: \"0\"}", "shared", "\"$6$$$$$$$$\""};
 
   @TempDir Path tmp;
 
@@ -60,6 +64,9 @@ class FuzzTest {
         assertThat(e.diagnostics()).as("case %d refused without a reason", i).anyMatch(Diagnostic::isError);
         for (Diagnostic d : e.diagnostics()) {
           assertThat(d.message()).as("case %d: %s", i, d.render()).isNotBlank();
+          assertThat(d.location().line()).as("case %d has an error without a location: %s%n--- manifest ---%n%s", i, d.render(), text)
+              .isPositive();
+          assertThat(d.render()).as("case %d: %s", i, d.render()).doesNotContain("Exception").doesNotContain("\u202e");
         }
         refused++;
       } catch (RuntimeException | StackOverflowError e) {
@@ -93,7 +100,8 @@ class FuzzTest {
     }
     assertThat(checked).isEqualTo(25);
     try (Stream<Path> s = Files.list(tmp)) {
-      assertThat(s.filter(p -> p.getFileName().toString().startsWith("."))).as("no half-written hidden folders").isEmpty();
+      assertThat(s.filter(p -> p.getFileName().toString().startsWith(".") && Files.isDirectory(p))).as("no half-written hidden folders")
+          .isEmpty();
     }
   }
 

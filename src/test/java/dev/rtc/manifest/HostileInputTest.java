@@ -37,7 +37,7 @@ class HostileInputTest {
     System.out.printf("hostile: 50 MiB file refused in %.1f ms%n", (System.nanoTime() - t) / 1e6);
     assertThat(d).singleElement().satisfies(x -> {
       assertThat(x.code()).isEqualTo(Code.RTC005);
-      assertThat(x.message()).contains("52428800 bytes").contains("at most " + ManifestLoader.MAX_BYTES);
+      assertThat(x.message()).contains("52428800 bytes").contains("rtc reads at most 1 MiB");
     });
   }
 
