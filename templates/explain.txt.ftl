@@ -30,7 +30,7 @@ VMs, in start order:
 <#if cache??>
 
 L${cache.level} way map: ${cache.size} per instance in ${cache.ways} ways (cbm_mask ${cache.cbmMask}), ${cache.wayBytes} per way,
-min_cbm_bits ${cache.minCbmBits}, ${cache.closids} CLOS. H host default group, a VM's letter its group, . unallocated:
+min_cbm_bits ${cache.minCbmBits}, ${cache.closidsSaid}. H host default group, a VM's letter its group, . unallocated:
 <#list cache.instances as i>
   instance ${i.id}  ${i.map}   ${i.owners}
 </#list>

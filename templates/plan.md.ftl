@@ -49,7 +49,7 @@ Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
 ## L${cache.level} way map
 
 Each instance has ${cache.size} in ${cache.ways} ways (cbm_mask `${cache.cbmMask}`), so one way is
-${cache.wayBytes}. min_cbm_bits ${cache.minCbmBits}, ${cache.closids} CLOS. One character per way,
+${cache.wayBytes}. min_cbm_bits ${cache.minCbmBits}, ${cache.closidsSaid}. One character per way,
 way 0 on the left: `H` host (the resctrl default group), a VM's letter for its group, `.` unallocated.
 
 ```

@@ -312,7 +312,8 @@ public final class Binder {
         new Disk(disk.get("baseImage").asText(), atLeast(disk, "size", at + "/disk", MIN_DISK,
             "the disk of a cloud image (Debian's and Ubuntu's are 2 to 3.5 GiB, and qemu-img does not shrink them)"), text(disk, "sha256")),
         guest,
-        Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"), at);
+        Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"),
+        n.path("interference").asText("").equals("accepted"), at);
   }
 
   private Benchmark benchmark(JsonNode n, String at) {
@@ -338,7 +339,7 @@ public final class Binder {
   }
 
   /** Less than a Debian cloud image needs to boot and run cloud-init (it is killed by the OOM killer on first boot). */
-  static final ByteSize MIN_MEMORY = ByteSize.ofMiB(256);
+  public static final ByteSize MIN_MEMORY = ByteSize.ofMiB(256);
   /** The smallest cloud image rtc's runbook could resize to: Debian's genericcloud is 2 GiB; less is always too small. */
   static final ByteSize MIN_DISK = ByteSize.ofMiB(1024);
 

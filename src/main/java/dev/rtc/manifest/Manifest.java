@@ -302,11 +302,39 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   /**
    * @param siblingPairs with SMT, the VM gets both threads of each core as vCPUs 2k and 2k+1
    *     (vm.siblings: pair) instead of a whole core per vCPU with the sibling idle
+   * @param interferenceAccepted a stressor whose sharing with real-time VMs the manifest accepts
+   *     (interference: accepted): said in the plan, not warned about
    * @param pointer JSON pointer of this VM in the manifest, for diagnostics
    */
   public record Vm(String name, Role role, int vcpus, ByteSize memory, Placement placement, Emulator emulator,
       Optional<ByteSize> cache, OptionalInt memoryBandwidth, Optional<Workload> workload, Disk disk, Guest guest,
-      Optional<ByteSize> hugepages, boolean siblingPairs, String pointer) {
+      Optional<ByteSize> hugepages, boolean siblingPairs, boolean interferenceAccepted, String pointer) {
+
+    /** The same VM with another number of vCPUs, or another emulator: for trying a refusal's hints. */
+    public Vm withVcpus(int n) {
+      return new Vm(name, role, n, memory, placement, emulator, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
+          interferenceAccepted, pointer);
+    }
+
+    public Vm withEmulator(Emulator e) {
+      return new Vm(name, role, vcpus, memory, placement, e, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
+          interferenceAccepted, pointer);
+    }
+
+    public Vm withCache(ByteSize c) {
+      return new Vm(name, role, vcpus, memory, placement, emulator, Optional.of(c), memoryBandwidth, workload, disk, guest, hugepages,
+          siblingPairs, interferenceAccepted, pointer);
+    }
+
+    public Vm withMemory(ByteSize m) {
+      return new Vm(name, role, vcpus, m, placement, emulator, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
+          interferenceAccepted, pointer);
+    }
+
+    public Vm withPlacement(Placement p) {
+      return new Vm(name, role, vcpus, memory, p, emulator, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
+          interferenceAccepted, pointer);
+    }
 
     public boolean isRealtime() {
       return role == Role.REALTIME;

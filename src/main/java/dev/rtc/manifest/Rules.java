@@ -258,6 +258,10 @@ public final class Rules {
         d.error(Code.RTC044, at + "/workload", "a real-time VM runs the benchmark, not a stress workload",
             "move workload to a stressor VM");
       }
+      if (vm.isRealtime() && vm.interferenceAccepted()) {
+        d.error(Code.RTC044, at + "/interference", "interference: accepted is said of a stressor, about what it shares with the "
+            + "real-time VMs", "remove it from this real-time VM");
+      }
       if (vm.emulator() instanceof Manifest.Emulator.Shared && m.host().emulatorPool() == 0) {
         d.error(Code.RTC044, at + "/emulator", "emulator: shared uses the node's shared pool, and host.emulatorPool is not set",
             "set host.emulatorPool to the isolated CPUs per node the pool gets, e.g. emulatorPool: 2");
@@ -383,8 +387,7 @@ public final class Rules {
       if (t.catLevel().isEmpty()) {
         d.error(Code.RTC043, at + "/cache", "this host has no Cache Allocation Technology (neither topology.l3.cat nor topology.l2.cat is given)",
             "remove cache, or add topology.l3.cat from /sys/fs/resctrl/info/L3 (l2.cat from info/L2 on parts with only L2 CAT)");
-      }
-      if (m.host().cache().isEmpty()) {
+      } else if (m.host().cache().isEmpty()) { // without CAT, the error above is the whole story
         d.error(Code.RTC043, at + "/cache", "host.cache is not set; the host's default group owns every way until rtc "
             + "shrinks it, so libvirt would find no free way for this VM", "set host.cache, e.g. cache: 8 MiB");
       }

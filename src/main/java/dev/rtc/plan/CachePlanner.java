@@ -102,7 +102,9 @@ final class CachePlanner {
     int hostWays = waysFor(hostAsk, unit, c.minCbmBits());
     if (hostWays >= ways) {
       d.error(Code.RTC061, "/host/cache", "host.cache " + hostAsk.exact() + " rounds up to " + hostWays + " of " + ways
-          + " ways, leaving none for real-time VMs", "lower host.cache to at most " + wayBytes(ways - 1, unit).exact());
+          + " ways, leaving none for real-time VMs", (hinting ? smallerHostCacheThatFits(placed, hostWays, unit, c.minCbmBits())
+              : Optional.<ByteSize>empty()).map(h -> "lower host.cache from " + said(hostAsk) + " to " + said(h))
+              .orElse("lower host.cache to at most " + said(wayBytes(ways - 1, unit))));
       return new Result(Optional.empty(), groups);
     }
     WayMask hostMask = WayMask.ofRun(c.cbmMask().lowestWay(), hostWays);
@@ -153,7 +155,9 @@ final class CachePlanner {
         int need = waysFor(ask, unit, c.minCbmBits());
         if (need >= ways) {
           d.error(Code.RTC061, vm.pointer() + "/cache", vm.name() + " asks " + ask.exact() + " = " + need + " ways, the whole " + name + " of "
-              + ways + " ways; libvirt refuses the whole cache", "lower cache to at most " + wayBytes(ways - 1 - hostWays, unit).exact());
+              + ways + " ways; libvirt refuses the whole cache", (hinting ? largestCacheThatFits(placed, vm, ways - 1, unit, c.minCbmBits())
+                  : Optional.<ByteSize>empty()).map(s -> "lower " + vm.name() + ".cache from " + said(ask) + " to " + said(s))
+                  .orElse("lower " + vm.name() + ".cache below " + said(wayBytes(ways, unit))));
           continue;
         }
         for (int id : instances) {
@@ -165,12 +169,12 @@ final class CachePlanner {
           if (mask.isEmpty()) {
             int room = LibvirtCachePlacement.longestRun(free.get(id));
             Optional<ByteSize> hostFix = hinting ? smallerHostCacheThatFits(placed, hostWays, unit, c.minCbmBits()) : Optional.empty();
-            String hostHint = hostFix.map(h -> "lower host.cache from " + hostAsk.exact() + " to " + h.exact()).orElse(
+            String hostHint = hostFix.map(h -> "lower host.cache from " + said(hostAsk) + " to " + said(h)).orElse(
                 "lower host.cache or another real-time VM's cache");
             d.error(Code.RTC061, vm.pointer() + "/cache", name + " instance " + id + " needs " + need + " contiguous free ways for "
                 + vm.name() + " (" + ask.exact() + ") but its largest free run is " + room + " ways ("
                 + describeOwners(owners.get(id)) + ")", room >= c.minCbmBits()
-                    ? "lower " + vm.name() + ".cache to " + wayBytes(room, unit).exact() + "; or " + hostHint : hostHint);
+                    ? "lower " + vm.name() + ".cache from " + said(ask) + " to " + said(wayBytes(room, unit)) + "; or " + hostHint : hostHint);
             continue;
           }
           if (mask.get().overlaps(shared)) {
@@ -293,6 +297,32 @@ final class CachePlanner {
   static int waysFor(ByteSize ask, ByteSize wayBytes, int minBits) {
     long ways = (ask.bytes() + wayBytes.bytes() - 1) / wayBytes.bytes();
     return (int) Math.max(minBits, Math.min(ways, 64));
+  }
+
+  /**
+   * The largest cache for {@code vm}, in whole units below {@code most} ways, under which its cache
+   * is placed: planned again silently for each size, so the hint is one that works.
+   */
+  private Optional<ByteSize> largestCacheThatFits(List<CpuPlanner.Placed> placed, Vm vm, int most, ByteSize unit, int minBits) {
+    for (int w = most; w >= Math.max(1, minBits); w--) {
+      ByteSize size = new ByteSize(w * unit.bytes());
+      List<CpuPlanner.Placed> changed = placed.stream().map(p -> p.vm().name().equals(vm.name())
+          ? new CpuPlanner.Placed(p.vm().withCache(size), p.node(), p.type(), p.pins(), p.emulator()) : p).toList();
+      Diagnostics scratch = d.scratch();
+      CachePlanner again = new CachePlanner(m, scratch, new ArrayList<>());
+      again.hinting = false;
+      again.plan(changed);
+      if (scratch.all().stream().noneMatch(x -> x.code() == Code.RTC061 && x.path().equals(dev.rtc.manifest.Pointers.display(vm.pointer() + "/cache")))) {
+        return Optional.of(size);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A size as a manifest says it: MiB, with decimals where they are exact (22.5 MiB), else the exact unit (2304 KiB). */
+  static String said(ByteSize b) {
+    java.math.BigDecimal mib = java.math.BigDecimal.valueOf(b.bytes()).divide(java.math.BigDecimal.valueOf(1L << 20));
+    return mib.stripTrailingZeros().scale() <= 2 && b.bytes() >= (1L << 20) ? mib.stripTrailingZeros().toPlainString() + " MiB" : b.exact();
   }
 
   private static ByteSize wayBytes(int ways, ByteSize wayBytes) {

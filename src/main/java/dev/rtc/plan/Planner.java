@@ -28,18 +28,19 @@ public final class Planner {
 
     // Real-time VMs start (and so choose CPUs and cache) first; the manifest order breaks ties.
     List<Vm> order = m.vms().stream().sorted(Comparator.comparing((Vm v) -> !v.isRealtime())).toList();
-    Attempt attempt = firstFit(m, order, hk, d);
-    if (attempt.diagnostics().hasErrors() && onlyCapacity(attempt.diagnostics())) {
-      Attempt searched = search(m, order, hk, d);
-      if (searched != null) {
-        attempt = searched;
-      }
-    }
-    d.addAll(attempt.diagnostics());
-    decisions.addAll(attempt.decisions());
+    // The CPU search plans every candidate's cache too (on scratch diagnostics), so it passes over a
+    // placement whose L3 instances cannot give the real-time VMs their ways.
+    Diagnostics cpuDiagnostics = d.scratch();
+    List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, cpuDiagnostics, decisions).withCache(m.host().cache())
+        .withEmulatorPool(m.host().emulatorPool())
+        .place(order, candidate -> {
+          Diagnostics quiet = d.scratch();
+          new CachePlanner(m, quiet, new ArrayList<>()).plan(candidate);
+          return !quiet.hasErrors();
+        });
+    d.addAll(cpuDiagnostics);
+    CachePlanner.Result cache = cpuDiagnostics.hasErrors() ? null : new CachePlanner(m, d, decisions).plan(placed);
     d.orThrow();
-    List<CpuPlanner.Placed> placed = attempt.placed();
-    CachePlanner.Result cache = attempt.cache();
 
     // Hugepages: each VM's memory in pages of its size, on the node its memory is bound to.
     java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages = new java.util.TreeMap<>();
@@ -116,126 +117,6 @@ public final class Planner {
       case DISTRO -> from + (k.ubuntuPro() ? "; Ubuntu's real-time kernel comes with Ubuntu Pro, whose token the runbook reads "
           + "on the host (never from the manifest or the bundle)" : "");
     };
-  }
-
-  /** One try at placing every VM and its cache, with what it found and decided. */
-  private record Attempt(List<CpuPlanner.Placed> placed, CachePlanner.Result cache, Diagnostics diagnostics, List<Decision> decisions) {}
-
-  /**
-   * The search's bounds: full planning tries, and partial assignments visited (the pruned tree can
-   * still be exponential in the VMs). The order is fixed, so the result is too.
-   */
-  static final int SEARCH_BUDGET = 256;
-  static final int SEARCH_VISITS = 20_000;
-
-  private static Attempt attempt(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, Map<String, CpuPlanner.Pool> nodes) {
-    Diagnostics scratch = d.scratch();
-    List<Decision> decisions = new ArrayList<>();
-    List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, scratch, decisions, nodes).withCache(m.host().cache())
-        .withEmulatorPool(m.host().emulatorPool())
-        .place(order);
-    if (scratch.hasErrors()) {
-      return new Attempt(placed, null, scratch, decisions);
-    }
-    CachePlanner.Result cache = new CachePlanner(m, scratch, decisions).plan(placed);
-    return new Attempt(placed, cache, scratch, decisions);
-  }
-
-  private static Attempt firstFit(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d) {
-    return attempt(m, order, hk, d, Map.of());
-  }
-
-  private static boolean onlyCapacity(Diagnostics d) {
-    return d.all().stream().filter(x -> x.isError())
-        .allMatch(x -> x.code() == Code.RTC060 || x.code() == Code.RTC061 || x.code() == Code.RTC065);
-  }
-
-  /**
-   * First fit takes the lowest node that fits for each VM in start order, which can fill a node a
-   * later VM needed, or put two cache-hungry VMs on one L3 instance. When it fails for want of
-   * room, try other assignments of NUMA nodes to the automatically placed VMs, depth first in
-   * node order, pruning any that overfills a node's isolated CPUs; the first that plans without
-   * errors wins. Bounded, so an infeasible manifest is still refused quickly, with first fit's
-   * diagnostics.
-   */
-  private static Attempt search(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d) {
-    List<Vm> auto = order.stream().filter(v -> v.placement() instanceof Manifest.Placement.Auto).toList();
-    if (auto.isEmpty()) {
-      return null;
-    }
-    Manifest.Topology t = m.host().topology();
-    CpuSet isolated = t.allCpus().minus(hk);
-    // Room per pool (a node's isolated CPUs of one core type; one pool per node on parts with one type).
-    Map<CpuPlanner.Pool, Integer> room = new java.util.LinkedHashMap<>();
-    for (Manifest.NumaNode n : t.numaNodes()) {
-      for (Manifest.CoreType type : Manifest.CoreType.values()) {
-        CpuSet cpus = t.hybrid() ? n.cpus().intersect(t.cpusOfType(type)).minus(hk) : type == Manifest.CoreType.P ? n.cpus().minus(hk) : CpuSet.empty();
-        for (Vm v : order) {
-          if (v.placement() instanceof Manifest.Placement.Pinned p) {
-            cpus = cpus.minus(p.cpus());
-          }
-          if (v.emulator() instanceof Manifest.Emulator.Pinned e) {
-            cpus = cpus.minus(e.cpus());
-          }
-        }
-        if (!cpus.isEmpty()) {
-          room.put(new CpuPlanner.Pool(n.id(), type), cpus.size());
-        }
-      }
-    }
-    // A VM that fits no pool even alone, or more CPUs asked than all pools have: nothing to search.
-    int roomiest = room.values().stream().mapToInt(Integer::intValue).max().orElse(0);
-    int total = room.values().stream().mapToInt(Integer::intValue).sum();
-    int asked = 0;
-    for (Vm vm : auto) {
-      int need = need(vm);
-      if (need > roomiest) {
-        return null;
-      }
-      asked += need;
-    }
-    if (asked > total) {
-      return null;
-    }
-    int[] tries = {0, 0};
-    return dfs(m, order, hk, d, auto, 0, new java.util.LinkedHashMap<>(), room, isolated, tries);
-  }
-
-  /** A lower bound on the CPUs a VM takes from its pool (whole cores and shared pools only add to it). */
-  private static int need(Vm vm) {
-    return vm.vcpus() + (vm.emulator() instanceof Manifest.Emulator.Dedicated ded ? ded.count() : 0);
-  }
-
-  private static Attempt dfs(Manifest m, List<Vm> order, CpuSet hk, Diagnostics d, List<Vm> auto, int i,
-      Map<String, CpuPlanner.Pool> chosen, Map<CpuPlanner.Pool, Integer> room, CpuSet isolated, int[] tries) {
-    if (tries[0] >= SEARCH_BUDGET || ++tries[1] > SEARCH_VISITS) {
-      return null;
-    }
-    if (i == auto.size()) {
-      tries[0]++;
-      Attempt a = attempt(m, order, hk, d, Map.copyOf(chosen));
-      return a.diagnostics().hasErrors() ? null : a;
-    }
-    Vm vm = auto.get(i);
-    int need = need(vm);
-    // Nodes in order, and within a node the VM's own order of core types (P first for real-time VMs).
-    List<CpuPlanner.Pool> candidates = new ArrayList<>();
-    for (Manifest.NumaNode n : m.host().topology().numaNodes().stream().sorted(java.util.Comparator.comparingInt(Manifest.NumaNode::id)).toList()) {
-      candidates.addAll(CpuPlanner.pools(m.host().topology(), isolated, vm, n.id()));
-    }
-    for (CpuPlanner.Pool pool : candidates) {
-      if (room.getOrDefault(pool, 0) >= need) {
-        room.merge(pool, -need, Integer::sum);
-        chosen.put(vm.name(), pool);
-        Attempt a = dfs(m, order, hk, d, auto, i + 1, chosen, room, isolated, tries);
-        chosen.remove(vm.name());
-        room.merge(pool, need, Integer::sum);
-        if (a != null) {
-          return a;
-        }
-      }
-    }
-    return null;
   }
 
   /** An extra argument may add to the line, never fight rtc's own: the kernel takes the last one. */

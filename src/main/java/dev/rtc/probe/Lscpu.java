@@ -46,11 +46,22 @@ final class Lscpu {
    */
   static Host fromTable(String name, String text) throws ProbeException {
     List<String> header = null;
+    int headerLine = 0;
     List<Row> rows = new ArrayList<>();
-    for (String line : text.split("\n")) {
-      String l = line.strip();
+    Map<Integer, Integer> seenAt = new HashMap<>();
+    List<String> notes = new ArrayList<>();
+    String[] lines = text.split("\n", -1);
+    int skipped = 0;
+    for (int n = 1; n <= lines.length; n++) {
+      String l = lines[n - 1].strip();
+      String at = name + ":" + n + ": ";
       if (l.startsWith("# CPU,")) {
+        if (header != null) {
+          throw new ProbeException(at + "a second '# CPU,...' header (the first is on line " + headerLine + "): two lscpu -p outputs "
+              + "pasted into one file; send one host's, whole");
+        }
         header = new ArrayList<>();
+        headerLine = n;
         for (String col : l.substring(2).split(",", -1)) {
           header.addAll(List.of(col.split(":", -1))); // old lscpu joins cache columns with ':'
         }
@@ -60,31 +71,52 @@ final class Lscpu {
         continue;
       }
       if (header == null) {
-        throw new ProbeException(name + ": no '# CPU,Core,...' header line; send what lscpu -p prints, whole");
+        skipped++; // lscpu's summary, or a shell prompt, pasted before the table: not part of it
+        continue;
       }
       List<String> cells = new ArrayList<>();
       for (String cell : l.split(",", -1)) {
         cells.addAll(List.of(cell.split(":", -1)));
       }
+      if (cells.size() != header.size()) {
+        throw new ProbeException(at + "'" + l + "' has " + cells.size() + " of the header's " + header.size() + " columns ("
+            + String.join(",", header) + ")" + (cells.size() < header.size() ? ": cut short when it was copied?" : "")
+            + "; send what lscpu -p prints, whole");
+      }
       Map<String, String> byName = new HashMap<>();
-      for (int i = 0; i < header.size() && i < cells.size(); i++) {
+      for (int i = 0; i < header.size(); i++) {
         byName.put(header.get(i).toLowerCase(Locale.ROOT), cells.get(i).strip());
       }
+      Row row;
       try {
-        rows.add(new Row(Integer.parseInt(byName.get("cpu")), Integer.parseInt(byName.getOrDefault("core", byName.get("cpu"))),
+        row = new Row(Integer.parseInt(byName.get("cpu")), Integer.parseInt(byName.getOrDefault("core", byName.get("cpu"))),
             Integer.parseInt(byName.getOrDefault("socket", "0")), byName.getOrDefault("node", "").isEmpty() ? 0 : Integer.parseInt(byName.get("node")),
-            optionalId(byName.get("l2")), optionalId(byName.get("l3")), CoreType.P));
+            optionalId(byName.get("l2")), optionalId(byName.get("l3")), CoreType.P);
       } catch (NumberFormatException | NullPointerException e) {
-        throw new ProbeException(name + ": line '" + l + "' is not a row of numbers under " + String.join(",", header));
+        throw new ProbeException(at + "'" + l + "' is not a row of numbers under " + String.join(",", header));
       }
+      Integer before = seenAt.put(row.cpu(), n);
+      if (before != null) {
+        throw new ProbeException(at + "CPU " + row.cpu() + " again (first on line " + before + "): two hosts' tables, or one pasted twice; "
+            + "send one lscpu -p output, whole");
+      }
+      rows.add(row);
+    }
+    if (header == null) {
+      throw new ProbeException(name + ": no '# CPU,Core,...' header line; send what lscpu -p prints, whole");
+    }
+    if (skipped > 0) {
+      notes.add(skipped + " line" + (skipped == 1 ? "" : "s") + " before lscpu -p's header (line " + headerLine + ") are not part of its "
+          + "table and were left out");
     }
     if (rows.isEmpty()) {
       throw new ProbeException(name + ": no CPU rows; send what lscpu -p prints, whole");
     }
+    notes.add("lscpu -p gives no cache sizes, CAT or MBA parameters, node memory or core types: add l3 (size from lscpu -C, "
+        + "cat from /sys/fs/resctrl/info/L3) by hand, or better send the runbook's facts file (./runbook.sh facts)");
+    notes.add("lscpu numbers caches itself; resctrl uses /sys/devices/system/cpu/cpuN/cache/index3/id, which may differ");
     return new Host(name, rows, Map.of(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        List.of("lscpu -p gives no cache sizes, CAT or MBA parameters, node memory or core types: add l3 (size from lscpu -C, "
-            + "cat from /sys/fs/resctrl/info/L3) by hand, or better send the runbook's facts file (./runbook.sh facts)",
-            "lscpu numbers caches itself; resctrl uses /sys/devices/system/cpu/cpuN/cache/index3/id, which may differ"));
+        List.copyOf(notes));
   }
 
   /** Whether {@code text} is what {@code lscpu -J} prints: one or more JSON documents. */

@@ -28,12 +28,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * written from the kernel's and libvirt's rules against the generator's own description of the
  * host (not the manifest model), sharing no code with the solver. Every plan rtc makes must pass;
  * every refusal must be a capacity diagnostic, never a crash, and a brute-force oracle over the
- * VMs' NUMA nodes (CPU room, then libvirt's cache placement in start order) must agree that no
- * plan exists. {@code -Drandom.plans=N}.
+ * VMs' places (NUMA node and core type, the core type of dedicated emulator CPUs and of each node's
+ * shared emulator pool; CPU room, memory, then libvirt's cache placement in start order) must agree
+ * that no plan exists; and what is planned, the oracle must call feasible. Stressors keep off the
+ * real-time VMs' L2 clusters while a free one exists, and say so when none does.
+ * {@code -Drandom.plans=N} (10,000 for the sweep in the notes).
  */
 class RandomPlansTest {
 
   static final int CASES = Integer.getInteger("random.plans", 400);
+  /** The first case's seed: a sweep of N cases from seed S covers seeds S to S+N-1 ({@code -Drandom.seed=S}). */
+  static final long FIRST = Long.getLong("random.seed", 0);
   static final String HASH = "\"$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.\"";
 
   /**
@@ -43,9 +48,13 @@ class RandomPlansTest {
    * @param nodeGiB memory per NUMA node in GiB, as numaNodes[].memory says; 0 when the manifest leaves it out
    * @param pThreads a hybrid part: CPUs below this are P-core threads (2k and 2k+1 share a core), the rest E-cores; 0 otherwise
    * @param table the manifest gives the topology as the per-CPU table rather than the compact sets
+   * @param emulatorPool host.emulatorPool: the isolated CPUs per node of its shared emulator pool; 0 for none
+   * @param l2Cluster CPUs per L2 instance of the cores without SMT (an Atom module, an E-core cluster), consecutive in
+   *     each node's (or the E-cores') CPU order; 0 when the manifest gives no L2
    */
   record Host(List<List<Integer>> nodeCpus, List<Integer> nodeSocket, int sockets, Set<Integer> housekeeping, long wayBytes, int ways,
-      int minBits, int closids, long hostCacheBytes, int siblingOffset, int nodeGiB, int pThreads, boolean table) {
+      int minBits, int closids, long hostCacheBytes, int siblingOffset, int nodeGiB, int pThreads, boolean table, int emulatorPool,
+      int l2Cluster) {
     boolean hybrid() {
       return pThreads > 0;
     }
@@ -83,6 +92,28 @@ class RandomPlansTest {
       return out;
     }
 
+    /** Where a VM's CPUs come from: its node, or on a hybrid part (one node) 0 for P-cores and 1 for E-cores. */
+    int slotOf(int cpu) {
+      return hybrid() ? (isP(cpu) ? 0 : 1) : nodeOf(cpu);
+    }
+
+    /** The L2 instances: lists of CPUs; P-cores with SMT have one per core. Empty when the manifest gives none. */
+    List<List<Integer>> l2() {
+      List<List<Integer>> out = new ArrayList<>();
+      if (l2Cluster == 0) {
+        return out;
+      }
+      for (List<Integer> node : nodeCpus) {
+        List<Integer> cpus = node.stream().sorted().toList();
+        List<Integer> clustered = cpus.stream().filter(c -> !hybrid() || !isP(c)).toList();
+        cpus.stream().filter(c -> hybrid() && isP(c) && c < sibling(c)).forEach(c -> out.add(List.of(c, sibling(c))));
+        for (int i = 0; i < clustered.size(); i += l2Cluster) {
+          out.add(clustered.subList(i, Math.min(clustered.size(), i + l2Cluster)));
+        }
+      }
+      return out;
+    }
+
     int nodeOf(int cpu) {
       for (int n = 0; n < nodeCpus.size(); n++) {
         if (nodeCpus.get(n).contains(cpu)) {
@@ -95,8 +126,9 @@ class RandomPlansTest {
 
   /** @param pairs siblings: pair: both threads of each core, vCPUs 2k and 2k+1 */
   /** @param pins explicit vCPU pins (placement.pin), in vCPU order; empty when the solver places the VM */
+  /** @param sharedEmulator emulator: shared, on the node's pool of host.emulatorPool CPUs */
   record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs, int memoryGiB,
-      List<Integer> pins) {}
+      List<Integer> pins, boolean sharedEmulator) {}
 
   record Case(long seed, Host host, List<VmSpec> vms, String yaml) {
     @Override
@@ -106,7 +138,7 @@ class RandomPlansTest {
   }
 
   static Stream<Case> cases() {
-    return LongStream_range(CASES).mapToObj(RandomPlansTest::generate);
+    return LongStream_range(CASES).map(i -> FIRST + i).mapToObj(RandomPlansTest::generate);
   }
 
   private static java.util.stream.LongStream LongStream_range(int n) {
@@ -161,8 +193,9 @@ class RandomPlansTest {
     int closids = 2 + r.nextInt(15);
     long hostCache = (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0);
     int nodeGiB = r.nextBoolean() ? 0 : 4 + r.nextInt(13); // half the hosts state node memory, and then it binds
+    int l2 = offset == 0 && r.nextInt(3) == 0 ? 2 + 2 * r.nextInt(2) : 0; // Atom-like modules of 2 or 4 cores sharing an L2
     Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset, nodeGiB, 0,
-        seed % 4 == 2);
+        seed % 4 == 2 && l2 == 0, r.nextInt(4) == 0 ? 1 + r.nextInt(2) : 0, l2);
     List<VmSpec> vms = vms(r, host);
     return new Case(seed, host, vms, yaml(host, vms));
   }
@@ -184,8 +217,10 @@ class RandomPlansTest {
     }
     int ways = 8 + r.nextInt(13);
     long wayBytes = (1 + r.nextInt(8)) * 512L * 1024;
+    int l2 = r.nextBoolean() ? 4 : 0; // E-cores in clusters of 4 sharing an L2, as Intel's hybrid parts
     Host host = new Host(List.of(cpus), List.of(0), 1, hk, wayBytes, ways, 1 + r.nextInt(2), 2 + r.nextInt(15),
-        (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0), 0, r.nextBoolean() ? 0 : 4 + r.nextInt(13), pThreads, r.nextBoolean());
+        (1 + r.nextInt(4)) * wayBytes - (r.nextBoolean() ? 1024 : 0), 0, r.nextBoolean() ? 0 : 4 + r.nextInt(13), pThreads,
+        r.nextBoolean() && l2 == 0, r.nextInt(3) == 0 ? 1 + r.nextInt(2) : 0, l2);
     List<VmSpec> vms = vms(r, host);
     return new Case(seed, host, vms, yaml(host, vms));
   }
@@ -202,9 +237,10 @@ class RandomPlansTest {
       boolean pairs = realtime && offset > 0 && r.nextInt(3) == 0;
       int vcpus = pairs ? 4 + 2 * r.nextInt(3) : 2 + r.nextInt(realtime ? 6 : 8);
       int emu = realtime && r.nextBoolean() ? 1 + r.nextInt(2) : 0;
+      boolean shared = emu > 0 && host.emulatorPool() > 0 && r.nextBoolean();
       long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
-      List<Integer> pins = !pairs && !host.hybrid() && r.nextInt(5) == 0 ? pins(r, host, realtime, vcpus, pinned) : List.of();
-      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, emu, cache, pairs, 1 + r.nextInt(8), pins));
+      List<Integer> pins = !pairs && r.nextInt(5) == 0 ? pins(r, host, realtime, vcpus, pinned) : List.of();
+      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, shared ? 0 : emu, cache, pairs, 1 + r.nextInt(8), pins, shared));
     }
     return vms;
   }
@@ -216,10 +252,12 @@ class RandomPlansTest {
    */
   static List<Integer> pins(Random r, Host h, boolean realtime, int vcpus, Set<Integer> pinned) {
     int node = r.nextInt(h.nodeCpus().size());
+    boolean pCores = r.nextBoolean(); // on a hybrid part: one core type
     List<Integer> candidates = new ArrayList<>();
     for (int c : h.nodeCpus().get(node)) {
-      boolean free = !h.housekeeping().contains(c) && !pinned.contains(c);
-      boolean wholeCore = !realtime || !h.smt() || (c < h.sibling(c) && !pinned.contains(h.sibling(c)) && !h.housekeeping().contains(h.sibling(c)));
+      boolean free = !h.housekeeping().contains(c) && !pinned.contains(c) && (!h.hybrid() || h.isP(c) == pCores);
+      boolean smtCore = h.smt() && h.sibling(c) != c;
+      boolean wholeCore = !realtime || !smtCore || (c < h.sibling(c) && !pinned.contains(h.sibling(c)) && !h.housekeeping().contains(h.sibling(c)));
       if (free && wholeCore) {
         candidates.add(c);
       }
@@ -275,6 +313,13 @@ class RandomPlansTest {
         y.append("      - {id: ").append(n).append(", cpus: \"").append(cpulist(h.nodeCpus().get(n))).append("\"")
             .append(h.nodeGiB() > 0 ? ", memory: " + h.nodeGiB() + " GiB" : "").append("}\n");
       }
+      if (h.l2Cluster() > 0) {
+        y.append("    l2:\n      size: 2 MiB\n      instances:\n");
+        List<List<Integer>> l2 = h.l2();
+        for (int i = 0; i < l2.size(); i++) {
+          y.append("        - {id: ").append(i).append(", cpus: \"").append(cpulist(l2.get(i))).append("\"}\n");
+        }
+      }
       y.append("    l3:\n      size: ").append(h.wayBytes() * h.ways() / 1024).append(" KiB\n      instances:\n");
       for (int s = 0; s < h.sockets(); s++) {
         y.append("        - {id: ").append(s).append(", cpus: \"").append(cpulist(h.cpusOfSocket(s))).append("\"}\n");
@@ -283,12 +328,18 @@ class RandomPlansTest {
     y.append("      cat: {cbmMask: \"").append(Integer.toHexString((1 << h.ways()) - 1)).append("\", minCbmBits: ").append(h.minBits())
         .append(", closids: ").append(h.closids()).append("}\n");
     y.append("  housekeeping: \"").append(cpulist(h.housekeeping())).append("\"\n");
+    if (h.emulatorPool() > 0) {
+      y.append("  emulatorPool: ").append(h.emulatorPool()).append("\n");
+    }
     y.append("  cache: ").append(h.hostCacheBytes() / 1024).append(" KiB\nvms:\n");
     for (VmSpec v : vms) {
       y.append("  - name: ").append(v.name()).append("\n    role: ").append(v.realtime() ? "realtime" : "stressor")
           .append("\n    vcpus: ").append(v.vcpus()).append("\n    memory: ").append(v.memoryGiB()).append(" GiB\n");
       if (v.emulatorCpus() > 0) {
         y.append("    emulator: {cpus: ").append(v.emulatorCpus()).append("}\n");
+      }
+      if (v.sharedEmulator()) {
+        y.append("    emulator: shared\n");
       }
       if (v.pairs()) {
         y.append("    siblings: pair\n");
@@ -316,8 +367,11 @@ class RandomPlansTest {
   @MethodSource("cases")
   void everyPlanPassesTheIndependentChecker(Case c) {
     Plan plan;
+    List<Diagnostic> warnings;
     try {
-      plan = new Compiler().validate(new ManifestLoader.Source("random.yaml", c.yaml().getBytes(StandardCharsets.UTF_8))).plan();
+      Compiler.Validated v = new Compiler().validate(new ManifestLoader.Source("random.yaml", c.yaml().getBytes(StandardCharsets.UTF_8)));
+      plan = v.plan();
+      warnings = v.diagnostics().all().stream().filter(d -> !d.isError()).toList();
     } catch (ManifestException e) {
       // Refused: only because the host cannot hold the deployment, and said so.
       assertThat(e.diagnostics()).as("%s%n%s", c, c.yaml()).filteredOn(Diagnostic::isError)
@@ -329,7 +383,8 @@ class RandomPlansTest {
       confirmed++;
       return;
     }
-    List<String> problems = check(c.host(), c.vms(), plan);
+    List<String> problems = new ArrayList<>(check(c.host(), c.vms(), plan));
+    problems.addAll(l2(c.host(), c.vms(), plan, warnings));
     assertThat(problems).as("%s%n%s", c, c.yaml()).isEmpty();
     // And the oracle is not stricter than the rules: what the solver planned, it must call feasible.
     assertThat(feasible(c.host(), c.vms())).as("%s planned, but the oracle calls it infeasible%n%s", c, c.yaml()).isTrue();
@@ -338,8 +393,9 @@ class RandomPlansTest {
 
   @org.junit.jupiter.api.AfterAll
   static void say() {
-    System.out.printf("random plans: %d checked (a fifth hybrid P/E parts, some of the rest SMT Xeons; about a third written as the per-CPU table), %d planned and passed the checker, %d refused, %d of them "
-        + "confirmed infeasible by brute force%n", planned + refused, planned, refused, confirmed);
+    System.out.printf("random plans: %d checked (a fifth hybrid P/E parts, some of the rest SMT Xeons, a third with L2 clusters, a quarter "
+        + "with a shared emulator pool; explicit pins, dedicated emulator CPUs, node memory), %d planned and passed the checker, %d refused, "
+        + "%d of them confirmed infeasible by brute force%n", planned + refused, planned, refused, confirmed);
   }
 
   /** The rules, from the kernel's and libvirt's side. Returns every violation found. */
@@ -374,6 +430,7 @@ class RandomPlansTest {
     }
     Map<Integer, String> owner = new TreeMap<>();
     Map<String, VmSpec> byName = specs.stream().collect(Collectors.toMap(VmSpec::name, v -> v));
+    Map<Integer, Set<Integer>> pools = new HashMap<>();
     for (Plan.VmPlan vm : plan.vms()) {
       VmSpec spec = byName.get(vm.name());
       if (!spec.pins().isEmpty() && !vm.vcpuPins().equals(spec.pins())) {
@@ -407,6 +464,27 @@ class RandomPlansTest {
           if (before != null) {
             bad.add("CPU " + cpu + " shared by " + before + " and " + vm.name() + " emulator");
           }
+        }
+      } else if (spec.sharedEmulator()) {
+        // The node's shared pool: host.emulatorPool isolated CPUs of the VM's node, the same set for every VM there.
+        if (emu.size() != h.emulatorPool()) {
+          bad.add(vm.name() + ": emulator pool of " + emu.size() + " CPUs, host.emulatorPool is " + h.emulatorPool());
+        }
+        for (int cpu : emu) {
+          if (!isolated.contains(cpu) || h.nodeOf(cpu) != vm.numaNode()) {
+            bad.add(vm.name() + ": pooled emulator CPU " + cpu + " not isolated on node " + vm.numaNode());
+          }
+        }
+        Set<Integer> pool = pools.putIfAbsent(vm.numaNode(), emu);
+        if (pool == null) {
+          for (int cpu : emu) {
+            String before = owner.put(cpu, "node " + vm.numaNode() + " emulator pool");
+            if (before != null) {
+              bad.add("CPU " + cpu + " shared by " + before + " and node " + vm.numaNode() + "'s emulator pool");
+            }
+          }
+        } else if (!pool.equals(emu)) {
+          bad.add(vm.name() + ": emulator pool " + emu + ", another VM on node " + vm.numaNode() + " has " + pool);
         }
       } else if (!h.housekeeping().containsAll(emu)) {
         bad.add(vm.name() + ": emulator threads on " + emu + ", not housekeeping CPUs");
@@ -504,9 +582,58 @@ class RandomPlansTest {
   }
 
   /**
-   * Brute force: is there any choice of NUMA node per VM under which every VM's vCPUs and
-   * dedicated emulator CPUs fit on free isolated CPUs of its node, and libvirt's placement,
-   * replayed in start order (real-time VMs first), finds every cache allocation a run?
+   * Stressors and the real-time VMs' L2 instances (E-core clusters, Atom modules): a stressor may
+   * share one only when no CPU of its pool in an L2 instance without a real-time vCPU was free
+   * (a CPU still free at the end was free when it chose), and then it is said (RTC063, naming L2).
+   */
+  static List<String> l2(Host h, List<VmSpec> specs, Plan plan, List<Diagnostic> warnings) {
+    List<String> bad = new ArrayList<>();
+    if (h.l2Cluster() == 0) {
+      return bad;
+    }
+    Map<String, VmSpec> byName = specs.stream().collect(Collectors.toMap(VmSpec::name, v -> v));
+    Set<Integer> rt = new HashSet<>();
+    Set<Integer> used = new HashSet<>(h.housekeeping());
+    for (Plan.VmPlan vm : plan.vms()) {
+      used.addAll(vm.vcpuPins());
+      used.addAll(vm.emulatorCpus().toList());
+      if (byName.get(vm.name()).realtime()) {
+        rt.addAll(vm.vcpuPins());
+        vm.vcpuPins().forEach(c -> used.add(h.sibling(c)));
+      }
+    }
+    List<List<Integer>> l2 = h.l2();
+    for (Plan.VmPlan vm : plan.vms()) {
+      if (byName.get(vm.name()).realtime()) {
+        continue;
+      }
+      List<List<Integer>> shared = l2.stream().filter(i -> i.stream().anyMatch(vm.vcpuPins()::contains) && i.stream().anyMatch(rt::contains))
+          .toList();
+      if (shared.isEmpty()) {
+        continue;
+      }
+      int slot = h.slotOf(vm.vcpuPins().get(0));
+      boolean placedByRtc = byName.get(vm.name()).pins().isEmpty(); // explicit pins are the manifest's choice, only said
+      for (List<Integer> inst : placedByRtc ? l2 : List.<List<Integer>>of()) {
+        if (inst.stream().noneMatch(rt::contains)) {
+          inst.stream().filter(f -> !used.contains(f) && h.slotOf(f) == slot && h.nodeOf(f) == vm.numaNode()).findFirst()
+              .ifPresent(f -> bad.add(vm.name() + " shares L2 " + shared + " with a real-time VM while CPU " + f + ", in L2 " + inst
+                  + " without one, stayed free"));
+        }
+      }
+      if (warnings.stream().noneMatch(w -> w.code() == Code.RTC063 && w.message().startsWith(vm.name() + " shares L2"))) {
+        bad.add(vm.name() + " shares L2 " + shared + " with a real-time VM, and no RTC063 says so");
+      }
+    }
+    return bad;
+  }
+
+  /**
+   * Brute force: is there any choice of a place per VM (a NUMA node; on a hybrid part P-cores or
+   * E-cores), of a place for each VM's dedicated emulator CPUs (its node; on a hybrid part either
+   * core type) and of each node's shared emulator pool, under which every VM's vCPUs, emulator
+   * CPUs and memory fit on free isolated CPUs of its node, and libvirt's placement, replayed in
+   * start order (real-time VMs first), finds every cache allocation a run?
    */
   static boolean feasible(Host h, List<VmSpec> vms) {
     int nodes = h.nodeCpus().size();
@@ -518,85 +645,114 @@ class RandomPlansTest {
     if (groups > h.closids() - 1) {
       return false;
     }
-    // Where a VM can go: a node, or on a hybrid part (one node) its P-cores or its E-cores.
     int slots = h.hybrid() ? 2 : nodes;
-    int[] choice = new int[vms.size()];
-    int combos = (int) Math.pow(slots, vms.size());
-    for (int k = 0; k < combos; k++) {
-      int x = k;
-      for (int i = 0; i < vms.size(); i++) {
-        choice[i] = x % slots;
-        x /= slots;
+    // Explicit pins are reserved before anything is placed: their CPUs (and a real-time VM's idle
+    // siblings) leave the pools first, and may break cores that whole-core VMs then cannot use.
+    Set<Integer> reserved = new HashSet<>();
+    for (VmSpec v : vms) {
+      reserved.addAll(v.pins());
+      if (v.realtime() && h.smt()) {
+        v.pins().forEach(c -> reserved.add(h.sibling(c)));
       }
-      // Explicit pins are reserved before anything is placed: their CPUs (and a real-time VM's idle
-      // siblings) leave the pools first, and may break cores that whole-core VMs then cannot use.
-      Set<Integer> reserved = new HashSet<>();
-      for (VmSpec v : vms) {
-        reserved.addAll(v.pins());
-        if (v.realtime() && h.smt()) {
-          v.pins().forEach(c -> reserved.add(h.sibling(c)));
-        }
+    }
+    int[] free0 = new int[slots];
+    int[] singles = new int[slots]; // free threads of cores whose other thread pins took: emulator threads go there first
+    int[] slotCores = new int[slots];
+    boolean[] slotSmt = new boolean[slots];
+    for (int sl = 0; sl < slots; sl++) {
+      int slot = sl;
+      List<Integer> cpus = (h.hybrid() ? h.nodeCpus().get(0).stream().filter(c -> h.isP(c) == (slot == 0)).toList() : h.nodeCpus().get(sl))
+          .stream().filter(c -> !h.housekeeping().contains(c) && !reserved.contains(c)).toList();
+      free0[sl] = cpus.size();
+      slotSmt[sl] = h.smt() && (!h.hybrid() || sl == 0);
+      slotCores[sl] = slotSmt[sl] ? (int) cpus.stream().filter(c -> c < h.sibling(c) && cpus.contains(h.sibling(c))).count() : free0[sl];
+      singles[sl] = slotSmt[sl] ? free0[sl] - 2 * slotCores[sl] : 0;
+    }
+    // The choices, as one mixed-radix number: each VM's slot, then (hybrid only) each dedicated
+    // emulator's core type, then (hybrid only) each node's pool core type.
+    List<Integer> radix = new ArrayList<>();
+    vms.forEach(v -> radix.add(slots));
+    vms.forEach(v -> radix.add(h.hybrid() && v.emulatorCpus() > 0 ? 2 : 1));
+    radix.add(h.hybrid() && vms.stream().anyMatch(VmSpec::sharedEmulator) ? 2 : 1);
+    long combos = radix.stream().mapToLong(Integer::longValue).reduce(1, (x, y) -> x * y);
+    int[] choice = new int[radix.size()];
+    for (long k = 0; k < combos; k++) {
+      long x = k;
+      for (int i = 0; i < radix.size(); i++) {
+        choice[i] = (int) (x % radix.get(i));
+        x /= radix.get(i);
       }
-      int[] free = new int[slots];
-      int[] singles = new int[slots]; // free threads of cores whose other thread pins took: emulator threads go there first
-      int[] slotCores = new int[slots];
-      boolean[] slotSmt = new boolean[slots];
-      for (int sl = 0; sl < slots; sl++) {
-        int slot = sl;
-        List<Integer> cpus = (h.hybrid() ? h.nodeCpus().get(0).stream().filter(c -> h.isP(c) == (slot == 0)).toList() : h.nodeCpus().get(sl))
-            .stream().filter(c -> !h.housekeeping().contains(c) && !reserved.contains(c)).toList();
-        free[sl] = cpus.size();
-        slotSmt[sl] = h.smt() && (!h.hybrid() || sl == 0);
-        slotCores[sl] = slotSmt[sl] ? (int) cpus.stream().filter(c -> c < h.sibling(c) && cpus.contains(h.sibling(c))).count() : free[sl];
-        singles[sl] = slotSmt[sl] ? free[sl] - 2 * slotCores[sl] : 0;
-      }
-      long[] memory = new long[nodes];
-      for (int n = 0; n < nodes; n++) {
-        memory[n] = h.nodeGiB() > 0 ? h.nodeGiB() : Long.MAX_VALUE; // numatune binds a VM's memory to its node
-      }
-      // With SMT (siblings kept together in housekeeping, so every isolated thread's core is whole):
-      // real-time vCPUs take whole cores, and emulator threads pack two to a core at best.
-      int[] rtCores = new int[slots];
-      int[] emulatorThreads = new int[slots];
-      boolean ok = true;
-      int[] used = new int[h.sockets()];
-      java.util.Arrays.fill(used, (1 << hostWays) - 1);
-      for (int i = 0; i < vms.size() && ok; i++) {
-        VmSpec v = vms.get(i);
-        int sl = choice[i];
-        if (!v.pins().isEmpty() && h.nodeOf(v.pins().get(0)) != sl) {
-          ok = false; // a pinned VM is where its pins are
-          break;
-        }
-        int node = h.hybrid() ? 0 : sl;
-        if (v.pairs() && !slotSmt[sl]) {
-          ok = false; // pairs are two threads of one core: P-cores only
-          break;
-        }
-        boolean pinned = !v.pins().isEmpty();
-        boolean wholeCores = slotSmt[sl] && v.realtime() && !pinned;
-        int cores = pinned ? 0 : v.pairs() ? v.vcpus() / 2 : v.vcpus();
-        free[sl] -= (pinned ? 0 : wholeCores ? 2 * cores : v.vcpus()) + v.emulatorCpus();
-        memory[node] -= v.memoryGiB();
-        ok = free[sl] >= 0 && memory[node] >= 0;
-        if (ok && slotSmt[sl] && v.realtime()) {
-          rtCores[sl] += cores;
-          emulatorThreads[sl] += v.emulatorCpus();
-          ok = rtCores[sl] + (Math.max(0, emulatorThreads[sl] - singles[sl]) + 1) / 2 <= slotCores[sl];
-        }
-        if (ok && v.cacheBytes() > 0) {
-          int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.unit() - 1) / h.unit());
-          int s = h.nodeSocket().get(node);
-          int pick = need >= h.ways() ? 0 : libvirtPick(((1 << h.ways()) - 1) & ~used[s], need, h.ways());
-          ok = pick != 0;
-          used[s] |= pick;
-        }
-      }
-      if (ok) {
+      if (fits(h, vms, choice, free0, singles, slotCores, slotSmt, hostWays)) {
         return true;
       }
     }
     return false;
+  }
+
+  private static boolean fits(Host h, List<VmSpec> vms, int[] choice, int[] free0, int[] singles, int[] slotCores, boolean[] slotSmt,
+      int hostWays) {
+    int nodes = h.nodeCpus().size();
+    int slots = free0.length;
+    int[] free = free0.clone();
+    long[] memory = new long[nodes];
+    for (int n = 0; n < nodes; n++) {
+      memory[n] = h.nodeGiB() > 0 ? h.nodeGiB() : Long.MAX_VALUE; // numatune binds a VM's memory to its node
+    }
+    // With SMT (siblings kept together in housekeeping, so every isolated thread's core is whole):
+    // real-time vCPUs take whole cores, and emulator threads pack two to a core at best.
+    int[] rtCores = new int[slots];
+    int[] emulatorThreads = new int[slots];
+    boolean[] poolMade = new boolean[nodes];
+    int[] used = new int[h.sockets()];
+    java.util.Arrays.fill(used, (1 << hostWays) - 1);
+    for (int i = 0; i < vms.size(); i++) {
+      VmSpec v = vms.get(i);
+      int sl = choice[i];
+      if (!v.pins().isEmpty() && h.slotOf(v.pins().get(0)) != sl) {
+        return false; // a pinned VM is where its pins are
+      }
+      int node = h.hybrid() ? 0 : sl;
+      if (v.pairs() && !slotSmt[sl]) {
+        return false; // pairs are two threads of one core: P-cores only
+      }
+      boolean pinned = !v.pins().isEmpty();
+      boolean wholeCores = slotSmt[sl] && v.realtime() && !pinned;
+      int cores = pinned ? 0 : v.pairs() ? v.vcpus() / 2 : v.vcpus();
+      free[sl] -= pinned ? 0 : wholeCores ? 2 * cores : v.vcpus();
+      if (wholeCores) {
+        rtCores[sl] += cores;
+      }
+      // Dedicated emulator CPUs: the VM's node, on a hybrid part of either core type.
+      int emuSlot = h.hybrid() ? choice[vms.size() + i] : sl;
+      free[emuSlot] -= v.emulatorCpus();
+      emulatorThreads[emuSlot] += v.emulatorCpus();
+      if (v.sharedEmulator() && !poolMade[node]) {
+        // The first VM on the node with emulator: shared sets its pool aside.
+        int poolSlot = h.hybrid() ? choice[2 * vms.size()] : sl;
+        free[poolSlot] -= h.emulatorPool();
+        emulatorThreads[poolSlot] += h.emulatorPool();
+        poolMade[node] = true;
+      }
+      memory[node] -= v.memoryGiB();
+      if (memory[node] < 0) {
+        return false;
+      }
+      for (int s = 0; s < slots; s++) {
+        if (free[s] < 0 || slotSmt[s] && rtCores[s] + (Math.max(0, emulatorThreads[s] - singles[s]) + 1) / 2 > slotCores[s]) {
+          return false;
+        }
+      }
+      if (v.cacheBytes() > 0) {
+        int need = (int) Math.max(h.minBits(), (v.cacheBytes() + h.unit() - 1) / h.unit());
+        int s = h.nodeSocket().get(node);
+        int pick = need >= h.ways() ? 0 : libvirtPick(((1 << h.ways()) - 1) & ~used[s], need, h.ways());
+        if (pick == 0) {
+          return false;
+        }
+        used[s] |= pick;
+      }
+    }
+    return true;
   }
 
   /** libvirt's virResctrlAllocFindUnused: the smallest free run that fits, lowest first; its low end. 0 when none. */

@@ -300,6 +300,36 @@ class ProbeTest {
         .contains("      - [6, 2, 1, 1, 2, 1, P]\n").doesNotContain("- [7,").contains("size: 1280 KiB");
   }
 
+  /**
+   * Malformed lscpu -p, as it arrives by mail: a row cut short, two hosts' outputs pasted into one
+   * file, one pasted twice. Each is refused at its line, never read as nulls or as more CPUs; a
+   * summary pasted before the table is left out, and said.
+   */
+  @Test
+  void malformedLscpuTablesAreRefusedAtTheirLine(@TempDir Path dir) throws IOException {
+    String recorded = Files.readString(FACTS.resolve("kvm-epyc-2vcpu.lscpu"));
+    Map<String, String> bad = Map.of(
+        "truncated", recorded.replace("1,1,0,0,,1,1,1,0", "1,1,0,0,,1"),
+        "two-blocks", recorded + recorded.replace("1,1,0,0,,1,1,1,0\n", "1,1,0,0,,1,1,1,0\n2,2,0,0,,2,2,2,0\n"),
+        "rows-twice", recorded + "0,0,0,0,,0,0,0,0\n1,1,0,0,,1,1,1,0\n");
+    Map<String, String> said = Map.of(
+        "truncated", ":6: '1,1,0,0,,1' has 6 of the header's 9 columns (CPU,Core,Socket,Node,,L1d,L1i,L2,L3): cut short",
+        "two-blocks", ":10: a second '# CPU,...' header (the first is on line 4): two lscpu -p outputs pasted",
+        "rows-twice", ":7: CPU 0 again (first on line 5)");
+    for (var e : bad.entrySet()) {
+      Path f = dir.resolve(e.getKey() + ".lscpu");
+      Files.writeString(f, e.getValue());
+      StringWriter err = new StringWriter();
+      int code = Main.run(new String[] {"probe", f.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err));
+      assertThat(code).as(e.getKey()).isEqualTo(Main.USAGE);
+      assertThat(err.toString()).as(e.getKey()).contains(f + said.get(e.getKey())).doesNotContain("Exception");
+    }
+    Path summary = dir.resolve("summary-first.lscpu");
+    Files.writeString(summary, "Architecture:            x86_64\nCPU(s):                  2\n" + recorded);
+    assertThat(probe(summary.toString())).contains("- {id: 0, cpus: \"0,1\"}")
+        .contains("2 lines before lscpu -p's header (line 6) are not part of its table and were left out");
+  }
+
   @Test
   void lscpuJsonWithoutTheCpuTableIsRefusedWithTheCommandsToRun(@TempDir Path dir) throws IOException {
     Path summaryOnly = dir.resolve("summary.json");

@@ -1,0 +1,285 @@
+package dev.rtc.plan;
+
+import dev.rtc.manifest.Binder;
+import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostics;
+import dev.rtc.manifest.Manifest.Emulator;
+import dev.rtc.manifest.Manifest.Placement;
+import dev.rtc.manifest.Manifest.Socket;
+import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.plan.CpuPlanner.Option;
+import dev.rtc.plan.CpuPlanner.Placed;
+import dev.rtc.topology.ByteSize;
+import dev.rtc.topology.CpuSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntPredicate;
+import java.util.function.Predicate;
+
+/**
+ * Says why a VM gets no place, and what would give it one. Every hint is tried before it is given:
+ * the VM changed as the hint says, with the VMs before it unchanged, is planned again (the whole
+ * search, and the same cache test), and only a change that then fits is offered, with the largest
+ * value that does (fewest CPUs freed). Values are what the manifest would say, in its units, and
+ * within what the other rules allow (a real-time VM keeps 2 vCPUs, 4 in sibling pairs, CPU 0 and
+ * one CPU per socket stay housekeeping). When nothing helps, it says which is true: the VMs before
+ * it take the room, or the host is too small.
+ */
+final class Refusal {
+
+  private final CpuPlanner planner;
+  private final Topology topology;
+  private final CpuSet housekeeping;
+  private final Diagnostics d;
+  private final Predicate<List<Placed>> accept;
+
+  Refusal(CpuPlanner planner, Topology topology, CpuSet housekeeping, Diagnostics d, Predicate<List<Placed>> accept) {
+    this.planner = planner;
+    this.topology = topology;
+    this.housekeeping = housekeeping;
+    this.d = d;
+    this.accept = accept;
+  }
+
+  /** Refuses {@code order.get(i)}, the ledger as it stands at its turn. */
+  void refuse(List<Vm> order, int i, Map<String, CpuLedger.Pool> pinned, CpuLedger l) {
+    Vm vm = order.get(i);
+    List<Vm> before = order.subList(0, i);
+    boolean isPinned = pinned.containsKey(vm.name());
+    List<Option> options = planner.options(l, vm, pinned.get(vm.name()), Set.of(), Set.of());
+    List<Option> cpusFit = options.stream().filter(o -> planner.fits(l, vm.withMemory(new ByteSize(0)), o, isPinned)).toList();
+    if (!cpusFit.isEmpty()) {
+      memory(vm, before, cpusFit, l);
+    } else if (isPinned) {
+      pinnedEmulator(vm, before, pinned.get(vm.name()), l);
+    } else {
+      cpus(vm, before, options, l);
+    }
+  }
+
+  // ---- memory ----
+
+  private void memory(Vm vm, List<Vm> before, List<Option> cpusFit, CpuLedger l) {
+    List<Integer> nodes = cpusFit.stream().map(o -> o.vcpus().node()).distinct().toList();
+    String left = String.join("; ", nodes.stream().map(n -> "node " + n + ": " + l.memoryLeft(n).map(b -> new ByteSize(b).exact())
+        .orElse("no limit") + " left").toList());
+    List<String> hints = new ArrayList<>();
+    long unit = vm.hugepages().map(ByteSize::bytes).orElse(1L << 20);
+    long most = nodes.stream().mapToLong(n -> l.memoryLeft(n).orElse(0L)).max().orElse(0) / unit * unit;
+    if (most >= Binder.MIN_MEMORY.bytes() && fits(before, vm.withMemory(new ByteSize(most)))) {
+      hints.add("lower " + vm.name() + ".memory from " + vm.memory().exact() + " to " + new ByteSize(most).exact());
+    }
+    if (!(vm.placement() instanceof Placement.Auto) && fits(before, vm.withPlacement(new Placement.Auto()))) {
+      hints.add("leave " + vm.name() + "'s placement to the solver (remove placement)");
+    }
+    hints.add("correct the nodes' memory in the topology if it is more");
+    d.error(Code.RTC065, vm.pointer() + "/memory", vm.name() + " needs " + vm.memory().exact() + " on one NUMA node, and no node "
+        + "with room for its CPUs has it (" + left + (before.isEmpty() ? ")" : ", after the VMs placed before it)"),
+        String.join("; or ", hints));
+  }
+
+  // ---- a VM whose vCPUs are pinned: only its emulator threads can lack room ----
+
+  private void pinnedEmulator(Vm vm, List<Vm> before, CpuLedger.Pool pool, CpuLedger l) {
+    CpuSet f = CpuSet.empty();
+    for (CpuLedger.Pool p : planner.options(l, vm, pool, Set.of(), Set.of()).stream().map(Option::emulator).distinct().toList()) {
+      f = f.union(p == null ? CpuSet.empty() : l.free(p));
+    }
+    int want = EmulatorPicker.threads(l, vm, pool.node(), planner.emulatorPoolSize());
+    d.error(Code.RTC060, vm.pointer() + "/emulator", vm.name() + " is pinned to NUMA node " + pool.node() + ", which has "
+        + f.size() + " free isolated CPUs left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its " + want
+        + " emulator CPUs", String.join("; or ", emulatorHints(vm, before)));
+  }
+
+  private List<String> emulatorHints(Vm vm, List<Vm> before) {
+    List<String> hints = new ArrayList<>();
+    if (vm.emulator() instanceof Emulator.Dedicated ded && ded.count() > 1) {
+      int most = largest(1, ded.count() - 1, n -> fits(before, vm.withEmulator(new Emulator.Dedicated(n))));
+      if (most > 0) {
+        hints.add("lower " + vm.name() + ".emulator.cpus from " + ded.count() + " to " + most);
+      }
+    }
+    if ((vm.emulator() instanceof Emulator.Dedicated || vm.emulator() instanceof Emulator.Shared)
+        && fits(before, vm.withEmulator(new Emulator.Housekeeping()))) {
+      hints.add("run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)");
+    }
+    if (hints.isEmpty()) {
+      hints.add("pin " + vm.name() + " where its node has free isolated CPUs left, or free some there");
+    }
+    return hints;
+  }
+
+  // ---- CPUs ----
+
+  private void cpus(Vm vm, List<Vm> before, List<Option> options, CpuLedger l) {
+    List<CpuLedger.Pool> pools = vm.placement() instanceof Placement.OnNode on ? l.pools(vm, on.node()) : l.allPools(vm);
+    CpuLedger.Pool first = pools.isEmpty() ? null : pools.get(0);
+    StringBuilder free = new StringBuilder();
+    for (CpuLedger.Pool p : pools.stream().sorted(java.util.Comparator.comparingInt(CpuLedger.Pool::node)).toList()) {
+      CpuSet f = l.free(p);
+      free.append(free.length() == 0 ? "" : "; ").append(EmulatorPicker.describe(l, p).replace("the ", "")).append(": ")
+          .append(f.size()).append(f.isEmpty() ? "" : " (" + f.describe() + ")");
+    }
+    String where = vm.placement() instanceof Placement.OnNode on ? "NUMA node " + on.node() : "one NUMA node";
+    String message;
+    if (first == null) {
+      message = vm.name() + " has no isolated CPUs on " + where + (topology.hybrid() && vm.siblingPairs() ? " with SMT (P-cores)" : "");
+    } else {
+      int emulator = EmulatorPicker.takesCpus(l, vm, first.node()) ? EmulatorPicker.threads(l, vm, first.node(), planner.emulatorPoolSize()) : 0;
+      String emu = emulator == 0 ? "" : " + " + emulator + (vm.emulator() instanceof Emulator.Shared ? " for the node's shared emulator pool"
+          : " emulator CPUs");
+      // Each core type counts its own way: a whole core per real-time vCPU on P-cores with SMT, one CPU per vCPU elsewhere.
+      List<String> needs = new ArrayList<>();
+      for (CpuLedger.Pool p : pools) {
+        int threads = VcpuPicker.threads(l, vm, p.type());
+        String each = VcpuPicker.wholeCores(l, vm, p.type()) ? vm.siblingPairs() ? ", in pairs on whole cores"
+            : ", each on a whole core with its sibling idle" : "";
+        String need = topology.hybrid() ? threads + " " + p.type().noun() + " CPUs (" + (each.isEmpty() ? "one per vCPU" : each.substring(2)) + ")"
+            : threads + " for " + vm.vcpus() + " vCPU" + (vm.vcpus() == 1 ? "" : "s") + each;
+        if (!needs.contains(need)) {
+          needs.add(need);
+        }
+      }
+      int threads = VcpuPicker.threads(l, vm, first.type());
+      message = vm.name() + (topology.hybrid() && needs.size() > 1
+          ? " needs, for " + vm.vcpus() + " vCPUs on " + where + " and one core type, " + String.join(" or ", needs) + emu
+          : " needs " + (threads + emulator) + " free isolated CPUs on " + where + " (" + needs.get(0) + emu + ")")
+          + "; free isolated CPUs: " + (free.length() == 0 ? "none" : free);
+    }
+    d.error(Code.RTC060, vm.pointer() + "/vcpus", message, String.join("; or ", cpuHints(vm, before)));
+  }
+
+  private List<String> cpuHints(Vm vm, List<Vm> before) {
+    List<String> hints = new ArrayList<>();
+    int least = !vm.isRealtime() ? 1 : vm.siblingPairs() ? 4 : 2;
+    IntPredicate vcpusFit = n -> fits(before, vm.withVcpus(vm.siblingPairs() ? n * 2 : n));
+    int step = vm.siblingPairs() ? 2 : 1;
+    int most = largest(least / step, (vm.vcpus() - 1) / step, vcpusFit);
+    if (most > 0) {
+      hints.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + most * step);
+    }
+    if (vm.emulator() instanceof Emulator.Dedicated || vm.emulator() instanceof Emulator.Shared) {
+      emulatorHints(vm, before).stream().filter(h -> !h.startsWith("pin ")).forEach(hints::add);
+    }
+    if (vm.placement() instanceof Placement.OnNode && fits(before, vm.withPlacement(new Placement.Auto()))) {
+      hints.add("leave " + vm.name() + "'s placement to the solver (remove placement)");
+    }
+    String freed = freeHousekeeping(vm, before);
+    if (freed != null) {
+      hints.add(freed);
+    }
+    if (hints.isEmpty()) {
+      Vm smallest = vm.withVcpus(least).withEmulator(new Emulator.Housekeeping()).withPlacement(new Placement.Auto());
+      CpuSet leastHk = leastHousekeeping();
+      if (with(leastHk).feasible(List.of(smallest), accept)) {
+        hints.add("the VMs placed before it (" + String.join(", ", before.stream().map(Vm::name).toList()) + ") take the room it needs: "
+            + "make them smaller or leave one out");
+      } else {
+        hints.add("this host is too small for " + (vm.isRealtime() ? "a real-time VM" : "this VM") + ": even with " + least + " vCPU"
+            + (least == 1 ? "" : "s") + ", its emulator threads on housekeeping CPUs and only CPU" + (leastHk.size() == 1 ? " " : "s ")
+            + leastHk.describe() + " kept for housekeeping, it has no room; use a host with more CPUs per NUMA node" + (topology.hybrid() ? " and core type" : ""));
+      }
+    }
+    return hints;
+  }
+
+  /**
+   * The fewest housekeeping CPUs to give to the VMs so that this one fits, whole cores at a time
+   * from the top; never CPU 0 or a socket's last housekeeping CPU (rules RTC032 and the guide).
+   */
+  private String freeHousekeeping(Vm vm, List<Vm> before) {
+    List<CpuSet> movable = movableCores();
+    if (movable.isEmpty()) {
+      return null;
+    }
+    List<Vm> vms = new ArrayList<>(before);
+    vms.add(vm);
+    int k = smallest(1, movable.size(), n -> with(without(movable, n)).feasible(vms, accept));
+    if (k < 0) {
+      return null;
+    }
+    CpuSet hk = without(movable, k);
+    CpuSet moved = housekeeping.minus(hk);
+    return "keep fewer housekeeping CPUs: housekeeping: \"" + hk.describe() + "\" gives CPU" + (moved.size() == 1 ? " " : "s ")
+        + moved.describe() + " to the VMs";
+  }
+
+  private CpuSet leastHousekeeping() {
+    List<CpuSet> movable = movableCores();
+    return without(movable, movable.size());
+  }
+
+  private CpuSet without(List<CpuSet> movable, int n) {
+    CpuSet hk = housekeeping;
+    for (int j = 0; j < n; j++) {
+      hk = hk.minus(movable.get(j));
+    }
+    return hk;
+  }
+
+  /** Housekeeping cores, highest first, that could be isolated without breaking a rule: as whole cores, never CPU 0's, each socket keeping one. */
+  private List<CpuSet> movableCores() {
+    List<CpuSet> out = new ArrayList<>();
+    CpuSet kept = housekeeping;
+    List<Integer> top = new ArrayList<>(housekeeping.toList());
+    java.util.Collections.reverse(top);
+    for (int cpu : top) {
+      CpuSet core = CpuSet.of(cpu, topology.sibling(cpu)).intersect(kept);
+      if (core.isEmpty() || core.contains(0) || !CpuSet.of(cpu, topology.sibling(cpu)).minus(housekeeping).isEmpty()) {
+        continue;
+      }
+      Socket socket = topology.sockets().stream().filter(s -> s.cpus().contains(cpu)).findFirst().orElse(null);
+      if (socket != null && kept.minus(core).intersect(socket.cpus()).isEmpty()) {
+        continue;
+      }
+      kept = kept.minus(core);
+      out.add(core);
+    }
+    return out;
+  }
+
+  // ---- trying ----
+
+  private CpuPlanner with(CpuSet hk) {
+    return planner.with(hk);
+  }
+
+  private boolean fits(List<Vm> before, Vm changed) {
+    List<Vm> vms = new ArrayList<>(before);
+    vms.add(changed);
+    return planner.with(housekeeping).feasible(vms, accept);
+  }
+
+  /** The largest n in [lo, hi] with {@code ok} (which holds for a prefix of the range at most), or 0. */
+  private static int largest(int lo, int hi, IntPredicate ok) {
+    int found = 0;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ok.test(mid)) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** The smallest n in [lo, hi] with {@code ok} (which holds from some n on), or -1. */
+  private static int smallest(int lo, int hi, IntPredicate ok) {
+    int found = -1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      if (ok.test(mid)) {
+        found = mid;
+        hi = mid - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return found;
+  }
+}
