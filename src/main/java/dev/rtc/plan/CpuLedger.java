@@ -114,6 +114,17 @@ final class CpuLedger {
         + new java.util.TreeMap<>(waysLeft);
   }
 
+  /** The most free isolated CPUs any one pool (a node's CPUs of one core type) has. */
+  int largestFreePool() {
+    int most = 0;
+    for (NumaNode n : topology.numaNodes()) {
+      for (CoreType t : topology.hybrid() ? List.of(CoreType.values()) : List.of(CoreType.P)) {
+        most = Math.max(most, free(new Pool(n.id(), t)).size());
+      }
+    }
+    return most;
+  }
+
   /** Free isolated CPUs of the whole host. */
   int freeCount() {
     return isolated.minus(taken).size();

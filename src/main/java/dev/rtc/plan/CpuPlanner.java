@@ -110,7 +110,7 @@ final class CpuPlanner {
     List<Option> greedy = search.greedy();
     List<Option> chosen = greedy;
     boolean searched = false;
-    if (greedy.contains(null) || !accept.test(search.materialize(greedy))) {
+    if (greedy.contains(null) || !accept.test(search.greedyPlaced())) {
       List<Option> found = search.dfs();
       if (found != null) {
         chosen = found;
@@ -133,9 +133,9 @@ final class CpuPlanner {
     if (quiet.hasErrors()) {
       return false;
     }
-    Search search = new Search(this, vms, pinned, base, accept);
+    Search search = new Search(this, vms, pinned, base, accept).visits(Search.HINT_VISITS);
     List<Option> greedy = search.greedy();
-    return !greedy.contains(null) && accept.test(search.materialize(greedy)) || search.dfs() != null;
+    return !greedy.contains(null) && accept.test(search.greedyPlaced()) || search.dfs() != null;
   }
 
   // ---- options ----

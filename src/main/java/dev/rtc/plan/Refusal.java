@@ -149,15 +149,25 @@ final class Refusal {
           : " needs " + (threads + emulator) + " free isolated CPUs on " + where + " (" + needs.get(0) + emu + ")")
           + "; free isolated CPUs: " + (free.length() == 0 ? "none" : free);
     }
-    d.error(Code.RTC060, vm.pointer() + "/vcpus", message, String.join("; or ", cpuHints(vm, before)));
+    d.error(Code.RTC060, vm.pointer() + "/vcpus", message, String.join("; or ", cpuHints(vm, before, options, l)));
   }
 
-  private List<String> cpuHints(Vm vm, List<Vm> before) {
+  private List<String> cpuHints(Vm vm, List<Vm> before, List<Option> options, CpuLedger l) {
     List<String> hints = new ArrayList<>();
     int least = !vm.isRealtime() ? 1 : vm.siblingPairs() ? 4 : 2;
     IntPredicate vcpusFit = n -> fits(before, vm.withVcpus(vm.siblingPairs() ? n * 2 : n));
     int step = vm.siblingPairs() ? 2 : 1;
-    int most = largest(least / step, (vm.vcpus() - 1) / step, vcpusFit);
+    // Where it stands, the VMs before it as first fit placed them: the most that fits there is
+    // found without planning again; then one plan proves it, and one more tells if moving the VMs
+    // before it gives more (only then is the rest searched).
+    IntPredicate fitsHere = n -> options.stream().anyMatch(o -> planner.fits(l, vm.withVcpus(n * step), o, false));
+    int here = largest(least / step, (vm.vcpus() - 1) / step, fitsHere);
+    int most;
+    if (here > 0 && vcpusFit.test(here)) {
+      most = here + 1 <= (vm.vcpus() - 1) / step && vcpusFit.test(here + 1) ? largest(here + 1, (vm.vcpus() - 1) / step, vcpusFit) : here;
+    } else {
+      most = largest(least / step, (vm.vcpus() - 1) / step, vcpusFit);
+    }
     if (most > 0) {
       hints.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + most * step);
     }

@@ -1,5 +1,6 @@
 package dev.rtc.plan;
 
+import dev.rtc.manifest.Manifest.CoreType;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.CpuPlanner.Option;
@@ -27,8 +28,9 @@ import java.util.function.Predicate;
  */
 final class Search {
 
-  /** Option applications, and complete plans handed to {@code accept}. */
+  /** Option applications, and complete plans handed to {@code accept}; a refusal's hints try theirs with {@link #HINT_VISITS}. */
   static final int VISITS = 50_000;
+  static final int HINT_VISITS = 2_000;
   static final int LEAVES = 256;
 
   private final CpuPlanner planner;
@@ -39,6 +41,8 @@ final class Search {
   private final Set<String> dead = new HashSet<>();
   private int visits;
   private int leaves;
+  private int maxVisits = VISITS;
+  private List<Placed> greedyPlaced = List.of();
 
   Search(CpuPlanner planner, List<Vm> order, Map<String, CpuLedger.Pool> pinned, CpuLedger base, Predicate<List<Placed>> accept) {
     this.planner = planner;
@@ -46,6 +50,13 @@ final class Search {
     this.pinned = pinned;
     this.base = base;
     this.accept = accept;
+    needs();
+  }
+
+  /** A smaller budget, for trying a hint: one not proven within it is not given. */
+  Search visits(int max) {
+    maxVisits = max;
+    return this;
   }
 
   /** Each VM's first option that fits, in turn; null for a VM that finds none (and takes nothing). */
@@ -53,28 +64,25 @@ final class Search {
     CpuLedger l = base.copy();
     Domains seen = Domains.of(planner, order, pinned);
     List<Option> out = new ArrayList<>();
+    List<Placed> placed = new ArrayList<>();
     for (Vm vm : order) {
       boolean isPinned = pinned.containsKey(vm.name());
       Option o = planner.options(l, vm, pinned.get(vm.name()), seen.realtime, seen.stressor).stream()
           .filter(x -> planner.fits(l, vm, x, isPinned)).findFirst().orElse(null);
       out.add(o);
       if (o != null) {
-        seen.add(planner, vm, planner.take(l, vm, o, isPinned));
+        Step step = planner.take(l, vm, o, isPinned);
+        seen.add(planner, vm, step);
+        placed.add(step.placed());
       }
     }
+    greedyPlaced = List.copyOf(placed);
     return out;
   }
 
-  /** The placement {@code options} give, VMs without one left out. */
-  List<Placed> materialize(List<Option> options) {
-    CpuLedger l = base.copy();
-    List<Placed> placed = new ArrayList<>();
-    for (int i = 0; i < order.size(); i++) {
-      if (options.get(i) != null) {
-        placed.add(planner.take(l, order.get(i), options.get(i), pinned.containsKey(order.get(i).name())).placed());
-      }
-    }
-    return placed;
+  /** What {@link #greedy} placed, without placing it again. */
+  List<Placed> greedyPlaced() {
+    return greedyPlaced;
   }
 
   /** The first options, in the rules' order, under which every VM fits and {@code accept} holds; null when none (or out of budget). */
@@ -84,7 +92,7 @@ final class Search {
   }
 
   private boolean exhausted() {
-    return visits >= VISITS || leaves >= LEAVES;
+    return visits >= maxVisits || leaves >= LEAVES;
   }
 
   private boolean dfs(int i, CpuLedger l, Domains seen, List<Option> chosen, List<Placed> placed) {
@@ -125,28 +133,38 @@ final class Search {
   }
 
   /**
-   * Whether the VMs from {@code i} on can still fit: each somewhere on its own, and all together
-   * within the free isolated CPUs (each counted at its cheapest option, a shared emulator pool not
-   * at all: a lower bound).
+   * Whether the VMs from {@code from} on can still fit, by a bound cheap enough for every visit:
+   * together within the free isolated CPUs, and the largest of them within the largest free pool
+   * (each counted at its least on any core type, a shared emulator pool not at all: a lower bound,
+   * as the ledger only fills). At the root, also each VM on its own, option by option.
    */
   private boolean bound(int from, CpuLedger l) {
-    int need = 0;
-    for (int j = from; j < order.size(); j++) {
-      // A shared emulator pool may be set aside by a VM before this one, so its CPUs are not counted.
-      Vm vm = order.get(j).emulator() instanceof Emulator.Shared ? order.get(j).withEmulator(new Emulator.Housekeeping()) : order.get(j);
-      boolean isPinned = pinned.containsKey(vm.name());
-      int cheapest = Integer.MAX_VALUE;
-      for (Option o : planner.options(l, vm, pinned.get(vm.name()), Set.of(), Set.of())) {
-        if (planner.fits(l, vm, o, isPinned)) {
-          cheapest = Math.min(cheapest, planner.cpusTaken(l, vm, o, isPinned));
+    if (from == 0) {
+      for (Vm each : order) {
+        Vm vm = each.emulator() instanceof Emulator.Shared ? each.withEmulator(new Emulator.Housekeeping()) : each;
+        boolean isPinned = pinned.containsKey(vm.name());
+        if (planner.options(l, vm, pinned.get(vm.name()), Set.of(), Set.of()).stream().noneMatch(o -> planner.fits(l, vm, o, isPinned))) {
+          return false;
         }
       }
-      if (cheapest == Integer.MAX_VALUE) {
-        return false;
-      }
-      need += cheapest;
     }
-    return need <= l.freeCount();
+    return needFrom[from] <= l.freeCount() && largestFrom[from] <= l.largestFreePool();
+  }
+
+  private int[] needFrom;
+  private int[] largestFrom;
+
+  /** Each VM's least CPUs taken, summed and maximised over the VMs from each index on. */
+  private void needs() {
+    needFrom = new int[order.size() + 1];
+    largestFrom = new int[order.size() + 1];
+    for (int j = order.size() - 1; j >= 0; j--) {
+      Vm vm = order.get(j);
+      int emulator = vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0;
+      int least = pinned.containsKey(vm.name()) ? 0 : Math.min(VcpuPicker.threads(base, vm, CoreType.P), vm.vcpus());
+      needFrom[j] = needFrom[j + 1] + least + emulator;
+      largestFrom[j] = Math.max(largestFrom[j + 1], least);
+    }
   }
 
   /** Where each placed VM with a cache or bandwidth request sits: what the cache planner's verdict depends on. */

@@ -128,7 +128,7 @@ public final class SolverBenchmark {
       if (!rt) {
         y.append("    workload: stress-ng\n");
       }
-      y.append("    disk: {baseImage: b.qcow2, size: 10 GiB}\n    guest: {user: rt, passwordHash: \"$6$saltsalt$abcdefghijklmnop\"}\n");
+      y.append("    disk: {baseImage: b.qcow2, size: 10 GiB}\n    guest: {user: rt, passwordHash: \"$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.\"}\n");
     }
     return y.toString();
   }
