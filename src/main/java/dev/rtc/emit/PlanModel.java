@@ -179,7 +179,7 @@ final class PlanModel {
     m.put("minCbmBits", c.minCbmBits());
     m.put("closids", c.closids());
     // Under CDP each group takes a CODE and a DATA CLOS: half are usable, everywhere the number is shown.
-    m.put("closidsSaid", c.cdp() ? c.closids() / 2 + " usable CLOS (" + c.closids() + " halved by CDP)" : c.closids() + " CLOS");
+    m.put("closidsSaid", c.cdp() ? c.usableClosids() + " usable CLOS (" + c.closids() + " halved by CDP)" : c.closids() + " CLOS");
     m.put("hostAsked", c.hostRequested().exact());
     m.put("hostWays", c.hostWays());
     m.put("schemata", c.schemataLine());

@@ -75,7 +75,7 @@ final class RunbookModel {
       r.put("info", c.resources().get(0));
       r.put("cbmMask", Integer.toHexString(c.cbmMask().bits()));
       r.put("minCbmBits", c.minCbmBits());
-      r.put("closids", c.cdp() ? c.closids() / 2 : c.closids()); // info/L3CODE/num_closids is already halved
+      r.put("closids", c.usableClosids()); // info/L3CODE/num_closids is already halved
       r.put("catFlag", c.level() == 2 ? "cat_l2" : "cat_l3");
       r.put("cdpFlag", c.cdp() ? (c.level() == 2 ? "cdp_l2" : "cdp_l3") : "");
       r.put("groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())

@@ -1,6 +1,7 @@
 package dev.rtc.plan;
 
 import dev.rtc.manifest.Code;
+import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Cat;
@@ -252,17 +253,27 @@ final class CachePlanner {
   private Optional<ByteSize> smallerHostCacheThatFits(List<CpuPlanner.Placed> placed, int hostWays, ByteSize unit, int minBits) {
     for (int w = hostWays - 1; w >= Math.max(1, minBits); w--) {
       ByteSize size = new ByteSize(w * unit.bytes());
-      Manifest m2 = m.withHost(m.host().withCache(size));
-      Diagnostics scratch = d.scratch();
-      CachePlanner again = new CachePlanner(m2, scratch, new ArrayList<>());
-      again.hinting = false;
-      again.plan(placed);
-      if (scratch.all().stream().noneMatch(x -> x.code() == Code.RTC061)) {
+      if (plansWithout(m.withHost(m.host().withCache(size)), placed, x -> x.code() == Code.RTC061)) {
         return Optional.of(size);
       }
     }
     return Optional.empty();
   }
+
+  /** Whether {@code placed} plans on {@code manifest} with no diagnostic {@code refusal} matches: planned silently, without hints. */
+  private boolean plansWithout(Manifest manifest, List<CpuPlanner.Placed> placed, java.util.function.Predicate<Diagnostic> refusal) {
+    Diagnostics scratch = d.scratch();
+    CachePlanner again = new CachePlanner(manifest, scratch, new ArrayList<>());
+    again.hinting = false;
+    again.plan(placed);
+    return scratch.all().stream().noneMatch(refusal);
+  }
+
+  /** Whether the cache of a candidate placement plans at all: the CPU search's test, which needs no hints. */
+  static boolean plans(Manifest m, Diagnostics d, List<CpuPlanner.Placed> placed) {
+    return new CachePlanner(m, d, List.of()).plansWithout(m, placed, Diagnostic::isError);
+  }
+
 
   /** False in the silent re-plans that test a hint, so they do not look for hints themselves. */
   private boolean hinting = true;
@@ -304,20 +315,18 @@ final class CachePlanner {
    * is placed: planned again silently for each size, so the hint is one that works.
    */
   private Optional<ByteSize> largestCacheThatFits(List<CpuPlanner.Placed> placed, Vm vm, int most, ByteSize unit, int minBits) {
+    String at = dev.rtc.manifest.Pointers.display(vm.pointer() + "/cache");
     for (int w = most; w >= Math.max(1, minBits); w--) {
       ByteSize size = new ByteSize(w * unit.bytes());
       List<CpuPlanner.Placed> changed = placed.stream().map(p -> p.vm().name().equals(vm.name())
           ? new CpuPlanner.Placed(p.vm().withCache(size), p.node(), p.type(), p.pins(), p.emulator()) : p).toList();
-      Diagnostics scratch = d.scratch();
-      CachePlanner again = new CachePlanner(m, scratch, new ArrayList<>());
-      again.hinting = false;
-      again.plan(changed);
-      if (scratch.all().stream().noneMatch(x -> x.code() == Code.RTC061 && x.path().equals(dev.rtc.manifest.Pointers.display(vm.pointer() + "/cache")))) {
+      if (plansWithout(m, changed, x -> x.code() == Code.RTC061 && x.path().equals(at))) {
         return Optional.of(size);
       }
     }
     return Optional.empty();
   }
+
 
   /** A size as a manifest says it: MiB, with decimals where they are exact (22.5 MiB), else the exact unit (2304 KiB). */
   static String said(ByteSize b) {

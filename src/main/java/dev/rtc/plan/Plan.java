@@ -149,6 +149,11 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
       return cbmMask.ways();
     }
 
+    /** The CLOS a group can have: under CDP each takes a CODE and a DATA one, so half (what info/L3CODE/num_closids says). */
+    public int usableClosids() {
+      return cdp ? closids / 2 : closids;
+    }
+
     /** The hex width libvirt and this plan use for masks. */
     public String hex(WayMask m) {
       return m.hex(cbmMask.width());

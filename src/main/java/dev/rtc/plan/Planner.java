@@ -11,7 +11,6 @@ import dev.rtc.topology.CpuSet;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /** The solver: a checked manifest in, a complete {@link Plan} out (or errors in the diagnostics). */
@@ -33,11 +32,7 @@ public final class Planner {
     Diagnostics cpuDiagnostics = d.scratch();
     List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, cpuDiagnostics, decisions).withCache(m.host().cache())
         .withEmulatorPool(m.host().emulatorPool())
-        .place(order, candidate -> {
-          Diagnostics quiet = d.scratch();
-          new CachePlanner(m, quiet, new ArrayList<>()).plan(candidate);
-          return !quiet.hasErrors();
-        });
+        .place(order, candidate -> CachePlanner.plans(m, d.scratch(), candidate));
     d.addAll(cpuDiagnostics);
     CachePlanner.Result cache = cpuDiagnostics.hasErrors() ? null : new CachePlanner(m, d, decisions).plan(placed);
     d.orThrow();

@@ -50,6 +50,7 @@ final class Refusal {
     List<Vm> before = order.subList(0, i);
     boolean isPinned = pinned.containsKey(vm.name());
     List<Option> options = planner.options(l, vm, pinned.get(vm.name()), Set.of(), Set.of());
+    // The VM without memory: where its CPUs alone would fit. If anywhere, memory is what it lacks.
     List<Option> cpusFit = options.stream().filter(o -> planner.fits(l, vm.withMemory(new ByteSize(0)), o, isPinned)).toList();
     if (!cpusFit.isEmpty()) {
       memory(vm, before, cpusFit, l);
@@ -91,7 +92,8 @@ final class Refusal {
     int want = EmulatorPicker.threads(l, vm, pool.node(), planner.emulatorPoolSize());
     d.error(Code.RTC060, vm.pointer() + "/emulator", vm.name() + " is pinned to NUMA node " + pool.node() + ", which has "
         + f.size() + " free isolated CPUs left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its " + want
-        + " emulator CPUs", String.join("; or ", emulatorHints(vm, before)));
+        + " emulator CPUs", String.join("; or ", orElse(emulatorHints(vm, before),
+            "pin " + vm.name() + " where its node has free isolated CPUs left, or free some there")));
   }
 
   private List<String> emulatorHints(Vm vm, List<Vm> before) {
@@ -106,10 +108,11 @@ final class Refusal {
         && fits(before, vm.withEmulator(new Emulator.Housekeeping()))) {
       hints.add("run " + vm.name() + "'s emulator threads on housekeeping CPUs (leave out emulator)");
     }
-    if (hints.isEmpty()) {
-      hints.add("pin " + vm.name() + " where its node has free isolated CPUs left, or free some there");
-    }
     return hints;
+  }
+
+  private static List<String> orElse(List<String> hints, String fallback) {
+    return hints.isEmpty() ? List.of(fallback) : hints;
   }
 
   // ---- CPUs ----
@@ -172,7 +175,7 @@ final class Refusal {
       hints.add("lower " + vm.name() + ".vcpus from " + vm.vcpus() + " to " + most * step);
     }
     if (vm.emulator() instanceof Emulator.Dedicated || vm.emulator() instanceof Emulator.Shared) {
-      emulatorHints(vm, before).stream().filter(h -> !h.startsWith("pin ")).forEach(hints::add);
+      hints.addAll(emulatorHints(vm, before));
     }
     if (vm.placement() instanceof Placement.OnNode && fits(before, vm.withPlacement(new Placement.Auto()))) {
       hints.add("leave " + vm.name() + "'s placement to the solver (remove placement)");
@@ -184,7 +187,7 @@ final class Refusal {
     if (hints.isEmpty()) {
       Vm smallest = vm.withVcpus(least).withEmulator(new Emulator.Housekeeping()).withPlacement(new Placement.Auto());
       CpuSet leastHk = leastHousekeeping();
-      if (with(leastHk).feasible(List.of(smallest), accept)) {
+      if (planner.with(leastHk).feasible(List.of(smallest), accept)) {
         hints.add("the VMs placed before it (" + String.join(", ", before.stream().map(Vm::name).toList()) + ") take the room it needs: "
             + "make them smaller or leave one out");
       } else {
@@ -207,7 +210,7 @@ final class Refusal {
     }
     List<Vm> vms = new ArrayList<>(before);
     vms.add(vm);
-    int k = smallest(1, movable.size(), n -> with(without(movable, n)).feasible(vms, accept));
+    int k = smallest(1, movable.size(), n -> planner.with(without(movable, n)).feasible(vms, accept));
     if (k < 0) {
       return null;
     }
@@ -253,14 +256,10 @@ final class Refusal {
 
   // ---- trying ----
 
-  private CpuPlanner with(CpuSet hk) {
-    return planner.with(hk);
-  }
-
   private boolean fits(List<Vm> before, Vm changed) {
     List<Vm> vms = new ArrayList<>(before);
     vms.add(changed);
-    return planner.with(housekeeping).feasible(vms, accept);
+    return planner.feasible(vms, accept); // says nothing: it plans on scratch diagnostics
   }
 
   /** The largest n in [lo, hi] with {@code ok} (which holds for a prefix of the range at most), or 0. */

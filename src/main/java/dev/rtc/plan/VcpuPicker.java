@@ -47,16 +47,6 @@ final class VcpuPicker {
     return l.free(pool).size() >= vm.vcpus();
   }
 
-  /** The most vCPUs this VM could have in {@code pool} as it stands, {@code reserve} CPUs of it kept for other threads. */
-  static int capacity(CpuLedger l, Vm vm, CpuLedger.Pool pool, int reserve) {
-    int free = l.free(pool).size() - reserve;
-    if (!wholeCores(l, vm, pool.type())) {
-      return Math.max(0, free);
-    }
-    int cores = Math.max(0, Math.min(l.freeCores(pool).size(), free / 2));
-    return vm.siblingPairs() ? 2 * cores : cores;
-  }
-
   /** Takes the vCPUs' CPUs from {@code pool} (which must fit) and claims them in the ledger. */
   static Picked take(CpuLedger l, Vm vm, CpuLedger.Pool pool, String who) {
     String cpus = l.topology.hybrid() ? pool.type().noun() + "s" : "CPUs";

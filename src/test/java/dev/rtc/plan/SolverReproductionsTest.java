@@ -182,6 +182,48 @@ class SolverReproductionsTest {
     assertThat(e.get(0).message()).contains("no Cache Allocation Technology");
   }
 
+  /** Memory that does not fit is RTC065, with the most that does, tried: the VMs before it keep theirs. */
+  @Test
+  void aMemoryRefusalOffersTheMostThatFitsAndItFits() {
+    String m = host("mem", threeClusters(), "0-3", "").replace("    l3: {size: 12 MiB}\n",
+        "    numaNodes:\n      - {id: 0, memory: 4 GiB}\n    l3: {size: 12 MiB}\n")
+        + vm("rt", "realtime", 2, "") + vm("st", "stressor", 2, "").replace("memory: 2 GiB", "memory: 3 GiB");
+    Diagnostic d = single(errors(m), Code.RTC065);
+    assertThat(d.message()).isEqualTo("st needs 3 GiB on one NUMA node, and no node with room for its CPUs has it (node 0: 2 GiB left, "
+        + "after the VMs placed before it)");
+    assertThat(d.hint()).startsWith("lower st.memory from 3 GiB to 2 GiB; or ");
+    assertThat(vmPlan(compile(m.replace("memory: 3 GiB", "memory: 2 GiB")).plan(), "st").numaNode()).isZero();
+  }
+
+  /** A VM placed on a full node by the manifest: the hints are fewer vCPUs there, or the solver's choice; both tried. */
+  @Test
+  void aVmPlacedOnAFullNodeIsOfferedTheSolversChoice() {
+    List<String> rows = new ArrayList<>();
+    for (int c = 0; c < 16; c++) {
+      rows.add(c + ", " + c + ", " + c / 8 + ", " + c / 8 + ", " + c + ", " + c / 8 + ", P");
+    }
+    String m = host("nodes", rows, "0,8", "") + vm("rt", "realtime", 4, "    placement: {numaNode: 0}\n")
+        + vm("st", "stressor", 6, "    placement: {numaNode: 0}\n");
+    Diagnostic d = single(errors(m), Code.RTC060);
+    assertThat(d.hint()).isEqualTo("lower st.vcpus from 6 to 3; or leave st's placement to the solver (remove placement)");
+    assertThat(vmPlan(compile(m.replace("vcpus: 6", "vcpus: 3")).plan(), "st").numaNode()).isZero();
+    String solver = m.replace("    placement: {numaNode: 0}\n    workload", "    workload");
+    assertThat(vmPlan(compile(solver).plan(), "st").numaNode()).isEqualTo(1);
+  }
+
+  /** When no change to the VM itself helps, the refusal names the VMs before it, not an impossible relaxation. */
+  @Test
+  void whenTheVmsBeforeItTakeTheRoomTheRefusalSaysSo() {
+    List<String> rows = new ArrayList<>();
+    for (int c = 0; c < 8; c++) {
+      rows.add(c + ", " + c + ", 0, 0, " + c + ", 0, P");
+    }
+    String m = host("full", rows, "0", "") + vm("big", "realtime", 6, "") + vm("small", "realtime", 2, "");
+    Diagnostic d = single(errors(m), Code.RTC060);
+    assertThat(d.path()).isEqualTo("vms[1].vcpus");
+    assertThat(d.hint()).isEqualTo("the VMs placed before it (big) take the room it needs: make them smaller or leave one out");
+  }
+
   // ---- 4. one-node parts: said once, and the hint can be followed ----
 
   @Test
