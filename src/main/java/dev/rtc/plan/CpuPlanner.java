@@ -55,8 +55,6 @@ final class CpuPlanner {
   private final Interference interference;
   private Optional<ByteSize> hostCache = Optional.empty();
   private int poolSize;
-  /** What the current {@link #place} accepts as a complete plan, for trying a refusal's hints against the same test. */
-  private Predicate<List<Placed>> accept = p -> true;
 
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
     this.topology = topology;
@@ -94,7 +92,6 @@ final class CpuPlanner {
    * @param accept whether a complete placement also plans (its cache): the search goes on past one that does not
    */
   List<Placed> place(List<Vm> vms, Predicate<List<Placed>> accept) {
-    this.accept = accept;
     CpuLedger base = new CpuLedger(topology, housekeeping, hostCache);
     Map<String, CpuLedger.Pool> pinned = new HashMap<>();
     Set<String> refusedPins = new HashSet<>();
@@ -117,7 +114,7 @@ final class CpuPlanner {
         searched = true;
       }
     }
-    List<Placed> placed = apply(order, chosen, greedy, searched, pinned, base.copy());
+    List<Placed> placed = apply(order, chosen, greedy, searched, pinned, base.copy(), accept);
     interference.report(placed, d, decisions);
     return placed;
   }
@@ -231,7 +228,7 @@ final class CpuPlanner {
   // ---- the chosen plan, said ----
 
   private List<Placed> apply(List<Vm> order, List<Option> chosen, List<Option> greedy, boolean searched,
-      Map<String, CpuLedger.Pool> pinned, CpuLedger l) {
+      Map<String, CpuLedger.Pool> pinned, CpuLedger l, Predicate<List<Placed>> accept) {
     List<Placed> placed = new ArrayList<>();
     Set<Integer> rtDomains = new HashSet<>();
     Set<Integer> stDomains = new HashSet<>();
@@ -241,7 +238,7 @@ final class CpuPlanner {
       Option o = chosen.get(i);
       if (o == null) {
         // Said against the CPUs as they stand when its turn comes, as first fit found them.
-        new Refusal(this, topology, housekeeping, d, accept).refuse(order, i, pinned, l.copy());
+        new Refusal(this, topology, housekeeping, d, accept).refuse(order, i, pinned, l.copy()); // hints tried against the same test
         continue;
       }
       boolean isPinned = pinned.containsKey(vm.name());
