@@ -34,6 +34,7 @@ EXPECTED_CPUS=[=cpuList]
 EXPECTED_THREADS_PER_CORE=[=threadsPerCore]
 EXPECTED_L3_SIZE=[=l3Size]
 EXPECTED_L2_SIZE=[=l2Size]
+EXPECTED_MB_CLOSIDS=[=mbClosids]
 # Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
 EXPECTED_P_CORES=[=pCores]
 EXPECTED_E_CORES=[=eCores]
@@ -318,6 +319,9 @@ topology_rows() {
   if [ -n "$EXPECTED_P_CORES" ]; then
     check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
     check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
+  fi
+  if [ -n "$EXPECTED_MB_CLOSIDS" ] && [ -d "$ROOT/sys/fs/resctrl/info" ]; then
+    check_row "resctrl MB num_closids" "$EXPECTED_MB_CLOSIDS" "$(read_file /sys/fs/resctrl/info/MB/num_closids)"
   fi
   [ -n "$RESCTRL_INFO" ] || return 0
   local info=/sys/fs/resctrl/info/$RESCTRL_INFO

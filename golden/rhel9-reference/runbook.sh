@@ -34,6 +34,7 @@ EXPECTED_CPUS=0-63
 EXPECTED_THREADS_PER_CORE=1
 EXPECTED_L3_SIZE=61440K
 EXPECTED_L2_SIZE=''
+EXPECTED_MB_CLOSIDS=''
 # Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
 EXPECTED_P_CORES=''
 EXPECTED_E_CORES=''
@@ -296,6 +297,9 @@ topology_rows() {
   if [ -n "$EXPECTED_P_CORES" ]; then
     check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
     check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
+  fi
+  if [ -n "$EXPECTED_MB_CLOSIDS" ] && [ -d "$ROOT/sys/fs/resctrl/info" ]; then
+    check_row "resctrl MB num_closids" "$EXPECTED_MB_CLOSIDS" "$(read_file /sys/fs/resctrl/info/MB/num_closids)"
   fi
   [ -n "$RESCTRL_INFO" ] || return 0
   local info=/sys/fs/resctrl/info/$RESCTRL_INFO

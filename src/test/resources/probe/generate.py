@@ -5,6 +5,7 @@ of the threads sharing the cache (arch/x86/kernel/cpu/cacheinfo.c), core_id and 
 APIC id, sizes as sysfs prints them (KiB with a K). kvm-epyc-2vcpu.facts is a real recording instead (a 2-vCPU KVM guest on AMD EPYC, 2026-11-25).
 
 Usage: python3 src/test/resources/probe/generate.py   (rewrites, beside this script, xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts,
+raptor-lake-no-cpu-atom.facts,
 and xeon-2s-smt.lscpu.json: the same Xeon as util-linux 2.38's lscpu -J prints it, logical numbers and all)
 """
 
@@ -145,3 +146,25 @@ def atom_caches(c, cpus):
             (2, 2, "Unified", c["apic"] >> 3, "4608K", sharing(cpus, c, lambda o: o["apic"] >> 3))]
 write("atom-l2cat.facts", atom, {0: list(range(8))}, 16303740, atom_caches,
       {"L2": {"cbm_mask": "3ffff", "min_cbm_bits": "1", "num_closids": "8", "shareable_bits": "0"}})
+
+# A Raptor Lake (Core i7-13700-like) on a kernel that does not show /sys/devices/cpu_core and
+# cpu_atom: 8 P-cores with SMT (threads 2k, 2k+1), each with a 2 MiB L2 of its own, and 8 E-cores in
+# two clusters of 4 sharing a 4 MiB L2; one 30 MiB L3. rtc probe must infer the core types from the
+# L2 sharing and give each type its L2 size.
+rpl = []
+for core in range(8):
+    for t in range(2):
+        rpl.append(dict(cpu=core * 2 + t, apic=core * 2 + t, core=core * 2, socket=0, node=0, kind="P"))
+for e in range(8):
+    rpl.append(dict(cpu=16 + e, apic=64 + e * 2, core=32 + e, socket=0, node=0, kind="E"))
+def rpl_caches(c, cpus):
+    if c["kind"] == "P":
+        l2, l2share, l2size = c["apic"] >> 1, lambda o: (o["kind"], o["apic"] >> 1), "2048K"
+    else:
+        l2, l2share, l2size = c["apic"] >> 3, lambda o: (o["kind"], o["apic"] >> 3), "4096K"
+    return [(0, 1, "Data", c["apic"] >> 1, "48K", [c["cpu"]]), (1, 1, "Instruction", c["apic"] >> 1, "32K", [c["cpu"]]),
+            (2, 2, "Unified", l2, l2size, sharing(cpus, c, l2share)),
+            (3, 3, "Unified", 0, "30720K", [o["cpu"] for o in cpus])]
+write("raptor-lake-no-cpu-atom.facts", rpl, {0: [c["cpu"] for c in rpl]}, 32545920, rpl_caches,
+      {"L3": {"cbm_mask": "fff", "min_cbm_bits": "1", "num_closids": "4", "shareable_bits": "0"}},
+      siblings=lambda c, cpus: sharing(cpus, c, lambda o: (o["socket"], o["core"])))

@@ -178,8 +178,9 @@ final class PlanModel {
     m.put("cbmMask", c.hex(c.cbmMask()));
     m.put("minCbmBits", c.minCbmBits());
     m.put("closids", c.closids());
-    // Under CDP each group takes a CODE and a DATA CLOS: half are usable, everywhere the number is shown.
-    m.put("closidsSaid", c.cdp() ? c.usableClosids() + " usable CLOS (" + c.closids() + " halved by CDP)" : c.closids() + " CLOS");
+    // Under CDP each group takes a CODE and a DATA CLOS: half are usable, everywhere the number is shown;
+    // and another resource (MB, the other cache level) may have fewer.
+    m.put("closidsSaid", c.clos().said());
     m.put("hostAsked", c.hostRequested().exact());
     m.put("hostWays", c.hostWays());
     m.put("schemata", c.schemataLine());

@@ -40,6 +40,9 @@ final class RunbookModel {
     model.put("l3Size", t.l3().map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
     // On parts with L2 CAT only, the L2 the plan divides; sysfs prints cpu0's.
     model.put("l2Size", t.catLevel().filter(c -> c.level() == 2).map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
+    // MB's CLOS can be the resctrl limit (ClosBudget), so a host with fewer than planned is not this one.
+    model.put("mbClosids", t.mba().flatMap(mb -> mb.closids().isPresent() ? java.util.Optional.of(mb.closids().getAsInt()) : java.util.Optional.empty())
+        .map(String::valueOf).orElse(""));
     model.put("pCores", t.hybrid() ? t.cpusOfType(CoreType.P).toString() : "");
     model.put("eCores", t.hybrid() ? t.cpusOfType(CoreType.E).union(t.cpusOfType(CoreType.LPE)).toString() : "");
 

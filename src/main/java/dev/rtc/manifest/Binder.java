@@ -107,7 +107,8 @@ public final class Binder {
   }
 
   private Topology topology(JsonNode n, String at) {
-    Optional<Mba> mba = Optional.ofNullable(n.get("mba")).map(m -> new Mba(m.get("granularity").asInt(), m.get("min").asInt()));
+    Optional<Mba> mba = Optional.ofNullable(n.get("mba")).map(m -> new Mba(m.get("granularity").asInt(), m.get("min").asInt(),
+        m.has("closids") ? java.util.OptionalInt.of(m.get("closids").asInt()) : java.util.OptionalInt.empty()));
     return n.has("cpus") ? table(n, at, mba) : compact(n, at, mba);
   }
 
@@ -275,7 +276,13 @@ public final class Binder {
         c.get("minCbmBits").asInt(), c.get("closids").asInt(),
         c.has("shareableBits") ? mask(c, "shareableBits", at + "/cat") : new WayMask(0), c.path("cdp").asBoolean(false)));
     ByteSize size = size(n, "size", at).orElse(new ByteSize(0));
-    return new CacheLevel(level, size, instances, cat);
+    Map<Manifest.CoreType, ByteSize> typeSizes = new java.util.EnumMap<>(Manifest.CoreType.class);
+    JsonNode types = n.path("coreTypes");
+    for (var it = types.fieldNames(); it.hasNext(); ) {
+      String type = it.next();
+      size(types.get(type), "size", at + "/coreTypes/" + type).ifPresent(sz -> typeSizes.put(Manifest.CoreType.of(type), sz));
+    }
+    return new CacheLevel(level, size, instances, cat, typeSizes);
   }
 
   private Vm vm(JsonNode n, String at, Os hostOs) {

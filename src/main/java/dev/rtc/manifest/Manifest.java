@@ -232,9 +232,22 @@ public record Manifest(String file, String sha256, String name, Host host, List<
    * One cache level (2 or 3): the size of one instance, the instances (sysfs cache/indexN/id and
    * shared_cpu_list), and its CAT parameters when the part has CAT at this level.
    */
-  public record CacheLevel(int level, ByteSize size, List<CacheInstance> instances, Optional<Cat> cat) {
+  /**
+   * One cache level.
+   *
+   * @param size one instance's size, or on a hybrid part the size of the core types {@code typeSizes} leaves out
+   * @param typeSizes L2 sizes by core type where they differ from {@code size} (a Raptor Lake's P-core L2 is
+   *     2 MiB per core, its E-core L2 4 MiB per cluster of four); empty for L3 and one-type parts
+   */
+  public record CacheLevel(int level, ByteSize size, List<CacheInstance> instances, Optional<Cat> cat, Map<CoreType, ByteSize> typeSizes) {
     public CacheLevel {
       instances = List.copyOf(instances);
+      typeSizes = Map.copyOf(typeSizes);
+    }
+
+    /** The size of one instance whose CPUs are of {@code type}. */
+    public ByteSize sizeOf(CoreType type) {
+      return typeSizes.getOrDefault(type, size);
     }
   }
 
@@ -254,8 +267,13 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     }
   }
 
-  /** /sys/fs/resctrl/info/MB. */
-  public record Mba(int granularity, int min) {}
+  /**
+   * /sys/fs/resctrl/info/MB.
+   *
+   * @param closids num_closids, when given: the kernel's CLOS limit is the least over every resource it
+   *     allocates, so MBA's count can be the one that limits the groups even where no VM asks for bandwidth
+   */
+  public record Mba(int granularity, int min, java.util.OptionalInt closids) {}
 
   public enum Role {
     REALTIME, STRESSOR;

@@ -62,6 +62,28 @@ public final class Rules {
     coreTypes(t, at, all);
     t.l3().ifPresent(l3 -> cacheLevel(l3, at + "/l3", all.minus(t.cpusOfType(Manifest.CoreType.LPE))));
     t.l2().ifPresent(l2 -> cacheLevel(l2, at + "/l2", all));
+    t.l2().ifPresent(l2 -> l2TypeSizes(t, l2, at + "/l2"));
+  }
+
+  /** A size for a core type the host has, and then each L2 instance of one core type, so its size is known. */
+  private void l2TypeSizes(Topology t, Manifest.CacheLevel l2, String at) {
+    if (l2.typeSizes().isEmpty()) {
+      return;
+    }
+    l2.typeSizes().keySet().stream().sorted().filter(type -> t.cpusOfType(type).isEmpty()).forEach(type -> d.error(Code.RTC030,
+        at + "/coreTypes/" + type.id(), "this host has no " + type.noun() + "s, so their L2 size cannot be given",
+        t.hybrid() ? "remove coreTypes." + type.id() + ", or give the " + type.noun() + " CPUs in topology.coreTypes"
+            : "remove coreTypes, or give the host's core types in topology.coreTypes"));
+    for (int i = 0; i < l2.instances().size(); i++) {
+      CacheInstance inst = l2.instances().get(i);
+      List<Manifest.CoreType> types = inst.cpus().stream().mapToObj(t::coreType).distinct().sorted().toList();
+      if (types.size() > 1) {
+        d.error(Code.RTC030, at + "/instances/" + i + "/cpus", "L2 instance " + inst.id() + " (" + inst.cpus().describe() + ") holds "
+            + String.join(" and ", types.stream().map(Manifest.CoreType::noun).map(n -> n + "s").toList())
+            + ", so its size is not known (l2.coreTypes gives sizes by core type)", "an L2 is one core's or one cluster's: "
+            + "compare with cache/index2/shared_cpu_list");
+      }
+    }
   }
 
   /**
@@ -369,8 +391,9 @@ public final class Rules {
           + "unit creates the real-time VMs' groups itself");
     }
     if (t.hybrid()) {
-      d.error(Code.RTC043, "/host/topology/l2/cat", "L2 CAT on a hybrid part: P-core and E-core L2s have different mask widths, "
-          + "and the kernel keeps one cbm_mask for both", "leave out l2.cat and use L3 CAT, or plan L2 CAT by hand");
+      d.error(Code.RTC043, "/host/topology/l2/cat", "L2 CAT on a hybrid part: P-core and E-core L2s differ in size and ways, and the "
+          + "kernel keeps one info/L2 (one cbm_mask) for both, so no mask means the same on both", "leave out l2.cat and use L3 CAT, "
+          + "or plan L2 CAT by hand");
     }
   }
 

@@ -209,14 +209,7 @@ final class CachePlanner {
       clos++;
       groups.put(vm.name(), new Resctrl(rtVcpus, allocs, bw));
     }
-    int usable = c.usableClosids();
-    if (clos > usable - 1) {
-      d.error(Code.RTC062, "/vms", clos + " real-time VM" + (clos == 1 ? " needs its" : "s need their") + " own resctrl group, but this "
-          + name + " has " + usable + " CLOS" + (c.cdp() ? " (" + c.closids() + " halved by CDP)" : "") + " and the host's default group uses one",
-          usable > 1
-              ? "give cache or memoryBandwidth to at most " + (usable - 1) + " VMs"
-              : "no VM can have cache or memoryBandwidth here; check closids against /sys/fs/resctrl/info/L3/num_closids");
-    }
+    closLimit(clos);
     for (var e : owners.entrySet()) {
       WayMask left = free.get(e.getKey());
       if (!left.isEmpty()) {
@@ -225,7 +218,7 @@ final class CachePlanner {
       }
     }
     return new Result(Optional.of(new CachePlan(cache.level(), rtcOwned, c.cdp(), cache.size(), c.cbmMask(), wayBytes, c.minCbmBits(), c.closids(),
-        hostAsk, hostWays, hostMasks, owners)), groups);
+        ClosBudget.of(m.host().topology()).orElseThrow(), hostAsk, hostWays, hostMasks, owners)), groups);
   }
 
   /**
@@ -288,6 +281,25 @@ final class CachePlanner {
         groups.put(vm.name(), new Resctrl(vm.realtimeVcpus(), List.of(), bandwidth(vm, instances)));
       }
     }
+    closLimit(groups.size());
+  }
+
+  /**
+   * Refuses more VM groups than resctrl has CLOS for, the default group's one counted: the least
+   * num_closids over L3, L2 and MB (a cache's halved under CDP), as the kernel counts them.
+   */
+  private void closLimit(int vmGroups) {
+    Optional<ClosBudget> budget = ClosBudget.of(m.host().topology());
+    if (budget.isEmpty() || vmGroups <= budget.get().groups() - 1) {
+      return;
+    }
+    int usable = budget.get().groups();
+    String info = "/sys/fs/resctrl/info/" + budget.get().least().resource() + (budget.get().least().cdp() ? "CODE" : "") + "/num_closids";
+    d.error(Code.RTC062, "/vms", vmGroups + " real-time VM" + (vmGroups == 1 ? " needs its" : "s need their") + " own resctrl group, but "
+        + "this host has " + budget.get().said() + " and the host's default group uses one",
+        usable > 1
+            ? "give cache or memoryBandwidth to at most " + (usable - 1) + " VMs"
+            : "no VM can have cache or memoryBandwidth here; check closids against " + info);
   }
 
   private List<Bandwidth> bandwidth(Vm vm, List<Integer> instances) {

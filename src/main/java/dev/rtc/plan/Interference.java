@@ -57,6 +57,11 @@ final class Interference {
         .orElse(List.of());
   }
 
+  /** An L2 instance's size, by the core type of its CPUs (a hybrid part's P- and E-core L2s differ). */
+  private String l2Size(CacheInstance i) {
+    return topology.l2().map(c -> c.sizeOf(topology.coreType(i.cpus().stream().findFirst().orElse(0))).exact()).orElse("");
+  }
+
   /** One host, one node, one L3 (or none): nothing a placement can separate beyond L2. */
   boolean singleDomain() {
     return topology.numaNodes().size() == 1 && topology.l3().map(c -> c.instances().size() <= 1).orElse(true);
@@ -95,7 +100,7 @@ final class Interference {
     if (!sameL2.isEmpty()) {
       List<CacheInstance> l2 = sameL2.stream().flatMap(p -> sharedL2(mine, CpuSet.of(p.pins())).stream()).distinct().toList();
       m.append(" shares L2 instance").append(l2.size() > 1 ? "s " : " ").append(String.join(", ", l2.stream()
-          .map(i -> i.id() + " (CPUs " + i.cpus().describe() + ")").toList())).append(" with real-time VM ").append(names(sameL2))
+          .map(i -> i.id() + " (CPUs " + i.cpus().describe() + ", " + l2Size(i) + ")").toList())).append(" with real-time VM ").append(names(sameL2))
           .append(", as no L2 instance without one had room: its accesses evict their L2 lines, which CAT does not divide here");
       if (!sameDomain.isEmpty()) {
         m.append("; and ");

@@ -133,11 +133,13 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    * @param cdp resctrl is mounted with CDP: each group has a CODE and a DATA mask (here always the same, as
    *     both are asked the same size and placed on identical free ways)
    *
+   * @param closids this level's num_closids as the hardware has them (the runbook checks its info file)
+   * @param clos the groups resctrl can make: the least over every resource it allocates
    * @param hostMasks the default group's mask per L3 instance id, ascending
    * @param vmMasks every way mask per instance after all VMs started, for the way map
    */
   public record CachePlan(int level, boolean rtcOwned, boolean cdp, ByteSize instanceSize, WayMask cbmMask, ByteSize wayBytes, int minCbmBits, int closids,
-      ByteSize hostRequested, int hostWays, SortedMap<Integer, WayMask> hostMasks,
+      ClosBudget clos, ByteSize hostRequested, int hostWays, SortedMap<Integer, WayMask> hostMasks,
       SortedMap<Integer, List<Owner>> owners) {
 
     public CachePlan {

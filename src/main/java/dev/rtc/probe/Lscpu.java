@@ -115,7 +115,7 @@ final class Lscpu {
     notes.add("lscpu -p gives no cache sizes, CAT or MBA parameters, node memory or core types: add l3 (size from lscpu -C, "
         + "cat from /sys/fs/resctrl/info/L3) by hand, or better send the runbook's facts file (./runbook.sh facts)");
     notes.add("lscpu numbers caches itself; resctrl uses /sys/devices/system/cpu/cpuN/cache/index3/id, which may differ");
-    return new Host(name, rows, Map.of(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+    return new Host(name, CoreTypes.inferFromL2(rows, notes, "lscpu -p does not say core types"), Map.of(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         List.copyOf(notes));
   }
 
@@ -243,9 +243,11 @@ final class Lscpu {
     } else {
       notes.add("the CPU flags have neither cat_l3 nor cat_l2: this host has no Cache Allocation Technology, so VMs cannot ask for cache");
     }
-    notes.add("lscpu gives no node memory and no core types (a hybrid part needs the facts file for them)");
+    List<Row> typed = CoreTypes.inferFromL2(rows, notes, "lscpu does not say core types");
+    notes.add(typed == rows ? "lscpu gives no node memory and no core types (a hybrid part needs the facts file for them)"
+        : "lscpu gives no node memory and one L2 size for all core types (the facts file has them all)");
     notes.add("lscpu numbers caches itself; resctrl uses /sys/devices/system/cpu/cpuN/cache/index3/id, which may differ");
-    return new Host(name, rows, Map.of(), Optional.ofNullable(sizes.get(2)), Optional.ofNullable(sizes.get(3)), Optional.empty(),
+    return new Host(name, typed, Map.of(), Optional.ofNullable(sizes.get(2)), Optional.ofNullable(sizes.get(3)), Optional.empty(),
         Optional.empty(), Optional.empty(), List.copyOf(notes));
   }
 

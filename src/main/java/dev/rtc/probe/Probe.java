@@ -27,11 +27,25 @@ public final class Probe {
   /** /sys/fs/resctrl/info/L{2,3} (or L{2,3}CODE with CDP; closids is then the hardware's, twice the file's). */
   public record CatInfo(WayMask cbmMask, int minCbmBits, int closids, WayMask shareableBits, boolean cdp) {}
 
+  /** /sys/fs/resctrl/info/MB: bandwidth_gran, min_bandwidth and num_closids (0 where the file is missing). */
+  public record MbaInfo(int granularity, int min, int closids) {}
+
   /**
    * @param notes what the reader had to work around, written as comments above the topology
    */
   public record Host(String source, List<Row> rows, Map<Integer, ByteSize> nodeMemory, Optional<ByteSize> l2Size,
-      Optional<ByteSize> l3Size, Optional<CatInfo> l2Cat, Optional<CatInfo> l3Cat, Optional<int[]> mba, List<String> notes) {}
+      Optional<ByteSize> l3Size, Optional<CatInfo> l2Cat, Optional<CatInfo> l3Cat, Optional<MbaInfo> mba, List<String> notes,
+      Map<CoreType, ByteSize> l2TypeSizes) {
+
+    public Host {
+      l2TypeSizes = Map.copyOf(l2TypeSizes);
+    }
+
+    Host(String source, List<Row> rows, Map<Integer, ByteSize> nodeMemory, Optional<ByteSize> l2Size, Optional<ByteSize> l3Size,
+        Optional<CatInfo> l2Cat, Optional<CatInfo> l3Cat, Optional<MbaInfo> mba, List<String> notes) {
+      this(source, rows, nodeMemory, l2Size, l3Size, l2Cat, l3Cat, mba, notes, Map.of());
+    }
+  }
 
   /** The host has no CPU list, or a file the topology cannot do without is missing or malformed. */
   public static final class ProbeException extends Exception {
@@ -108,7 +122,7 @@ public final class Probe {
     CpuSet eCores = files.read("/sys/devices/cpu_atom/cpus").map(s -> cpusOrEmpty(s)).orElse(CpuSet.empty());
 
     Map<Integer, ByteSize> sizes = new TreeMap<>();
-    boolean l2SizesDiffer = false;
+    Map<Integer, ByteSize> l2SizeOf = new HashMap<>();
     List<Row> rows = new ArrayList<>();
     Map<String, Integer> madeUpIds = new HashMap<>();
     for (int cpu : online) {
@@ -146,8 +160,8 @@ public final class Probe {
             notes.add("L3 instances differ in size (" + before.exact() + ", " + size.get().exact() + "); libvirt refuses that, and "
                 + "the first is used");
           }
-          if (before != null && !before.equals(size.get()) && level == 2) {
-            l2SizesDiffer = true; // hybrid parts: P-core and E-core L2s; said once, below
+          if (level == 2) {
+            l2SizeOf.put(cpu, size.get()); // hybrid parts: P-core and E-core L2s differ; by type below
           }
         }
         if (level == 2) {
@@ -164,8 +178,12 @@ public final class Probe {
       }
       rows.add(new Row(cpu, core, socket, nodeOf.getOrDefault(cpu, 0), l2, l3, type));
     }
-    if (l2SizesDiffer) {
-      notes.add("L2 instances differ in size (P-core and E-core L2s); l2.size is the first CPU's");
+    if (pCores.isEmpty() && eCores.isEmpty()) {
+      rows = CoreTypes.inferFromL2(rows, notes, "this kernel does not say the core types (no /sys/devices/cpu_core, cpu_atom)");
+    }
+    Map<CoreType, ByteSize> l2TypeSizes = l2SizesByType(rows, l2SizeOf);
+    if (!l2TypeSizes.isEmpty()) {
+      sizes.put(2, l2TypeSizes.getOrDefault(CoreType.P, sizes.get(2)));
     }
     Optional<CatInfo> l3cat = cat("L3");
     Optional<CatInfo> l2cat = cat("L2");
@@ -173,10 +191,37 @@ public final class Probe {
       notes.add("no /sys/fs/resctrl/info: resctrl is not mounted (mount -t resctrl resctrl /sys/fs/resctrl) or the part has no CAT;"
           + " without it the topology has no cat, and VMs cannot ask for cache");
     }
-    Optional<int[]> mba = files.read(RESCTRL + "/MB/bandwidth_gran").flatMap(g -> files.read(RESCTRL + "/MB/min_bandwidth")
-        .map(min -> new int[] {Integer.parseInt(g.strip()), Integer.parseInt(min.strip())}));
+    Optional<MbaInfo> mba = Optional.empty();
+    Optional<String> gran = files.read(RESCTRL + "/MB/bandwidth_gran");
+    if (gran.isPresent()) {
+      String min = RESCTRL + "/MB/min_bandwidth";
+      String closids = RESCTRL + "/MB/num_closids";
+      mba = Optional.of(new MbaInfo(integer(gran.get(), RESCTRL + "/MB/bandwidth_gran"), integer(need(min), min),
+          files.read(closids).isPresent() ? integer(files.read(closids).get(), closids) : 0));
+    }
     return new Host(files.describe(), rows, memory, Optional.ofNullable(sizes.get(2)), Optional.ofNullable(sizes.get(3)),
-        l2cat, l3cat, mba, List.copyOf(notes));
+        l2cat, l3cat, mba, List.copyOf(notes), l2TypeSizes);
+  }
+
+  /**
+   * The L2 size of each core type when they differ (P-core and E-core L2s), else empty: l2.size
+   * then says it for all. Types whose CPUs disagree among themselves are said in a note, the first kept.
+   */
+  private Map<CoreType, ByteSize> l2SizesByType(List<Row> rows, Map<Integer, ByteSize> sizeOf) {
+    Map<CoreType, ByteSize> byType = new java.util.EnumMap<>(CoreType.class);
+    java.util.Set<CoreType> noted = java.util.EnumSet.noneOf(CoreType.class);
+    for (Row r : rows) {
+      ByteSize size = sizeOf.get(r.cpu());
+      if (size == null) {
+        continue;
+      }
+      ByteSize before = byType.putIfAbsent(r.type(), size);
+      if (before != null && !before.equals(size) && noted.add(r.type())) {
+        notes.add("the L2s of " + r.type().noun() + "s differ in size (" + before.exact() + ", " + size.exact() + " on CPU " + r.cpu()
+            + "); the first is written");
+      }
+    }
+    return byType.values().stream().distinct().count() > 1 ? byType : Map.of();
   }
 
   private Optional<CatInfo> cat(String res) throws ProbeException {

@@ -79,9 +79,17 @@ public final class TopologyYaml {
     }
     h.l3Size().ifPresent(size -> cache(3, size, h.l3Cat(), compact ? Optional.of(groupsOf(rows, Row::l3)) : Optional.empty()));
     if (h.l2Cat().isPresent() || !compact) {
-      h.l2Size().ifPresent(size -> cache(2, size, h.l2Cat(), compact ? Optional.of(groupsOf(rows, Row::l2)) : Optional.empty()));
+      h.l2Size().ifPresent(size -> {
+        cache(2, size, h.l2Cat(), compact ? Optional.of(groupsOf(rows, Row::l2)) : Optional.empty());
+        List<String> others = h.l2TypeSizes().entrySet().stream().sorted(Map.Entry.comparingByKey()).filter(e -> !e.getValue().equals(size))
+            .map(e -> e.getKey().id() + ": {size: " + e.getValue().exact() + "}").toList();
+        if (!others.isEmpty()) {
+          line(3, "coreTypes: {" + String.join(", ", others) + "}   # L2 size by core type, where it is not size's");
+        }
+      });
     }
-    h.mba().ifPresent(mb -> line(2, "mba: {granularity: " + mb[0] + ", min: " + mb[1] + "}"));
+    h.mba().ifPresent(mb -> line(2, "mba: {granularity: " + mb.granularity() + ", min: " + mb.min()
+        + (mb.closids() > 0 ? ", closids: " + mb.closids() : "") + "}"));
   }
 
   private void cache(int level, ByteSize size, Optional<CatInfo> cat, Optional<Map<Integer, CpuSet>> instances) {

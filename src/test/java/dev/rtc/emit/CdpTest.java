@@ -67,7 +67,7 @@ class CdpTest {
     } catch (ManifestException e) {
       List<Diagnostic> errs = e.diagnostics().stream().filter(Diagnostic::isError).toList();
       assertThat(errs).extracting(Diagnostic::code).contains(Code.RTC062);
-      assertThat(errs).extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("2 CLOS (4 halved by CDP)"));
+      assertThat(errs).extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("2 usable CLOS (4 halved by CDP)"));
     }
     // Without CDP the same 4 CLOS hold both groups.
     compile(text.replace(", cdp: true", ""));

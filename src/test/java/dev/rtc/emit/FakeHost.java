@@ -72,6 +72,7 @@ public final class FakeHost {
       h.write(info + "num_closids", (c.cdp() ? c.closids() / 2 : c.closids()) + "\n");
       h.write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(fullMasks(c))) + "\n");
     });
+    t.mba().ifPresent(mb -> mb.closids().ifPresent(n -> h.write("sys/fs/resctrl/info/MB/num_closids", n + "\n")));
     h.write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro quiet\n");
     h.write("proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
     h.write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)\n");

@@ -103,7 +103,7 @@ class SolverReproductionsTest {
     Compiler_ v = new Compiler_(m);
     List<Diagnostic> rtc063 = v.warnings.stream().filter(w -> w.code() == Code.RTC063).toList();
     assertThat(rtc063).hasSize(1);
-    assertThat(rtc063.get(0).message()).startsWith("st shares L2 instance 1 (CPUs 4-7) with real-time VM rt")
+    assertThat(rtc063.get(0).message()).startsWith("st shares L2 instance 1 (CPUs 4-7, 2 MiB) with real-time VM rt")
         .contains("shares this host's only L3");
     assertThat(rtc063.get(0).hint()).contains("interference: accepted");
     // Followed: said in the manifest, it becomes a decision and the warning goes.

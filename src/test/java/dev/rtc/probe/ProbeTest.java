@@ -73,7 +73,7 @@ class ProbeTest {
     assertThat(block).contains("    threadsPerCore: 2\n    siblings: {offset: 32}\n")
         .contains("      - {id: 1, cpus: \"16-31,48-63\", memory: 95132 MiB}\n")
         .contains("      cat: {cbmMask: \"7ff\", minCbmBits: 1, closids: 16}\n")
-        .contains("    mba: {granularity: 10, min: 10}\n")
+        .contains("    mba: {granularity: 10, min: 10, closids: 8}\n")
         .doesNotContain("cpus:\n");
     Plan probed = plan(withTopology("xeon-smt", block));
     Plan written = plan(Files.readString(Path.of("examples/xeon-smt.yaml")));
@@ -111,6 +111,51 @@ class ProbeTest {
     assertThat(t.l2().orElseThrow().instances()).extracting(i -> i.id() + "=" + i.cpus())
         .containsExactly("0=0,1", "1=2,3", "2=4,5", "3=6,7", "4=8,9", "5=10,11", "8=12-15", "9=16-19", "16=20,21");
     assertThat(t.l3Of(20)).isEmpty();
+  }
+
+  /**
+   * A Raptor Lake on a kernel without /sys/devices/cpu_atom: the core types come from L2 sharing
+   * (an L2 per P-core, one per cluster of four E-cores), said in a note, and each type gets its own
+   * L2 size. Typed all P, a VM placed from it mixed P- and E-cores; now none does.
+   */
+  @Test
+  void coreTypesAreInferredFromL2SharingWhenTheKernelDoesNotSayThem() throws IOException {
+    String block = probe(FACTS.resolve("raptor-lake-no-cpu-atom.facts").toString());
+    assertThat(block).contains("24 CPUs (16 P, 8 E), SMT on")
+        .contains("so they were inferred from L2 sharing: CPUs 0-15 have an L2 per core (P-cores), CPUs 16-23 share an L2 per "
+            + "cluster of up to 4 cores (E-cores)")
+        .contains("      - [15, 14, 0, 0, 7, 0, P]\n      - [16, 16, 0, 0, 8, 0, E]\n")
+        .contains("    l2:\n      size: 2 MiB\n      coreTypes: {E: {size: 4 MiB}}")
+        .doesNotContain("differ in size");
+    String manifest = "apiVersion: rtc/v1\nname: raptor\nhost:\n  os: debian12\n" + block
+        + "  housekeeping: \"0-1\"\nvms:\n" + vm("rt", "realtime", 6) + vm("load", "stressor", 12);
+    Plan p = plan(manifest);
+    Topology t = p.manifest().host().topology();
+    assertThat(t.cpusOfType(CoreType.E).toString()).isEqualTo("16-23");
+    assertThat(t.l2().orElseThrow().sizeOf(CoreType.E).exact()).isEqualTo("4 MiB");
+    assertThat(t.l2().orElseThrow().sizeOf(CoreType.P).exact()).isEqualTo("2 MiB");
+    for (var v : p.vms()) {
+      assertThat(v.vcpuPins().stream().map(t::coreType).distinct()).as(v.name() + " " + v.vcpuPins()).hasSize(1);
+    }
+    // lscpu -p of the same host says no types either; the same inference, from its L2 column.
+    StringBuilder table = new StringBuilder("# CPU,Core,Socket,Node,,L1d,L1i,L2,L3\n");
+    t.allCpus().forEach(cpu -> table.append(cpu).append(',').append(cpu < 16 ? cpu / 2 : cpu - 8).append(",0,0,,").append(cpu)
+        .append(',').append(cpu).append(',').append(cpu < 16 ? cpu / 2 : 8 + (cpu - 16) / 4).append(",0\n"));
+    Path lscpu = Files.writeString(Files.createTempDirectory("rpl").resolve("rpl.lscpu"), table);
+    assertThat(probe(lscpu.toString())).contains("lscpu -p does not say core types, so they were inferred from L2 sharing: CPUs 0-15")
+        .contains("      - [16, 8, 0, 0, 8, 0, E]\n");
+  }
+
+  /** One kind of L2 alone (every Atom core in a module, every Xeon core on its own) is one core type: nothing inferred. */
+  @Test
+  void oneKindOfL2IsOneCoreType() {
+    assertThat(probe(FACTS.resolve("atom-l2cat.facts").toString())).doesNotContain("inferred").doesNotContain(", E]");
+    assertThat(probe(FACTS.resolve("xeon-2s-smt.facts").toString())).doesNotContain("inferred");
+  }
+
+  static String vm(String name, String role, int vcpus) {
+    return "  - name: " + name + "\n    role: " + role + "\n    vcpus: " + vcpus + "\n    memory: 2 GiB\n"
+        + "    disk: {baseImage: debian-12-generic-amd64.qcow2, size: 10 GiB}\n    guest: {user: debian, passwordHash: \"" + HASH + "\"}\n";
   }
 
   /** A host mounted with -o cdp shows L3CODE and L3DATA, each with half the CLOS. */
