@@ -137,7 +137,12 @@ public record Manifest(String file, String sha256, String name, Host host, List<
 
     /** More than one core type: a hybrid part. */
     public boolean hybrid() {
-      return coreTypes.stream().map(CoreGroup::type).distinct().count() > 1;
+      for (CoreGroup g : coreTypes) { // a plain loop: the solver asks this on every step
+        if (g.type() != coreTypes.get(0).type()) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** The type of {@code cpu}'s core; P on parts with one core type. */

@@ -29,7 +29,13 @@ final class CpuLedger {
   final Topology topology;
   final CpuSet housekeeping;
   final CpuSet isolated;
-  private final Map<Integer, String> owner;
+  /**
+   * Who took which CPUs, newest first: a list that copies share, since a copy is made on every step
+   * of the search and only a refusal of explicit pins reads it. Each CPU is in one claim at most.
+   */
+  private record Claim(CpuSet cpus, String who, Claim next) {}
+
+  private Claim claims;
   /** The CPUs given out, and those of them a real-time VM holds: what the pickers read, kept as sets so a check is a bit operation. */
   private CpuSet taken = CpuSet.empty();
   private CpuSet realtimeTaken = CpuSet.empty();
@@ -39,12 +45,15 @@ final class CpuLedger {
   /** Bytes a way holds for a VM (0 when rtc counts no ways: no CAT, or no host.cache), and CAT's minimum run. */
   final long wayBytes;
   final int minCbmBits;
+  /** What the topology says of a node or pool, looked up once and shared by every copy: the search asks on every step. */
+  private final Map<Integer, CpuSet> nodeCpus;
+  private final Map<Integer, Optional<Integer>> nodeInstance;
+  private final Map<Pool, CpuSet> poolCpus;
 
   CpuLedger(Topology topology, CpuSet housekeeping, Optional<ByteSize> hostCache) {
     this.topology = topology;
     this.housekeeping = housekeeping;
     this.isolated = topology.allCpus().minus(housekeeping);
-    this.owner = new HashMap<>();
     this.emulatorPools = new HashMap<>();
     this.memoryLeft = new HashMap<>();
     this.waysLeft = new HashMap<>();
@@ -63,13 +72,17 @@ final class CpuLedger {
     }
     this.wayBytes = wb;
     this.minCbmBits = min;
+    this.nodeCpus = new HashMap<>();
+    topology.numaNodes().forEach(n -> nodeCpus.putIfAbsent(n.id(), n.cpus()));
+    this.nodeInstance = new HashMap<>();
+    this.poolCpus = new HashMap<>();
   }
 
   private CpuLedger(CpuLedger o) {
     topology = o.topology;
     housekeeping = o.housekeeping;
     isolated = o.isolated;
-    owner = new HashMap<>(o.owner);
+    claims = o.claims;
     taken = o.taken;
     realtimeTaken = o.realtimeTaken;
     emulatorPools = new HashMap<>(o.emulatorPools);
@@ -77,6 +90,9 @@ final class CpuLedger {
     waysLeft = new HashMap<>(o.waysLeft);
     wayBytes = o.wayBytes;
     minCbmBits = o.minCbmBits;
+    nodeCpus = o.nodeCpus;
+    nodeInstance = o.nodeInstance;
+    poolCpus = o.poolCpus;
   }
 
   CpuLedger copy() {
@@ -87,8 +103,8 @@ final class CpuLedger {
 
   void claim(CpuSet cpus, String who) {
     CpuSet fresh = cpus.minus(taken);
-    for (int cpu : fresh) {
-      owner.put(cpu, who);
+    if (!fresh.isEmpty()) {
+      claims = new Claim(fresh, who, claims);
     }
     taken = taken.union(fresh);
     if (who.startsWith(REALTIME)) {
@@ -97,7 +113,12 @@ final class CpuLedger {
   }
 
   String owner(int cpu) {
-    return owner.get(cpu);
+    for (Claim c = claims; c != null; c = c.next()) {
+      if (c.cpus().contains(cpu)) {
+        return c.who();
+      }
+    }
+    return null;
   }
 
   boolean realtime(int cpu) {
@@ -131,11 +152,12 @@ final class CpuLedger {
   }
 
   CpuSet nodeCpus(int node) {
-    return topology.numaNodes().stream().filter(n -> n.id() == node).findFirst().map(NumaNode::cpus).orElse(CpuSet.empty());
+    return nodeCpus.getOrDefault(node, CpuSet.empty());
   }
 
   CpuSet poolCpus(Pool pool) {
-    return topology.hybrid() ? nodeCpus(pool.node()).intersect(topology.cpusOfType(pool.type())) : nodeCpus(pool.node());
+    return poolCpus.computeIfAbsent(pool, p -> topology.hybrid() ? nodeCpus(p.node()).intersect(topology.cpusOfType(p.type()))
+        : nodeCpus(p.node()));
   }
 
   /** The isolated CPUs of a pool that nothing has taken yet. */
@@ -213,9 +235,8 @@ final class CpuLedger {
   }
 
   Integer instanceOf(int node) {
-    CpuSet cpus = nodeCpus(node);
-    return topology.l3().flatMap(l3 -> l3.instances().stream().filter(i -> i.cpus().intersects(cpus)).map(CacheInstance::id).findFirst())
-        .orElse(null);
+    return nodeInstance.computeIfAbsent(node, n -> topology.l3().flatMap(l3 -> l3.instances().stream()
+        .filter(i -> i.cpus().intersects(nodeCpus(n))).map(CacheInstance::id).findFirst())).orElse(null);
   }
 
   boolean cacheFits(Vm vm, int node) {

@@ -168,7 +168,7 @@ final class CpuPlanner {
   }
 
   boolean separated(CpuLedger l, CpuLedger.Pool pool, Set<Integer> avoid) {
-    return Interference.disjoint(interference.domains(l.poolCpus(pool)), avoid);
+    return Interference.disjoint(interference.domains(l, pool), avoid);
   }
 
   /** Whether {@code vm} fits {@code o} as the ledger stands: memory, vCPUs, then emulator threads beside them. */

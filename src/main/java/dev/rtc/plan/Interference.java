@@ -41,14 +41,54 @@ final class Interference {
     return out;
   }
 
+  /** A pool's domains, which never change: asked for every pool of every VM the search places. */
+  Set<Integer> domains(CpuLedger l, CpuLedger.Pool pool) {
+    return poolDomains.computeIfAbsent(pool, p -> domains(l.poolCpus(p)));
+  }
+
+  private final java.util.Map<CpuLedger.Pool, Set<Integer>> poolDomains = new java.util.HashMap<>();
+
   static boolean disjoint(Set<Integer> a, Set<Integer> b) {
-    return a.stream().noneMatch(b::contains);
+    Set<Integer> small = a.size() <= b.size() ? a : b;
+    Set<Integer> large = small == a ? b : a;
+    for (Integer x : small) { // a loop, not a stream: asked for every pool of every VM the search places
+      if (large.contains(x)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How many NUMA nodes share the L3 instance of {@code node}: more than 1 under sub-NUMA clustering. */
   int nodesSharingL3(int node, CpuSet nodeCpus) {
     return topology.l3().flatMap(l3 -> l3.instances().stream().filter(i -> i.cpus().intersects(nodeCpus)).findFirst())
         .map(i -> topology.nodesSharing(i).size()).orElse(1);
+  }
+
+  /** For each domain (or L2 id), which of {@code rts} use it, by index. */
+  private static java.util.Map<Integer, java.util.BitSet> index(List<CpuPlanner.Placed> rts,
+      java.util.Map<CpuPlanner.Placed, Set<Integer>> idsOf) {
+    java.util.Map<Integer, java.util.BitSet> out = new java.util.HashMap<>();
+    for (int i = 0; i < rts.size(); i++) {
+      for (int id : idsOf.get(rts.get(i))) {
+        out.computeIfAbsent(id, k -> new java.util.BitSet()).set(i);
+      }
+    }
+    return out;
+  }
+
+  /** The real-time VMs, in their order, that use any of {@code ids}. */
+  private static List<CpuPlanner.Placed> sharing(List<CpuPlanner.Placed> rts, java.util.Map<Integer, java.util.BitSet> index, Set<Integer> ids) {
+    java.util.BitSet any = new java.util.BitSet();
+    ids.forEach(id -> any.or(index.getOrDefault(id, new java.util.BitSet())));
+    return any.stream().mapToObj(rts::get).toList();
+  }
+
+  /** The ids of the L2 instances {@code cpus} use. */
+  private Set<Integer> l2Ids(CpuSet cpus) {
+    Set<Integer> out = new HashSet<>();
+    topology.l2().ifPresent(c -> c.instances().stream().filter(i -> i.cpus().intersects(cpus)).forEach(i -> out.add(i.id())));
+    return out;
   }
 
   /** The L2 instances both CPU sets use. */
@@ -73,14 +113,23 @@ final class Interference {
    * pass {@code --warnings-as-errors} once someone has said it is meant.
    */
   void report(List<CpuPlanner.Placed> placed, Diagnostics d, List<Decision> decisions) {
+    // Each VM's domains and L2 instances once: a host of hundreds of VMs asks every pair.
+    java.util.Map<CpuPlanner.Placed, Set<Integer>> domainsOf = new java.util.IdentityHashMap<>();
+    java.util.Map<CpuPlanner.Placed, Set<Integer>> l2Of = new java.util.IdentityHashMap<>();
+    for (CpuPlanner.Placed p : placed) {
+      CpuSet cpus = CpuSet.of(p.pins());
+      domainsOf.put(p, domains(cpus));
+      l2Of.put(p, l2Ids(cpus));
+    }
+    List<CpuPlanner.Placed> rts = placed.stream().filter(p -> p.vm().isRealtime()).toList();
+    java.util.Map<Integer, java.util.BitSet> rtsInDomain = index(rts, domainsOf);
+    java.util.Map<Integer, java.util.BitSet> rtsOnL2 = index(rts, l2Of);
     for (CpuPlanner.Placed s : placed) {
       if (s.vm().isRealtime()) {
         continue;
       }
-      CpuSet mine = CpuSet.of(s.pins());
-      List<CpuPlanner.Placed> rts = placed.stream().filter(p -> p.vm().isRealtime()).toList();
-      List<CpuPlanner.Placed> sameDomain = rts.stream().filter(p -> !disjoint(domains(mine), domains(CpuSet.of(p.pins())))).toList();
-      List<CpuPlanner.Placed> sameL2 = rts.stream().filter(p -> !sharedL2(mine, CpuSet.of(p.pins())).isEmpty()).toList();
+      List<CpuPlanner.Placed> sameDomain = sharing(rts, rtsInDomain, domainsOf.get(s));
+      List<CpuPlanner.Placed> sameL2 = sharing(rts, rtsOnL2, l2Of.get(s));
       if (sameDomain.isEmpty() && sameL2.isEmpty()) {
         continue;
       }

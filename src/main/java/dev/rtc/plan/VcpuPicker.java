@@ -71,8 +71,8 @@ final class VcpuPicker {
     }
     CpuSet free = l.free(pool);
     CpuSet lowest = free.lowest(vm.vcpus());
-    List<Integer> order = vm.isRealtime() ? l2Clean(l, free) : l2ApartFromRealtime(l, free);
-    CpuSet take = CpuSet.of(order.subList(0, vm.vcpus()));
+    CpuSet take = l.topology.l2().isEmpty() ? lowest // no L2 to steer by: the lowest, without ordering every free CPU
+        : CpuSet.of((vm.isRealtime() ? l2Clean(l, free) : l2ApartFromRealtime(l, free)).subList(0, vm.vcpus()));
     l.claim(take, who);
     String l2 = "";
     if (!take.equals(lowest)) {
