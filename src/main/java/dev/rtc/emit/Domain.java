@@ -267,12 +267,13 @@ final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  @XmlType(propOrder = {"emulator", "disk", "controller", "iface", "serial", "console", "channel", "memballoon"})
+  @XmlType(propOrder = {"emulator", "disk", "controller", "iface", "hostdev", "serial", "console", "channel", "memballoon"})
   static final class Devices {
     public String emulator;
     public List<Disk> disk = new ArrayList<>();
     public List<Controller> controller = new ArrayList<>();
     @XmlElement(name = "interface") public List<Interface> iface = new ArrayList<>();
+    public List<Hostdev> hostdev = new ArrayList<>();
     public Serial serial;
     public Console console;
     public Channel channel;
@@ -321,12 +322,61 @@ final class Domain {
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)
-  @XmlType(propOrder = {"mac", "source", "model"})
+  @XmlType(propOrder = {"mac", "source", "model", "driver", "vlan"})
   static final class Interface {
     @XmlAttribute public String type;
+    @XmlAttribute public String managed;
     public Mac mac;
-    public Source source;
+    public NetSource source;
     public Model model;
+    public Driver driver;
+    public Vlan vlan;
+  }
+
+  /** An interface's source: a network, a bridge, a host interface (macvtap, with its mode), or a VF's PCI address. */
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class NetSource {
+    @XmlAttribute public String network;
+    @XmlAttribute public String bridge;
+    @XmlAttribute public String dev;
+    @XmlAttribute public String mode;
+    public PciAddr address;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class Vlan {
+    public Tag tag;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class Tag {
+    @XmlAttribute public int id;
+  }
+
+  /** {@code <hostdev mode='subsystem' type='pci' managed='yes'>}: a whole host PCI device through VFIO. */
+  @XmlAccessorType(XmlAccessType.FIELD)
+  @XmlType(propOrder = {"driver", "source"})
+  static final class Hostdev {
+    @XmlAttribute public String mode;
+    @XmlAttribute public String type;
+    @XmlAttribute public String managed;
+    public Driver driver;
+    public HostdevSource source;
+  }
+
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class HostdevSource {
+    public PciAddr address;
+  }
+
+  /** A PCI address as libvirt writes it: hex with 0x, domain 4 digits, bus 2, slot 2, function 1. */
+  @XmlAccessorType(XmlAccessType.FIELD)
+  static final class PciAddr {
+    @XmlAttribute public String type;
+    @XmlAttribute public String domain;
+    @XmlAttribute public String bus;
+    @XmlAttribute public String slot;
+    @XmlAttribute public String function;
   }
 
   @XmlAccessorType(XmlAccessType.FIELD)

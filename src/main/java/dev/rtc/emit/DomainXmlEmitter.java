@@ -193,14 +193,16 @@ final class DomainXmlEmitter {
     usb.type = "usb";
     usb.model = "none";
     dev.controller.add(usb);
-    Domain.Interface nic = new Domain.Interface();
-    nic.type = "network";
-    nic.mac = new Domain.Mac();
-    nic.mac.address = vm.mac();
-    nic.source = new Domain.Source();
-    nic.source.network = "default";
-    nic.model = Domain.Model.type("virtio");
-    dev.iface.add(nic);
+    for (Plan.Nic n : vm.nics()) {
+      dev.iface.add(nic(n));
+    }
+    for (Plan.Passed p : vm.devices()) {
+      if (p.isVf()) {
+        dev.iface.add(vfInterface(p));
+      } else {
+        dev.hostdev.add(hostdev(p));
+      }
+    }
     dev.serial = new Domain.Serial();
     dev.serial.type = "pty";
     dev.serial.target = new Domain.Target();
@@ -217,6 +219,76 @@ final class DomainXmlEmitter {
     dev.channel.target.name = "org.qemu.guest_agent.0";
     dev.memballoon = Domain.Model.model("none");
     return dev;
+  }
+
+  /** A virtio NIC on a libvirt network, a host bridge, or macvtap (bridge mode) on a host interface. */
+  private static Domain.Interface nic(Plan.Nic n) {
+    Domain.Interface nic = new Domain.Interface();
+    nic.mac = new Domain.Mac();
+    nic.mac.address = n.mac();
+    nic.source = new Domain.NetSource();
+    switch (n.attachment().kind()) {
+      case NETWORK -> {
+        nic.type = "network";
+        nic.source.network = n.attachment().name();
+      }
+      case BRIDGE -> {
+        nic.type = "bridge";
+        nic.source.bridge = n.attachment().name();
+      }
+      case MACVTAP -> {
+        nic.type = "direct";
+        nic.source.dev = n.attachment().name();
+        nic.source.mode = "bridge";
+      }
+    }
+    nic.model = Domain.Model.type("virtio");
+    return nic;
+  }
+
+  /**
+   * A virtual function as {@code <interface type='hostdev'>}: libvirt sets its MAC and VLAN through
+   * the physical function before it hands the VF to the guest, which a plain hostdev cannot.
+   */
+  private static Domain.Interface vfInterface(Plan.Passed p) {
+    Domain.Interface nic = new Domain.Interface();
+    nic.type = "hostdev";
+    nic.managed = "yes";
+    nic.mac = new Domain.Mac();
+    nic.mac.address = p.mac().orElseThrow();
+    nic.driver = new Domain.Driver();
+    nic.driver.name = "vfio";
+    nic.source = new Domain.NetSource();
+    nic.source.address = pciAddr(p.device().address(), true);
+    p.device().vlan().ifPresent(v -> {
+      nic.vlan = new Domain.Vlan();
+      nic.vlan.tag = new Domain.Tag();
+      nic.vlan.tag.id = v;
+    });
+    return nic;
+  }
+
+  /** A whole host device, managed: libvirt binds it to vfio-pci at start and back to its driver when the VM stops. */
+  private static Domain.Hostdev hostdev(Plan.Passed p) {
+    Domain.Hostdev h = new Domain.Hostdev();
+    h.mode = "subsystem";
+    h.type = "pci";
+    h.managed = "yes";
+    h.driver = new Domain.Driver();
+    h.driver.name = "vfio";
+    h.source = new Domain.HostdevSource();
+    h.source.address = pciAddr(p.device().address(), false);
+    return h;
+  }
+
+  private static Domain.PciAddr pciAddr(dev.rtc.topology.PciAddress a, boolean typed) {
+    Domain.PciAddr x = new Domain.PciAddr();
+    x.type = typed ? "pci" : null;
+    x.domain = String.format(java.util.Locale.ROOT, "0x%04x", a.domain());
+    x.bus = String.format(java.util.Locale.ROOT, "0x%02x", a.bus());
+    x.slot = String.format(java.util.Locale.ROOT, "0x%02x", a.slot());
+    x.function = String.format(java.util.Locale.ROOT, "0x%x", a.function());
+    return x;
   }
 
   /** A network's XML, through the same JAXB context and writer as the domains. */

@@ -23,6 +23,7 @@ import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.manifest.Manifest.Workload;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
+import dev.rtc.topology.PciAddress;
 import dev.rtc.topology.WayMask;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -103,7 +104,54 @@ public final class Binder {
     return new Host(Os.of(n.get("os").asText()), topology(n.get("topology"), at + "/topology"),
         cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"),
         n.path("cacheOwner").asText("libvirt").equals("resctrl") ? Manifest.CacheOwner.RESCTRL : Manifest.CacheOwner.LIBVIRT,
-        n.path("emulatorPool").asInt(0), kernel(kernel, at + "/kernel"));
+        n.path("emulatorPool").asInt(0), kernel(kernel, at + "/kernel"), hostDevices(n.path("devices"), at + "/devices"));
+  }
+
+  private List<Manifest.HostDevice> hostDevices(JsonNode list, String at) {
+    List<Manifest.HostDevice> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode d = list.get(i);
+      String p = at + "/" + i;
+      JsonNode sr = d.get("sriov");
+      out.add(new Manifest.HostDevice(PciAddress.parse(d.get("address").asText()), d.get("id").asText(), text(d, "driver"),
+          d.get("node").asInt(), d.has("iommuGroup") ? OptionalInt.of(d.get("iommuGroup").asInt()) : OptionalInt.empty(), text(d, "interface"),
+          sr == null ? Optional.empty() : Optional.of(new Manifest.Sriov(sr.get("totalVfs").asInt(), sr.get("offset").asInt(),
+              sr.get("stride").asInt())), p));
+    }
+    return out;
+  }
+
+  private List<Manifest.DeviceRequest> vmDevices(JsonNode list, String at) {
+    List<Manifest.DeviceRequest> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode d = list.get(i);
+      out.add(new Manifest.DeviceRequest(text(d, "pci").map(PciAddress::parse), text(d, "interface"), text(d, "pf"),
+          d.has("vf") ? OptionalInt.of(d.get("vf").asInt()) : OptionalInt.empty(), text(d, "mac"),
+          d.has("vlan") ? OptionalInt.of(d.get("vlan").asInt()) : OptionalInt.empty(), at + "/" + i));
+    }
+    return out;
+  }
+
+  /** The VM's networks; without the key, one NIC on libvirt's NAT network 'default', as before networks could be given. */
+  private List<Manifest.NetworkAttachment> vmNetworks(JsonNode n, String at) {
+    if (!n.has("networks")) {
+      return List.of(new Manifest.NetworkAttachment(Manifest.NetKind.NETWORK, "default", at));
+    }
+    List<Manifest.NetworkAttachment> out = new ArrayList<>();
+    JsonNode list = n.get("networks");
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode w = list.get(i);
+      String p = at + "/networks/" + i;
+      Manifest.NetKind kind = w.has("bridge") ? Manifest.NetKind.BRIDGE : w.has("macvtap") ? Manifest.NetKind.MACVTAP : Manifest.NetKind.NETWORK;
+      Optional<String> name = text(w, kind.id());
+      if (name.isEmpty() || w.size() != 1) {
+        d.error(Code.RTC049, p, "a network entry names one of network, bridge or macvtap" + (w.size() > 1 ? ", not " + w.size() : ""),
+            "write one entry per network: {network: default}, {bridge: br0} or {macvtap: enp2s0}");
+        continue;
+      }
+      out.add(new Manifest.NetworkAttachment(kind, name.get(), p));
+    }
+    return out;
   }
 
   private Topology topology(JsonNode n, String at) {
@@ -320,7 +368,7 @@ public final class Binder {
             "the disk of a cloud image (Debian's and Ubuntu's are 2 to 3.5 GiB, and qemu-img does not shrink them)"), text(disk, "sha256")),
         guest,
         Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"),
-        n.path("interference").asText("").equals("accepted"), at);
+        n.path("interference").asText("").equals("accepted"), vmDevices(n.path("devices"), at + "/devices"), vmNetworks(n, at), at);
   }
 
   private Benchmark benchmark(JsonNode n, String at) {

@@ -31,6 +31,7 @@ public enum Code {
   RTC032("housekeeping CPUs inconsistent"),
   RTC033("nothing isolated"),
   RTC034("extra kernel argument that rtc sets itself"),
+  RTC035("host devices inconsistent"),
   // VMs.
   RTC040("VM name used twice"),
   RTC041("explicit pins or NUMA node invalid"),
@@ -41,6 +42,7 @@ public enum Code {
   RTC046("kernel choice cannot give a real-time kernel on this OS"),
   RTC047("a host or real-time VM keeps a kernel that is not real-time"),
   RTC048("option not available on this OS, or unused"),
+  RTC049("device or network request invalid"),
   // Benchmark.
   RTC050("benchmark inconsistent with the VMs"),
   // Solver.
@@ -50,7 +52,8 @@ public enum Code {
   RTC063("placement compromise: a stressor beside a real-time VM, or remote emulator threads"),
   RTC064("kernel command line too long"),
   RTC065("not enough memory on the NUMA node"),
-  RTC066("real-time cache on ways shared with I/O");
+  RTC066("real-time cache on ways shared with I/O"),
+  RTC067("device on another NUMA node than its VM");
 
   private final String summary;
 

@@ -2,6 +2,7 @@ package dev.rtc.manifest;
 
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
+import dev.rtc.topology.PciAddress;
 import dev.rtc.topology.WayMask;
 import java.util.List;
 import java.util.Map;
@@ -55,16 +56,62 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   /** @param cacheOverShareable the host's default group sits over the L3 ways shared with I/O (host.cacheAt: shareable) */
   /** @param emulatorPool isolated CPUs per node for the emulator threads of VMs with {@code emulator: shared}; 0 when not given */
   public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs,
-      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool, KernelChoice kernel) {
+      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool, KernelChoice kernel, List<HostDevice> devices) {
     public Host {
       extraKernelArgs = List.copyOf(extraKernelArgs);
+      devices = List.copyOf(devices);
     }
 
     /** The same host keeping {@code size} of cache instead. */
     public Host withCache(ByteSize size) {
-      return new Host(os, topology, housekeeping, Optional.of(size), extraKernelArgs, cacheOverShareable, cacheOwner, emulatorPool, kernel);
+      return new Host(os, topology, housekeeping, Optional.of(size), extraKernelArgs, cacheOverShareable, cacheOwner, emulatorPool, kernel,
+          devices);
     }
   }
+
+  /**
+   * A PCI device of the host that VMs may be given (host.devices), as /sys/bus/pci/devices says it.
+   *
+   * @param id vendor:device, lower-case hex
+   * @param driver the host driver bound to it when probed, given back on rollback
+   * @param iommuGroup empty when the IOMMU was off when the host was probed
+   * @param iface the host's interface name, for network devices
+   */
+  public record HostDevice(PciAddress address, String id, Optional<String> driver, int node, OptionalInt iommuGroup, Optional<String> iface,
+      Optional<Sriov> sriov, String pointer) {
+
+    /** How the user reads it: the address, and the interface name where it has one. */
+    public String said() {
+      return address + iface.map(i -> " (" + i + ")").orElse("");
+    }
+  }
+
+  /** A physical function's SR-IOV capability: sriov_totalvfs, sriov_offset, sriov_stride. */
+  public record Sriov(int totalVfs, int offset, int stride) {}
+
+  /**
+   * One entry of vms[].devices: a whole device ({@code pci} or {@code iface}) or virtual function
+   * {@code vf} of {@code pf} (an address or interface name), with an optional fixed MAC and VLAN.
+   */
+  public record DeviceRequest(Optional<PciAddress> pci, Optional<String> iface, Optional<String> pf, OptionalInt vf, Optional<String> mac,
+      OptionalInt vlan, String pointer) {
+
+    public boolean isVf() {
+      return pf.isPresent();
+    }
+  }
+
+  /** How a VM's virtio NIC reaches a network: a libvirt network, a host bridge, or macvtap on a host interface. */
+  public enum NetKind {
+    NETWORK, BRIDGE, MACVTAP;
+
+    public String id() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** One entry of vms[].networks (or the NAT default when the VM gives none). */
+  public record NetworkAttachment(NetKind kind, String name, String pointer) {}
 
   /** Which PREEMPT_RT kernel a host or a real-time guest gets (host.kernel.realtime, guest.kernel.realtime). */
   public enum Realtime {
@@ -331,32 +378,38 @@ public record Manifest(String file, String sha256, String name, Host host, List<
    */
   public record Vm(String name, Role role, int vcpus, ByteSize memory, Placement placement, Emulator emulator,
       Optional<ByteSize> cache, OptionalInt memoryBandwidth, Optional<Workload> workload, Disk disk, Guest guest,
-      Optional<ByteSize> hugepages, boolean siblingPairs, boolean interferenceAccepted, String pointer) {
+      Optional<ByteSize> hugepages, boolean siblingPairs, boolean interferenceAccepted, List<DeviceRequest> devices,
+      List<NetworkAttachment> networks, String pointer) {
+
+    public Vm {
+      devices = List.copyOf(devices);
+      networks = List.copyOf(networks);
+    }
 
     /** The same VM with another number of vCPUs, or another emulator: for trying a refusal's hints. */
     public Vm withVcpus(int n) {
       return new Vm(name, role, n, memory, placement, emulator, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
-          interferenceAccepted, pointer);
+          interferenceAccepted, devices, networks, pointer);
     }
 
     public Vm withEmulator(Emulator e) {
       return new Vm(name, role, vcpus, memory, placement, e, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
-          interferenceAccepted, pointer);
+          interferenceAccepted, devices, networks, pointer);
     }
 
     public Vm withCache(ByteSize c) {
       return new Vm(name, role, vcpus, memory, placement, emulator, Optional.of(c), memoryBandwidth, workload, disk, guest, hugepages,
-          siblingPairs, interferenceAccepted, pointer);
+          siblingPairs, interferenceAccepted, devices, networks, pointer);
     }
 
     public Vm withMemory(ByteSize m) {
       return new Vm(name, role, vcpus, m, placement, emulator, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
-          interferenceAccepted, pointer);
+          interferenceAccepted, devices, networks, pointer);
     }
 
     public Vm withPlacement(Placement p) {
       return new Vm(name, role, vcpus, memory, p, emulator, cache, memoryBandwidth, workload, disk, guest, hugepages, siblingPairs,
-          interferenceAccepted, pointer);
+          interferenceAccepted, devices, networks, pointer);
     }
 
     public boolean isRealtime() {

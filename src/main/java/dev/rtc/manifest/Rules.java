@@ -35,6 +35,7 @@ public final class Rules {
     r.topology(m.host().topology());
     r.housekeeping();
     r.vms();
+    DeviceRules.check(m, d);
     r.cacheOwner(m.host().topology());
     r.kernels();
     r.site();

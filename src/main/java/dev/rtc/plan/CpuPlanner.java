@@ -55,6 +55,10 @@ final class CpuPlanner {
   private final Interference interference;
   private Optional<ByteSize> hostCache = Optional.empty();
   private int poolSize;
+  private Map<String, DeviceNode> deviceNodes = Map.of();
+
+  /** Where a VM's passed-through devices sit: their NUMA node, and one of them to name. */
+  record DeviceNode(int node, String device) {}
 
   CpuPlanner(Topology topology, CpuSet housekeeping, Diagnostics d, List<Decision> decisions) {
     this.topology = topology;
@@ -70,6 +74,27 @@ final class CpuPlanner {
     return this;
   }
 
+  /** The nodes of the VMs' devices: a real-time VM's is a hard rule, a stressor's a preference. */
+  CpuPlanner withDeviceNodes(Map<String, DeviceNode> nodes) {
+    this.deviceNodes = Map.copyOf(nodes);
+    return this;
+  }
+
+  /** The node {@code vm} must run on: its placement's, or for a real-time VM left to the solver, its devices'. */
+  java.util.OptionalInt requiredNode(Vm vm) {
+    if (vm.placement() instanceof Placement.OnNode on) {
+      return java.util.OptionalInt.of(on.node());
+    }
+    DeviceNode dn = deviceNodes.get(vm.name());
+    return dn != null && vm.isRealtime() && vm.placement() instanceof Placement.Auto ? java.util.OptionalInt.of(dn.node())
+        : java.util.OptionalInt.empty();
+  }
+
+  /** The device that fixes {@code vm}'s node, when one does. */
+  Optional<DeviceNode> deviceNode(Vm vm) {
+    return Optional.ofNullable(deviceNodes.get(vm.name()));
+  }
+
   /** The size of each node's shared emulator pool (host.emulatorPool). */
   CpuPlanner withEmulatorPool(int size) {
     this.poolSize = size;
@@ -78,7 +103,8 @@ final class CpuPlanner {
 
   /** The same planner on other housekeeping CPUs, saying nothing: for trying a refusal's hints. */
   CpuPlanner with(CpuSet otherHousekeeping) {
-    return new CpuPlanner(topology, otherHousekeeping, d.scratch(), new ArrayList<>()).withCache(hostCache).withEmulatorPool(poolSize);
+    return new CpuPlanner(topology, otherHousekeeping, d.scratch(), new ArrayList<>()).withCache(hostCache).withEmulatorPool(poolSize)
+        .withDeviceNodes(deviceNodes);
   }
 
   int emulatorPoolSize() {
@@ -142,10 +168,15 @@ final class CpuPlanner {
     List<CpuLedger.Pool> pools;
     if (pinnedPool != null) {
       pools = List.of(pinnedPool);
-    } else if (vm.placement() instanceof Placement.OnNode on) {
-      pools = l.pools(vm, on.node());
+    } else if (requiredNode(vm).isPresent()) {
+      pools = l.pools(vm, requiredNode(vm).getAsInt());
     } else {
       List<CpuLedger.Pool> all = l.allPools(vm);
+      DeviceNode dn = deviceNodes.get(vm.name());
+      if (dn != null) { // a stressor's devices: their node first, the rules' order within each part
+        all = java.util.stream.Stream.concat(all.stream().filter(p -> p.node() == dn.node()), all.stream().filter(p -> p.node() != dn.node()))
+            .toList();
+      }
       Set<Integer> avoid = vm.isRealtime() ? stressorDomains : realtimeDomains;
       List<CpuLedger.Pool> ordered = new ArrayList<>(all.stream().filter(p -> separated(l, p, avoid)).toList());
       all.stream().filter(p -> !separated(l, p, avoid)).forEach(ordered::add);
@@ -299,6 +330,10 @@ final class CpuPlanner {
     CpuLedger.Pool p = o.vcpus();
     if (vm.placement() instanceof Placement.OnNode) {
       return "chosen in the manifest" + typeWhy(vm, p);
+    }
+    if (requiredNode(vm).isPresent()) {
+      return "the node of its device " + deviceNodes.get(vm.name()).device() + ": a real-time VM runs where its devices are, so their "
+          + "DMA and interrupts never cross the interconnect" + typeWhy(vm, p);
     }
     int need = VcpuPicker.threads(l, vm, p.type()) + (p.equals(o.emulator()) && vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0);
     String what = vm.vcpus() + " vCPUs" + (vm.emulator() instanceof Emulator.Dedicated ded ? " + " + ded.count() + " emulator CPUs" : "");

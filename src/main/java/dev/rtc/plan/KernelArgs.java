@@ -37,6 +37,12 @@ final class KernelArgs {
    */
   static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages,
       boolean perNode, List<String> extra) {
+    return host(isolated, housekeeping, hugepages, perNode, false, extra);
+  }
+
+  /** @param iommu a VM is given a host device: the IOMMU on, in passthrough mode for the host's own DMA */
+  static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages,
+      boolean perNode, boolean iommu, List<String> extra) {
     List<KernelArg> a = isolation(isolated, housekeeping);
     a.addAll(common());
     a.add(new KernelArg("intel_pstate", "disable", "no P-state driver changing frequency under real-time work"));
@@ -55,6 +61,10 @@ final class KernelArgs {
             : new KernelArg("hugepages", String.valueOf(counts.values().stream().mapToLong(Long::longValue).sum()),
                 "the pages of the VMs, on the host's one NUMA node (this kernel predates the per-node form)"));
       });
+    }
+    if (iommu) {
+      a.add(new KernelArg("intel_iommu", "on", "VFIO needs the IOMMU to give a VM a host device; many kernels leave Intel's off"));
+      a.add(new KernelArg("iommu", "pt", "the host's own devices bypass IOMMU translation (passthrough): no cost to its DMA"));
     }
     extra.forEach(e -> a.add(extraArg(e)));
     return new KernelCmdline(a);

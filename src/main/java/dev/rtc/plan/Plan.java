@@ -85,11 +85,13 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    */
   public record VmPlan(Vm vm, int startOrder, int numaNode, List<Integer> vcpuPins, CpuSet emulatorCpus,
       CpuSet rtVcpus, Optional<Resctrl> resctrl, Optional<KernelCmdline> guestCmdline, String uuid, String mac,
-      List<Integer> l3Instances, Optional<KernelPlan> kernel, Optional<TuningPlan> tuning) {
+      List<Integer> l3Instances, Optional<KernelPlan> kernel, Optional<TuningPlan> tuning, List<Nic> nics, List<Passed> devices) {
 
     public VmPlan {
       vcpuPins = List.copyOf(vcpuPins);
       l3Instances = List.copyOf(l3Instances);
+      nics = List.copyOf(nics);
+      devices = List.copyOf(devices);
     }
 
     public String name() {
@@ -102,6 +104,20 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
 
     public CpuSet hostCpus() {
       return CpuSet.of(vcpuPins);
+    }
+  }
+
+  /** A virtio NIC: where it attaches, and its name-based MAC (the first NIC's is the VM's own, as before networks could be given). */
+  public record Nic(Manifest.NetworkAttachment attachment, String mac) {}
+
+  /**
+   * A host device given to a VM: whole ({@code <hostdev>}) or a virtual function
+   * ({@code <interface type='hostdev'>}, with {@code mac}: the manifest's or a name-based one).
+   */
+  public record Passed(dev.rtc.manifest.DeviceRules.Assigned device, Optional<String> mac) {
+
+    public boolean isVf() {
+      return device.isVf();
     }
   }
 

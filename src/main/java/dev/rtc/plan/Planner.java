@@ -2,6 +2,7 @@ package dev.rtc.plan;
 
 import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
+import dev.rtc.manifest.DeviceRules;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.Plan.Decision;
@@ -11,12 +12,28 @@ import dev.rtc.topology.CpuSet;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The solver: a checked manifest in, a complete {@link Plan} out (or errors in the diagnostics). */
 public final class Planner {
 
   private Planner() {}
+
+  /** The VM's NICs, each with a name-based MAC: the first one's is the VM's own, as before networks could be given. */
+  private static List<Plan.Nic> nics(Manifest m, Vm vm) {
+    List<Plan.Nic> out = new ArrayList<>();
+    for (int i = 0; i < vm.networks().size(); i++) {
+      out.add(new Plan.Nic(vm.networks().get(i), Identity.mac(m.name(), i == 0 ? vm.name() : vm.name() + "/nic" + i)));
+    }
+    return out;
+  }
+
+  /** The devices given to the VM; a virtual function gets the manifest's MAC or a name-based one. */
+  private static List<Plan.Passed> passed(Manifest m, Vm vm, List<DeviceRules.Assigned> given) {
+    return (given == null ? List.<DeviceRules.Assigned>of() : given).stream().map(a -> new Plan.Passed(a, a.isVf()
+        ? Optional.of(a.mac().orElseGet(() -> Identity.mac(m.name(), vm.name() + "/vf/" + a.address()))) : Optional.empty())).toList();
+  }
 
   public static Plan plan(Manifest m, Diagnostics d) {
     List<Decision> decisions = new ArrayList<>();
@@ -30,8 +47,12 @@ public final class Planner {
     // The CPU search plans every candidate's cache too (on scratch diagnostics), so it passes over a
     // placement whose L3 instances cannot give the real-time VMs their ways.
     Diagnostics cpuDiagnostics = d.scratch();
+    Map<String, List<DeviceRules.Assigned>> devices = DeviceRules.resolve(m);
+    Map<String, CpuPlanner.DeviceNode> deviceNodes = new java.util.HashMap<>();
+    devices.forEach((vm, as) -> as.stream().findFirst().ifPresent(a -> deviceNodes.put(vm, new CpuPlanner.DeviceNode(a.device().node(),
+        a.said()))));
     List<CpuPlanner.Placed> placed = new CpuPlanner(m.host().topology(), hk, cpuDiagnostics, decisions).withCache(m.host().cache())
-        .withEmulatorPool(m.host().emulatorPool())
+        .withEmulatorPool(m.host().emulatorPool()).withDeviceNodes(deviceNodes)
         .place(order, candidate -> CachePlanner.plans(m, d.scratch(), candidate));
     d.addAll(cpuDiagnostics);
     CachePlanner.Result cache = cpuDiagnostics.hasErrors() ? null : new CachePlanner(m, d, decisions).plan(placed);
@@ -61,8 +82,19 @@ public final class Planner {
           "the host's kernel (" + hostKernel.series() + ", " + m.host().os().id() + ") predates the per-node form hugepages=N:COUNT, "
               + "which Linux parses since " + KernelVersion.HUGEPAGES_PER_NODE + "; a total would be spread over every node"));
     }
-    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, perNode, m.host().extraKernelArgs());
-    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, List.of()), d);
+    boolean iommu = devices.values().stream().anyMatch(as -> !as.isEmpty());
+    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, perNode, iommu, m.host().extraKernelArgs());
+    devices.forEach((vm, as) -> as.forEach(a -> decisions.add(new Decision(vm, (a.isVf() ? "" : "device ") + a.said()
+        + " passed through (VFIO)", "NUMA node " + a.device().node() + (a.device().iommuGroup().isPresent() && !a.isVf() ? ", IOMMU group "
+            + a.device().iommuGroup().getAsInt() + " (every device of it to this VM)" : a.isVf() ? ", its own IOMMU group once created"
+                : ", IOMMU group read after the reboot (the IOMMU was off when the host was probed)") + "; libvirt detaches it from "
+            + a.device().driver().orElse("its host driver") + " at start and gives it back when the VM stops; its interrupts go to "
+            + "the housekeeping CPUs (irqaffinity)"))));
+    if (iommu) {
+      decisions.add(new Decision("host", "IOMMU on (intel_iommu=on iommu=pt)", "VMs are given host devices, which VFIO can do only "
+          + "through the IOMMU; passthrough mode keeps the host's own DMA untranslated"));
+    }
+    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, new java.util.TreeMap<>(), true, iommu, List.of()), d);
     checkLength(hostCmdline, m.host().extraKernelArgs().isEmpty() ? "/host/housekeeping" : "/host/kernel/extraArgs", "host", d);
 
     TuningPlan hostTuning = TuningPlan.host(m.name(), isolated, hk, hostDistro);
@@ -96,7 +128,7 @@ public final class Planner {
           .filter(i -> i.cpus().intersects(CpuSet.of(p.pins()))).map(Manifest.CacheInstance::id).sorted().toList()).orElse(List.of());
       vms.add(new VmPlan(vm, start++, p.node(), p.pins(), p.emulator(), rtVcpus,
           Optional.ofNullable(cache.groups().get(vm.name())), guest, Identity.uuid(m.name(), vm.name()),
-          Identity.mac(m.name(), vm.name()), instances, guestKernel, guestTuning));
+          Identity.mac(m.name(), vm.name()), instances, guestKernel, guestTuning, nics(m, vm), passed(m, vm, devices.get(vm.name()))));
     }
     d.orThrow();
     return new Plan(m, new HostPlan(hk, isolated, hostCmdline, hostKernel, hostTuning, byUnit), vms, cache.plan(), decisions);

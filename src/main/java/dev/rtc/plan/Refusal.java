@@ -4,6 +4,7 @@ import dev.rtc.manifest.Binder;
 import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest.Emulator;
+import dev.rtc.manifest.Manifest.NumaNode;
 import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Socket;
 import dev.rtc.manifest.Manifest.Topology;
@@ -118,7 +119,8 @@ final class Refusal {
   // ---- CPUs ----
 
   private void cpus(Vm vm, List<Vm> before, List<Option> options, CpuLedger l) {
-    List<CpuLedger.Pool> pools = vm.placement() instanceof Placement.OnNode on ? l.pools(vm, on.node()) : l.allPools(vm);
+    java.util.OptionalInt required = planner.requiredNode(vm);
+    List<CpuLedger.Pool> pools = required.isPresent() ? l.pools(vm, required.getAsInt()) : l.allPools(vm);
     CpuLedger.Pool first = pools.isEmpty() ? null : pools.get(0);
     StringBuilder free = new StringBuilder();
     for (CpuLedger.Pool p : pools.stream().sorted(java.util.Comparator.comparingInt(CpuLedger.Pool::node)).toList()) {
@@ -126,7 +128,8 @@ final class Refusal {
       free.append(free.length() == 0 ? "" : "; ").append(EmulatorPicker.describe(l, p).replace("the ", "")).append(": ")
           .append(f.size()).append(f.isEmpty() ? "" : " (" + f.describe() + ")");
     }
-    String where = vm.placement() instanceof Placement.OnNode on ? "NUMA node " + on.node() : "one NUMA node";
+    String where = required.isEmpty() ? "one NUMA node" : "NUMA node " + required.getAsInt() + (vm.placement() instanceof Placement.OnNode
+        ? "" : " (where its device " + planner.deviceNode(vm).orElseThrow().device() + " is)");
     String message;
     if (first == null) {
       message = vm.name() + " has no isolated CPUs on " + where + (topology.hybrid() && vm.siblingPairs() ? " with SMT (P-cores)" : "");
@@ -179,6 +182,15 @@ final class Refusal {
     }
     if (vm.placement() instanceof Placement.OnNode && fits(before, vm.withPlacement(new Placement.Auto()))) {
       hints.add("leave " + vm.name() + "'s placement to the solver (remove placement)");
+    }
+    if (vm.placement() instanceof Placement.Auto && planner.requiredNode(vm).isPresent()) {
+      int at = planner.requiredNode(vm).getAsInt();
+      for (NumaNode n : topology.numaNodes()) {
+        if (n.id() != at && fits(before, vm.withPlacement(new Placement.OnNode(n.id())))) {
+          hints.add("give " + vm.name() + " a device of NUMA node " + n.id() + " instead, where it fits");
+          break;
+        }
+      }
     }
     String freed = freeHousekeeping(vm, before);
     if (freed != null) {
