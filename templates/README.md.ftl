@@ -37,6 +37,12 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 <#if hugepagesUnit>
 - Hugepages: `rtc-hugepages.service` reserves the VMs' pages on their NUMA nodes at every boot.
 </#if>
+<#if devices?has_content>
+- Devices: <#list devices as d>`${d.what}` to `${d.vm}`<#sep>, </#list>, through VFIO: libvirt takes each from its
+  host driver when its VM starts and gives it back when the VM stops; the kernel arguments turn the
+  IOMMU on (`intel_iommu=on iommu=pt`)<#if sriov?has_content>, and `rtc-sriov.service` makes the SR-IOV virtual
+  functions at every boot (<#list sriov as f>${f}<#sep>, </#list>)</#if>.
+</#if>
 - VMs: <#list vms as vm>`${vm.name}` (${vm.role}, CPUs ${vm.hostCpus})<#sep>, </#list>, defined in
   libvirt from `vms/*/domain.xml`, with disks and cloud-init seeds under `/var/lib/libvirt/images/rtc/`,
   and started after every boot in this order by `rtc-vms.service`.
@@ -55,8 +61,22 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 - An Ubuntu Pro token in `/etc/rtc/ubuntu-pro-token` on the host (mode 0600): the real-time
   kernel comes with Ubuntu Pro. It is read there, and never written into this bundle.
 </#if>
+<#if usesDefaultNetwork>
 - libvirt's NAT network `default` (the vms step defines it from `host/libvirt/networks/default.xml` if it is missing).
-- BIOS as in the guide's table: VT-x and VT-d on, C-states, SpeedStep and Turbo off.
+</#if>
+<#list siteNetworks as n>
+- libvirt network `${n}`, defined and active (preflight checks it).
+</#list>
+<#list bridges as b>
+- Linux bridge `${b}` on the host, with its uplink (preflight checks it).
+</#list>
+<#list macvtaps as i>
+- Host interface `${i}`, cabled, for the VMs' macvtap NICs (preflight checks it).
+</#list>
+<#if devices?has_content>
+- The devices of `host.devices` in their slots, as probed (preflight checks each one's ids, node and driver).
+</#if>
+- BIOS as in the guide's table: VT-x and VT-d on<#if sriov?has_content>, SR-IOV on</#if>, C-states, SpeedStep and Turbo off.
 
 ## Steps
 

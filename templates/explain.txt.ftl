@@ -26,6 +26,9 @@ VMs, in start order:
 <#list vm.bandwidth as b>
      memory bandwidth: ${b}
 </#list>
+<#list vm.devices as d>
+     ${d}
+</#list>
 </#list>
 <#if cache??>
 

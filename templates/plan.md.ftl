@@ -43,6 +43,12 @@ Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
 <#list vm.bandwidth as b>
 - memory bandwidth: ${b}
 </#list>
+<#list vm.nics as n>
+- ${n}
+</#list>
+<#list vm.devices as d>
+- ${d}
+</#list>
 
 </#list>
 <#if cache??>

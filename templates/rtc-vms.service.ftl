@@ -6,7 +6,7 @@
 # runbook.sh (step vms) as /etc/systemd/system/rtc-vms.service.
 [Unit]
 Description=rtc: start the VMs of ${bundle} in plan order (<#list vms as vm>${vm}<#sep>, </#list>)
-After=libvirtd.service virtqemud.service rtc-resctrl.service rtc-hugepages.service tuned.service network-online.target
+After=libvirtd.service virtqemud.service rtc-resctrl.service rtc-hugepages.service <#if sriov>rtc-sriov.service </#if>tuned.service network-online.target
 
 [Service]
 Type=oneshot

@@ -99,6 +99,18 @@ declare -A VM_TUNING_CHECKS=([rt]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1
 declare -A VM_STALLD=([rt]=1 [stress]=0)
 NETWORKS=(default)
 declare -A NETWORK_FILE=([default]=host/libvirt/networks/default.xml)
+# The libvirt networks, bridges and host interfaces (macvtap) the VMs' NICs need, besides 'default'.
+SITE_NETWORKS=()
+BRIDGES=()
+MACVTAP_IFACES=()
+# Host devices the VMs are given: vm|whole or vf|address|vendor:device|host driver|node|IOMMU group|pf|vf|mac
+# (a VF's ids, driver and node are its physical function's; empty where there is none, or it is not known yet).
+DEVICES=()
+# Physical functions whose virtual functions are given: address|vendor:device|driver|node; and the
+# count rtc-sriov.service makes of each at boot: address|count.
+PF_DEVICES=()
+SRIOV_PFS=()
+HOUSEKEEPING='0,1,20,21'
 # A stressor must keep at least this much of its vCPUs busy, as the host measures it.
 STRESS_LOAD_MIN=50
 BENCH_VM=rt
@@ -352,6 +364,67 @@ start_changes() {
 
 # ---- preflight -------------------------------------------------------------------------------
 
+# device_driver ADDRESS: the driver the device is bound to now, or nothing.
+device_driver() {
+  local link
+  link=$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null) || return 0
+  printf '%s' "${link##*/}"
+}
+
+# device_group ADDRESS: its IOMMU group, or nothing while the IOMMU is off.
+device_group() {
+  local link
+  link=$(readlink "$ROOT/sys/bus/pci/devices/$1/iommu_group" 2>/dev/null) || return 0
+  printf '%s' "${link##*/}"
+}
+
+# check_device WHO ADDRESS ID DRIVER NODE GROUP: the device is where the plan says, as it says.
+check_device() {
+  local who=$1 addr=$2 id=$3 driver=$4 node=$5 group=$6 dir found before=$FAILS
+  dir=/sys/bus/pci/devices/$addr
+  if [ ! -e "$ROOT$dir" ]; then
+    bad "$who: this host has no PCI device $addr (lspci -D lists them; rtc probe writes host.devices)"
+    return 0
+  fi
+  found="$(read_file "$dir/vendor"):$(read_file "$dir/device")"
+  found=${found//0x/}
+  if [ "$found" != "$id" ]; then
+    bad "$who: $addr is a $found, planned $id: another card in that slot?"
+    return 0
+  fi
+  found=$(read_file "$dir/numa_node")
+  [ "$found" = "$node" ] || bad "$who: $addr is on NUMA node $found, planned $node (the VM's CPUs are chosen by it)"
+  found=$(device_driver "$addr")
+  if [ -n "$driver" ] && [ "$found" != "$driver" ] && [ "$found" != vfio-pci ]; then
+    bad "$who: $addr is bound to '${found:-no driver}', planned $driver (or vfio-pci while a VM has it)"
+  fi
+  found=$(device_group "$addr")
+  if [ -n "$group" ] && [ -n "$found" ] && [ "$found" != "$group" ]; then
+    bad "$who: $addr is in IOMMU group $found, planned $group (another slot or firmware: probe the host again)"
+  fi
+  [ "$FAILS" -gt "$before" ] || ok "$who: $addr ($id) on NUMA node $node${group:+, IOMMU group $group}"
+}
+
+preflight_devices() {
+  local d vm kind addr id driver node group pf vf mac
+  [ "${#DEVICES[@]}" -gt 0 ] || return 0
+  for d in "${DEVICES[@]}"; do
+    IFS='|' read -r vm kind addr id driver node group pf vf mac <<<"$d"
+    [ "$kind" = whole ] || continue
+    check_device "$vm" "$addr" "$id" "$driver" "$node" "$group"
+  done
+  for d in "${PF_DEVICES[@]}"; do
+    IFS='|' read -r addr id driver node <<<"$d"
+    check_device "SR-IOV" "$addr" "$id" "$driver" "$node" ""
+    if [ -e "$ROOT/sys/bus/pci/devices/$addr" ] && [ ! -e "$ROOT/sys/bus/pci/devices/$addr/sriov_totalvfs" ]; then
+      bad "SR-IOV: $addr shows no sriov_totalvfs: SR-IOV is off in the BIOS, or its driver does not offer it"
+    fi
+  done
+  if [ -z "$(ls -A "$ROOT/sys/kernel/iommu_groups" 2>/dev/null)" ]; then
+    note "the IOMMU is off until the reboot after 'host' (intel_iommu=on); check-host then checks each device's IOMMU group"
+  fi
+}
+
 step_preflight() {
   need_root preflight
   say "preflight: is this the host the manifest describes, and is it ready?"
@@ -369,6 +442,7 @@ step_preflight() {
   preflight_cmdline
   preflight_pro
   preflight_network
+  preflight_devices
   [ "$FAILS" = 0 ] || fail "$FAILS problems above; fix them and run preflight again"
   ok "ready for: ./runbook.sh host"
 }
@@ -480,7 +554,22 @@ preflight_pro() {
 
 preflight_network() {
   local n
+  for n in "${BRIDGES[@]}"; do
+    if [ -d "$ROOT/sys/class/net/$n/bridge" ]; then ok "bridge $n exists"; else
+      bad "the VMs' NICs need bridge $n, which this host does not have (ip link add $n type bridge, and a port on it)"
+    fi
+  done
+  for n in "${MACVTAP_IFACES[@]}"; do
+    if [ -e "$ROOT/sys/class/net/$n" ]; then ok "interface $n exists (macvtap)"; else
+      bad "the VMs' NICs need host interface $n (macvtap), which this host does not have (ip link lists them)"
+    fi
+  done
   have virsh || return 0
+  for n in "${SITE_NETWORKS[@]}"; do
+    if virsh net-info "$n" 2>/dev/null | grep -qE '^Active:[[:space:]]+yes'; then ok "libvirt network $n is active"; else
+      bad "the VMs' NICs need libvirt network $n, which is not defined or not active here (virsh net-list --all)"
+    fi
+  done
   for n in "${NETWORKS[@]}"; do
     if virsh net-info "$n" >/dev/null 2>&1; then
       ok "libvirt network $n exists"
@@ -622,6 +711,10 @@ host_units() {
       install_file "$HERE/host/resctrl/$g/schemata" "/etc/rtc/resctrl/$g/schemata" 0644
     done
   fi
+  local p
+  for p in "${SRIOV_PFS[@]}"; do # the VF counts to return to on rollback
+    keep "sriov_numvfs-${p%%|*}" read_file "/sys/bus/pci/devices/${p%%|*}/sriov_numvfs"
+  done
   [ "${#UNITS[@]}" -gt 0 ] || return 0
   for u in "${UNITS[@]}"; do
     install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
@@ -809,7 +902,55 @@ prove_host() {
       bad "hugepages: $got of $pages on $what (systemctl status rtc-hugepages)"
     fi
   done
+  prove_devices
   prove_tuning host "$facts" "$TUNED_PROFILE" "$STALLD" "${TUNING_CHECKS[@]}"
+}
+
+# After the reboot: the IOMMU is on, each whole device's IOMMU group holds only devices of the
+# same VM (and bridges), and each physical function has its virtual functions where planned.
+prove_devices() {
+  [ "${#DEVICES[@]}" -gt 0 ] || return 0
+  if [ -z "$(ls -A "$ROOT/sys/kernel/iommu_groups" 2>/dev/null)" ]; then
+    bad "the IOMMU is off (/sys/kernel/iommu_groups is empty): is VT-d on in the BIOS, and intel_iommu=on on the command line?"
+    return 0
+  fi
+  ok "IOMMU on"
+  local d e vm kind addr id driver node group pf vf mac member mine others found p count
+  for d in "${DEVICES[@]}"; do
+    IFS='|' read -r vm kind addr id driver node group pf vf mac <<<"$d"
+    if [ "$kind" = vf ]; then
+      found=$(readlink "$ROOT/sys/bus/pci/devices/$pf/virtfn$vf" 2>/dev/null) || found=
+      if [ "${found##*/}" = "$addr" ]; then ok "$vm: VF $vf of $pf is $addr"; else
+        bad "$vm: VF $vf of $pf is '${found##*/}', planned $addr (systemctl status rtc-sriov)"
+      fi
+      continue
+    fi
+    # The devices planned for this VM, to tell the group's members apart.
+    mine=" "
+    for e in "${DEVICES[@]}"; do [ "${e%%|*}" = "$vm" ] && mine+="$(cut -d'|' -f3 <<<"$e") "; done
+    others=()
+    found=no
+    for member in "$ROOT/sys/bus/pci/devices/$addr/iommu_group/devices/"*; do
+      [ -e "$member" ] || [ -L "$member" ] || continue
+      member=${member##*/}
+      [ "$member" != "$addr" ] || found=yes
+      [[ $mine == *" $member "* ]] && continue
+      [[ $(read_file "/sys/bus/pci/devices/$member/class") == 0x0604* ]] && continue # a PCI bridge
+      others+=("$member")
+    done
+    if [ "$found" = no ]; then
+      bad "$vm: $addr is not in an IOMMU group (/sys/bus/pci/devices/$addr/iommu_group): is the device there, and the IOMMU on for it?"
+    elif [ "${#others[@]}" -eq 0 ]; then ok "$vm: IOMMU group $(device_group "$addr") of $addr holds only its devices"; else
+      bad "$vm: IOMMU group $(device_group "$addr") of $addr also holds ${others[*]}, which $vm is not given: the VM will not start"
+    fi
+  done
+  for p in "${SRIOV_PFS[@]}"; do
+    IFS='|' read -r addr count <<<"$p"
+    found=$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")
+    if [ "$found" = "$count" ]; then ok "SR-IOV: $count VFs on $addr"; else
+      bad "SR-IOV: $addr has '$found' VFs, planned $count (systemctl status rtc-sriov)"
+    fi
+  done
 }
 
 step_check_host() {
@@ -1073,8 +1214,58 @@ prove_vms() {
         bad "$vm cache group is '${found:-missing}', planned '${VM_RESCTRL[$vm]}'"
       fi
     fi
+    prove_vm_devices "$vm"
     [ "${VM_ROLE[$vm]}" = realtime ] || continue
     prove_guest "$vm"
+  done
+}
+
+# cpus_within LIST SET: every CPU of LIST is in SET (cpulists, as the kernel writes them).
+cpus_within() {
+  local c set
+  set=",$(expand_cpus "$2"),"
+  for c in $(expand_cpus "$1" | tr , ' '); do
+    [[ $set == *",$c,"* ]] || return 1
+  done
+}
+
+# What the guest sees: vendor:device of each PCI function, and the MAC of each interface.
+guest_pci_ids() { local d; for d in /sys/bus/pci/devices/*; do echo "$(cat "$d/vendor"):$(cat "$d/device")"; done; }
+guest_macs() { cat /sys/class/net/*/address; }
+
+# A VM's devices, live: bound to vfio-pci on the host, their interrupts on housekeeping CPUs, and
+# seen inside the guest (a whole device by its ids, a virtual function by its MAC).
+prove_vm_devices() {
+  local vm=$1 d dvm kind addr id driver node group pf vf mac found irq cpus seen
+  for d in "${DEVICES[@]}"; do
+    IFS='|' read -r dvm kind addr id driver node group pf vf mac <<<"$d"
+    [ "$dvm" = "$vm" ] || continue
+    found=$(device_driver "$addr")
+    if [ "$found" = vfio-pci ]; then ok "$vm: $addr is bound to vfio-pci (the VM has it)"; else
+      bad "$vm: $addr is bound to '${found:-no driver}', not vfio-pci: the VM does not have it (virsh dumpxml $vm)"
+    fi
+    # Its interrupts on the host: the vfio-msi(x)/intx lines of /proc/interrupts that name it.
+    while read -r irq; do
+      cpus=$(read_file "/proc/irq/$irq/smp_affinity_list")
+      if cpus_within "$cpus" "$HOUSEKEEPING"; then ok "$vm: IRQ $irq of $addr on housekeeping CPUs $cpus"; else
+        bad "$vm: IRQ $irq of $addr may run on CPUs $cpus, not only the housekeeping CPUs $HOUSEKEEPING (irqbalance? irqaffinity=?)"
+      fi
+    done < <(awk -v a="($addr)" 'index($0, a) && /vfio/ { sub(":", "", $1); print $1 }' "$ROOT/proc/interrupts" 2>/dev/null)
+    if [ "$DRY_RUN" = 1 ]; then
+      printf '   would read in %s: its PCI devices and MACs\n' "$vm"
+      continue
+    fi
+    if [ "$kind" = vf ]; then
+      seen=$(guest_run "$vm" 60 /bin/sh -c "$(declare -f guest_macs); guest_macs") || seen=
+      if grep -qixF "$mac" <<<"$seen"; then ok "$vm: the guest has VF $vf of $pf (MAC $mac)"; else
+        bad "$vm: no interface with MAC $mac in the guest (VF $vf of $pf)"
+      fi
+    else
+      seen=$(guest_run "$vm" 60 /bin/sh -c "$(declare -f guest_pci_ids); guest_pci_ids") || seen=
+      if grep -qxF "0x${id%%:*}:0x${id#*:}" <<<"$seen"; then ok "$vm: the guest has $addr ($id)"; else
+        bad "$vm: the guest shows no PCI device $id ($addr)"
+      fi
+    fi
   done
 }
 
@@ -1437,6 +1628,15 @@ step_facts() {
       "$r"/sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*/{level,type,id,size,shared_cpu_list} \
       "$r"/sys/devices/system/node/node[0-9]*/{cpulist,meminfo} "$r"/sys/devices/cpu_{core,atom}/cpus "$r"/sys/fs/resctrl/info \
       2>/dev/null || true
+    # PCI devices, for host.devices: their files, and where their driver, IOMMU group and physical function links point.
+    grep -H . "$r"/sys/bus/pci/devices/*/{vendor,device,class,numa_node,sriov_totalvfs,sriov_offset,sriov_stride} \
+      "$r"/sys/bus/pci/devices/*/net/*/ifindex 2>/dev/null || true
+    local d l t
+    for d in "$r"/sys/bus/pci/devices/*; do
+      for l in driver iommu_group physfn; do
+        if [ -L "$d/$l" ]; then t=$(readlink "$d/$l"); printf '%s/%s:%s\n' "$d" "$l" "${t##*/}"; fi
+      done
+    done
   ) | awk -v r="$r" 'r != "" && index($0, r) == 1 { $0 = substr($0, length(r) + 1) } { print }'
 }
 
@@ -1466,6 +1666,20 @@ step_rollback() {
     fi
   done
   if recorded "unit rtc-vms.service"; then remove_unit rtc-vms.service; fi
+  local d kind addr prev
+  for d in "${DEVICES[@]}"; do
+    IFS='|' read -r _ kind addr _ <<<"$d"
+    # A managed device goes back to its host driver when its VM stops; one left on vfio-pci is given back here.
+    if [ "$kind" = whole ] && [ "$(device_driver "$addr")" = vfio-pci ]; then try virsh nodedev-reattach "pci_${addr//[:.]/_}"; fi
+  done
+  if recorded "unit rtc-sriov.service"; then
+    for d in "${SRIOV_PFS[@]}"; do
+      addr=${d%%|*}
+      prev=$(cat "$STATE/backup/sriov_numvfs-$addr" 2>/dev/null || true)
+      [[ $prev =~ ^[0-9]+$ ]] || prev=0
+      [ "$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")" = "$prev" ] || write_sysfs "/sys/bus/pci/devices/$addr/sriov_numvfs" "$prev"
+    done
+  fi
   for n in "${NETWORKS[@]}"; do
     if recorded "network $n"; then
       virsh net-info "$n" >/dev/null 2>&1 && { try virsh net-destroy "$n"; try virsh net-undefine "$n"; }
@@ -1513,6 +1727,19 @@ step_rollback() {
   fi
   [ "$DRY_RUN" = 1 ] || mv "$STATE/changes" "$STATE/changes.undone-$(date -u +%Y%m%dT%H%M%SZ)"
   say "rollback: done. Reboot to run without rtc's kernel arguments; the resctrl default group gets every way back at boot"
+}
+
+# write_sysfs FILE VALUE: for rollback, a kernel setting back to VALUE (a VF count through 0, as the kernel asks).
+write_sysfs() {
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '   would write: %s to %s\n' "$2" "$1"
+    return 0
+  fi
+  printf '   + echo %s > %s\n' "$2" "$1"
+  if ! { [[ $1 != */sriov_numvfs ]] || echo 0 >"$ROOT$1"; } 2>/dev/null || ! echo "$2" >"$ROOT$1" 2>/dev/null; then
+    UNDONE+=("echo $2 > $1")
+    printf '   could not: echo %s > %s (going on)\n' "$2" "$1" >&2
+  fi
 }
 
 remove_unit() {

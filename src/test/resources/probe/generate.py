@@ -5,7 +5,7 @@ of the threads sharing the cache (arch/x86/kernel/cpu/cacheinfo.c), core_id and 
 APIC id, sizes as sysfs prints them (KiB with a K). kvm-epyc-2vcpu.facts is a real recording instead (a 2-vCPU KVM guest on AMD EPYC, 2026-11-25).
 
 Usage: python3 src/test/resources/probe/generate.py   (rewrites, beside this script, xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts,
-raptor-lake-no-cpu-atom.facts,
+raptor-lake-no-cpu-atom.facts, xeon-devices.facts,
 and xeon-2s-smt.lscpu.json: the same Xeon as util-linux 2.38's lscpu -J prints it, logical numbers and all)
 """
 
@@ -168,3 +168,36 @@ def rpl_caches(c, cpus):
 write("raptor-lake-no-cpu-atom.facts", rpl, {0: [c["cpu"] for c in rpl]}, 32545920, rpl_caches,
       {"L3": {"cbm_mask": "fff", "min_cbm_bits": "1", "num_closids": "4", "shareable_bits": "0"}},
       siblings=lambda c, cpus: sharing(cpus, c, lambda o: (o["socket"], o["core"])))
+
+# The host of examples/xeon-devices.yaml: 2 sockets of 24 cores without SMT, a 36 MiB L3 each, and
+# its PCI devices as the runbook's facts step records them (links as the last part of their
+# target): an I226-LM on node 0 (IOMMU group 30), a 4-port I350 on node 1 with SR-IOV (groups
+# 112-115; port 0 has one VF made, which probe leaves out), a PCI bridge and an NVMe disk (neither
+# is a network device).
+xd = [dict(cpu=i, apic=(i // 24) * 64 + (i % 24) * 2, core=i % 24, socket=i // 24, node=i // 24) for i in range(48)]
+def xd_caches(c, cpus):
+    return [(0, 1, "Data", c["apic"] >> 1, "48K", [c["cpu"]]), (1, 1, "Instruction", c["apic"] >> 1, "32K", [c["cpu"]]),
+            (2, 2, "Unified", c["apic"] >> 1, "2048K", [c["cpu"]]),
+            (3, 3, "Unified", c["socket"], "36864K", [o["cpu"] for o in cpus if o["socket"] == c["socket"]])]
+def pci(addr, vendor, device, cls, node, driver=None, group=None, net=None, sriov=None, physfn=None):
+    d = "/sys/bus/pci/devices/" + addr
+    out = [d + "/vendor:0x" + vendor, d + "/device:0x" + device, d + "/class:" + cls, d + "/numa_node:%d" % node]
+    if sriov:
+        out += [d + "/sriov_totalvfs:%d" % sriov[0], d + "/sriov_offset:%d" % sriov[1], d + "/sriov_stride:%d" % sriov[2]]
+    if net:
+        out.append(d + "/net/" + net + "/ifindex:%d" % (3 + len(net)))
+    if driver:
+        out.append(d + "/driver:" + driver)
+    if group is not None:
+        out.append(d + "/iommu_group:%d" % group)
+    if physfn:
+        out.append(d + "/physfn:" + physfn)
+    return out
+devices = pci("0000:00:1c.0", "8086", "a33c", "0x060400", 0, "pcieport", 8)
+devices += pci("0000:17:00.0", "8086", "125b", "0x020000", 0, "igc", 30, "enp23s0")
+devices += pci("0000:5e:00.0", "144d", "a80a", "0x010802", 0, "nvme", 40)
+for port in range(4):
+    devices += pci("0000:af:00.%d" % port, "8086", "1521", "0x020000", 1, "igb", 112 + port, "ens5f%d" % port, (7, 128 - port, 4))
+devices += pci("0000:af:10.0", "8086", "1520", "0x020000", 1, "igbvf", 130, "ens5f0v0", physfn="0000:af:00.0")
+write("xeon-devices.facts", xd, {s: [c["cpu"] for c in xd if c["socket"] == s] for s in range(2)}, 67108864, xd_caches,
+      {"L3": {"cbm_mask": "fff", "min_cbm_bits": "1", "num_closids": "16", "shareable_bits": "0"}}, extra=devices)

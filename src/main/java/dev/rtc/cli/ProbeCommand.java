@@ -23,10 +23,13 @@ import picocli.CommandLine.Model.CommandSpec;
         + " ./runbook.sh facts writes on the host (grep -rH . over the sysfs and resctrl files above), for a technician to send back."
         + " What lscpu prints is read too: its JSON (" + Probe.LSCPU_COMMAND + ") for CPUs, cores, sockets, nodes,"
         + " cache sizes and whether the part has CAT; lscpu -p for CPUs, cores, sockets, nodes and cache ids only.",
+        "Network and SR-IOV devices are written as host.devices (address, ids, driver, NUMA node, IOMMU group, interface, SR-IOV"
+        + " geometry) from /sys/bus/pci/devices; from what lspci -Dnn -vmm -k prints, host.devices alone.",
         "The compact form is written when it says the host exactly; hybrid parts and irregular numbering get the per-CPU table."},
     footer = {"", "Examples:", "  rtc probe                          # this host", "  rtc probe line-7-facts.txt         # facts a technician sent back",
         "  rtc probe lscpu.json               # lscpu's JSON: CAT parameters by hand",
         "  rtc probe lscpu-p.txt              # lscpu -p: CPUs only, caches by hand",
+        "  rtc probe lspci.txt                # lspci -Dnn -vmm -k: host.devices only",
         "  rtc probe --table / > topology.yaml", "", "Exit codes: 0 written, 2 the source is not a host's files, facts or lscpu output, or lacks a file the topology needs,",
         "4 the source could not be read or the output written."})
 final class ProbeCommand implements Callable<Integer> {
@@ -55,6 +58,10 @@ final class ProbeCommand implements Callable<Integer> {
         host = Probe.read(HostFiles.root(source));
       } else {
         String text = InputFiles.readText(source, FACTS_LIMIT);
+        if (Probe.isLspci(text)) {
+          yaml = Probe.devices(source.toString(), text);
+          return write(yaml);
+        }
         host = Probe.read(source.toString(), text);
       }
       yaml = TopologyYaml.write(host, table);
@@ -69,6 +76,11 @@ final class ProbeCommand implements Callable<Integer> {
       err.println("rtc probe: " + e.getMessage());
       return Main.USAGE;
     }
+    return write(yaml);
+  }
+
+  private int write(String yaml) {
+    var err = spec.commandLine().getErr();
     if (output == null) {
       spec.commandLine().getOut().print(yaml);
       spec.commandLine().getOut().flush();

@@ -68,8 +68,13 @@ public final class Emitters {
       b.add("host/systemd/rtc-hugepages.service", Templates.renderUtf8("rtc-hugepages.service.ftl", Map.of("header", header,
           "bundle", plan.name(), "kernel", plan.host().kernel().series() + ", " + plan.manifest().host().os().id(), "pools", pools)));
     }
+    List<Map<String, Object>> pfs = sriovFunctions(plan);
+    if (!pfs.isEmpty()) {
+      b.add("host/systemd/rtc-sriov.service", Templates.renderUtf8("rtc-sriov.service.ftl", Map.of("header", header, "bundle", plan.name(),
+          "pfs", pfs)));
+    }
     b.add("host/systemd/rtc-vms.service", Templates.renderUtf8("rtc-vms.service.ftl", Map.of("header", header, "bundle", plan.name(),
-        "vms", plan.vms().stream().map(VmPlan::name).toList())));
+        "vms", plan.vms().stream().map(VmPlan::name).toList(), "sriov", !pfs.isEmpty())));
     for (VmPlan vm : plan.vms()) {
       String dir = "vms/" + vm.name() + "/";
       Distro guestDistro = Distro.of(vm.vm().guest().os());
@@ -107,6 +112,19 @@ public final class Emitters {
    * the plan has code and data masks, without when it has one mask per group, and refusing a mount
    * that does not match, since every line it writes would fail.
    */
+  /**
+   * Each physical function whose virtual functions VMs are given, in address order, with the count
+   * to create: the highest VF index used, plus one (VFs are numbered from 0, and created together).
+   */
+  static List<Map<String, Object>> sriovFunctions(Plan plan) {
+    java.util.SortedMap<dev.rtc.topology.PciAddress, Integer> count = new java.util.TreeMap<>();
+    plan.vms().forEach(v -> v.devices().stream().filter(Plan.Passed::isVf).forEach(p -> count.merge(p.device().device().address(),
+        p.device().vf().getAsInt() + 1, Math::max)));
+    List<Map<String, Object>> out = new java.util.ArrayList<>();
+    count.forEach((a, n) -> out.add(Map.of("address", a.toString(), "count", n, "file", "/sys/bus/pci/devices/" + a + "/sriov_numvfs")));
+    return out;
+  }
+
   private static Map<String, Object> resctrlMount(Plan.CachePlan cache) {
     String option = cache.level() == 2 ? "cdpl2" : "cdp";
     String has = "grep -Eq \"^resctrl /sys/fs/resctrl resctrl ([^ ]*,)?" + option + "(,| )\" /proc/mounts";

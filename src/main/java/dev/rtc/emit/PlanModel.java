@@ -83,6 +83,20 @@ final class PlanModel {
     }
     model.put("nodes", nodes);
     model.put("vms", vms);
+    model.put("devices", devices(plan));
+    model.put("sriov", Emitters.sriovFunctions(plan).stream().map(f -> f.get("count") + " on " + f.get("address")).toList());
+    java.util.SortedSet<String> networks = new java.util.TreeSet<>();
+    java.util.SortedSet<String> bridges = new java.util.TreeSet<>();
+    java.util.SortedSet<String> macvtaps = new java.util.TreeSet<>();
+    plan.vms().forEach(v -> v.nics().forEach(n -> (switch (n.attachment().kind()) {
+      case NETWORK -> networks;
+      case BRIDGE -> bridges;
+      case MACVTAP -> macvtaps;
+    }).add(n.attachment().name())));
+    model.put("usesDefaultNetwork", networks.remove("default"));
+    model.put("siteNetworks", List.copyOf(networks));
+    model.put("bridges", List.copyOf(bridges));
+    model.put("macvtaps", List.copyOf(macvtaps));
     plan.cache().ifPresent(c -> model.put("cache", cache(plan, c)));
     model.put("decisions", plan.decisions().stream()
         .map(d -> Map.of("subject", d.subject(), "what", d.what(), "why", d.why())).toList());
@@ -163,7 +177,43 @@ final class PlanModel {
         + " (" + a.ways() + (a.ways() == 1 ? " way" : " ways") + ", mask " + plan.cache().map(c -> c.hex(a.mask())).orElse("") + ")").toList()).orElse(List.of()));
     v.put("bandwidth", vm.resctrl().map(r -> r.bandwidth().stream().map(b -> "MB domain " + b.node() + ": " + b.percent() + "%").toList())
         .orElse(List.of()));
+    v.put("devices", vm.devices().stream().map(PlanModel::device).toList());
+    v.put("nics", vm.nics().stream().map(n -> "virtio NIC " + n.mac() + switch (n.attachment().kind()) {
+      case NETWORK -> " on libvirt network " + n.attachment().name();
+      case BRIDGE -> " on bridge " + n.attachment().name();
+      case MACVTAP -> " by macvtap on " + n.attachment().name() + " (bridge mode)";
+    }).toList());
     return v;
+  }
+
+  /** A passed device as plan.md says it: what, how, and where (its node and IOMMU group). */
+  static String device(Plan.Passed p) {
+    var a = p.device();
+    var h = a.device();
+    String group = a.isVf() ? "its own IOMMU group, made with the VF" : h.iommuGroup().isPresent() ? "IOMMU group "
+        + h.iommuGroup().getAsInt() : "IOMMU group read after the reboot";
+    return (a.isVf() ? a.said() + ", MAC " + p.mac().orElseThrow() + a.vlan().stream().mapToObj(v -> ", VLAN " + v).findFirst().orElse("")
+        : "device " + withId(h) + ", whole") + ": NUMA node " + h.node() + ", " + group;
+  }
+
+  /** "0000:17:00.0 (enp23s0, 8086:125b)": the address, its interface name and ids. */
+  private static String withId(dev.rtc.manifest.Manifest.HostDevice h) {
+    return h.address() + " (" + h.iface().map(i -> i + ", ").orElse("") + h.id() + ")";
+  }
+
+  /** Every passed device with its VM, for plan.html's table: and why the VM sits where it does. */
+  static List<Map<String, Object>> devices(Plan plan) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (VmPlan vm : plan.vms()) {
+      for (Plan.Passed p : vm.devices()) {
+        var h = p.device().device();
+        out.add(Map.of("vm", vm.name(), "what", p.isVf() ? p.device().said() : withId(h), "node", h.node(),
+            "group", p.isVf() ? "own (VF)" : h.iommuGroup().isPresent() ? String.valueOf(h.iommuGroup().getAsInt()) : "after reboot",
+            "why", vm.isRealtime() ? "runs on node " + vm.numaNode() + ", the device's" : vm.numaNode() == h.node()
+                ? "runs on the device's node " + vm.numaNode() : "runs on node " + vm.numaNode() + ", apart from the real-time VMs"));
+      }
+    }
+    return out;
   }
 
   private static Map<String, Object> cache(Plan plan, Plan.CachePlan c) {

@@ -118,6 +118,8 @@ final class RunbookModel {
     }
     model.put("vms", vms);
     model.put("networks", List.of(Map.of("name", "default", "file", "host/libvirt/networks/default.xml")));
+    devices(plan, model);
+    model.put("housekeeping", plan.host().housekeeping().toString());
     model.put("stressLoadMin", STRESS_LOAD_MIN_PERCENT);
     plan.benchmark().ifPresent(b -> model.put("bench", Map.of("vm", b.vm(), "duration", b.duration(), "seconds", b.durationSeconds(),
         "args", b.cyclictestArgs(), "greatUs", b.greatUs(), "goodUs", b.goodUs(), "buckets", b.histogramBuckets(),
@@ -131,8 +133,51 @@ final class RunbookModel {
   }
 
   /** The boot units the host step installs, in the order systemd should know them. */
+  /**
+   * What the runbook checks and gives back of devices and networks: each passed device as
+   * vm|kind|address|id|driver|node|group|pf|vf|mac (empty where it has none), each physical
+   * function to create VFs on as address|count, and the libvirt networks, bridges and host
+   * interfaces the VMs' NICs need.
+   */
+  private static void devices(Plan plan, Map<String, Object> model) {
+    List<String> rows = new ArrayList<>();
+    java.util.Set<String> pfs = new java.util.TreeSet<>();
+    for (VmPlan vm : plan.vms()) {
+      for (Plan.Passed p : vm.devices()) {
+        var a = p.device();
+        var h = a.device();
+        rows.add(String.join("|", vm.name(), a.isVf() ? "vf" : "whole", a.address().toString(), h.id(), h.driver().orElse(""),
+            String.valueOf(h.node()), a.isVf() ? "" : h.iommuGroup().isPresent() ? String.valueOf(h.iommuGroup().getAsInt()) : "",
+            a.isVf() ? h.address().toString() : "", a.isVf() ? String.valueOf(a.vf().getAsInt()) : "", p.mac().orElse("")));
+        if (a.isVf()) {
+          pfs.add(h.address() + "|" + h.id() + "|" + h.driver().orElse("") + "|" + h.node());
+        }
+      }
+    }
+    model.put("devices", rows);
+    model.put("sriovPfs", Emitters.sriovFunctions(plan).stream().map(m -> m.get("address") + "|" + m.get("count")).toList());
+    model.put("pfDevices", List.copyOf(pfs));
+    java.util.Set<String> networks = new java.util.TreeSet<>();
+    java.util.Set<String> bridges = new java.util.TreeSet<>();
+    java.util.Set<String> ifaces = new java.util.TreeSet<>();
+    plan.vms().forEach(v -> v.nics().forEach(n -> (switch (n.attachment().kind()) {
+      case NETWORK -> networks;
+      case BRIDGE -> bridges;
+      case MACVTAP -> ifaces;
+    }).add(n.attachment().name())));
+    model.put("libvirtNetworks", List.copyOf(networks));
+    if (!networks.contains("default")) {
+      model.put("networks", List.of()); // no VM uses the NAT network: the vms step neither checks nor defines it
+    }
+    model.put("bridges", List.copyOf(bridges));
+    model.put("macvtapIfaces", List.copyOf(ifaces));
+  }
+
   private static List<String> units(Plan plan) {
     List<String> u = new ArrayList<>();
+    if (!Emitters.sriovFunctions(plan).isEmpty()) {
+      u.add("rtc-sriov.service");
+    }
     if (plan.cache().isPresent()) {
       u.add("rtc-resctrl.service");
     }

@@ -25,10 +25,18 @@ public abstract sealed class HostFiles {
       + " /sys/devices/system/cpu/cpu[0-9]*/topology/{core_id,physical_package_id,thread_siblings_list}"
       + " /sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*/{level,type,id,size,shared_cpu_list}"
       + " /sys/devices/system/node/node[0-9]*/{cpulist,meminfo} /sys/devices/cpu_{core,atom}/cpus"
-      + " /sys/fs/resctrl/info";
+      + " /sys/fs/resctrl/info /sys/bus/pci/devices/*/{vendor,device,class,numa_node,sriov_totalvfs,sriov_offset,sriov_stride}"
+      + " /sys/bus/pci/devices/*/net/*/ifindex; for d in /sys/bus/pci/devices/*; do for l in driver iommu_group physfn; do"
+      + " [ -L $d/$l ] && t=$(readlink $d/$l) && echo $d/$l:${t##*/}; done; done";
 
   /** The file's content without its final newline, or empty when the host has no such file. */
   public abstract Optional<String> read(String path);
+
+  /**
+   * The last part of a symbolic link's target ({@code driver} → {@code igc}, {@code iommu_group} →
+   * {@code 30}), as the facts file records it; empty when there is no such link.
+   */
+  public abstract Optional<String> link(String path);
 
   /** Names directly under {@code dir} (an absolute host path), sorted; empty when there is none. */
   public abstract List<String> list(String dir);
@@ -44,7 +52,7 @@ public abstract sealed class HostFiles {
   public static HostFiles dump(String name, String text) {
     Map<String, StringBuilder> files = new TreeMap<>();
     for (String line : text.split("\n", -1)) {
-      int colon = line.indexOf(':');
+      int colon = separator(line);
       if (colon <= 0 || line.charAt(0) != '/') {
         continue; // grep's own complaints, blank lines
       }
@@ -54,6 +62,23 @@ public abstract sealed class HostFiles {
     Map<String, String> out = new TreeMap<>();
     files.forEach((k, v) -> out.put(k, v.toString()));
     return new Dump(name, out);
+  }
+
+  private static final Pattern PCI_SEGMENT = Pattern.compile("[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
+
+  /**
+   * Where grep's {@code path:content} splits: the first ':' that is not inside a path segment that
+   * is a PCI address ({@code /sys/bus/pci/devices/0000:17:00.0/vendor:0x8086}); -1 for none.
+   */
+  static int separator(String line) {
+    for (int i = line.indexOf(':'); i >= 0; i = line.indexOf(':', i + 1)) {
+      int start = line.lastIndexOf('/', i) + 1;
+      int end = line.indexOf('/', i);
+      if (end < 0 || !PCI_SEGMENT.matcher(line.substring(start, end)).matches()) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   static final class Root extends HostFiles {
@@ -79,6 +104,20 @@ public abstract sealed class HostFiles {
       } catch (IOException e) {
         return Optional.empty(); // some sysfs files refuse reads (write-only, no such device)
       }
+    }
+
+    @Override
+    public Optional<String> link(String path) {
+      Path p = at(path);
+      try {
+        if (Files.isSymbolicLink(p)) {
+          Path target = Files.readSymbolicLink(p).getFileName();
+          return target == null ? Optional.empty() : Optional.of(target.toString());
+        }
+      } catch (IOException e) {
+        return Optional.empty();
+      }
+      return read(path).map(String::strip); // a copied tree may hold the link's name as a file, as the facts file does
     }
 
     @Override
@@ -113,6 +152,11 @@ public abstract sealed class HostFiles {
     @Override
     public Optional<String> read(String path) {
       return Optional.ofNullable(files.get(path));
+    }
+
+    @Override
+    public Optional<String> link(String path) {
+      return read(path).map(String::strip);
     }
 
     @Override

@@ -35,15 +35,16 @@ public final class Probe {
    */
   public record Host(String source, List<Row> rows, Map<Integer, ByteSize> nodeMemory, Optional<ByteSize> l2Size,
       Optional<ByteSize> l3Size, Optional<CatInfo> l2Cat, Optional<CatInfo> l3Cat, Optional<MbaInfo> mba, List<String> notes,
-      Map<CoreType, ByteSize> l2TypeSizes) {
+      Map<CoreType, ByteSize> l2TypeSizes, List<PciDevices.PciInfo> pci) {
 
     public Host {
       l2TypeSizes = Map.copyOf(l2TypeSizes);
+      pci = List.copyOf(pci);
     }
 
     Host(String source, List<Row> rows, Map<Integer, ByteSize> nodeMemory, Optional<ByteSize> l2Size, Optional<ByteSize> l3Size,
         Optional<CatInfo> l2Cat, Optional<CatInfo> l3Cat, Optional<MbaInfo> mba, List<String> notes) {
-      this(source, rows, nodeMemory, l2Size, l3Size, l2Cat, l3Cat, mba, notes, Map.of());
+      this(source, rows, nodeMemory, l2Size, l3Size, l2Cat, l3Cat, mba, notes, Map.of(), List.of());
     }
   }
 
@@ -52,6 +53,24 @@ public final class Probe {
     ProbeException(String message) {
       super(message);
     }
+  }
+
+  /** lspci's record form, with domains, numeric ids and drivers: what {@link #devices} reads. */
+  public static final String LSPCI_COMMAND = "lspci -Dnn -vmm -k > lspci.txt";
+
+  /** Whether {@code text} is lspci's output (devices only) rather than a host's facts or lscpu's. */
+  public static boolean isLspci(String text) {
+    return PciDevices.isLspci(text);
+  }
+
+  /** host.devices from lspci's output, with comments saying what lspci cannot tell. */
+  public static String devices(String name, String text) throws ProbeException {
+    List<String> notes = new ArrayList<>();
+    List<PciDevices.PciInfo> devices = PciDevices.fromLspci(name, text, notes);
+    StringBuilder y = new StringBuilder("  # rtc probe: read from " + name.replaceAll("\\p{Cntrl}", "?") + "; " + devices.size()
+        + " network device" + (devices.size() == 1 ? "" : "s") + "\n");
+    notes.forEach(n -> y.append("  # note: ").append(n.replaceAll("\\p{Cntrl}", "?")).append('\n'));
+    return y.append(devices.isEmpty() ? "  devices: []\n" : PciDevices.yaml(devices)).toString();
   }
 
   /** The commands whose JSON {@link #read(String, String)} reads, all in one file. */
@@ -199,8 +218,9 @@ public final class Probe {
       mba = Optional.of(new MbaInfo(integer(gran.get(), RESCTRL + "/MB/bandwidth_gran"), integer(need(min), min),
           files.read(closids).isPresent() ? integer(files.read(closids).get(), closids) : 0));
     }
+    List<PciDevices.PciInfo> pci = PciDevices.fromSysfs(files, notes);
     return new Host(files.describe(), rows, memory, Optional.ofNullable(sizes.get(2)), Optional.ofNullable(sizes.get(3)),
-        l2cat, l3cat, mba, List.copyOf(notes), l2TypeSizes);
+        l2cat, l3cat, mba, List.copyOf(notes), l2TypeSizes, pci);
   }
 
   /**

@@ -90,6 +90,9 @@ public final class TopologyYaml {
     }
     h.mba().ifPresent(mb -> line(2, "mba: {granularity: " + mb.granularity() + ", min: " + mb.min()
         + (mb.closids() > 0 ? ", closids: " + mb.closids() : "") + "}"));
+    if (!h.pci().isEmpty()) {
+      out.append(PciDevices.yaml(h.pci()));
+    }
   }
 
   private void cache(int level, ByteSize size, Optional<CatInfo> cat, Optional<Map<Integer, CpuSet>> instances) {

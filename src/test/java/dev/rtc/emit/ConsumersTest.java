@@ -341,7 +341,8 @@ class ConsumersTest {
           case "user-data" -> Tool.require("cloud-init").run(out, "schema", "-c", rel);
           case "runbook.sh", "rtc-stress.sh" -> Tool.require("shellcheck").run(out, "--severity=style", rel);
           case "99-rtc.cfg" -> Tool.require("shellcheck").run(out, "--shell=sh", "--severity=style", rel);
-          case "rtc-resctrl.service" -> Tool.require("systemd-analyze").run(out, "verify", "--man=no", rel);
+          case "rtc-resctrl.service", "rtc-hugepages.service", "rtc-sriov.service", "rtc-vms.service" ->
+              Tool.require("systemd-analyze").run(out, "verify", "--man=no", rel);
           default -> null;
         };
         if (r != null) {

@@ -73,6 +73,13 @@ public final class FakeHost {
       h.write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(fullMasks(c))) + "\n");
     });
     t.mba().ifPresent(mb -> mb.closids().ifPresent(n -> h.write("sys/fs/resctrl/info/MB/num_closids", n + "\n")));
+    for (Manifest.HostDevice d : plan.manifest().host().devices()) {
+      h.pciDevice(d.address().toString(), d.id(), d.node(), "0x020000", d.driver().orElse(null));
+      d.sriov().ifPresent(sr -> {
+        h.write(pci(d.address().toString()) + "sriov_totalvfs", sr.totalVfs() + "\n");
+        h.write(pci(d.address().toString()) + "sriov_numvfs", "0\n");
+      });
+    }
     h.write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-6.1.0-28-amd64 root=/dev/sda1 ro quiet\n");
     h.write("proc/sys/kernel/osrelease", "6.1.0-28-amd64\n");
     h.write("proc/sys/kernel/version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 (2024-11-22)\n");
@@ -149,6 +156,23 @@ public final class FakeHost {
     if (tuning.stalld()) {
       write("fake/systemctl/stalld.active", "active\n");
     }
+    // The IOMMU on (intel_iommu=on), each listed device in its group; the VFs rtc-sriov.service made, each in a group of its own.
+    if (plan.host().cmdline().toString().contains("intel_iommu=on")) {
+      plan.manifest().host().devices().forEach(d -> d.iommuGroup().ifPresent(g -> group(d.address().toString(), g)));
+      int vfGroup = 900;
+      for (Map<String, Object> pf : Emitters.sriovFunctions(plan)) {
+        String a = (String) pf.get("address");
+        Manifest.HostDevice d = plan.manifest().host().devices().stream().filter(x -> x.address().toString().equals(a)).findFirst().orElseThrow();
+        int count = (Integer) pf.get("count");
+        write(pci(a) + "sriov_numvfs", count + "\n");
+        for (int i = 0; i < count; i++) {
+          String vf = d.address().virtualFunction(d.sriov().get().offset(), d.sriov().get().stride(), i).toString();
+          pciDevice(vf, d.id().substring(0, 5) + "1520", d.node(), "0x020000", "igbvf");
+          link(pci(a) + "virtfn" + i, "../" + vf);
+          group(vf, vfGroup++);
+        }
+      }
+    }
     return this;
   }
 
@@ -157,6 +181,7 @@ public final class FakeHost {
    * their planned kernel, command line and tuning; stressors load their vCPUs fully.
    */
   public FakeHost vmsRunning() {
+    List<String> interrupts = new ArrayList<>();
     for (VmPlan vm : plan.vms()) {
       String d = "fake/virsh/domains/" + vm.name() + "/";
       write(d + "state", "running\n");
@@ -170,11 +195,70 @@ public final class FakeHost {
       if (vm.isRealtime()) {
         write(d + "facts", guestFacts(vm));
       }
+      StringBuilder ids = new StringBuilder("0x1af4:0x1041\n"); // virtio-net, as every guest has
+      StringBuilder macs = new StringBuilder(vm.nics().stream().map(n -> n.mac() + "\n").reduce("", String::concat));
+      for (Plan.Passed p : vm.devices()) {
+        String a = p.device().address().toString();
+        bind(a, "vfio-pci");
+        int irq = 150 + interrupts.size();
+        interrupts.add(" " + irq + ":          0          0  IR-PCI-MSIX-" + a + "    0-edge      vfio-msix[0](" + a + ")");
+        write("proc/irq/" + irq + "/smp_affinity_list", plan.host().housekeeping() + "\n");
+        if (p.isVf()) {
+          macs.append(p.mac().orElseThrow()).append('\n');
+        } else {
+          ids.append("0x").append(p.device().device().id().replace(":", ":0x")).append('\n');
+        }
+      }
+      write(d + "pci-ids", ids.toString());
+      write(d + "macs", macs.toString());
       vm.resctrl().filter(r -> !r.caches().isEmpty()).filter(r -> !plan.cache().orElseThrow().rtcOwned()).ifPresent(r -> write(
           "sys/fs/resctrl/qemu-1-" + vm.name() + "-vcpus_" + r.vcpus() + "/schemata",
           String.join("\n", plan.cache().orElseThrow().schemataLines(plan.cache().get().groupMasks(r))) + "\n"));
     }
+    if (!interrupts.isEmpty()) {
+      write("proc/interrupts", "            CPU0       CPU1\n" + String.join("\n", interrupts) + "\n");
+    }
     return this;
+  }
+
+  static String pci(String address) {
+    return "sys/bus/pci/devices/" + address + "/";
+  }
+
+  /** A PCI function as sysfs shows it: ids, node, class, and its driver as a link to the driver's folder. */
+  public FakeHost pciDevice(String address, String id, int node, String pciClass, String driver) {
+    write(pci(address) + "vendor", "0x" + id.substring(0, 4) + "\n");
+    write(pci(address) + "device", "0x" + id.substring(5) + "\n");
+    write(pci(address) + "numa_node", node + "\n");
+    write(pci(address) + "class", pciClass + "\n");
+    if (driver != null) {
+      bind(address, driver);
+    }
+    return this;
+  }
+
+  /** Binds the device to {@code driver} (its driver link), as the kernel shows it. */
+  public FakeHost bind(String address, String driver) {
+    link(pci(address) + "driver", "../../../bus/pci/drivers/" + driver);
+    return this;
+  }
+
+  /** The device in IOMMU group {@code group}: its iommu_group link and the group's devices/ entry. */
+  public FakeHost group(String address, int group) {
+    link(pci(address) + "iommu_group", "../../../../kernel/iommu_groups/" + group);
+    link("sys/kernel/iommu_groups/" + group + "/devices/" + address, "../../../../devices/pci0000:00/" + address);
+    return this;
+  }
+
+  private void link(String rel, String target) {
+    try {
+      Path p = root.resolve(rel);
+      Files.createDirectories(p.getParent());
+      Files.deleteIfExists(p);
+      Files.createSymbolicLink(p, Path.of(target));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** What collect_facts prints in a real-time guest that is as planned. */

@@ -39,6 +39,16 @@ class ProbeTest {
     return out.toString();
   }
 
+  /** What rtc probe says when it refuses the input (exit 2). */
+  static String probeFails(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(prepend("probe", args), new PrintWriter(out), new PrintWriter(err));
+    assertThat(code).as(out.toString()).isEqualTo(2);
+    assertThat(out.toString()).isEmpty();
+    return err.toString();
+  }
+
   static String[] prepend(String first, String[] rest) {
     String[] all = new String[rest.length + 1];
     all[0] = first;
@@ -208,13 +218,17 @@ class ProbeTest {
   static void layOut(Path facts, Path root) throws IOException {
     Map<String, String> files = new java.util.TreeMap<>();
     for (String line : Files.readString(facts).split("\n")) {
-      int c = line.indexOf(':');
+      int c = HostFiles.separator(line);
       files.merge(line.substring(0, c), line.substring(c + 1), (x, y) -> x + "\n" + y);
     }
     for (var e : files.entrySet()) {
       Path p = root.resolve(e.getKey().substring(1));
       Files.createDirectories(p.getParent());
-      Files.writeString(p, e.getValue() + "\n");
+      if (e.getKey().matches(".*/(driver|iommu_group|physfn)")) {
+        Files.createSymbolicLink(p, Path.of("../../somewhere/" + e.getValue())); // sysfs links; the facts keep their last part
+      } else {
+        Files.writeString(p, e.getValue() + "\n");
+      }
     }
   }
 
@@ -228,10 +242,11 @@ class ProbeTest {
   }
 
   /** The runbook's facts step on a host (a fake root) records what probe needs: the same block as the original facts. */
-  @Test
-  void theRunbooksFactsStepRecordsWhatProbeReads(@TempDir Path dir) throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"core-ultra-hybrid.facts", "xeon-devices.facts"})
+  void theRunbooksFactsStepRecordsWhatProbeReads(String fixture, @TempDir Path dir) throws Exception {
     Path root = dir.resolve("root");
-    layOut(FACTS.resolve("core-ultra-hybrid.facts"), root);
+    layOut(FACTS.resolve(fixture), root);
     Path out = dir.resolve("out");
     assertThat(Main.run(new String[] {"compile", "examples/xeon-smt.yaml", "-o", out.toString()}, new PrintWriter(new StringWriter()),
         new PrintWriter(new StringWriter()))).isZero();
@@ -241,7 +256,71 @@ class ProbeTest {
     Path recorded = Files.writeString(dir.resolve("facts.txt"), facts.out());
     assertThat(Files.exists(out.resolve("results"))).isFalse();
     assertThat(probe(recorded.toString()).lines().skip(1).toList())
-        .isEqualTo(probe(FACTS.resolve("core-ultra-hybrid.facts").toString()).lines().skip(1).toList());
+        .isEqualTo(probe(FACTS.resolve(fixture).toString()).lines().skip(1).toList());
+    // And a root directory reads the same as the facts: links and all.
+    assertThat(probe(root.toString()).lines().skip(1).toList()).isEqualTo(probe(FACTS.resolve(fixture).toString()).lines().skip(1).toList());
+  }
+
+  /**
+   * Network and SR-IOV devices become host.devices: address, ids, driver, node, IOMMU group,
+   * interface and SR-IOV geometry; a VF, an NVMe disk and a bridge are left out. The example
+   * xeon-devices carries exactly this block, and plans the same from the probed one.
+   */
+  @Test
+  void pciDevicesBecomeHostDevicesAndTheExamplePlansTheSame() throws IOException {
+    String block = probe(FACTS.resolve("xeon-devices.facts").toString());
+    String example = Files.readString(Path.of("examples/xeon-devices.yaml"));
+    List<String> rows = block.lines().filter(l -> l.startsWith("    - {address:")).toList();
+    assertThat(rows).hasSize(5).allMatch(example::contains);
+    assertThat(block).doesNotContain("0000:af:10.0").doesNotContain("0000:5e:00.0").doesNotContain("0000:00:1c.0")
+        .contains("  devices:\n    - {address: \"0000:17:00.0\", id: \"8086:125b\", driver: igc, node: 0, iommuGroup: 30, interface: enp23s0}\n");
+    String probed = withTopology("xeon-devices", block.replaceAll("(?m)^  devices:\n(    - .*\n)+", ""));
+    assertThat(decided(plan(probed))).isEqualTo(decided(plan(example)));
+  }
+
+  /** lspci -Dnn -vmm -k gives host.devices alone, with what it cannot tell said; a record it cannot read is refused at its line. */
+  @Test
+  void lspciGivesTheDevicesAndSaysWhatItLacks(@TempDir Path dir) throws IOException {
+    String lspci = """
+        Slot:	0000:00:1c.0
+        Class:	PCI bridge [0604]
+        Vendor:	Intel Corporation [8086]
+        Device:	PCH PCI Express Root Port [a33c]
+        Driver:	pcieport
+        NUMANode:	0
+        IOMMUGroup:	8
+
+        Slot:	0000:17:00.0
+        Class:	Ethernet controller [0200]
+        Vendor:	Intel Corporation [8086]
+        Device:	Ethernet Controller I226-LM [125b]
+        SVendor:	Intel Corporation [8086]
+        SDevice:	Device [0000]
+        Rev:	04
+        Driver:	igc
+        Module:	igc
+        NUMANode:	0
+        IOMMUGroup:	30
+
+        Slot:	0000:af:00.0
+        Class:	Ethernet controller [0200]
+        Vendor:	Intel Corporation [8086]
+        Device:	I350 Gigabit Network Connection [1521]
+        Driver:	igb
+        NUMANode:	1
+        IOMMUGroup:	112
+        """;
+    Path f = Files.writeString(dir.resolve("lspci.txt"), lspci);
+    assertThat(probe(f.toString())).contains("2 network devices")
+        .contains("lspci gives no interface names and no SR-IOV geometry")
+        .contains("  devices:\n    - {address: \"0000:17:00.0\", id: \"8086:125b\", driver: igc, node: 0, iommuGroup: 30}\n"
+            + "    - {address: \"0000:af:00.0\", id: \"8086:1521\", driver: igb, node: 1, iommuGroup: 112}\n");
+    // A slot that is no address, and a record without -nn's numeric ids: refused at the record's line, with the command to run.
+    Path slot = Files.writeString(dir.resolve("slot.txt"), lspci.replace("Slot:\t0000:17:00.0", "Slot:\tethernet0"));
+    assertThat(probeFails(slot.toString())).contains("slot.txt:9: a record without a PCI address in Slot ('ethernet0'); run lspci "
+        + "with -D, as lspci -Dnn -vmm -k");
+    Path names = Files.writeString(dir.resolve("names.txt"), lspci.replace(" [125b]", ""));
+    assertThat(probeFails(names.toString())).contains("names.txt:9: 0000:17:00.0 has no numeric class, vendor or device ([8086])");
   }
 
   /**
