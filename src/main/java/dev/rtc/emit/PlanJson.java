@@ -61,6 +61,26 @@ final class PlanJson {
       v.put("realtimeVcpus", vm.rtVcpus().toString());
       v.put("uuid", vm.uuid());
       v.put("mac", vm.mac());
+      var nics = v.putArray("nics");
+      vm.nics().forEach(n -> nics.addObject().put("attachment", n.attachment().kind().id()).put("name", n.attachment().name())
+          .put("mac", n.mac()));
+      var devices = v.putArray("devices");
+      for (Plan.Passed p : vm.devices()) {
+        var a = p.device();
+        ObjectNode d = devices.addObject();
+        d.put("address", a.address().toString());
+        d.put("kind", a.isVf() ? "vf" : "whole");
+        d.put("id", a.device().id());
+        d.put("node", a.device().node());
+        if (a.isVf()) {
+          d.put("physicalFunction", a.device().address().toString());
+          d.put("vf", a.vf().getAsInt());
+          d.put("mac", p.mac().orElseThrow());
+          a.vlan().ifPresent(x -> d.put("vlan", x));
+        } else {
+          a.device().iommuGroup().ifPresent(g -> d.put("iommuGroup", g));
+        }
+      }
       vm.resctrl().ifPresent(r -> {
         ObjectNode g = v.putObject("resctrl");
         g.put("vcpus", r.vcpus().toString());

@@ -67,6 +67,20 @@ class DeviceXmlTest {
         .isEqualTo(domain(example.replace(", mac: \"52:54:00:0a:00:01\"", ""), "debian12-opcua"));
   }
 
+  /** plan.json says the same for machines: each VM's NICs and devices, a VF with its function, MAC and VLAN. */
+  @Test
+  void planJsonListsEachVmsNicsAndDevices() throws IOException {
+    Compiler.Result r = new Compiler().compile(Path.of("examples/xeon-devices.yaml"));
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.bundle().files().get("plan.json").text());
+    var vms = json.get("vms");
+    var opcua = java.util.stream.StreamSupport.stream(vms.spliterator(), false).filter(v -> v.get("name").asText().equals("debian12-opcua"))
+        .findFirst().orElseThrow();
+    assertThat(opcua.get("devices").toString()).isEqualTo("[{\"address\":\"0000:af:10.0\",\"kind\":\"vf\",\"id\":\"8086:1521\","
+        + "\"node\":1,\"physicalFunction\":\"0000:af:00.0\",\"vf\":0,\"mac\":\"52:54:00:0a:00:01\",\"vlan\":100}]");
+    assertThat(opcua.get("nics").get(0).get("attachment").asText()).isEqualTo("network");
+    assertThat(opcua.get("nics").get(0).get("mac").asText()).isEqualTo(opcua.get("mac").asText());
+  }
+
   @Test
   void networksAreALibvirtNetworkABridgeOrMacvtap(@TempDir Path dir) throws IOException {
     String example = Files.readString(Path.of("examples/xeon-devices.yaml")).replace("    workload: stress-ng\n",
