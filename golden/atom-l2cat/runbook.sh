@@ -1673,11 +1673,14 @@ step_rollback() {
     fi
   done
   if recorded "unit rtc-vms.service"; then remove_unit rtc-vms.service; fi
-  local d kind addr prev
+  local d kind addr driver prev
   for d in "${DEVICES[@]}"; do
-    IFS='|' read -r _ kind addr _ <<<"$d"
-    # A managed device goes back to its host driver when its VM stops; one left on vfio-pci is given back here.
-    if [ "$kind" = whole ] && [ "$(device_driver "$addr")" = vfio-pci ]; then try virsh nodedev-reattach "pci_${addr//[:.]/_}"; fi
+    IFS='|' read -r _ kind addr _ driver _ <<<"$d"
+    # A managed device goes back to its host driver when its VM stops; one left on vfio-pci is given
+    # back here, unless vfio-pci is where it was before rtc (host.devices says its driver).
+    if [ "$kind" = whole ] && [ "$driver" != vfio-pci ] && [ "$(device_driver "$addr")" = vfio-pci ]; then
+      try virsh nodedev-reattach "pci_${addr//[:.]/_}"
+    fi
   done
   if recorded "unit rtc-sriov.service"; then
     for d in "${SRIOV_PFS[@]}"; do

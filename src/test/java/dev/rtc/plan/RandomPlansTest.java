@@ -127,8 +127,14 @@ class RandomPlansTest {
   /** @param pairs siblings: pair: both threads of each core, vCPUs 2k and 2k+1 */
   /** @param pins explicit vCPU pins (placement.pin), in vCPU order; empty when the solver places the VM */
   /** @param sharedEmulator emulator: shared, on the node's pool of host.emulatorPool CPUs */
+  /** @param deviceNode the NUMA node of a NIC the VM is given whole (vms[].devices), or -1 */
   record VmSpec(String name, boolean realtime, int vcpus, int emulatorCpus, long cacheBytes, boolean pairs, int memoryGiB,
-      List<Integer> pins, boolean sharedEmulator) {}
+      List<Integer> pins, boolean sharedEmulator, int deviceNode) {
+
+    VmSpec withDevice(int node) {
+      return new VmSpec(name, realtime, vcpus, emulatorCpus, cacheBytes, pairs, memoryGiB, pins, sharedEmulator, node);
+    }
+  }
 
   record Case(long seed, Host host, List<VmSpec> vms, String yaml) {
     @Override
@@ -196,7 +202,7 @@ class RandomPlansTest {
     int l2 = offset == 0 && r.nextInt(3) == 0 ? 2 + 2 * r.nextInt(2) : 0; // Atom-like modules of 2 or 4 cores sharing an L2
     Host host = new Host(nodeCpus, nodeSocket, sockets, hk, wayBytes, ways, minBits, closids, hostCache, offset, nodeGiB, 0,
         seed % 4 == 2 && l2 == 0, r.nextInt(4) == 0 ? 1 + r.nextInt(2) : 0, l2);
-    List<VmSpec> vms = vms(r, host);
+    List<VmSpec> vms = devices(seed, host, vms(r, host));
     return new Case(seed, host, vms, yaml(host, vms));
   }
 
@@ -240,9 +246,23 @@ class RandomPlansTest {
       boolean shared = emu > 0 && host.emulatorPool() > 0 && r.nextBoolean();
       long cache = realtime && r.nextInt(3) > 0 ? (1 + r.nextInt(5)) * wayBytes - (r.nextBoolean() ? 2048 : 0) : 0;
       List<Integer> pins = !pairs && r.nextInt(5) == 0 ? pins(r, host, realtime, vcpus, pinned) : List.of();
-      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, shared ? 0 : emu, cache, pairs, 1 + r.nextInt(8), pins, shared));
+      vms.add(new VmSpec((realtime ? "rt" : "st") + i, realtime, vcpus, shared ? 0 : emu, cache, pairs, 1 + r.nextInt(8), pins, shared, -1));
     }
     return vms;
+  }
+
+  /**
+   * On hosts of several nodes, a third of the real-time VMs the solver places get a NIC of a random
+   * node (host.devices, vms[].devices), which fixes their node. Drawn from a Random of its own, so
+   * the rest of each case is what it was before devices.
+   */
+  static List<VmSpec> devices(long seed, Host host, List<VmSpec> vms) {
+    if (host.nodeCpus().size() < 2) {
+      return vms;
+    }
+    Random r = new Random(seed * 104729 + 3);
+    return vms.stream().map(v -> v.realtime() && v.pins().isEmpty() && r.nextInt(3) == 0 ? v.withDevice(r.nextInt(host.nodeCpus().size()))
+        : v).toList();
   }
 
   /**
@@ -331,8 +351,19 @@ class RandomPlansTest {
     if (h.emulatorPool() > 0) {
       y.append("  emulatorPool: ").append(h.emulatorPool()).append("\n");
     }
-    y.append("  cache: ").append(h.hostCacheBytes() / 1024).append(" KiB\nvms:\n");
-    for (VmSpec v : vms) {
+    y.append("  cache: ").append(h.hostCacheBytes() / 1024).append(" KiB\n");
+    if (vms.stream().anyMatch(v -> v.deviceNode() >= 0)) {
+      y.append("  devices:\n");
+      for (int i = 0; i < vms.size(); i++) {
+        if (vms.get(i).deviceNode() >= 0) {
+          y.append("    - {address: \"").append(nic(i)).append("\", id: \"8086:125b\", node: ").append(vms.get(i).deviceNode())
+              .append(", iommuGroup: ").append(100 + i).append("}\n");
+        }
+      }
+    }
+    y.append("vms:\n");
+    for (int i = 0; i < vms.size(); i++) {
+      VmSpec v = vms.get(i);
       y.append("  - name: ").append(v.name()).append("\n    role: ").append(v.realtime() ? "realtime" : "stressor")
           .append("\n    vcpus: ").append(v.vcpus()).append("\n    memory: ").append(v.memoryGiB()).append(" GiB\n");
       if (v.emulatorCpus() > 0) {
@@ -350,6 +381,9 @@ class RandomPlansTest {
       if (v.cacheBytes() > 0) {
         y.append("    cache: ").append(v.cacheBytes() / 1024).append(" KiB\n");
       }
+      if (v.deviceNode() >= 0) {
+        y.append("    devices:\n      - {pci: \"").append(nic(i)).append("\"}\n");
+      }
       if (!v.realtime()) {
         y.append("    workload: stress-ng\n");
       }
@@ -362,10 +396,14 @@ class RandomPlansTest {
   static int planned;
   static int refused;
   static int confirmed;
+  static int withNics;
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void everyPlanPassesTheIndependentChecker(Case c) {
+    if (c.vms().stream().anyMatch(v -> v.deviceNode() >= 0)) {
+      withNics++;
+    }
     Plan plan;
     List<Diagnostic> warnings;
     try {
@@ -394,13 +432,25 @@ class RandomPlansTest {
   @org.junit.jupiter.api.AfterAll
   static void say() {
     System.out.printf("random plans: %d checked (a fifth hybrid P/E parts, some of the rest SMT Xeons, a third with L2 clusters, a quarter "
-        + "with a shared emulator pool; explicit pins, dedicated emulator CPUs, node memory), %d planned and passed the checker, %d refused, "
-        + "%d of them confirmed infeasible by brute force%n", planned + refused, planned, refused, confirmed);
+        + "with a shared emulator pool; explicit pins, dedicated emulator CPUs, node memory; %d with NICs that fix a real-time VM's node), "
+        + "%d planned and passed the checker, %d refused, %d of them confirmed infeasible by brute force%n", planned + refused, withNics,
+        planned, refused, confirmed);
+  }
+
+  /** The address of VM i's NIC. */
+  static String nic(int i) {
+    return String.format(java.util.Locale.ROOT, "0000:%02x:00.0", 0x10 + i);
   }
 
   /** The rules, from the kernel's and libvirt's side. Returns every violation found. */
   static List<String> check(Host h, List<VmSpec> specs, Plan plan) {
     List<String> bad = new ArrayList<>();
+    for (VmSpec v : specs) {
+      Plan.VmPlan vm = plan.vms().stream().filter(x -> x.name().equals(v.name())).findFirst().orElseThrow();
+      if (v.deviceNode() >= 0 && vm.numaNode() != v.deviceNode()) {
+        bad.add(v.name() + ": on node " + vm.numaNode() + ", but its NIC is on node " + v.deviceNode());
+      }
+    }
     Set<Integer> all = new HashSet<>();
     h.nodeCpus().forEach(all::addAll);
     Set<Integer> isolated = new HashSet<>(all);
@@ -691,6 +741,11 @@ class RandomPlansTest {
 
   private static boolean fits(Host h, List<VmSpec> vms, int[] choice, int[] free0, int[] singles, int[] slotCores, boolean[] slotSmt,
       int hostWays) {
+    for (int i = 0; i < vms.size(); i++) {
+      if (vms.get(i).deviceNode() >= 0 && choice[i] != vms.get(i).deviceNode()) {
+        return false; // a real-time VM runs on its NIC's node (only hosts of one core type get NICs: a slot is a node)
+      }
+    }
     int nodes = h.nodeCpus().size();
     int slots = free0.length;
     int[] free = free0.clone();
