@@ -23,6 +23,8 @@ public final class ManPage {
     Path out = Path.of(args.length > 0 ? args[0] : "target/man/rtc.1");
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, render(), StandardCharsets.UTF_8);
+    // rtc-manifest(5), the manifest's reference from the schema, beside it.
+    Files.writeString(out.toAbsolutePath().getParent().resolve("rtc-manifest.5"), ManifestManPage.render(), StandardCharsets.UTF_8);
   }
 
   public static String render() {
@@ -73,14 +75,18 @@ public final class ManPage {
     t.append(".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nThe manifest has errors; nothing was written.\n")
         .append(".TP\n2\nUsage error, or the output folder was not written by rtc (see \\fB\\-\\-force\\fR).\n")
         .append(".TP\n3\nInternal error: a bug in rtc; the only case with a stack trace.\n");
+    t.append(".SH SEE ALSO\n.BR rtc\\-manifest (5): every key of the manifest.\n");
     t.append(".SH FILES\n.TP\ndocs/diagnostics.md\nEvery diagnostic code, with a bad and a fixed example.\n")
         .append(".TP\nschemas/manifest.schema.json\nThe manifest's JSON Schema (also \\fBrtc schema\\fR).\n");
     return t.toString();
   }
 
-  /** troff escaping: backslashes, hyphens in words, and a leading dot or quote. */
+  /** troff escaping: backslashes, hyphens in words, characters beyond ASCII, and a leading dot or quote. */
   static String esc(String s) {
     String r = s.replace("\\", "\\e").replace("-", "\\-");
+    StringBuilder b = new StringBuilder(r.length());
+    r.codePoints().forEach(c -> b.append(c < 128 ? Character.toString(c) : String.format(java.util.Locale.ROOT, "\\[u%04X]", c)));
+    r = b.toString(); // groff reads its input as Latin-1: everything else as a named Unicode glyph (µ, →, ×)
     return r.startsWith(".") || r.startsWith("'") ? "\\&" + r : r;
   }
 }

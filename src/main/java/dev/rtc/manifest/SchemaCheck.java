@@ -34,9 +34,12 @@ public final class SchemaCheck {
   private static final Pattern TYPE = Pattern.compile("expected type: (\\w+), found: (\\w+)");
 
   private final Schema schema;
+  /** The patterns of definitions/cpulist and definitions/size, whose failures rtc's parsers explain. */
+  private final java.util.Map<String, String> patterns;
 
-  private SchemaCheck(Schema schema) {
+  private SchemaCheck(Schema schema, java.util.Map<String, String> patterns) {
     this.schema = schema;
+    this.patterns = patterns;
   }
 
   /** Loads the schema shipped in the jar. */
@@ -46,7 +49,9 @@ public final class SchemaCheck {
         throw new IllegalStateException(SCHEMA_RESOURCE + " missing from the classpath");
       }
       JSONObject raw = new JSONObject(new JSONTokener(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
-      return new SchemaCheck(SchemaLoader.builder().draftV7Support().schemaJson(raw).build().load().build());
+      JSONObject defs = raw.getJSONObject("definitions");
+      return new SchemaCheck(SchemaLoader.builder().draftV7Support().schemaJson(raw).build().load().build(),
+          java.util.Map.of("cpulist", defs.getJSONObject("cpulist").getString("pattern"), "size", defs.getJSONObject("size").getString("pattern")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -290,6 +295,25 @@ public final class SchemaCheck {
       d.error(Code.RTC016, pointer, "this is not a whole SHA-512 ($6$), SHA-256 ($5$), yescrypt ($y$) or bcrypt ($2b$) password "
           + "hash (cut short, empty salt or hash, or not a hash at all); rtc writes only hashes into user-data, never a password", "make one with: mkpasswd -m sha-512 (or openssl passwd -6), "
           + "and paste it in double quotes");
+    } else if (keyword.equals("pattern") && node != null && node.isTextual() && definition(v, "cpulist")) {
+      // The pattern lets an editor mark a bad cpulist; rtc's own parser says what is wrong with it.
+      String why;
+      try {
+        dev.rtc.topology.CpuSet.parse(node.asText());
+        why = shown(node) + " is not a cpulist";
+      } catch (dev.rtc.topology.CpuSet.SyntaxException e) {
+        why = e.getMessage();
+      }
+      d.error(Code.RTC020, pointer, why, "write CPUs as a Linux cpulist, e.g. \"0-3\", \"4-63\", \"0-62:2\" (even CPUs)");
+    } else if (keyword.equals("pattern") && node != null && node.isTextual() && definition(v, "size")) {
+      String why;
+      try {
+        dev.rtc.topology.ByteSize.parse(node.asText());
+        why = shown(node) + " is not a size";
+      } catch (dev.rtc.topology.ByteSize.SyntaxException e) {
+        why = e.getMessage();
+      }
+      d.error(Code.RTC021, pointer, why, "e.g. 60 MiB, 28160K, 8 GiB");
     } else if (keyword.equals("pattern")) {
       d.error(Code.RTC013, pointer, shown(node) + " is not valid here", patternHint(v));
     } else if (keyword.equals("minimum") || keyword.equals("maximum")
@@ -349,6 +373,12 @@ public final class SchemaCheck {
       return "write a plain number without quotes or units";
     }
     return "";
+  }
+
+  /** Whether the schema {@code v} failed is the pattern of definitions/{@code name}: compared by the pattern itself. */
+  private boolean definition(ValidationException v, String name) {
+    return v.getViolatedSchema() instanceof org.everit.json.schema.StringSchema ss && ss.getPattern() != null
+        && ss.getPattern().toString().equals(patterns.get(name));
   }
 
   private static String patternHint(ValidationException v) {

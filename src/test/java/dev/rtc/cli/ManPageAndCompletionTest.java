@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +37,26 @@ class ManPageAndCompletionTest {
     });
     assertThat(shown).contains("EXIT STATUS").doesNotContain("${");
     assertThat(ManPage.render()).isEqualTo(ManPage.render()).doesNotContain("2026");
+  }
+
+  /** rtc-manifest(5) is written beside rtc(1) from the schema: every key, with its description, and groff has nothing to say. */
+  @Test
+  void theManifestReferenceRendersAndHasEveryKey() throws IOException {
+    ManPage.main(new String[] {tmp.resolve("rtc.1").toString()});
+    Path page = tmp.resolve("rtc-manifest.5");
+    assertThat(page).exists();
+    Tool.Run r = Tool.require("groff").run(tmp, Map.of(), "-man", "-Tutf8", "-ww", "-z", page.toString());
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.err()).as("groff warnings").isEmpty();
+    Tool.Run text = Tool.require("groff").run(tmp, Map.of(), "-man", "-Tutf8", "-P-c", page.toString());
+    String shown = text.out().replaceAll(".\u0008", "");
+    for (String key : List.of("apiVersion", "host.topology.l2.coreTypes.E.size", "host.devices[].sriov.totalVfs", "vms[].devices[].vf",
+        "vms[].networks[].macvtap", "vms[].guest.kernel.realtime", "benchmark.cyclictest.distanceUs", "host.topology.mba.closids")) {
+      assertThat(shown).as(key).contains(key);
+    }
+    assertThat(shown).contains("Max latency (µs) below which the result is GREAT.").contains("one of: realtime, stressor")
+        .contains("default: low").contains("e.g. 8 GiB, 60 MiB, 28160K");
+    assertThat(ManifestManPage.render()).isEqualTo(ManifestManPage.render()).doesNotContain("2026");
   }
 
   @Test
