@@ -264,7 +264,7 @@ public final class Rules {
             + t.numaNodes().stream().map(n -> String.valueOf(n.id())).toList());
       }
       if (vm.placement() instanceof Placement.Pinned pin && pin.cpus().size() != vm.vcpus() && !pin.cpus().isEmpty()) {
-        d.error(Code.RTC041, at + "/placement/pin", pin.cpus().size() + " CPUs (" + pin.cpus().describe() + ") for " + vm.vcpus() + " vCPUs",
+        d.error(Code.RTC041, at + "/placement/pin", Words.count(pin.cpus().size(), "CPU") + " (" + pin.cpus().describe() + ") for " + Words.count(vm.vcpus(), "vCPU"),
             "give exactly one host CPU per vCPU");
       }
       if (vm.isRealtime() && vm.vcpus() < 2) {
@@ -297,11 +297,11 @@ public final class Rules {
           d.error(Code.RTC041, at + "/siblings", "siblings: pair needs SMT, and this host has one thread per core",
               "remove siblings, or describe the host's SMT siblings in the topology");
         } else if (vm.vcpus() % 2 != 0) {
-          d.error(Code.RTC041, at + "/vcpus", vm.vcpus() + " vCPUs cannot be paired on cores of 2 threads",
+          d.error(Code.RTC041, at + "/vcpus", Words.count(vm.vcpus(), "vCPU") + " cannot be paired on cores of 2 threads",
               "use " + (vm.vcpus() + 1) + " or " + (vm.vcpus() - 1) + " vCPUs");
         } else if (vm.vcpus() < 4) {
           d.error(Code.RTC042, at + "/vcpus", "with siblings: pair, vCPUs 0 and 1 (one core) keep the guest's housekeeping, so "
-              + vm.vcpus() + " vCPUs leave none for real-time work", "give it at least 4 vCPUs");
+              + Words.count(vm.vcpus(), "vCPU") + (vm.vcpus() == 1 ? " leaves" : " leave") + " none for real-time work", "give it at least 4 vCPUs");
         }
       }
       vmResources(vm, t);

@@ -92,7 +92,7 @@ final class Refusal {
     }
     int want = EmulatorPicker.threads(l, vm, pool.node(), planner.emulatorPoolSize());
     d.error(Code.RTC060, vm.pointer() + "/emulator", vm.name() + " is pinned to NUMA node " + pool.node() + ", which has "
-        + f.size() + " free isolated CPUs left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its " + want
+        + dev.rtc.manifest.Words.count(f.size(), "free isolated CPU") + " left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its " + want
         + " emulator CPUs", String.join("; or ", orElse(emulatorHints(vm, before),
             "pin " + vm.name() + " where its node has free isolated CPUs left, or free some there")));
   }
@@ -151,8 +151,8 @@ final class Refusal {
       }
       int threads = VcpuPicker.threads(l, vm, first.type());
       message = vm.name() + (topology.hybrid() && needs.size() > 1
-          ? " needs, for " + vm.vcpus() + " vCPUs on " + where + " and one core type, " + String.join(" or ", needs) + emu
-          : " needs " + (threads + emulator) + " free isolated CPUs on " + where + " (" + needs.get(0) + emu + ")")
+          ? " needs, for " + dev.rtc.manifest.Words.count(vm.vcpus(), "vCPU") + " on " + where + " and one core type, " + String.join(" or ", needs) + emu
+          : " needs " + dev.rtc.manifest.Words.count(threads + emulator, "free isolated CPU") + " on " + where + " (" + needs.get(0) + emu + ")")
           + "; free isolated CPUs: " + (free.length() == 0 ? "none" : free);
     }
     d.error(Code.RTC060, vm.pointer() + "/vcpus", message, String.join("; or ", cpuHints(vm, before, options, l)));

@@ -46,6 +46,15 @@ class PlacementRulesTest {
     return REFERENCE.replace("    emulator: {cpus: 4}", "    emulator: {cpus: 4}\n" + extra);
   }
 
+  /** Counts read as people write them: one CPU, one vCPU, not "1 CPUs". */
+  @Test
+  void countsOfOneAreSingular() {
+    List<Diagnostic> e = errors(rtVm("    placement: {pin: \"4\"}\n"));
+    assertThat(e).extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("1 CPU (4) for 8 vCPUs"));
+    assertThat(dev.rtc.manifest.Words.count(1, "free isolated CPU")).isEqualTo("1 free isolated CPU");
+    assertThat(dev.rtc.manifest.Words.count(0, "vCPU")).isEqualTo("0 vCPUs");
+  }
+
   @Test
   void tooManyVcpusForAnyNodeNamesTheShortfall() {
     List<Diagnostic> e = errors(REFERENCE.replace("vcpus: 8                      #", "vcpus: 40                     #"));
