@@ -76,7 +76,19 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 <#if devices?has_content>
 - The devices of `host.devices` in their slots, as probed (preflight checks each one's ids, node and driver).
 </#if>
-- BIOS as in the guide's table: VT-x and VT-d on<#if sriov?has_content>, SR-IOV on</#if>, C-states, SpeedStep and Turbo off.
+- The BIOS set as in the checklist below (the guide's table, made to fit this plan).
+
+## BIOS checklist
+
+Before step 1: reboot into the BIOS setup (Delete or F2 while booting), Load Defaults, Save and
+Reset, enter it again, and set each row; names and menus differ by board, so set as many as the
+BIOS has. preflight checks what Linux shows of them (VT-x, threads per core; with devices, the IOMMU after the reboot).
+
+| done | setting | option | menu |
+|---|---|---|---|
+<#list bios as b>
+| ☐ | ${b.setting} | **${b.option}**<#if b.note?has_content> (${b.note})</#if> | ${b.menu} |
+</#list>
 
 ## Steps
 

@@ -84,6 +84,7 @@ final class PlanModel {
     model.put("nodes", nodes);
     model.put("vms", vms);
     model.put("devices", devices(plan));
+    model.put("bios", BiosChecklist.of(plan));
     model.put("sriov", Emitters.sriovFunctions(plan).stream().map(f -> f.get("count") + " on " + f.get("address")).toList());
     java.util.SortedSet<String> networks = new java.util.TreeSet<>();
     java.util.SortedSet<String> bridges = new java.util.TreeSet<>();
