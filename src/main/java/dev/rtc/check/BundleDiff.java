@@ -94,14 +94,53 @@ public final class BundleDiff {
       return reboot.isEmpty() && resctrl.isEmpty() && vms.isEmpty() && cosmetic.isEmpty() && content.isEmpty();
     }
 
-    public String render() {
+    /**
+     * The consequences first, as a reviewer asks them: does the host reboot, which VMs must be shut
+     * down and started again (a changed definition or cache group takes effect only at a fresh
+     * start, not at a guest reboot), which are new or go, and which boot unit restarts.
+     */
+    public String headline() {
       if (same()) {
         return "No changes: the bundles are identical.\n";
       }
-      StringBuilder sb = new StringBuilder();
       if (!actionNeeded()) {
-        sb.append("Nothing to do on the host: only comments and provenance headers changed.\n");
+        return "Nothing to do on the host: only comments and provenance headers changed.\n";
       }
+      List<String> fresh = new ArrayList<>();
+      List<String> gone = new ArrayList<>();
+      List<String> restart = new ArrayList<>();
+      vms.forEach((vm, lines) -> {
+        if (lines.stream().anyMatch(l -> l.startsWith("new VM"))) {
+          fresh.add(vm);
+        } else if (lines.stream().anyMatch(l -> l.startsWith("removed"))) {
+          gone.add(vm);
+        } else if (lines.stream().anyMatch(l -> !l.startsWith("user-data changed") && !l.startsWith("guest kernel argument"))) {
+          restart.add(vm);
+        }
+      });
+      StringBuilder sb = new StringBuilder();
+      sb.append("Host reboot: ").append(reboot.isEmpty() ? "no" : "yes (the kernel command line changes)").append('\n');
+      sb.append("VMs to shut down and start again: ").append(restart.isEmpty() ? "none" : String.join(", ", restart)
+          + " (virsh shutdown, then virsh start: a guest reboot keeps the old definition and cache group)").append('\n');
+      if (!fresh.isEmpty()) {
+        sb.append("New VMs: ").append(String.join(", ", fresh)).append('\n');
+      }
+      if (!gone.isEmpty()) {
+        sb.append("VMs to remove: ").append(String.join(", ", gone)).append('\n');
+      }
+      if (!resctrl.isEmpty()) {
+        sb.append("Boot unit to restart: rtc-resctrl (no reboot)\n");
+      }
+      return sb.toString();
+    }
+
+    public String render() {
+      if (same() || !actionNeeded()) {
+        StringBuilder sb = new StringBuilder(headline());
+        section(sb, "Files that changed only in comments or the provenance header (nothing to do)", cosmetic);
+        return sb.toString();
+      }
+      StringBuilder sb = new StringBuilder(headline()).append('\n');
       section(sb, "Host kernel command line (needs update-grub and a reboot)", reboot);
       section(sb, "Host resctrl groups (runbook.sh host, then systemctl restart rtc-resctrl; no reboot)", resctrl);
       vms.forEach((vm, lines) -> section(sb, "VM " + vm, lines));
@@ -117,6 +156,9 @@ public final class BundleDiff {
       }
     }
   }
+
+  /** Generated pictures: summarised, never diffed line by line. */
+  public static final java.util.Set<String> PICTURES = java.util.Set.of("plan.html");
 
   private BundleDiff() {}
 
@@ -161,7 +203,7 @@ public final class BundleDiff {
         boolean domain = !Arrays.equals(before.files().get(dir + "domain.xml"), after.files().get(dir + "domain.xml"));
         boolean seed = !Arrays.equals(before.files().get(dir + "user-data"), after.files().get(dir + "user-data"));
         if (domain && !onlyComments(before.files().get(dir + "domain.xml"), after.files().get(dir + "domain.xml"))) {
-          lines.add("domain.xml changed: virsh define vms/" + vm + "/domain.xml, then restart the VM");
+          lines.add("domain.xml changed: virsh define vms/" + vm + "/domain.xml, then shut the VM down and start it");
         }
         if (seed && !onlyComments(before.files().get(dir + "user-data"), after.files().get(dir + "user-data"))) {
           lines.add("user-data changed: a new instance-id, so cloud-init applies it again at the next boot");
@@ -180,7 +222,8 @@ public final class BundleDiff {
       byte[] x = before.files().get(p);
       byte[] y = after.files().get(p);
       if (!Arrays.equals(x, y)) {
-        (onlyComments(x, y) ? cosmetic : content).add(p + (x == null ? " (new)" : y == null ? " (removed)" : ""));
+        (onlyComments(x, y) ? cosmetic : content).add(p + (x == null ? " (new)" : y == null ? " (removed)"
+            : PICTURES.contains(p) ? " (a picture of the plan, drawn again; what it shows is listed above)" : ""));
       }
     }
     // SHA256SUMS changes with any file; when all the others changed only in comments, so did it.

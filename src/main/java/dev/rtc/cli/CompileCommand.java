@@ -77,9 +77,10 @@ final class CompileCommand implements Callable<Integer> {
    * @param staged a fleet's bundle written beside its target, waiting for the commit
    * @param failed why a fleet's bundle could not be staged
    * @param diffs --check in a fleet: how the folder differs
+   * @param consequences --check in a fleet: what the differences cost on the host (reboot, VMs), or empty
    */
   record Compiled(Path manifest, List<Diagnostic> diagnostics, String name, int files, Bundle bundle,
-      BundleWriter.Staged staged, IOException failed, List<BundleComparison.Difference> diffs) {
+      BundleWriter.Staged staged, IOException failed, List<BundleComparison.Difference> diffs, String consequences) {
     boolean ok() {
       return files > 0;
     }
@@ -120,7 +121,7 @@ final class CompileCommand implements Callable<Integer> {
         }
       }
       List<BundleComparison.Difference> diffs = only.ok() && check ? BundleComparison.compare(only.bundle(), output) : null;
-      return report(only, output, written, diffs);
+      return report(only, output, written, diffs, only.ok() && check ? consequences(only.bundle(), output) : "");
     }
     BundleWriter.Fleet writer = new BundleWriter.Fleet(force);
     List<Compiled> results = compileAll(inputs, writer);
@@ -156,7 +157,7 @@ final class CompileCommand implements Callable<Integer> {
         code = Main.MANIFEST_ERRORS;
       } else {
         Optional<IOException> w = c.failed() != null ? Optional.of(c.failed()) : written.get(c);
-        code = report(c, c.ok() ? output.resolve(c.name()) : null, w, c.diffs());
+        code = report(c, c.ok() ? output.resolve(c.name()) : null, w, c.diffs(), c.consequences());
       }
       worst = Math.max(worst, code);
     }
@@ -265,25 +266,26 @@ final class CompileCommand implements Callable<Integer> {
     try {
       r = compiler.compile(manifest);
     } catch (ManifestException e) {
-      return new Compiled(manifest, e.diagnostics(), writer == null ? null : nameOf(manifest), 0, null, null, null, null);
+      return new Compiled(manifest, e.diagnostics(), writer == null ? null : nameOf(manifest), 0, null, null, null, null, null);
     }
     List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
     String name = r.plan().name();
     if (found.stream().anyMatch(Diagnostic::isError)) {
-      return new Compiled(manifest, found, name, 0, null, null, null, null);
+      return new Compiled(manifest, found, name, 0, null, null, null, null, null);
     }
     int files = r.bundle().files().size();
     if (writer == null) {
-      return new Compiled(manifest, found, name, files, r.bundle(), null, null, null);
+      return new Compiled(manifest, found, name, files, r.bundle(), null, null, null, null);
     }
     Path dir = output.resolve(name);
     if (check) {
-      return new Compiled(manifest, found, name, files, null, null, null, BundleComparison.compare(r.bundle(), dir));
+      return new Compiled(manifest, found, name, files, null, null, null, BundleComparison.compare(r.bundle(), dir),
+          consequences(r.bundle(), dir));
     }
     try {
-      return new Compiled(manifest, found, name, files, null, writer.stage(r.bundle(), dir), null, null);
+      return new Compiled(manifest, found, name, files, null, writer.stage(r.bundle(), dir), null, null, null);
     } catch (IOException e) {
-      return new Compiled(manifest, found, name, files, null, null, e, null);
+      return new Compiled(manifest, found, name, files, null, null, e, null, null);
     }
   }
 
@@ -293,7 +295,7 @@ final class CompileCommand implements Callable<Integer> {
    * @param written null when nothing was to be written (errors, or --check); else empty when the
    *     bundle was written, or what stopped it
    */
-  private int report(Compiled c, Path dir, Optional<IOException> written, List<BundleComparison.Difference> diffs) {
+  private int report(Compiled c, Path dir, Optional<IOException> written, List<BundleComparison.Difference> diffs, String consequences) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter summary = diagnostics.format.machine() ? err : out;
@@ -312,6 +314,7 @@ final class CompileCommand implements Callable<Integer> {
         summary.println("rtc: " + dir + " is up to date with " + c.manifest());
         return Main.OK;
       }
+      summary.print(consequences == null ? "" : consequences); // what it costs on the host, before the file-by-file detail
       summary.print(checkReport(diffs));
       summary.println("rtc: " + dir + " is out of date with " + c.manifest() + ": " + diffs.size() + " file"
           + (diffs.size() == 1 ? "" : "s") + " differ; run rtc compile without --check to update it");
@@ -345,13 +348,36 @@ final class CompileCommand implements Callable<Integer> {
    * that line would bury the one that matters; SHA256SUMS, which changes with any file, joins them
    * unless it is the only file that differs.
    */
+  /**
+   * What the compiled bundle would change on the host against the one in {@code dir}, as rtc diff
+   * heads it (reboot, VMs to shut down and start); empty when {@code dir} holds no bundle with a plan.
+   */
+  static String consequences(Bundle compiled, Path dir) {
+    try {
+      if (!Files.isRegularFile(dir.resolve("plan.json"))) {
+        return "";
+      }
+      return dev.rtc.check.BundleDiff.diff(dev.rtc.check.BundleDiff.Side.read(dir), dev.rtc.check.BundleDiff.Side.of("compiled", compiled))
+          .headline();
+    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+      return ""; // not a bundle rtc can read a plan from: the file-by-file report says what differs
+    }
+  }
+
   static String checkReport(List<BundleComparison.Difference> diffs) {
     StringWriter report = new StringWriter();
     List<String> headerOnly = new ArrayList<>();
     boolean sumsFollow = false;
+    List<String> real = diffs.stream().filter(d -> !d.provenanceOnly() && !d.path().equals("SHA256SUMS")).map(BundleComparison.Difference::path)
+        .toList();
+    if (!real.isEmpty()) {
+      report.write("rtc: what differs: " + String.join(", ", real) + "\n");
+    }
     for (BundleComparison.Difference d : diffs) {
       if (d.provenanceOnly()) {
         headerOnly.add(d.path());
+      } else if (dev.rtc.check.BundleDiff.PICTURES.contains(d.path()) && d.kind() == BundleComparison.Difference.Kind.CHANGED) {
+        report.write("rtc: " + d.path() + " differs: the plan's picture, drawn again from the plan; not shown line by line\n");
       } else if (d.path().equals("SHA256SUMS") && d.kind() == BundleComparison.Difference.Kind.CHANGED && diffs.size() > 1) {
         sumsFollow = true;
       } else {

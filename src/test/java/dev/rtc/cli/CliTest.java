@@ -341,12 +341,15 @@ class CliTest {
         .replace("    cache: 8 MiB                  # exclusive", "    cache: 12 MiB                 # exclusive"));
     Outcome o = rtc("diff", EXAMPLE.toString(), widened.toString());
     assertThat(o.exit()).as(o.err()).isEqualTo(1);
+    // The consequences first, as a reviewer asks them.
+    assertThat(o.out()).startsWith("Host reboot: yes (the kernel command line changes)\nVMs to shut down and start again: "
+        + "debian12-rt, debian12-stress (virsh shutdown, then virsh start: a guest reboot keeps the old definition and cache group)\n\n");
     assertThat(o.out())
         .contains("Host kernel command line (needs update-grub and a reboot):\n  irqaffinity=0-3 -> irqaffinity=0-5\n"
             + "  isolcpus=managed_irq,domain,4-63 -> isolcpus=managed_irq,domain,6-63\n")
         .contains("VM debian12-rt:\n  vCPU pins: [4,6,8,10,12,14,16,18] -> [6,8,10,12,14,16,18,20]\n"
             + "  L3 cache: id 0: 2 ways, mask 000c -> id 0: 3 ways, mask 001c\n"
-            + "  domain.xml changed: virsh define vms/debian12-rt/domain.xml, then restart the VM\n")
+            + "  domain.xml changed: virsh define vms/debian12-rt/domain.xml, then shut the VM down and start it\n")
         .contains("  emulator CPUs: 1,3 -> 1,3,5\n")
         .doesNotContain("resctrl default group");
 
@@ -364,6 +367,18 @@ class CliTest {
     Outcome notBundle = rtc("diff", tmp.toString(), EXAMPLE.toString());
     assertThat(notBundle.exit()).isEqualTo(Main.USAGE);
     assertThat(notBundle.err()).contains("has no plan.json");
+  }
+
+  /** --check opens with what the change costs on the host and summarises the plan's picture instead of diffing its SVG. */
+  @Test
+  void checkOpensWithTheConsequencesAndSummarisesThePicture() throws IOException {
+    Path six = Files.writeString(tmp.resolve("six.yaml"), Files.readString(EXAMPLE).replace("    vcpus: 8 ", "    vcpus: 6 "));
+    Outcome o = rtc("compile", six.toString(), "-o", Path.of("golden/eci-reference").toString(), "--check");
+    assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
+    assertThat(o.out()).startsWith("Host reboot: no\nVMs to shut down and start again: debian12-rt (")
+        .contains("rtc: what differs: README.md, plan.html, plan.json, plan.md, runbook.sh, vms/debian12-rt/domain.xml")
+        .contains("rtc: plan.html differs: the plan's picture, drawn again from the plan; not shown line by line")
+        .doesNotContain("+++ b/plan.html").doesNotContain("<rect");
   }
 
   @Test
