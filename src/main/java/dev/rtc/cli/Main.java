@@ -40,13 +40,14 @@ public final class Main implements Runnable {
     COMMANDS.put("diff", DiffCommand::new);
     COMMANDS.put("report", ReportCommand::new);
     COMMANDS.put("probe", ProbeCommand::new);
+    COMMANDS.put("init", InitCommand::new);
     COMMANDS.put("schema", SchemaCommand::new);
     COMMANDS.put("migrate", MigrateCommand::new);
     COMMANDS.put("completion", CompletionCommand::new);
   }
 
   /** The commands that load and check manifests, so need the schema. */
-  private static final java.util.Set<String> READ_MANIFESTS = java.util.Set.of("compile", "validate", "explain", "diff");
+  private static final java.util.Set<String> READ_MANIFESTS = java.util.Set.of("compile", "validate", "explain", "diff", "init");
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
 public abstract sealed class HostFiles {
 
   /** What the runbook's facts step runs (in bash); {@link #dump} reads what it prints. */
-  public static final String FACTS_COMMAND = "grep -rH . /sys/devices/system/cpu/{online,offline}"
+  public static final String FACTS_COMMAND = "grep -rH . /etc/os-release /sys/devices/system/cpu/{online,offline}"
       + " /sys/devices/system/cpu/cpu[0-9]*/topology/{core_id,physical_package_id,thread_siblings_list}"
       + " /sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*/{level,type,id,size,shared_cpu_list}"
       + " /sys/devices/system/node/node[0-9]*/{cpulist,meminfo} /sys/devices/cpu_{core,atom}/cpus"

@@ -49,6 +49,28 @@ class LauncherIT {
     assertThat(fromJar).as("classes read from the jar instead of the archive").isLessThan(20);
   }
 
+  /**
+   * First contact: rtc linked into a folder on PATH and run from anywhere (the launcher finds its
+   * jar through the link), rtc init writes a manifest for a recorded host, and rtc compiles it.
+   */
+  @Test
+  void aSymlinkedRtcInitsAndCompilesFromAnyFolder(@TempDir Path dir) throws IOException {
+    assertThat(JAR).as("packaged before this runs").exists();
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path rtc = Files.createSymbolicLink(bin.resolve("rtc"), ROOT.resolve("rtc"));
+    Path work = Files.createDirectories(dir.resolve("site"));
+    Tool launcher = new Tool(rtc.toString());
+    Tool.Run init = launcher.run(work, Map.of("PATH", bin + ":" + System.getenv("PATH")), "init",
+        ROOT.resolve("src/test/resources/probe/xeon-2s-smt.facts").toString(), "-o", "manifest.yaml", "--name", "line-7");
+    assertThat(init.exit()).as(init.all()).isZero();
+    assertThat(init.err()).contains("gets the password").contains("compiles as written").doesNotContain("building");
+    Tool.Run schema = launcher.run(work, Map.of(), "schema");
+    Files.writeString(work.resolve("manifest.schema.json"), schema.out());
+    Tool.Run compile = launcher.run(work, Map.of(), "compile", "manifest.yaml", "-o", "out");
+    assertThat(compile.exit()).as(compile.all()).isZero();
+    assertThat(work.resolve("out/runbook.sh")).exists();
+  }
+
   /** Every file under {@code dir}, by relative path, with its bytes as text. */
   static Map<String, String> files(Path dir) throws IOException {
     Map<String, String> all = new TreeMap<>();
