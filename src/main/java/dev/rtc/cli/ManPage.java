@@ -25,6 +25,9 @@ public final class ManPage {
     Files.writeString(out, render(), StandardCharsets.UTF_8);
     // rtc-manifest(5), the manifest's reference from the schema, beside it.
     Files.writeString(out.toAbsolutePath().getParent().resolve("rtc-manifest.5"), ManifestManPage.render(), StandardCharsets.UTF_8);
+    // The bash completion script, for the distribution's share/bash-completion/completions/rtc.
+    Files.writeString(out.toAbsolutePath().getParent().resolve("rtc-completion.bash"),
+        picocli.AutoComplete.bash("rtc", Main.commandLine()), StandardCharsets.UTF_8);
   }
 
   public static String render() {

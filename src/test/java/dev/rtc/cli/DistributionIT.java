@@ -1,0 +1,68 @@
+package dev.rtc.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.emit.Tool;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distribution mvn package makes (target/rtc-VERSION.tar.gz), unpacked somewhere else and
+ * linked into PATH as an installer would: rtc runs from any folder, makes its class-data archive
+ * in the user's cache on first run, inits and compiles a manifest, and brings its man pages, its
+ * completion script, the schema and the examples.
+ */
+class DistributionIT {
+
+  static final Path ROOT = Path.of("").toAbsolutePath();
+
+  @Test
+  void theTarballInstallsAndRunsFromALink(@TempDir Path dir) throws IOException {
+    Path tarball;
+    try (Stream<Path> s = Files.list(ROOT.resolve("target"))) {
+      tarball = s.filter(p -> p.getFileName().toString().matches("rtc-.*\\.tar\\.gz")).findFirst().orElseThrow();
+    }
+    Path opt = Files.createDirectories(dir.resolve("opt"));
+    Tool.Run untar = Tool.require("tar").run(opt, Map.of(), "xzf", tarball.toString());
+    assertThat(untar.exit()).as(untar.all()).isZero();
+    Path home;
+    try (Stream<Path> s = Files.list(opt)) {
+      home = s.findFirst().orElseThrow();
+    }
+    assertThat(home.resolve("bin/rtc")).isExecutable();
+    assertThat(home.resolve("share/man/man1/rtc.1")).exists();
+    assertThat(home.resolve("share/man/man5/rtc-manifest.5")).exists();
+    assertThat(home.resolve("share/rtc/schemas/manifest.schema.json")).exists();
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Path rtc = Files.createSymbolicLink(bin.resolve("rtc"), home.resolve("bin/rtc"));
+    Path user = Files.createDirectories(dir.resolve("home"));
+    Path work = Files.createDirectories(dir.resolve("site"));
+    Map<String, String> env = Map.of("HOME", user.toString(), "PATH", bin + ":" + System.getenv("PATH"));
+    Tool launcher = new Tool(rtc.toString());
+
+    Tool.Run version = launcher.run(work, env, "--version");
+    assertThat(version.exit()).as(version.all()).isZero();
+    assertThat(version.out()).startsWith("rtc ");
+    try (Stream<Path> s = Files.list(user.resolve(".cache/rtc"))) {
+      assertThat(s.filter(p -> p.toString().endsWith(".jsa")).count()).as("the class-data archive made on first run").isEqualTo(1);
+    }
+    Tool.Run init = launcher.run(work, env, "init", ROOT.resolve("src/test/resources/probe/xeon-2s-smt.facts").toString(), "-o", "m.yaml");
+    assertThat(init.exit()).as(init.all()).isZero();
+    Tool.Run compile = launcher.run(work, env, "compile", "m.yaml", "-o", "out");
+    assertThat(compile.exit()).as(compile.all()).isZero();
+    Tool.Run example = launcher.run(work, env, "validate", home.resolve("share/rtc/examples/xeon-devices.yaml").toString());
+    assertThat(example.exit()).as(example.all()).isZero();
+
+    Tool.Run man = Tool.require("groff").run(work, Map.of(), "-man", "-Tutf8", "-ww", "-z", home.resolve("share/man/man5/rtc-manifest.5").toString());
+    assertThat(man.exit()).as(man.all()).isZero();
+    String completion = home.resolve("share/bash-completion/completions/rtc").toString();
+    Tool.Run words = Tool.require("bash").run(work, Map.of(), "-c", "source " + completion + " && COMP_WORDS=(rtc in) COMP_CWORD=1 "
+        + "COMP_LINE='rtc in' COMP_POINT=6 && _complete_rtc rtc in rtc && printf '%s\\n' \"${COMPREPLY[@]}\"");
+    assertThat(words.out().lines()).contains("init");
+  }
+}
