@@ -112,16 +112,11 @@ public final class Emitters {
    * the plan has code and data masks, without when it has one mask per group, and refusing a mount
    * that does not match, since every line it writes would fail.
    */
-  /**
-   * Each physical function whose virtual functions VMs are given, in address order, with the count
-   * to create: the highest VF index used, plus one (VFs are numbered from 0, and created together).
-   */
+  /** The physical functions whose VFs rtc-sriov.service makes: address, count, and the sysfs file it writes. */
   static List<Map<String, Object>> sriovFunctions(Plan plan) {
-    java.util.SortedMap<dev.rtc.topology.PciAddress, Integer> count = new java.util.TreeMap<>();
-    plan.vms().forEach(v -> v.devices().stream().filter(Plan.Passed::isVf).forEach(p -> count.merge(p.device().device().address(),
-        p.device().vf().getAsInt() + 1, Math::max)));
     List<Map<String, Object>> out = new java.util.ArrayList<>();
-    count.forEach((a, n) -> out.add(Map.of("address", a.toString(), "count", n, "file", "/sys/bus/pci/devices/" + a + "/sriov_numvfs")));
+    plan.virtualFunctions().forEach((a, n) -> out.add(Map.of("address", a.toString(), "count", n, "file",
+        "/sys/bus/pci/devices/" + a + "/sriov_numvfs")));
     return out;
   }
 

@@ -85,19 +85,12 @@ final class PlanModel {
     model.put("vms", vms);
     model.put("devices", devices(plan));
     model.put("bios", BiosChecklist.of(plan));
-    model.put("sriov", Emitters.sriovFunctions(plan).stream().map(f -> f.get("count") + " on " + f.get("address")).toList());
-    java.util.SortedSet<String> networks = new java.util.TreeSet<>();
-    java.util.SortedSet<String> bridges = new java.util.TreeSet<>();
-    java.util.SortedSet<String> macvtaps = new java.util.TreeSet<>();
-    plan.vms().forEach(v -> v.nics().forEach(n -> (switch (n.attachment().kind()) {
-      case NETWORK -> networks;
-      case BRIDGE -> bridges;
-      case MACVTAP -> macvtaps;
-    }).add(n.attachment().name())));
+    model.put("sriov", plan.virtualFunctions().entrySet().stream().map(e -> e.getValue() + " on " + e.getKey()).toList());
+    java.util.SortedSet<String> networks = new java.util.TreeSet<>(plan.attachments(Manifest.NetKind.NETWORK));
     model.put("usesDefaultNetwork", networks.remove("default"));
     model.put("siteNetworks", List.copyOf(networks));
-    model.put("bridges", List.copyOf(bridges));
-    model.put("macvtaps", List.copyOf(macvtaps));
+    model.put("bridges", List.copyOf(plan.attachments(Manifest.NetKind.BRIDGE)));
+    model.put("macvtaps", List.copyOf(plan.attachments(Manifest.NetKind.MACVTAP)));
     plan.cache().ifPresent(c -> model.put("cache", cache(plan, c)));
     model.put("decisions", plan.decisions().stream()
         .map(d -> Map.of("subject", d.subject(), "what", d.what(), "why", d.why())).toList());

@@ -155,27 +155,20 @@ final class RunbookModel {
       }
     }
     model.put("devices", rows);
-    model.put("sriovPfs", Emitters.sriovFunctions(plan).stream().map(m -> m.get("address") + "|" + m.get("count")).toList());
+    model.put("sriovPfs", plan.virtualFunctions().entrySet().stream().map(e -> e.getKey() + "|" + e.getValue()).toList());
     model.put("pfDevices", List.copyOf(pfs));
-    java.util.Set<String> networks = new java.util.TreeSet<>();
-    java.util.Set<String> bridges = new java.util.TreeSet<>();
-    java.util.Set<String> ifaces = new java.util.TreeSet<>();
-    plan.vms().forEach(v -> v.nics().forEach(n -> (switch (n.attachment().kind()) {
-      case NETWORK -> networks;
-      case BRIDGE -> bridges;
-      case MACVTAP -> ifaces;
-    }).add(n.attachment().name())));
+    var networks = plan.attachments(Manifest.NetKind.NETWORK);
     model.put("libvirtNetworks", List.copyOf(networks));
     if (!networks.contains("default")) {
       model.put("networks", List.of()); // no VM uses the NAT network: the vms step neither checks nor defines it
     }
-    model.put("bridges", List.copyOf(bridges));
-    model.put("macvtapIfaces", List.copyOf(ifaces));
+    model.put("bridges", List.copyOf(plan.attachments(Manifest.NetKind.BRIDGE)));
+    model.put("macvtapIfaces", List.copyOf(plan.attachments(Manifest.NetKind.MACVTAP)));
   }
 
   private static List<String> units(Plan plan) {
     List<String> u = new ArrayList<>();
-    if (!Emitters.sriovFunctions(plan).isEmpty()) {
+    if (!plan.virtualFunctions().isEmpty()) {
       u.add("rtc-sriov.service");
     }
     if (plan.cache().isPresent()) {

@@ -50,12 +50,12 @@ public final class StarterManifest {
     Os hostOs = os.orElse(Os.DEBIAN12);
     Topology t = bind(topology, hostOs);
     Plan p = choose(t);
-    String yaml = render(host, source, os, hostOs, name, passwordHash, newPassword, topology, t, p, true);
+    String yaml = render(source, os, hostOs, name, passwordHash, newPassword, topology, t, p);
     List<Diagnostic> problems = problems(yaml);
     if (!problems.isEmpty() && p.stressor > 0) {
       // The stressor is the part a small host can do without: try once without it.
       Plan alone = new Plan(p.housekeeping, p.rt, 0, p.memoryGiB, p.waysHost, p.waysRt, p.wayBytes, p.rtcOwnsGroups, p.why);
-      String smaller = render(host, source, os, hostOs, name, passwordHash, newPassword, topology, t, alone, true);
+      String smaller = render(source, os, hostOs, name, passwordHash, newPassword, topology, t, alone);
       if (problems(smaller).isEmpty()) {
         return new Result(smaller, List.of());
       }
@@ -107,9 +107,8 @@ public final class StarterManifest {
     return new Plan(hk, rt, stressor, memoryGiB, waysHost, waysRt, wayBytes, rtcOwns, why);
   }
 
-  private static String render(Probe.Host host, String source, Optional<Os> os, Os hostOs, String name, String hash, boolean newPassword,
-      String topology,
-      Topology t, Plan p, boolean withStressor) {
+  private static String render(String source, Optional<Os> os, Os hostOs, String name, String hash, boolean newPassword, String topology,
+      Topology t, Plan p) {
     StringBuilder y = new StringBuilder();
     y.append("# yaml-language-server: $schema=./manifest.schema.json\n");
     y.append("#\n# A first manifest for this host, written by rtc init from ").append(oneLine(source)).append(".\n");
@@ -144,7 +143,7 @@ public final class StarterManifest {
     y.append("    disk: {baseImage: ").append(image).append(", size: 10 GiB}   # the site puts the cloud image in /var/lib/libvirt/images/base\n");
     y.append("    guest:\n      user: ").append(user).append("\n      passwordHash: \"").append(hash).append(newPassword ? "\"   # the hash of the password rtc init "
         + "printed (mkpasswd -m sha-512 makes another)\n" : "\"\n");
-    if (withStressor && p.stressor > 0) {
+    if (p.stressor > 0) {
       y.append("\n  # The stressor: ").append(p.stressor).append(" vCPUs of load while the benchmark runs, on isolated CPUs the real-time "
           + "VM does not use (another node or L3 where the host has one).\n");
       y.append("  - name: stress\n    role: stressor\n    vcpus: ").append(p.stressor).append('\n');

@@ -55,6 +55,24 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
     return CpuSet.of(vm.rtVcpus().stream().map(i -> vm.vcpuPins().get(i)).boxed().toList());
   }
 
+  /**
+   * Each physical function whose virtual functions VMs are given, in address order, with the
+   * count to make at boot: the highest VF index used, plus one (VFs are numbered from 0, made together).
+   */
+  public java.util.SortedMap<dev.rtc.topology.PciAddress, Integer> virtualFunctions() {
+    java.util.SortedMap<dev.rtc.topology.PciAddress, Integer> count = new java.util.TreeMap<>();
+    vms.forEach(v -> v.devices().stream().filter(Passed::isVf).forEach(p -> count.merge(p.device().device().address(),
+        p.device().vf().getAsInt() + 1, Math::max)));
+    return count;
+  }
+
+  /** The names the VMs' NICs attach to by {@code kind} (libvirt networks, bridges, macvtap interfaces), sorted, each once. */
+  public java.util.SortedSet<String> attachments(Manifest.NetKind kind) {
+    java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    vms.forEach(v -> v.nics().stream().filter(n -> n.attachment().kind() == kind).forEach(n -> names.add(n.attachment().name())));
+    return names;
+  }
+
   public Optional<BenchmarkPlan> benchmark() {
     return manifest.benchmark().map(BenchmarkPlan::of);
   }

@@ -160,10 +160,10 @@ public final class FakeHost {
     if (plan.host().cmdline().toString().contains("intel_iommu=on")) {
       plan.manifest().host().devices().forEach(d -> d.iommuGroup().ifPresent(g -> group(d.address().toString(), g)));
       int vfGroup = 900;
-      for (Map<String, Object> pf : Emitters.sriovFunctions(plan)) {
-        String a = (String) pf.get("address");
+      for (var pf : plan.virtualFunctions().entrySet()) {
+        String a = pf.getKey().toString();
         Manifest.HostDevice d = plan.manifest().host().devices().stream().filter(x -> x.address().toString().equals(a)).findFirst().orElseThrow();
-        int count = (Integer) pf.get("count");
+        int count = pf.getValue();
         write(pci(a) + "sriov_numvfs", count + "\n");
         for (int i = 0; i < count; i++) {
           String vf = d.address().virtualFunction(d.sriov().get().offset(), d.sriov().get().stride(), i).toString();
