@@ -154,7 +154,7 @@ final class ReportCommand implements Callable<Integer> {
             + text.source() + " has " + text.threads().size() + ": not the same run");
       }
       return new LatencyRun(text.source() + " + " + json.source(), text.threads(), Math.max(text.histogramBuckets(), json.histogramBuckets()),
-          json.cmdline());
+          json.cmdline(), json.context());
     }
     return text != null ? text : json;
   }

@@ -55,11 +55,15 @@ public final class ReportEmitter {
     m.put("rows", rows);
     List<Map<String, Object>> charts = new ArrayList<>();
     if (r.run().hasHistogram()) {
+      Scale scale = Scale.of(r.threads(), r);
       for (Stats s : r.threads()) {
-        charts.add(chart(s, r));
+        charts.add(chart(s, r, scale));
       }
     }
     m.put("charts", charts);
+    // Where and when, from cyclictest's --json: the host, its kernel (PREEMPT_RT or not), the run's start and end.
+    r.run().context().ifPresent(c -> m.put("context", Map.of("host", c.host(), "kernel", c.kernel(), "realtime", c.realtime(),
+        "start", c.start(), "end", c.end())));
     return m;
   }
 
@@ -80,49 +84,84 @@ public final class ReportEmitter {
 
   /**
    * One histogram as SVG geometry: a bar per µs bucket with samples, height by log10(count + 1),
-   * and a vertical line at each threshold. The x axis runs to a bit past the larger of the worst
-   * latency and the good threshold, so both are always in the picture.
+   * a vertical line at each threshold, and the samples beyond the histogram as a bar of their own
+   * past the axis's end. Every thread is drawn to one scale ({@link Scale}), so their pictures
+   * compare at a glance.
    */
-  private static Map<String, Object> chart(Stats s, LatencyReport r) {
-    long xMax = Math.max(10, (long) Math.ceil(Math.max(s.max(), r.criteria().goodUs()) * 1.1));
-    long top = s.histogram().values().stream().mapToLong(Long::longValue).max().orElse(1);
-    double logTop = Math.log10(top + 1.0);
-    double plotW = WIDTH - LEFT - 10;
-    double plotH = HEIGHT - BOTTOM - 10;
-    double barW = Math.max(1.0, plotW / xMax);
+  private static Map<String, Object> chart(Stats s, LatencyReport r, Scale sc) {
+    double plotW = WIDTH - LEFT - 10 - OVERFLOW_W;
+    double plotH = HEIGHT - BOTTOM - TOP;
+    double logTop = Math.log10(sc.top() + 1.0);
+    double barW = Math.max(1.0, plotW / sc.xMax());
     List<Map<String, String>> bars = new ArrayList<>();
     s.histogram().forEach((us, count) -> {
-      if (us <= xMax) {
+      if (us <= sc.xMax()) {
         double h = plotH * Math.log10(count + 1.0) / logTop;
-        bars.add(Map.of("x", f(LEFT + plotW * us / xMax), "y", f(10 + plotH - h), "w", f(barW), "h", f(h),
-            "title", us + " µs: " + count + " samples"));
+        bars.add(Map.of("x", f(LEFT + plotW * us / sc.xMax()), "y", f(TOP + plotH - h), "w", f(barW), "h", f(h),
+            "title", us + " µs: " + dev.rtc.manifest.Words.count(count, "sample")));
       }
     });
     List<Map<String, String>> lines = new ArrayList<>();
+    // The two labels on two rows, so they never run into each other however close the thresholds are.
+    int row = 0;
     for (var t : List.of(Map.entry("great", r.criteria().greatUs()), Map.entry("good", r.criteria().goodUs()))) {
-      double x = LEFT + plotW * t.getValue() / xMax;
-      boolean nearRight = x > WIDTH - 120; // keep the label inside the picture
-      lines.add(Map.of("x", f(x), "label", t.getKey() + " < " + t.getValue() + " µs", "cls", t.getKey(),
+      double x = LEFT + plotW * Math.min(t.getValue(), sc.xMax()) / sc.xMax();
+      boolean nearRight = x > LEFT + plotW - 110; // keep the label inside the picture
+      String beyond = t.getValue() > sc.xMax() ? " (beyond the histogram) →" : "";
+      lines.add(Map.of("x", f(x), "label", t.getKey() + " < " + t.getValue() + " µs" + beyond, "cls", t.getKey(), "y", String.valueOf(13 + 13 * row++),
           "anchor", nearRight ? "end" : "start", "dx", nearRight ? "-4" : "4"));
     }
     List<Map<String, String>> ticks = new ArrayList<>();
-    long step = niceStep(xMax);
-    for (long t = 0; t <= xMax; t += step) {
-      ticks.add(Map.of("x", f(LEFT + plotW * t / xMax), "label", Long.toString(t)));
+    long step = niceStep(sc.xMax());
+    for (long t = 0; t <= sc.xMax(); t += step) {
+      ticks.add(Map.of("x", f(LEFT + plotW * t / sc.xMax()), "label", Long.toString(t)));
     }
     Map<String, Object> c = new HashMap<>();
     c.put("label", s.label());
     c.put("width", WIDTH);
     c.put("height", HEIGHT);
     c.put("left", LEFT);
-    c.put("axisY", f(10 + plotH));
+    c.put("axisY", f(TOP + plotH));
+    c.put("plotTop", TOP);
     c.put("right", f(LEFT + plotW));
     c.put("bars", bars);
     c.put("lines", lines);
     c.put("ticks", ticks);
-    c.put("top", top);
+    c.put("top", sc.top());
     c.put("overflows", s.overflows());
+    if (s.overflows() > 0) {
+      double h = plotH * Math.log10(s.overflows() + 1.0) / logTop;
+      c.put("overflow", Map.of("x", f(LEFT + plotW + 8), "y", f(TOP + plotH - h), "w", f(OVERFLOW_W - 12), "h", f(h),
+          "mid", f(LEFT + plotW + 8 + (OVERFLOW_W - 12) / 2.0),
+          "label", "≥ " + r.run().histogramBuckets(), "title", dev.rtc.manifest.Words.count(s.overflows(), "sample") + " at or above "
+              + r.run().histogramBuckets() + " µs (beyond the histogram; worst " + s.max() + " µs)"));
+    }
     return c;
+  }
+
+  /** Room above the bars for the threshold labels, which then never sit on a bar. */
+  static final int TOP = 36;
+
+  /** Width kept right of the axis for the overflow bar. */
+  static final int OVERFLOW_W = 60;
+
+  /**
+   * One scale for every thread: x to a quarter past the highest bucket any thread filled, so the
+   * samples fill the width (never past the histogram: what lies beyond it is the overflow bar; a
+   * threshold beyond the axis is marked at its end), y to the largest count of any bucket or
+   * overflow bar.
+   */
+  record Scale(long xMax, long top) {
+    static Scale of(List<Stats> threads, LatencyReport r) {
+      long highest = threads.stream().flatMap(s -> s.histogram().keySet().stream()).mapToLong(Integer::longValue).max().orElse(0);
+      long x = (long) Math.ceil(highest * 1.25);
+      if (r.run().histogramBuckets() > 0) {
+        x = Math.min(x, r.run().histogramBuckets());
+      }
+      long top = threads.stream().flatMap(s -> java.util.stream.Stream.concat(s.histogram().values().stream(), java.util.stream.Stream.of(
+          s.overflows()))).mapToLong(Long::longValue).max().orElse(1);
+      return new Scale(Math.max(10, x), Math.max(1, top));
+    }
   }
 
   private static long niceStep(long span) {

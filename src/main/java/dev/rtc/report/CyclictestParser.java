@@ -173,7 +173,12 @@ public final class CyclictestParser {
       throw new BadOutputException(file, 0, "\"num_threads\" is " + root.path("num_threads").asInt() + " but " + out.size()
           + " threads are in the file");
     }
-    return new LatencyRun(file, out, buckets, cmdline.isEmpty() ? Optional.empty() : Optional.of(cmdline.strip()));
+    JsonNode sys = root.path("sysinfo");
+    Optional<LatencyRun.Context> context = sys.isObject() ? Optional.of(new LatencyRun.Context(sys.path("nodename").asText(""),
+        (sys.path("release").asText("") + " " + sys.path("version").asText("")).strip(),
+        sys.path("realtime").asInt(0) == 1 || sys.path("version").asText("").contains("PREEMPT_RT"), root.path("start_time").asText(""),
+        root.path("end_time").asText(""))) : Optional.empty();
+    return new LatencyRun(file, out, buckets, cmdline.isEmpty() ? Optional.empty() : Optional.of(cmdline.strip()), context);
   }
 
   /** The -h/--histogram size from a cyclictest command line, 0 when absent. */

@@ -11,11 +11,22 @@ import java.util.SortedMap;
  * @param histogramBuckets the histogram's size in µs (cyclictest -h), 0 when there was no histogram
  * @param cmdline cyclictest's command line when the output says it (JSON)
  */
-public record LatencyRun(String source, List<Thread> threads, int histogramBuckets, Optional<String> cmdline) {
+public record LatencyRun(String source, List<Thread> threads, int histogramBuckets, Optional<String> cmdline, Optional<Context> context) {
 
   public LatencyRun {
     threads = List.copyOf(threads);
   }
+
+  public LatencyRun(String source, List<Thread> threads, int histogramBuckets, Optional<String> cmdline) {
+    this(source, threads, histogramBuckets, cmdline, Optional.empty());
+  }
+
+  /**
+   * Where and when it ran, as cyclictest's --json says it (sysinfo, start_time, end_time).
+   *
+   * @param realtime the kernel is PREEMPT_RT (sysinfo.realtime, or PREEMPT_RT in its version)
+   */
+  public record Context(String host, String kernel, boolean realtime, String start, String end) {}
 
   /**
    * One measuring thread.

@@ -39,6 +39,36 @@ class RenderedPicturesTest {
         .contains(0x0969da, 0x1a7f37, 0xcf222e, 0x9a6700);
   }
 
+  /**
+   * The failing case reads too: with samples beyond the histogram, the axis ends at the histogram
+   * (the bars fill the width instead of 5% of it), the overflow is a violet bar of its own, both
+   * threads share one scale, and the run's host and kernel (not PREEMPT_RT, in red) are said. At a
+   * desktop and a narrow width.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1000, 560})
+  void reportHtmlOfAnOverflowingRunFillsTheWidthAndShowsTheOverflow(int width) throws Exception {
+    LatencyReport r = LatencyReport.judge(CyclictestParser.parseJson("overflow-2threads.json",
+        Files.readAllBytes(Path.of("src/test/resources/cyclictest/overflow-2threads.json"))),
+        new LatencyReport.Criteria(100, 300, Optional.of(2), Optional.empty()));
+    String html = ReportEmitter.render(r).get("report.html");
+    assertThat(html).contains("Host <b>vm</b>").contains("not PREEMPT_RT").contains("class=\"over\"")
+        .contains("great &lt; 100 µs (beyond the histogram) →");
+    Path file = Files.writeString(tmp.resolve("report-overflow.html"), html);
+    BufferedImage png = render(file, width == 1000 ? "report-overflow.png" : "report-overflow-" + width + ".png", width, 1200);
+    assertThat(colours(png)).as("bars, the violet overflow bar, the FAIL badge").contains(0x0969da, 0x8250df, 0xcf222e);
+    // The histogram's bars reach past the middle of the picture: the axis is fitted to them.
+    int rightmostBar = 0;
+    for (int y = 0; y < png.getHeight(); y++) {
+      for (int x = 0; x < png.getWidth(); x++) {
+        if ((png.getRGB(x, y) & 0xffffff) == 0x0969da) {
+          rightmostBar = Math.max(rightmostBar, x);
+        }
+      }
+    }
+    assertThat(rightmostBar).as("the rightmost histogram bar").isGreaterThan(Math.min(width, 760) / 2);
+  }
+
   @Test
   void planHtmlRendersItsCpuAndWayMaps() throws Exception {
     Bundle b = new Compiler().compile(Path.of("examples/eci-reference.yaml")).bundle();
