@@ -66,22 +66,28 @@ final class PlanModel {
     legend.add(Map.of("mark", ".", "meaning", "isolated, unused"));
     legend.replaceAll(l -> Map.of("mark", l.get("mark"), "meaning", l.get("meaning"), "fill", fill(((String) l.get("mark")).charAt(0))));
     model.put("legend", legend);
+    Map<Character, String> meanings = new HashMap<>();
+    legend.forEach(l -> meanings.put(((String) l.get("mark")).charAt(0), (String) l.get("meaning")));
     List<Map<String, Object>> nodes = new ArrayList<>();
     for (NumaNode n : m.host().topology().numaNodes()) {
       StringBuilder map = new StringBuilder();
       n.cpus().forEach(c -> map.append(cpuOwner.getOrDefault(c, '.')));
-      Map<String, Object> node = new HashMap<>(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString(),
-          "cells", cells(map.toString(), n.cpus().toList().stream().map(c -> "CPU " + c).toList())));
+      Map<String, Object> node = new HashMap<>(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString()));
+      String types = null;
       if (m.host().topology().hybrid()) {
         // One letter per CPU under the map: P, E, or L for a low-power E-core.
-        StringBuilder types = new StringBuilder();
-        n.cpus().forEach(c -> types.append(m.host().topology().coreType(c).id().charAt(0) == 'L' ? 'L'
+        StringBuilder t = new StringBuilder();
+        n.cpus().forEach(c -> t.append(m.host().topology().coreType(c).id().charAt(0) == 'L' ? 'L'
             : m.host().topology().coreType(c).id().charAt(0)));
-        node.put("types", types.toString());
+        types = t.toString();
+        node.put("types", types);
       }
+      node.put("cells", cells(map.toString(), n.cpus().toList(), "CPU", meanings, types));
+      node.put("height", rowsHeight(map.length()));
       nodes.add(node);
     }
     model.put("nodes", nodes);
+    model.put("hybrid", m.host().topology().hybrid());
     model.put("vms", vms);
     model.put("devices", devices(plan));
     model.put("bios", BiosChecklist.of(plan));
@@ -248,11 +254,14 @@ final class PlanModel {
         }
         who.add(o.who() + " " + c.hex(o.mask()));
       }
-      List<String> titles = new ArrayList<>();
+      List<Integer> ways = new ArrayList<>();
       for (int w = 0; w < c.ways(); w++) {
-        titles.add("way " + w);
+        ways.add(w);
       }
-      instances.add(Map.of("id", id, "map", new String(row), "owners", String.join(", ", who), "cells", cells(new String(row), titles)));
+      Map<Character, String> owner = new HashMap<>(Map.of('H', "the host's default group", '.', "unallocated"));
+      letters.forEach((vm, letter) -> owner.put(letter, vm + "'s group"));
+      instances.add(Map.of("id", id, "map", new String(row), "owners", String.join(", ", who), "cells", cells(new String(row), ways, "way",
+          owner, null), "height", rowsHeight(row.length)));
     });
     m.put("instances", instances);
     return m;
@@ -278,13 +287,55 @@ final class PlanModel {
     return Character.isUpperCase(mark) ? HUES[(mark - 'A') % HUES.length] : LIGHT[(mark - 'a') % LIGHT.length];
   }
 
-  /** One square per character of a map row, for the SVG pictures: position, colour, hover title. */
-  private static List<Map<String, Object>> cells(String map, List<String> titles) {
+  /** Cells per row of a picture, and a cell's size and pitch in px: numbers of up to four digits fit. */
+  static final int PER_ROW = 32;
+  static final int CELL = 26;
+  static final int PITCH = 28;
+
+  /**
+   * One square per character of a map row, for the SVG pictures, wrapped {@link #PER_ROW} to a row:
+   * position, colour, the CPU's or way's number written in it (legible on its fill), a hatch for an
+   * idle SMT sibling, a band under a core-type's cells on hybrid parts, and a hover title that says
+   * what the square is in words.
+   *
+   * @param numbers what each square is: its CPU or way number
+   * @param types the core type letter under each square (P, E, L), or null when the part has one type
+   */
+  private static List<Map<String, Object>> cells(String map, List<Integer> numbers, String noun, Map<Character, String> meaning,
+      String types) {
     List<Map<String, Object>> out = new ArrayList<>();
     for (int i = 0; i < map.length(); i++) {
-      out.add(Map.of("x", 18 * i, "fill", fill(map.charAt(i)), "title", titles.get(i) + ": " + map.charAt(i)));
+      char mark = map.charAt(i);
+      String fill = fill(mark);
+      Map<String, Object> c = new HashMap<>();
+      c.put("x", PITCH * (i % PER_ROW) + 1);
+      c.put("y", PITCH * (i / PER_ROW) + 1);
+      c.put("fill", fill);
+      c.put("text", String.valueOf(numbers.get(i)));
+      c.put("textFill", dark(fill) ? "#ffffff" : "#24292f");
+      c.put("hatch", mark == '-');
+      String type = types == null ? "" : switch (types.charAt(i)) {
+        case 'E' -> "E-core";
+        case 'L' -> "low-power E-core";
+        default -> "P-core";
+      };
+      c.put("band", types == null || types.charAt(i) == 'P' ? "" : types.charAt(i) == 'E' ? "#24292f" : "#d4a72c");
+      c.put("title", noun + " " + numbers.get(i) + ": " + meaning.getOrDefault(mark, String.valueOf(mark)) + (type.isEmpty() ? "" : " (" + type + ")"));
+      out.add(c);
     }
     return out;
+  }
+
+  /** The picture's height for {@code n} squares: whole rows of {@link #PER_ROW}. */
+  static int rowsHeight(int n) {
+    return PITCH * ((n + PER_ROW - 1) / PER_ROW) + 2;
+  }
+
+  /** Whether a fill is dark enough that its number is written in white. */
+  private static boolean dark(String hex) {
+    int rgb = Integer.parseInt(hex.substring(1), 16);
+    double l = 0.299 * (rgb >> 16) + 0.587 * ((rgb >> 8) & 0xff) + 0.114 * (rgb & 0xff);
+    return l < 150;
   }
 
   private static List<Map<String, String>> args(List<KernelArg> args) {

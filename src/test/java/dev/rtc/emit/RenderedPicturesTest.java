@@ -69,6 +69,32 @@ class RenderedPicturesTest {
     assertThat(rightmostBar).as("the rightmost histogram bar").isGreaterThan(Math.min(width, 760) / 2);
   }
 
+  /**
+   * plan.html reads without hovering: every square has its CPU or way number written in it, idle
+   * SMT siblings are hatched, not left like unused CPUs, and on a hybrid part the E-cores and
+   * low-power E-cores carry a band of their own. An SMT Xeon and a hybrid client part, at two widths.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"xeon-smt, 1100", "xeon-smt, 700", "hybrid-client, 1100", "hybrid-client, 700"})
+  void planHtmlNumbersItsSquaresHatchesIdleSiblingsAndMarksCoreTypes(String example, int width) throws Exception {
+    String html = new Compiler().compile(Path.of("examples/" + example + ".yaml")).bundle().get("plan.html").text();
+    assertThat(html).contains("<title>way 0: the host&#39;s default group</title>");
+    if (example.equals("xeon-smt")) {
+      assertThat(html).contains(">47</text>").contains("<title>CPU 34: idle SMT sibling of a real-time vCPU</title>");
+    } else {
+      assertThat(html).contains(">21</text>").contains("<title>CPU 3: idle SMT sibling of a real-time vCPU (P-core)</title>")
+          .contains("<title>CPU 12: stress vCPUs (E-core)</title>");
+    }
+    Path file = Files.writeString(tmp.resolve(example + ".html"), html);
+    BufferedImage png = render(file, example.equals("hybrid-client") && width == 1100 ? "plan-hybrid.png" : "plan-" + example + "-" + width
+        + ".png", width, 700);
+    Set<Integer> colours = colours(png);
+    assertThat(colours).as("the idle siblings' hatch (#8c959f on #d0d7de)").contains(0x8c959f, 0xd0d7de);
+    if (example.equals("hybrid-client")) {
+      assertThat(colours).as("E-core band #24292f, low-power E-core band #d4a72c").contains(0x24292f, 0xd4a72c);
+    }
+  }
+
   @Test
   void planHtmlRendersItsCpuAndWayMaps() throws Exception {
     Bundle b = new Compiler().compile(Path.of("examples/eci-reference.yaml")).bundle();
