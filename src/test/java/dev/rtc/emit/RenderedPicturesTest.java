@@ -27,13 +27,14 @@ class RenderedPicturesTest {
 
   @TempDir Path tmp;
 
-  @Test
-  void reportHtmlRendersWithItsHistogramsAndThresholds() throws Exception {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1000, 560})
+  void reportHtmlRendersWithItsHistogramsAndThresholds(int width) throws Exception {
     String text = Files.readString(Path.of("src/test/resources/cyclictest/histogram-2threads.txt"));
     LatencyReport r = LatencyReport.judge(CyclictestParser.parseText("histogram-2threads.txt", text),
         new LatencyReport.Criteria(100, 300, Optional.of(2), Optional.empty()));
     Path html = Files.writeString(tmp.resolve("report.html"), ReportEmitter.render(r).get("report.html"));
-    BufferedImage png = render(html, "report.png", 1000, 1100);
+    BufferedImage png = render(html, width == 1000 ? "report.png" : "report-" + width + ".png", width, 1100);
     Set<Integer> colours = colours(png);
     assertThat(colours).as("bars (#0969da), great (#1a7f37) and good (#cf222e) lines, the GOOD badge (#9a6700)")
         .contains(0x0969da, 0x1a7f37, 0xcf222e, 0x9a6700);
