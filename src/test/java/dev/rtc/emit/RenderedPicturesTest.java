@@ -36,8 +36,11 @@ class RenderedPicturesTest {
     Path html = Files.writeString(tmp.resolve("report.html"), ReportEmitter.render(r).get("report.html"));
     BufferedImage png = render(html, width == 1000 ? "report.png" : "report-" + width + ".png", width, 1100);
     Set<Integer> colours = colours(png);
-    assertThat(colours).as("bars (#0969da), great (#1a7f37) and good (#cf222e) lines, the GOOD badge (#9a6700)")
-        .contains(0x0969da, 0x1a7f37, 0xcf222e, 0x9a6700);
+    assertThat(colours).as("bars (#0969da) and the GOOD badge (#9a6700)").contains(0x0969da, 0x9a6700);
+    if (width >= 1000) {
+      // At full size the dashed threshold lines keep their exact colours; scaled down, they are blended into the background.
+      assertThat(colours).as("great (#1a7f37) and good (#cf222e) lines").contains(0x1a7f37, 0xcf222e);
+    }
   }
 
   /**
