@@ -68,6 +68,17 @@ final class InitCommand implements Callable<Integer> {
         err.println("rtc init: cannot write " + output + ": " + IoErrors.describe(e));
         return Main.IO;
       }
+      // The schema the manifest's first line points at, beside it, so the editor checks it at once; one already there stays.
+      Path schema = output.toAbsolutePath().resolveSibling("manifest.schema.json");
+      try {
+        Files.writeString(schema, dev.rtc.manifest.SchemaCheck.schemaText(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE);
+        err.println("rtc init: wrote " + schema + ", the schema its first line names, for the editor");
+      } catch (FileAlreadyExistsException e) {
+        // The user's own copy (perhaps of another rtc): left as it is.
+      } catch (IOException e) {
+        err.println("rtc init: could not write " + schema + " (" + IoErrors.describe(e) + "); rtc schema > manifest.schema.json makes it");
+      }
     }
     o.password().ifPresent(p -> err.println("rtc init: the guests' user gets the password " + p + " (only its hash is in the manifest;"
         + " keep it now, it is written nowhere)"));

@@ -113,8 +113,8 @@ public final class StarterManifest {
     y.append("# yaml-language-server: $schema=./manifest.schema.json\n");
     y.append("#\n# A first manifest for this host, written by rtc init from ").append(oneLine(source)).append(".\n");
     y.append("# Every choice below says why; change what the plant needs, then: rtc compile THIS-FILE -o out/\n");
-    y.append("# (rtc schema > manifest.schema.json gives an editor the schema the first line points at;\n");
-    y.append("# man rtc-manifest has every key.)\n");
+    y.append("# (the first line points an editor at manifest.schema.json, which rtc init writes beside it and rtc schema\n");
+    y.append("# prints; man rtc-manifest has every key.)\n");
     y.append("apiVersion: rtc/v1\nname: ").append(name).append("\n\nhost:\n");
     y.append("  os: ").append(hostOs.id()).append(os.isPresent() ? "                     # from /etc/os-release\n"
         : "                     # /etc/os-release was not in the source: check it (debian11, debian12, ubuntu2204, ubuntu2404, rhel9)\n");
