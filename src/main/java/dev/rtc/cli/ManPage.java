@@ -26,8 +26,13 @@ public final class ManPage {
     // rtc-manifest(5), the manifest's reference from the schema, beside it.
     Files.writeString(out.toAbsolutePath().getParent().resolve("rtc-manifest.5"), ManifestManPage.render(), StandardCharsets.UTF_8);
     // The bash completion script, for the distribution's share/bash-completion/completions/rtc.
-    Files.writeString(out.toAbsolutePath().getParent().resolve("rtc-completion.bash"),
-        picocli.AutoComplete.bash("rtc", Main.commandLine()), StandardCharsets.UTF_8);
+    Files.writeString(out.toAbsolutePath().getParent().resolve("rtc-completion.bash"), Instant.completion(), StandardCharsets.UTF_8);
+    // The instant answers, into the classes the jar is made from (prepare-package runs before it).
+    if (args.length > 1) {
+      Path classes = Path.of(args[1]);
+      Files.writeString(classes.resolve(Instant.HELP.substring(1)), Instant.help(), StandardCharsets.UTF_8);
+      Files.writeString(classes.resolve(Instant.COMPLETION.substring(1)), Instant.completion(), StandardCharsets.UTF_8);
+    }
   }
 
   public static String render() {

@@ -71,6 +71,15 @@ class LauncherIT {
     assertThat(work.resolve("out/runbook.sh")).exists();
   }
 
+  /** The packaged jar answers --help, --version and completion from the texts written into it, which are picocli's own. */
+  @Test
+  void theInstantAnswersInTheJarAreWhatPicocliPrints(@TempDir Path dir) {
+    Tool rtc = new Tool(ROOT.resolve("rtc").toString());
+    assertThat(rtc.run(dir, "--help").out()).isEqualTo(Instant.help());
+    assertThat(rtc.run(dir, "completion").out()).isEqualTo(Instant.completion());
+    assertThat(rtc.run(dir, "--version").out()).isEqualTo("rtc " + dev.rtc.Version.get() + "\n");
+  }
+
   /** Every file under {@code dir}, by relative path, with its bytes as text. */
   static Map<String, String> files(Path dir) throws IOException {
     Map<String, String> all = new TreeMap<>();
