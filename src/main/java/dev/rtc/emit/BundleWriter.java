@@ -61,8 +61,14 @@ public final class BundleWriter {
     Files.createDirectories(target.getParent()); // where the lock file goes
     try (OutputLock lock = OutputLock.acquire(target)) {
       refuseForeign(target, out, force);
-      Staged staged = stage(bundle, target, true, true);
+      // A large bundle (a host of hundreds of VMs) is made durable by one file-system barrier, as a
+      // fleet is, instead of an fsync per file: 1,165 fsyncs were most of its time on a disk.
+      boolean large = bundle.files().size() > BARRIER_FILES;
+      Staged staged = stage(bundle, target, !large, true);
       try {
+        if (large) {
+          barrier(List.of(staged));
+        }
         staged.swap(out, force);
         sync(staged.parent());
       } finally {
@@ -193,6 +199,12 @@ public final class BundleWriter {
       return result;
     }
   }
+
+  /**
+   * Above this many files, one bundle is synced by a file-system barrier ({@code sync --file-system},
+   * a process to start) rather than file by file: below it, the fsyncs cost less than the process.
+   */
+  static final int BARRIER_FILES = 64;
 
   /** Makes every staged tree durable before any of them is renamed into place. */
   private static void barrier(List<Staged> staged) throws IOException {

@@ -25,6 +25,39 @@ class BundleWriterTest {
     return b;
   }
 
+  /**
+   * A bundle of more files than BARRIER_FILES (a host of hundreds of VMs) takes the file-system
+   * barrier instead of an fsync per file: written whole, in place of the old one, nothing left
+   * beside it, and a failure halfway still leaves the old one as it was.
+   */
+  @Test
+  void aLargeBundleIsWrittenWholeBehindOneBarrier() throws IOException {
+    Path out = tmp.resolve("large");
+    BundleWriter.write(bundle("old"), out, false);
+    Bundle large = bundle("new");
+    for (int i = 0; i <= BundleWriter.BARRIER_FILES; i++) {
+      large.add("vms/vm" + i + "/domain.xml", "<domain>" + i + "</domain>\n");
+    }
+    assertThat(large.files().size()).isGreaterThan(BundleWriter.BARRIER_FILES);
+    BundleWriter.write(large, out, false);
+    Map<String, String> written = Folders.snapshot(out);
+    assertThat(written).containsEntry("plan.md", "plan new\n").containsEntry("vms/vm64/domain.xml", "<domain>64</domain>\n")
+        .doesNotContainKey("vms/a/domain.xml.rtc");
+    assertThat(written.keySet().stream().filter(k -> k.startsWith("vms/vm"))).hasSize(BundleWriter.BARRIER_FILES + 1);
+    Bundle broken = bundle("newer");
+    for (int i = 0; i <= BundleWriter.BARRIER_FILES; i++) {
+      broken.add("vms/vm" + i + "/domain.xml", "<domain>" + i + "</domain>\n");
+    }
+    broken.add("x", "a file\n");
+    broken.add("x/y", "cannot live under a file\n");
+    assertThat(catchThrowable(() -> BundleWriter.write(broken, out, false))).isInstanceOf(IOException.class);
+    assertThat(Folders.snapshot(out)).isEqualTo(written);
+    try (var s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.contains("rtc-new") || n.contains("rtc-old")))
+          .as("no staged or old tree left beside it").isEmpty();
+    }
+  }
+
   @Test
   void aWriteThatFailsHalfwayLeavesTheOldBundleAsItWas() throws IOException {
     Path out = tmp.resolve("out");
