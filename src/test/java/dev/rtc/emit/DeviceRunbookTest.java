@@ -7,6 +7,7 @@ import dev.rtc.plan.Plan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,42 @@ class DeviceRunbookTest {
     all[0] = "./runbook.sh";
     System.arraycopy(args, 0, all, 1, args.length);
     return Tool.require("bash").run(bundle, h.env(), all);
+  }
+
+  static List<String> changes(FakeHost h) {
+    return h.calls().stream().filter(c -> RunbookTest.READS.stream().noneMatch(c::startsWith)).toList();
+  }
+
+  /**
+   * With devices in the plan, a host that is not the manifest's is still left untouched by every
+   * step, and --dry-run of every step (the device checks, the VF unit, the reattach and VF-count
+   * rollback) writes nothing and runs nothing that changes the host.
+   */
+  @Test
+  void noStepChangesAnotherHostAndDryRunChangesNothing() throws IOException {
+    FakeHost other = host("other");
+    other.write("sys/devices/system/cpu/online", "0-15\n");
+    Map<String, String> before = other.files();
+    for (String step : List.of("preflight", "host", "images", "vms", "all")) {
+      Tool.Run r = run(other, step);
+      assertThat(r.exit()).as("%s: %s", step, r.all()).isEqualTo(1);
+      assertThat(changes(other)).as("commands %s ran on the wrong host", step).isEmpty();
+      assertThat(other.files()).as("files after %s on the wrong host", step).isEqualTo(before);
+    }
+    // A run that went as far as the VMs, then --dry-run of every step, rollback included.
+    FakeHost h = host("dry");
+    assertThat(run(h, "host").exit()).isZero();
+    h.booted();
+    assertThat(run(h, "images", "vms").exit()).isZero();
+    h.vmsRunning();
+    h.clearCalls();
+    Map<String, String> applied = h.files();
+    for (String step : List.of("preflight", "host", "check-host", "images", "vms", "verify", "rollback")) {
+      Tool.Run r = run(h, "--dry-run", step);
+      assertThat(r.out()).as(step).contains("(dry run: nothing is written or changed)").doesNotContain("   + ");
+      assertThat(changes(h)).as("commands that change the host, run by --dry-run %s", step).isEmpty();
+      assertThat(h.files()).as("the host's files after --dry-run %s", step).isEqualTo(applied);
+    }
   }
 
   @Test
