@@ -30,6 +30,11 @@ public final class Emitters {
   }
 
   public static Bundle emit(Plan plan) {
+    return emit(plan, plan.vms().size() >= PARALLEL_VMS);
+  }
+
+  /** {@link #emit(Plan)} on one thread or several: the same bytes either way. */
+  static Bundle emit(Plan plan, boolean parallel) {
     String header = header(plan);
     Bundle b = new Bundle();
     Distro hostDistro = Distro.of(plan.manifest().host().os());
@@ -75,36 +80,70 @@ public final class Emitters {
     }
     b.add("host/systemd/rtc-vms.service", Templates.renderUtf8("rtc-vms.service.ftl", Map.of("header", header, "bundle", plan.name(),
         "vms", plan.vms().stream().map(VmPlan::name).toList(), "sriov", !pfs.isEmpty())));
-    for (VmPlan vm : plan.vms()) {
-      String dir = "vms/" + vm.name() + "/";
-      Distro guestDistro = Distro.of(vm.vm().guest().os());
-      String dropIn = guestDistro.grubby() ? null
-          : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
-      String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
-          "workload", vm.vm().workload().map(w -> w.id()).orElse("kernel-build")));
-      String tuned = vm.tuning().map(t -> tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
-      if (dropIn != null) {
-        b.add(dir + "grub/99-rtc.cfg", dropIn);
-      }
-      if (tuned != null) {
-        b.add(dir + "tuned/" + vm.tuning().get().profile() + "/tuned.conf", tuned);
-      }
-      if (stress != null) {
-        b.addExecutable(dir + "rtc-stress.sh", stress);
-      }
-      String userData = CloudInitEmitter.userData(vm, plan.manifest().site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned));
-      b.add(dir + "user-data", userData);
-      b.add(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData));
-      b.add(dir + "domain.xml", DomainXmlEmitter.emit(plan, vm, header));
+    // The bundle's documents and the files of each VM are made apart from one another: on a large
+    // host on several threads, then added in one fixed order, so the bytes never depend on which
+    // thread finished first. The documents, the longest pieces, are started first, so that no
+    // thread is left with one of them at the end while the others idle.
+    List<java.util.function.Supplier<List<Bundle.Artifact>>> documents = List.of(
+        () -> List.of(new Bundle.Artifact("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)), true)),
+        () -> {
+          Map<String, Object> docs = PlanModel.of(plan, header);
+          return List.of(text("plan.md", Templates.renderUtf8("plan.md.ftl", docs)), text("plan.html", Templates.renderUtf8("plan.html.ftlh", docs)),
+              text("README.md", Templates.renderUtf8("README.md.ftl", docs)));
+        },
+        () -> List.of(text("plan.json", PlanJson.of(plan))));
+    if (!parallel) {
+      documents.forEach(d -> d.get().forEach(b::add));
+      plan.vms().forEach(vm -> vmFiles(plan, vm, header).forEach(b::add));
+    } else {
+      List<java.util.concurrent.ForkJoinTask<List<Bundle.Artifact>>> started = documents.stream()
+          .map(d -> java.util.concurrent.ForkJoinTask.adapt(d::get).fork()).toList();
+      plan.vms().parallelStream().map(vm -> vmFiles(plan, vm, header)).toList().forEach(files -> files.forEach(b::add));
+      started.forEach(t -> t.join().forEach(b::add));
     }
-    b.addExecutable("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)));
-    Map<String, Object> docs = PlanModel.of(plan, header);
-    b.add("plan.md", Templates.renderUtf8("plan.md.ftl", docs));
-    b.add("plan.html", Templates.renderUtf8("plan.html.ftlh", docs));
-    b.add("plan.json", PlanJson.of(plan));
-    b.add("README.md", Templates.renderUtf8("README.md.ftl", docs));
     b.add("SHA256SUMS", Checksums.of(b));
     return b;
+  }
+
+  /**
+   * VMs from which {@link #emit} makes the files on several threads (the common fork-join pool):
+   * below it, starting the pool costs more than it saves. A 256-VM bundle, cold, on 2 CPUs:
+   * 0.65 s of emitting on one thread, 0.51 s on two (the JIT compiler shares the CPUs).
+   */
+  static final int PARALLEL_VMS = 16;
+
+  /** One VM's files, {@code vms/<vm>/...}: a pure function of the plan, safe on any thread. */
+  private static List<Bundle.Artifact> vmFiles(Plan plan, VmPlan vm, String header) {
+    List<Bundle.Artifact> files = new java.util.ArrayList<>();
+    String dir = "vms/" + vm.name() + "/";
+    Distro guestDistro = Distro.of(vm.vm().guest().os());
+    String dropIn = guestDistro.grubby() ? null
+        : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
+    String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
+        "workload", vm.vm().workload().map(w -> w.id()).orElse("kernel-build")));
+    String tuned = vm.tuning().map(t -> tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
+    if (dropIn != null) {
+      files.add(text(dir + "grub/99-rtc.cfg", dropIn));
+    }
+    if (tuned != null) {
+      files.add(text(dir + "tuned/" + vm.tuning().get().profile() + "/tuned.conf", tuned));
+    }
+    if (stress != null) {
+      files.add(new Bundle.Artifact(dir + "rtc-stress.sh", stress.getBytes(java.nio.charset.StandardCharsets.UTF_8), true));
+    }
+    String userData = CloudInitEmitter.userData(vm, plan.manifest().site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned));
+    files.add(text(dir + "user-data", userData));
+    files.add(text(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData)));
+    files.add(text(dir + "domain.xml", DomainXmlEmitter.emit(plan, vm, header)));
+    return files;
+  }
+
+  private static Bundle.Artifact text(String path, String text) {
+    return text(path, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private static Bundle.Artifact text(String path, byte[] utf8) {
+    return new Bundle.Artifact(path, utf8, false);
   }
 
   /**

@@ -95,7 +95,7 @@ public final class SolverBenchmark {
   }
 
   /** CPUs split evenly over sockets (one NUMA node and one L3 per socket); VMs of 3 vCPUs, every other one real-time with cache. */
-  static String manifest(int sockets, int cpus, int vms, boolean overflow) {
+  public static String manifest(int sockets, int cpus, int vms, boolean overflow) {
     int per = cpus / sockets;
     StringBuilder y = new StringBuilder("apiVersion: rtc/v1\nname: bench\nhost:\n  os: debian12\n  topology:\n    threadsPerCore: 1\n    sockets:\n");
     for (int s = 0; s < sockets; s++) {
