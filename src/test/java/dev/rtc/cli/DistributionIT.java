@@ -21,6 +21,13 @@ class DistributionIT {
 
   static final Path ROOT = Path.of("").toAbsolutePath();
 
+  private static <T> java.util.stream.Collector<T, ?, T> onlyOne() {
+    return java.util.stream.Collectors.collectingAndThen(java.util.stream.Collectors.toList(), l -> {
+      assertThat(l).as("one class-data archive").hasSize(1);
+      return l.get(0);
+    });
+  }
+
   @Test
   void theTarballInstallsAndRunsFromALink(@TempDir Path dir) throws IOException {
     Path tarball;
@@ -48,11 +55,22 @@ class DistributionIT {
     Tool.Run version = launcher.run(work, env, "--version");
     assertThat(version.exit()).as(version.all()).isZero();
     assertThat(version.out()).startsWith("rtc ");
-    try (Stream<Path> s = Files.list(user.resolve(".cache/rtc"))) {
-      assertThat(s.filter(p -> p.toString().endsWith(".jsa")).count()).as("the class-data archive made on first run").isEqualTo(1);
-    }
+    assertThat(user.resolve(".cache/rtc")).as("the instant answers neither make nor use the class-data archive").doesNotExist();
     Tool.Run init = launcher.run(work, env, "init", ROOT.resolve("src/test/resources/probe/xeon-2s-smt.facts").toString(), "-o", "m.yaml");
     assertThat(init.exit()).as(init.all()).isZero();
+    Path archive;
+    try (Stream<Path> s = Files.list(user.resolve(".cache/rtc"))) {
+      archive = s.filter(p -> p.toString().endsWith(".jsa")).collect(onlyOne());
+    }
+    // The archive is used from then on (-Xlog:cds would say if the JDK refused it), and made again
+    // when the jar is replaced in place, even by an older one (a tarball keeps its files' times).
+    java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(archive);
+    assertThat(launcher.run(work, env, "validate", "m.yaml").exit()).isZero();
+    assertThat(Files.getLastModifiedTime(archive)).as("the archive reused").isEqualTo(made);
+    Path jar = home.resolve("lib/rtc.jar");
+    Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 86_400_000L));
+    assertThat(launcher.run(work, env, "validate", "m.yaml").exit()).isZero();
+    assertThat(Files.getLastModifiedTime(archive)).as("the archive made again for the replaced jar").isNotEqualTo(made);
     Tool.Run compile = launcher.run(work, env, "compile", "m.yaml", "-o", "out");
     assertThat(compile.exit()).as(compile.all()).isZero();
     Tool.Run example = launcher.run(work, env, "validate", home.resolve("share/rtc/examples/xeon-devices.yaml").toString());
