@@ -274,8 +274,7 @@ public final class BundleWriter {
           throw e;
         }
         swapped = true;
-        carryOver(old, target);
-        deleteTree(old);
+        retire(old, target);
       } else {
         Files.move(fresh, target, StandardCopyOption.ATOMIC_MOVE);
         swapped = true;
@@ -298,8 +297,8 @@ public final class BundleWriter {
 
   private static final java.util.concurrent.atomic.AtomicLong SEQUENCE = new java.util.concurrent.atomic.AtomicLong();
 
-  /** What names a leftover sibling of bundle folder NAME: {@code .NAME.rtc-new-SUFFIX} or {@code .NAME.rtc-old-SUFFIX}. */
-  private static final java.util.regex.Pattern LEFTOVER = java.util.regex.Pattern.compile("^\\.(.*)\\.rtc-(new|old)-(.*)$");
+  /** What names a leftover sibling of bundle folder NAME: {@code .NAME.rtc-new-SUFFIX}, {@code -old-} or {@code -del-}. */
+  private static final java.util.regex.Pattern LEFTOVER = java.util.regex.Pattern.compile("^\\.(.*)\\.rtc-(new|old|del)-(.*)$");
 
   /**
    * This process, as a staging folder's name says it: pid and start time (ms since the epoch),
@@ -361,7 +360,8 @@ public final class BundleWriter {
    * Mends what a run killed mid-write left behind; the caller holds the folder's lock, so no swap
    * is under way. A {@code .NAME.rtc-old-*} folder is a whole old bundle, left between the two
    * renames of a swap (or after them, when deleting it failed): moved back when NAME is missing,
-   * else what in it was not rtc's is carried over and it is deleted. A {@code .NAME.rtc-new-*}
+   * else what in it was not rtc's is carried over and it is deleted. A {@code .NAME.rtc-del-*}
+   * folder is what is left of an old bundle once that was carried over: deleted. A {@code .NAME.rtc-new-*}
    * folder is a partial new bundle: deleted when its writer is provably dead, else left alone
    * (it is another rtc's, staging now, which will swap it in under the lock or delete it).
    */
@@ -373,8 +373,9 @@ public final class BundleWriter {
         if (name.startsWith(prefix + ".rtc-old-") && !Files.exists(target) && Files.exists(p.resolve(MARKER))) {
           Files.move(p, target, StandardCopyOption.ATOMIC_MOVE);
         } else if (name.startsWith(prefix + ".rtc-old-")) {
-          carryOver(p, target); // a swap cut short after its renames: what was not rtc's goes on
-          deleteTree(p);
+          retire(p, target); // a swap cut short after its renames: what was not rtc's goes on
+        } else if (name.startsWith(prefix + ".rtc-del-")) {
+          deleteTree(p); // an old bundle whose other files were carried over: the rest was rtc's
         } else if (name.startsWith(prefix + ".rtc-new-") && !writerAlive(name.substring((prefix + ".rtc-new-").length()))) {
           deleteTree(p);
         }
@@ -466,11 +467,32 @@ public final class BundleWriter {
   }
 
   /**
+   * Carries over what in the old bundle folder was not rtc's, then deletes the rest. Between the
+   * two the folder is renamed .NAME.rtc-del-*: deleting it file by file, a kill could leave its
+   * marker or SHA256SUMS gone and rtc's own files still there, which the next run's recovery would
+   * otherwise take for the user's and carry into the new bundle as .kept files. Moved files are
+   * made durable before the rename, so a power loss cannot return one to a folder marked for
+   * deletion.
+   */
+  private static void retire(Path old, Path target) throws IOException {
+    Set<Path> touched = carryOver(old, target);
+    for (Path dir : touched) {
+      sync(dir);
+    }
+    String prefix = "." + target.getFileName() + ".rtc-old-";
+    Path doomed = old.resolveSibling("." + target.getFileName() + ".rtc-del-" + old.getFileName().toString().substring(prefix.length()));
+    Files.move(old, doomed, StandardCopyOption.ATOMIC_MOVE);
+    deleteTree(doomed);
+  }
+
+  /**
    * Moves every file of the old bundle folder that rtc did not write into the new one, at the same
    * place (beside it, with {@code .kept}, if the new bundle has a file there). A move per file: a
    * crash between two leaves the rest in the old folder, which the next run's recovery carries.
+   *
+   * @return the folders a file left or entered (to be synced), empty when nothing was moved
    */
-  private static void carryOver(Path old, Path target) throws IOException {
+  private static Set<Path> carryOver(Path old, Path target) throws IOException {
     Set<String> owned = owned(old);
     if (!Files.exists(old.resolve(MARKER))) {
       owned = Set.of(); // a folder rtc did not write (--force): all of it is kept
@@ -490,6 +512,7 @@ public final class BundleWriter {
         }
       }
     }
+    Set<Path> touched = new java.util.TreeSet<>();
     for (Path p : foreign) {
       Path dest = target.resolve(old.relativize(p).toString());
       for (int n = 1; Files.exists(dest, java.nio.file.LinkOption.NOFOLLOW_LINKS); n++) {
@@ -497,7 +520,12 @@ public final class BundleWriter {
       }
       Files.createDirectories(dest.getParent());
       Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
+      touched.add(p.getParent());
+      for (Path d = dest.getParent(); d.startsWith(target); d = d.getParent()) {
+        touched.add(d); // folders made for it too
+      }
     }
+    return touched;
   }
 
   private static void writeTree(Bundle bundle, Path root, boolean syncFiles) throws IOException {

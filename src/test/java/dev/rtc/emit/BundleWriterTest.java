@@ -125,6 +125,33 @@ class BundleWriterTest {
     assertThat(out.resolve("notes.md.kept")).content().isEqualTo("mine\n");
   }
 
+  /**
+   * Killed while deleting the old bundle, once what was not rtc's had been carried over: the
+   * folder is .NAME.rtc-del-* by then, and what is left of it is rtc's, however much of it (its
+   * marker and SHA256SUMS included) the kill had already deleted. The next run deletes it; it
+   * does not take rtc's old files for the user's and carry them into the new bundle as .kept.
+   */
+  @Test
+  void aKillWhileDeletingTheOldBundleLeavesNothingKept() throws IOException {
+    Path out = tmp.resolve("out");
+    BundleWriter.write(withSums(bundle("new")), out, false);
+    Path doomed = tmp.resolve(".out.rtc-del-dead");
+    BundleWriter.write(withSums(bundle("old")), doomed, true);
+    Files.delete(doomed.resolve(".rtc-bundle"));
+    Files.delete(doomed.resolve("SHA256SUMS"));
+    BundleWriter.write(withSums(bundle("newer")), out, false);
+    try (java.util.stream.Stream<Path> s = Files.walk(out)) {
+      assertThat(s.map(Path::toString).filter(n -> n.contains(".kept"))).isEmpty();
+    }
+    assertThat(siblings()).containsExactly("out");
+
+    // And a swap that carries the user's files retires the old bundle the same way, leaving nothing beside.
+    Files.writeString(out.resolve("notes.md"), "mine\n");
+    BundleWriter.write(withSums(bundle("newest")), out, false);
+    assertThat(out.resolve("notes.md")).content().isEqualTo("mine\n");
+    assertThat(siblings()).containsExactly("out");
+  }
+
   /** Killed after the swap's renames, before the old folder's other files were carried: the next run carries them. */
   @Test
   void filesNotCarriedBeforeAKillAreCarriedByTheNextRun() throws IOException {
