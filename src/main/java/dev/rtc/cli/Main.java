@@ -121,6 +121,9 @@ public final class Main implements Runnable {
     if (args.length > 0 && READ_MANIFESTS.contains(args[0])) {
       Compiler.prepare(); // the schema loads while picocli builds its model and parses the arguments
     }
+    if (args.length > 0 && args[0].equals("compile")) {
+      dev.rtc.emit.Emitters.prepareInBackground(); // and the templates and JAXB's context, for the emitters
+    }
     CommandLine cli = commandLine(args);
     cli.setOut(out);
     cli.setErr(err);

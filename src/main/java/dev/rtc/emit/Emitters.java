@@ -178,9 +178,13 @@ public final class Emitters {
    * Starts building JAXB's context and FreeMarker's configuration and templates on another core
    * while the caller loads, checks and plans the manifest: on a cold start both are mostly class
    * loading and set-up, and the emitters would otherwise wait for them after planning. The
-   * emitters' own lazy initialisation is thread-safe, so this is only a head start.
+   * emitters' own lazy initialisation is thread-safe, so this is only a head start. Once per
+   * process: later calls do nothing.
    */
   public static void prepareInBackground() {
+    if (!PREPARING.compareAndSet(false, true)) {
+      return;
+    }
     Thread t = new Thread(() -> {
       try {
         DomainXmlEmitter.prepare();
@@ -193,6 +197,8 @@ public final class Emitters {
     t.setDaemon(true);
     t.start();
   }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean PREPARING = new java.util.concurrent.atomic.AtomicBoolean();
 
   /** The plan for a terminal ({@code rtc explain}): the same model and content as plan.md. */
   public static String explain(Plan plan) {
