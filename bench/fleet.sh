@@ -31,19 +31,21 @@ mkdir "$work/hosts"
 for i in $(seq -w 1 "$n"); do
   sed "s/^name: eci-reference/name: line-$i/" "$here/examples/eci-reference.yaml" >"$work/hosts/line-$i.yaml"
 done
-measure() { # measure FOLDER LABEL
-  local dir=$1 label=$2 run start end bundles rss user sys
+measure() { # measure FOLDER LABEL [replace]: with replace, every run replaces the bundles of the first
+  local dir=$1 label=$2 mode=${3:-new} run out start end bundles rss user sys
   : >"$work/runs"
   for run in $(seq "$runs"); do
-    cp -r "$work/hosts" "$dir/hosts-$run" # the manifests on the same file system as the bundles
+    [ -d "$dir/hosts-$run" ] || cp -r "$work/hosts" "$dir/hosts-$run" # the manifests on the same file system as the bundles
+    out=$dir/out-$run
+    [ "$mode" = new ] || out=$dir/out-1
     start=$(date +%s.%N)
-    /usr/bin/time -f '%M %U %S' -o "$work/rss" "$rtc" compile "$dir/hosts-$run" -o "$dir/out-$run" >/dev/null
+    /usr/bin/time -f '%M %U %S' -o "$work/rss" "$rtc" compile "$dir/hosts-$run" -o "$out" >/dev/null
     end=$(date +%s.%N)
-    bundles=$(find "$dir/out-$run" -mindepth 1 -maxdepth 1 -type d | wc -l)
+    bundles=$(find "$out" -mindepth 1 -maxdepth 1 -type d | wc -l)
     [ "$bundles" -eq "$n" ] || { echo "fleet: run $run wrote $bundles bundles, not $n" >&2; exit 1; }
     read -r rss user sys <"$work/rss"
     # Each bundle's marker is the last file written when it was staged: its time is the bundle's.
-    find "$dir/out-$run" -mindepth 2 -maxdepth 2 -name .rtc-bundle -printf '%T@\n' | sort -n >"$work/done"
+    find "$out" -mindepth 2 -maxdepth 2 -name .rtc-bundle -printf '%T@\n' | sort -n >"$work/done"
     awk -v s="$start" -v e="$end" -v n="$n" -v rss="$rss" -v cpu="$user $sys" '
       { t[NR] = $1 }
       END {
@@ -70,3 +72,7 @@ measure() { # measure FOLDER LABEL
 }
 measure "$disk" "disk ($(df --output=fstype "$disk" | tail -1 | tr -d ' ') at $(df --output=target "$disk" | tail -1))"
 measure "$shm" "tmpfs (/dev/shm)"
+# A pipeline's next compile: each run replaces the N bundles the first run wrote (the old ones
+# deleted, what in them was not rtc's carried over). On tmpfs only: on the journal-less disk the
+# runs, seconds apart, would meet the inodes the one before freed (see above).
+measure "$shm" "tmpfs (/dev/shm), replacing the bundles of the run before" replace

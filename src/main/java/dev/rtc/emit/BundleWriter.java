@@ -174,14 +174,23 @@ public final class BundleWriter {
         if (!staged.isEmpty()) {
           barrier(staged);
         }
-        Set<Path> parents = new java.util.TreeSet<>();
-        for (int i = 0; i < staged.size(); i++) {
+        // Each swap under its own folder's lock, on several threads: a swap that replaces a bundle
+        // also deletes the old one, file by file, which for a fleet's thousand bundles was a fifth
+        // of the run's CPU, on one thread after all the others had finished.
+        Path[] swappedIn = new Path[staged.size()];
+        java.util.stream.IntStream.range(0, staged.size()).parallel().forEach(i -> {
           Staged st = staged.get(i);
           try (OutputLock lock = OutputLock.acquire(st.target)) {
             st.swap(st.out, force);
-            parents.add(st.parent());
+            swappedIn[i] = st.parent();
           } catch (IOException e) {
             result.set(i, e);
+          }
+        });
+        Set<Path> parents = new java.util.TreeSet<>();
+        for (Path p : swappedIn) {
+          if (p != null) {
+            parents.add(p);
           }
         }
         for (Path p : parents) {
@@ -475,14 +484,50 @@ public final class BundleWriter {
    * deletion.
    */
   private static void retire(Path old, Path target) throws IOException {
-    Set<Path> touched = carryOver(old, target);
+    Tree tree = Tree.of(old);
+    Set<Path> touched = carryOver(old, target, tree.files());
     for (Path dir : touched) {
       sync(dir);
     }
     String prefix = "." + target.getFileName() + ".rtc-old-";
     Path doomed = old.resolveSibling("." + target.getFileName() + ".rtc-del-" + old.getFileName().toString().substring(prefix.length()));
     Files.move(old, doomed, StandardCopyOption.ATOMIC_MOVE);
-    deleteTree(doomed);
+    // The listing made for the carry, read again under the new name: no second walk of the folder.
+    for (Path p : tree.files()) {
+      Files.deleteIfExists(doomed.resolve(old.relativize(p).toString())); // rtc's, or carried over already
+    }
+    for (Path d : tree.folders()) {
+      Path gone = doomed.resolve(old.relativize(d).toString());
+      try {
+        Files.delete(gone);
+      } catch (java.nio.file.DirectoryNotEmptyException e) {
+        deleteTree(gone); // something the listing did not have: the slow way
+      }
+    }
+  }
+
+  /** What is under a folder: its files (links and others too, not followed), and its folders, each after what it holds, itself last. */
+  private record Tree(List<Path> files, List<Path> folders) {
+    static Tree of(Path root) throws IOException {
+      Tree t = new Tree(new ArrayList<>(), new ArrayList<>());
+      Files.walkFileTree(root, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+          t.files().add(file);
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+          if (exc != null) {
+            throw exc;
+          }
+          t.folders().add(dir);
+          return FileVisitResult.CONTINUE;
+        }
+      });
+      return t;
+    }
   }
 
   /**
@@ -492,7 +537,7 @@ public final class BundleWriter {
    *
    * @return the folders a file left or entered (to be synced), empty when nothing was moved
    */
-  private static Set<Path> carryOver(Path old, Path target) throws IOException {
+  private static Set<Path> carryOver(Path old, Path target, List<Path> files) throws IOException {
     Set<String> owned = owned(old);
     if (!Files.exists(old.resolve(MARKER))) {
       owned = Set.of(); // a folder rtc did not write (--force): all of it is kept
@@ -505,11 +550,9 @@ public final class BundleWriter {
       }
     }
     List<Path> foreign = new ArrayList<>();
-    try (var walk = Files.walk(old)) {
-      for (Path p : walk.filter(Files::isRegularFile).toList()) {
-        if (!owned.contains(old.relativize(p).toString().replace('\\', '/'))) {
-          foreign.add(p);
-        }
+    for (Path p : files) {
+      if (!owned.contains(old.relativize(p).toString().replace('\\', '/'))) {
+        foreign.add(p); // a link is moved as the link it is
       }
     }
     Set<Path> touched = new java.util.TreeSet<>();
