@@ -22,7 +22,7 @@ class ScriptsTest {
 
   @Test
   void theProjectsScriptsPassBashAndShellcheck() throws IOException {
-    List<String> scripts = new ArrayList<>(List.of("rtc", "src/main/dist/bin/rtc", ".ci/run"));
+    List<String> scripts = new ArrayList<>(List.of("rtc", "src/main/dist/bin/rtc", "src/main/dist/lib/rtc-jvm.sh", ".ci/run"));
     try (Stream<Path> s = Files.list(ROOT.resolve("bench"))) {
       s.filter(p -> p.toString().endsWith(".sh")).sorted().forEach(p -> scripts.add(ROOT.relativize(p).toString()));
     }
@@ -35,5 +35,25 @@ class ScriptsTest {
     args.addAll(scripts);
     Tool.Run lint = Tool.require("shellcheck").run(ROOT, args.toArray(String[]::new));
     assertThat(lint.exit()).as(lint.all()).isZero();
+  }
+
+  /** The launchers' JVM flags: C1 compiles early for a fleet (a folder, or several manifests), less for one manifest. */
+  @Test
+  void c1CompilesEarlyForAFleetOnly() {
+    assertThat(scaling("compile", "examples/eci-reference.yaml", "-o", "out")).isEqualTo("1.0");
+    assertThat(scaling("compile", "examples/eci-reference.yaml", "-o", "examples")).as("-o's folder is not a fleet").isEqualTo("1.0");
+    assertThat(scaling("compile", "examples/eci-reference.yaml", "--output", "examples")).isEqualTo("1.0");
+    assertThat(scaling("compile", "examples", "-o", "out")).isEqualTo("0.2");
+    assertThat(scaling("compile", "a.yaml", "b.yml", "-o", "out")).isEqualTo("0.2");
+    assertThat(scaling("--help")).isEqualTo("1.0");
+  }
+
+  private static String scaling(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("-c", ". src/main/dist/lib/rtc-jvm.sh && rtc_jvm \"$@\" && printf '%s\\n' \"${jvm[@]}\"", "rtc"));
+    cmd.addAll(List.of(args));
+    Tool.Run run = Tool.require("bash").run(ROOT, cmd.toArray(String[]::new));
+    assertThat(run.exit()).as(run.all()).isZero();
+    assertThat(run.out()).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto");
+    return run.out().lines().filter(l -> l.startsWith("-XX:CompileThresholdScaling=")).findFirst().orElseThrow().split("=")[1];
   }
 }
