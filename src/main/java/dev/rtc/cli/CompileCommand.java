@@ -342,13 +342,6 @@ final class CompileCommand implements Callable<Integer> {
   }
 
   /**
-   * What --check shows of the differences: a unified diff (cut short) for each file that really
-   * changed, and one line for the files whose only change is their provenance header. Any edit of
-   * the manifest, a comment too, changes the checksum in every file's header, and twenty diffs of
-   * that line would bury the one that matters; SHA256SUMS, which changes with any file, joins them
-   * unless it is the only file that differs.
-   */
-  /**
    * What the compiled bundle would change on the host against the one in {@code dir}, as rtc diff
    * heads it (reboot, VMs to shut down and start); empty when {@code dir} holds no bundle with a plan.
    */
@@ -364,6 +357,13 @@ final class CompileCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * What --check shows of the differences: a unified diff (cut short) for each file that really
+   * changed, and one line for the files whose only change is their provenance header. Any edit of
+   * the manifest, a comment too, changes the checksum in every file's header, and twenty diffs of
+   * that line would bury the one that matters; SHA256SUMS, which changes with any file, joins them
+   * unless it is the only file that differs.
+   */
   static String checkReport(List<BundleComparison.Difference> diffs) {
     StringWriter report = new StringWriter();
     List<String> headerOnly = new ArrayList<>();

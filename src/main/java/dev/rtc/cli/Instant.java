@@ -37,15 +37,17 @@ final class Instant {
 
   /** The top-level help as picocli prints it for {@code rtc --help}. */
   static String help() {
-    StringWriter out = new StringWriter();
-    Main.run(new String[] {"--help"}, new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
-    return out.toString();
+    return picocliPrints("--help");
   }
 
   /** The completion script as {@code rtc completion} prints it. */
   static String completion() {
+    return picocliPrints("completion");
+  }
+
+  private static String picocliPrints(String arg) {
     StringWriter out = new StringWriter();
-    Main.run(new String[] {"completion"}, new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
+    Main.run(new String[] {arg}, new PrintWriter(out, true), new PrintWriter(new StringWriter(), true));
     return out.toString();
   }
 

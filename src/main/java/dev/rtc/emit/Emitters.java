@@ -146,11 +146,6 @@ public final class Emitters {
     return new Bundle.Artifact(path, utf8, false);
   }
 
-  /**
-   * How rtc-resctrl.service mounts resctrl: with {@code -o cdp} (L3) or {@code -o cdpl2} (L2) when
-   * the plan has code and data masks, without when it has one mask per group, and refusing a mount
-   * that does not match, since every line it writes would fail.
-   */
   /** The physical functions whose VFs rtc-sriov.service makes: address, count, and the sysfs file it writes. */
   static List<Map<String, Object>> sriovFunctions(Plan plan) {
     List<Map<String, Object>> out = new java.util.ArrayList<>();
@@ -159,6 +154,11 @@ public final class Emitters {
     return out;
   }
 
+  /**
+   * How rtc-resctrl.service mounts resctrl: with {@code -o cdp} (L3) or {@code -o cdpl2} (L2) when
+   * the plan has code and data masks, without when it has one mask per group, and refusing a mount
+   * that does not match, since every line it writes would fail.
+   */
   private static Map<String, Object> resctrlMount(Plan.CachePlan cache) {
     String option = cache.level() == 2 ? "cdpl2" : "cdp";
     String has = "grep -Eq \"^resctrl /sys/fs/resctrl resctrl ([^ ]*,)?" + option + "(,| )\" /proc/mounts";

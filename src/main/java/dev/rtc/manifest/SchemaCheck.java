@@ -297,23 +297,10 @@ public final class SchemaCheck {
           + "and paste it in double quotes");
     } else if (keyword.equals("pattern") && node != null && node.isTextual() && definition(v, "cpulist")) {
       // The pattern lets an editor mark a bad cpulist; rtc's own parser says what is wrong with it.
-      String why;
-      try {
-        dev.rtc.topology.CpuSet.parse(node.asText());
-        why = shown(node) + " is not a cpulist";
-      } catch (dev.rtc.topology.CpuSet.SyntaxException e) {
-        why = e.getMessage();
-      }
-      d.error(Code.RTC020, pointer, why, "write CPUs as a Linux cpulist, e.g. \"0-3\", \"4-63\", \"0-62:2\" (even CPUs)");
+      d.error(Code.RTC020, pointer, parserSays(node, "a cpulist", dev.rtc.topology.CpuSet::parse),
+          "write CPUs as a Linux cpulist, e.g. \"0-3\", \"4-63\", \"0-62:2\" (even CPUs)");
     } else if (keyword.equals("pattern") && node != null && node.isTextual() && definition(v, "size")) {
-      String why;
-      try {
-        dev.rtc.topology.ByteSize.parse(node.asText());
-        why = shown(node) + " is not a size";
-      } catch (dev.rtc.topology.ByteSize.SyntaxException e) {
-        why = e.getMessage();
-      }
-      d.error(Code.RTC021, pointer, why, "e.g. 60 MiB, 28160K, 8 GiB");
+      d.error(Code.RTC021, pointer, parserSays(node, "a size", dev.rtc.topology.ByteSize::parse), "e.g. 60 MiB, 28160K, 8 GiB");
     } else if (keyword.equals("pattern")) {
       d.error(Code.RTC013, pointer, shown(node) + " is not valid here", patternHint(v));
     } else if (keyword.equals("minimum") || keyword.equals("maximum")
@@ -373,6 +360,16 @@ public final class SchemaCheck {
       return "write a plain number without quotes or units";
     }
     return "";
+  }
+
+  /** What rtc's own parser says is wrong with a value the schema's pattern refused (its syntax error), or plainly that it is not {@code what}. */
+  private static String parserSays(JsonNode node, String what, java.util.function.Consumer<String> parse) {
+    try {
+      parse.accept(node.asText());
+      return shown(node) + " is not " + what;
+    } catch (IllegalArgumentException e) { // CpuSet's and ByteSize's SyntaxException
+      return e.getMessage();
+    }
   }
 
   /** Whether the schema {@code v} failed is the pattern of definitions/{@code name}: compared by the pattern itself. */
