@@ -7,9 +7,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The project's own scripts are held to what the bundle's are: the launchers (./rtc and the
@@ -48,12 +51,51 @@ class ScriptsTest {
     assertThat(scaling("--help")).isEqualTo("1.0");
   }
 
+  /**
+   * Huge pages are asked for only where the kernel gives them on request: with "never", or with no
+   * THP in the kernel, JDK 17 would print a warning on stdout at every run.
+   */
+  @Test
+  void hugePagesAreAskedForOnlyWhenTheKernelGivesThemOnRequest(@TempDir Path dir) throws IOException {
+    Path mode = dir.resolve("enabled");
+    Map<String, Boolean> asks = new LinkedHashMap<>();
+    asks.put("always [madvise] never", true);
+    asks.put("[always] madvise never", false); // the kernel gives them unasked
+    asks.put("always madvise [never]", false);
+    for (var e : asks.entrySet()) {
+      Files.writeString(mode, e.getKey() + "\n");
+      assertThat(flags(Map.of("rtc_thp", mode.toString()), "compile", "a.yaml")).as(e.getKey())
+          .filteredOn("-XX:+UseTransparentHugePages"::equals).hasSize(e.getValue() ? 1 : 0);
+    }
+    Files.writeString(mode, "always [madvise] never"); // no newline: read's failure is not the script's
+    assertThat(flags(Map.of("rtc_thp", mode.toString()), "--help")).contains("-XX:+UseTransparentHugePages");
+    assertThat(flags(Map.of("rtc_thp", dir.resolve("absent").toString()), "--help")).doesNotContain("-XX:+UseTransparentHugePages");
+  }
+
+  /** This machine's kernel and JDK take the flags the launchers give them without a word. */
+  @Test
+  void theJvmTakesTheFlagsSilently() {
+    List<String> args = new ArrayList<>(flags(Map.of(), "compile", "examples/eci-reference.yaml"));
+    args.add("-version");
+    Tool.Run run = Tool.require("java").run(ROOT, args.toArray(String[]::new));
+    assertThat(run.exit()).as(run.all()).isZero();
+    assertThat(run.out()).as("the JVM said on stdout").isEmpty();
+    assertThat(run.err()).as("-version's own lines only").doesNotContainIgnoringCase("warning").contains("version \"");
+  }
+
   private static String scaling(String... args) {
+    List<String> flags = flags(Map.of(), args);
+    assertThat(flags).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto");
+    return flags.stream().filter(l -> l.startsWith("-XX:CompileThresholdScaling=")).findFirst().orElseThrow().split("=")[1];
+  }
+
+  /** The JVM flags rtc-jvm.sh gives for a command line, sourced as the launchers source it. */
+  private static List<String> flags(Map<String, String> env, String... args) {
     List<String> cmd = new ArrayList<>(List.of("-c", ". src/main/dist/lib/rtc-jvm.sh && rtc_jvm \"$@\" && printf '%s\\n' \"${jvm[@]}\"", "rtc"));
     cmd.addAll(List.of(args));
-    Tool.Run run = Tool.require("bash").run(ROOT, cmd.toArray(String[]::new));
+    Tool.Run run = Tool.require("bash").run(ROOT, env, cmd.toArray(String[]::new));
     assertThat(run.exit()).as(run.all()).isZero();
-    assertThat(run.out()).contains("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xshare:auto");
-    return run.out().lines().filter(l -> l.startsWith("-XX:CompileThresholdScaling=")).findFirst().orElseThrow().split("=")[1];
+    assertThat(run.err()).isEmpty();
+    return run.out().lines().toList();
   }
 }
