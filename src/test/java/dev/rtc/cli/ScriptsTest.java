@@ -72,12 +72,23 @@ class ScriptsTest {
     assertThat(flags(Map.of("rtc_thp", dir.resolve("absent").toString()), "--help")).doesNotContain("-XX:+UseTransparentHugePages");
   }
 
-  /** This machine's kernel and JDK take the flags the launchers give them without a word. */
+  /**
+   * The JVM's malloc is tuned through GLIBC_TUNABLES, and a user's own tunables come after
+   * rtc's: glibc takes the last value given.
+   */
+  @Test
+  void mallocTunablesLeaveTheUsersOwnLast() {
+    assertThat(tunables(Map.of("GLIBC_TUNABLES", ""))).as("none of the user's").isEqualTo("glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.top_pad=8388608");
+    assertThat(tunables(Map.of("GLIBC_TUNABLES", "glibc.malloc.arena_max=4")))
+        .isEqualTo("glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.top_pad=8388608:glibc.malloc.arena_max=4");
+  }
+
+  /** This machine's kernel, glibc and JDK take what the launchers give them without a word. */
   @Test
   void theJvmTakesTheFlagsSilently() {
     List<String> args = new ArrayList<>(flags(Map.of(), "compile", "examples/eci-reference.yaml"));
     args.add("-version");
-    Tool.Run run = Tool.require("java").run(ROOT, args.toArray(String[]::new));
+    Tool.Run run = Tool.require("java").run(ROOT, Map.of("GLIBC_TUNABLES", tunables(Map.of("GLIBC_TUNABLES", ""))), args.toArray(String[]::new));
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(run.out()).as("the JVM said on stdout").isEmpty();
     assertThat(run.err()).as("-version's own lines only").doesNotContainIgnoringCase("warning").contains("version \"");
@@ -91,11 +102,20 @@ class ScriptsTest {
 
   /** The JVM flags rtc-jvm.sh gives for a command line, sourced as the launchers source it. */
   private static List<String> flags(Map<String, String> env, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("-c", ". src/main/dist/lib/rtc-jvm.sh && rtc_jvm \"$@\" && printf '%s\\n' \"${jvm[@]}\"", "rtc"));
+    return launcher(env, "printf '%s\\n' \"${jvm[@]}\"", args).lines().toList();
+  }
+
+  /** The GLIBC_TUNABLES rtc-jvm.sh exports for the JVM. */
+  private static String tunables(Map<String, String> env) {
+    return launcher(env, "printf '%s' \"$GLIBC_TUNABLES\"", "compile", "a.yaml");
+  }
+
+  private static String launcher(Map<String, String> env, String print, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("-c", ". src/main/dist/lib/rtc-jvm.sh && rtc_jvm \"$@\" && " + print, "rtc"));
     cmd.addAll(List.of(args));
     Tool.Run run = Tool.require("bash").run(ROOT, env, cmd.toArray(String[]::new));
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(run.err()).isEmpty();
-    return run.out().lines().toList();
+    return run.out();
   }
 }
