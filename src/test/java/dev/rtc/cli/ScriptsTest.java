@@ -67,7 +67,8 @@ class ScriptsTest {
       assertThat(flags(Map.of("rtc_thp", mode.toString()), "compile", "a.yaml")).as(e.getKey())
           .filteredOn("-XX:+UseTransparentHugePages"::equals).hasSize(e.getValue() ? 1 : 0);
     }
-    Files.writeString(mode, "always [madvise] never"); // no newline: read's failure is not the script's
+    // No newline: read then returns non-zero, which must not stop a launcher that runs under set -e.
+    Files.writeString(mode, "always [madvise] never");
     assertThat(flags(Map.of("rtc_thp", mode.toString()), "--help")).contains("-XX:+UseTransparentHugePages");
     assertThat(flags(Map.of("rtc_thp", dir.resolve("absent").toString()), "--help")).doesNotContain("-XX:+UseTransparentHugePages");
   }
@@ -100,7 +101,7 @@ class ScriptsTest {
     return flags.stream().filter(l -> l.startsWith("-XX:CompileThresholdScaling=")).findFirst().orElseThrow().split("=")[1];
   }
 
-  /** The JVM flags rtc-jvm.sh gives for a command line, sourced as the launchers source it. */
+  /** The JVM flags rtc-jvm.sh gives for a command line, sourced as the launchers source it (under set -e). */
   private static List<String> flags(Map<String, String> env, String... args) {
     return launcher(env, "printf '%s\\n' \"${jvm[@]}\"", args).lines().toList();
   }
@@ -111,7 +112,7 @@ class ScriptsTest {
   }
 
   private static String launcher(Map<String, String> env, String print, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("-c", ". src/main/dist/lib/rtc-jvm.sh && rtc_jvm \"$@\" && " + print, "rtc"));
+    List<String> cmd = new ArrayList<>(List.of("-c", "set -Eeuo pipefail; . src/main/dist/lib/rtc-jvm.sh; rtc_jvm \"$@\"; " + print, "rtc"));
     cmd.addAll(List.of(args));
     Tool.Run run = Tool.require("bash").run(ROOT, env, cmd.toArray(String[]::new));
     assertThat(run.exit()).as(run.all()).isZero();
