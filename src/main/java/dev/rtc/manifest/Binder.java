@@ -23,6 +23,8 @@ import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.manifest.Manifest.Workload;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
+import dev.rtc.topology.HttpUrl;
+import dev.rtc.topology.MacAddress;
 import dev.rtc.topology.PciAddress;
 import dev.rtc.topology.WayMask;
 import java.util.ArrayList;
@@ -73,12 +75,41 @@ public final class Binder {
         site(root.get("site")));
   }
 
-  private static Manifest.Site site(JsonNode n) {
+  private Manifest.Site site(JsonNode n) {
     if (n == null) {
       return Manifest.Site.none();
     }
     JsonNode m = n.path("mirrors");
-    return new Manifest.Site(text(n, "proxy"), text(m, "debian"), text(m, "debianSecurity"), text(m, "ubuntu"), text(m, "eci"), text(m, "rhel"));
+    return new Manifest.Site(url(n, "proxy", "/site"), url(m, "debian", "/site/mirrors"), url(m, "debianSecurity", "/site/mirrors"),
+        url(m, "ubuntu", "/site/mirrors"), url(m, "eci", "/site/mirrors"), url(m, "rhel", "/site/mirrors"));
+  }
+
+  /** A URL read whole by the one URL parser, or a located error (and no value). */
+  private Optional<String> url(JsonNode parent, String key, String at) {
+    if (!parent.has(key)) {
+      return Optional.empty();
+    }
+    try {
+      HttpUrl.parse(parent.get(key).asText());
+      return Optional.of(parent.get(key).asText());
+    } catch (HttpUrl.SyntaxException e) {
+      d.error(Code.RTC022, Pointers.child(at, key), e.getMessage(), "write http://host[:port]/path, e.g. http://mirror.plant.example:3142/debian");
+      return Optional.empty();
+    }
+  }
+
+  /** A VF's fixed MAC, which libvirt will take (unicast, not all zero), or a located error. */
+  private Optional<String> mac(JsonNode parent, String at) {
+    if (!parent.has("mac")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(MacAddress.parse(parent.get("mac").asText()).text());
+    } catch (MacAddress.SyntaxException e) {
+      d.error(Code.RTC023, at + "/mac", e.getMessage(), "use a locally administered unicast MAC, e.g. 52:54:00:0a:00:01 "
+          + "(first byte even), or leave mac out for a name-based one");
+      return Optional.empty();
+    }
   }
 
   private static Optional<String> text(JsonNode parent, String key) {
@@ -126,7 +157,7 @@ public final class Binder {
     for (int i = 0; i < list.size(); i++) {
       JsonNode d = list.get(i);
       out.add(new Manifest.DeviceRequest(text(d, "pci").map(PciAddress::parse), text(d, "interface"), text(d, "pf"),
-          d.has("vf") ? OptionalInt.of(d.get("vf").asInt()) : OptionalInt.empty(), text(d, "mac"),
+          d.has("vf") ? OptionalInt.of(d.get("vf").asInt()) : OptionalInt.empty(), mac(d, at + "/" + i),
           d.has("vlan") ? OptionalInt.of(d.get("vlan").asInt()) : OptionalInt.empty(), at + "/" + i));
     }
     return out;
@@ -328,7 +359,9 @@ public final class Binder {
     JsonNode types = n.path("coreTypes");
     for (var it = types.fieldNames(); it.hasNext(); ) {
       String type = it.next();
-      size(types.get(type), "size", at + "/coreTypes/" + type).ifPresent(sz -> typeSizes.put(Manifest.CoreType.of(type), sz));
+      // LPE is the schema's first spelling, which no rtc could bind: LP-E is the core type's id, as probe writes it.
+      Manifest.CoreType t = Manifest.CoreType.of(type.equals("LPE") ? "LP-E" : type);
+      size(types.get(type), "size", at + "/coreTypes/" + type).ifPresent(sz -> typeSizes.put(t, sz));
     }
     return new CacheLevel(level, size, instances, cat, typeSizes);
   }

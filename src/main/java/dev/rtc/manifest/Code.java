@@ -25,6 +25,8 @@ public enum Code {
   // Values with a syntax of their own.
   RTC020("bad cpulist"),
   RTC021("bad size"),
+  RTC022("bad URL"),
+  RTC023("MAC address a NIC cannot carry"),
   // Topology.
   RTC030("topology sets overlap or miss CPUs"),
   RTC031("cache mask inconsistent"),
@@ -32,6 +34,8 @@ public enum Code {
   RTC033("nothing isolated"),
   RTC034("extra kernel argument that rtc sets itself"),
   RTC035("host devices inconsistent"),
+  RTC036("kernel argument that takes a safeguard away"),
+  RTC037("base image outside libvirt's images folder"),
   // VMs.
   RTC040("VM name used twice"),
   RTC041("explicit pins or NUMA node invalid"),

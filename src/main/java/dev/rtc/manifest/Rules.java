@@ -39,6 +39,7 @@ public final class Rules {
     r.cacheOwner(m.host().topology());
     r.kernels();
     r.site();
+    SafetyRules.check(m, d);
     m.benchmark().ifPresent(r::benchmark);
   }
 

@@ -17,6 +17,7 @@ import org.everit.json.schema.ObjectSchema;
 import org.everit.json.schema.Schema;
 import org.everit.json.schema.ValidationException;
 import org.everit.json.schema.loader.SchemaLoader;
+import org.everit.json.schema.regexp.RE2JRegexpFactory;
 import org.json.JSONArray;
 import org.json.JSONObject;
 import org.json.JSONTokener;
@@ -42,7 +43,10 @@ public final class SchemaCheck {
     this.patterns = patterns;
   }
 
-  /** Loads the schema shipped in the jar. */
+  /**
+   * Loads the schema shipped in the jar. Its patterns run on RE2/J: java.util.regex recurses once
+   * per repetition of a group, and a legal cpulist of 1,001 items overflowed its stack.
+   */
   public static SchemaCheck load() {
     try (InputStream in = SchemaCheck.class.getResourceAsStream(SCHEMA_RESOURCE)) {
       if (in == null) {
@@ -50,7 +54,7 @@ public final class SchemaCheck {
       }
       JSONObject raw = new JSONObject(new JSONTokener(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
       JSONObject defs = raw.getJSONObject("definitions");
-      return new SchemaCheck(SchemaLoader.builder().draftV7Support().schemaJson(raw).build().load().build(),
+      return new SchemaCheck(SchemaLoader.builder().draftV7Support().regexpFactory(new RE2JRegexpFactory()).schemaJson(raw).build().load().build(),
           java.util.Map.of("cpulist", defs.getJSONObject("cpulist").getString("pattern"), "size", defs.getJSONObject("size").getString("pattern")));
     } catch (IOException e) {
       throw new UncheckedIOException(e);

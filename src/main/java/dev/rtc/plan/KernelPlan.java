@@ -3,7 +3,7 @@ package dev.rtc.plan;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Os;
 import dev.rtc.manifest.Manifest.Realtime;
-import java.net.URI;
+import dev.rtc.topology.HttpUrl;
 import java.util.List;
 import java.util.Optional;
 
@@ -81,7 +81,7 @@ public record KernelPlan(Realtime realtime, String name, List<String> packages, 
     static AptRepo eci(String codename, Optional<String> mirror) {
       String base = mirror.map(m -> m.replaceAll("/+$", "")).orElse(ECI);
       return new AptRepo("eci", base + "/" + codename, "isar", "main", base + "/gpg-keys/GPG-PUB-KEY-INTEL-ECI.gpg",
-          "/usr/share/keyrings/eci-archive-keyring.gpg", URI.create(base).getHost(), 1000);
+          "/usr/share/keyrings/eci-archive-keyring.gpg", HttpUrl.parse(base).host(), 1000);
     }
 
     public String sourcesFile() {
