@@ -78,13 +78,25 @@ final class CompileCommand implements Callable<Integer> {
    * @param failed why a fleet's bundle could not be staged
    * @param diffs --check in a fleet: how the folder differs
    * @param consequences --check in a fleet: what the differences cost on the host (reboot, VMs), or empty
+   * @param crashed a fleet's manifest on which rtc itself failed (a bug): reported for it alone
    */
   record Compiled(Path manifest, List<Diagnostic> diagnostics, String name, int files, Bundle bundle,
-      BundleWriter.Staged staged, IOException failed, List<BundleComparison.Difference> diffs, String consequences) {
+      BundleWriter.Staged staged, IOException failed, List<BundleComparison.Difference> diffs, String consequences,
+      Throwable crashed) {
     boolean ok() {
       return files > 0;
     }
+
+    static Compiled crash(Path manifest, Throwable t) {
+      return new Compiled(manifest, List.of(), null, 0, null, null, null, null, null, t);
+    }
   }
+
+  /**
+   * Tests inject a fault into one manifest's compile here, to prove that a bug of rtc's on one
+   * manifest costs the rest of a fleet nothing. The identity in every real run.
+   */
+  static volatile java.util.function.UnaryOperator<java.util.function.Function<Path, Compiler.Result>> faults = f -> f;
 
   @Override
   public Integer call() throws IOException {
@@ -243,7 +255,15 @@ final class CompileCommand implements Callable<Integer> {
     try {
       List<Future<Compiled>> futures = new ArrayList<>();
       for (Path p : inputs) {
-        futures.add(pool.submit(() -> compileOne(compiler, p, writer)));
+        // A bug of rtc's on one manifest is that manifest's failure, never the fleet's: the others
+        // are still compiled, written and reported, and the crash is named and exits 3 at the end.
+        futures.add(pool.submit(() -> {
+          try {
+            return compileOne(compiler, p, writer);
+          } catch (RuntimeException | StackOverflowError | AssertionError e) {
+            return Compiled.crash(p, e);
+          }
+        }));
       }
       List<Compiled> out = new ArrayList<>();
       for (Future<Compiled> f : futures) {
@@ -264,28 +284,28 @@ final class CompileCommand implements Callable<Integer> {
   private Compiled compileOne(Compiler compiler, Path manifest, BundleWriter.Fleet writer) {
     Compiler.Result r;
     try {
-      r = compiler.compile(manifest);
+      r = faults.apply(compiler::compile).apply(manifest);
     } catch (ManifestException e) {
-      return new Compiled(manifest, e.diagnostics(), writer == null ? null : nameOf(manifest), 0, null, null, null, null, null);
+      return new Compiled(manifest, e.diagnostics(), writer == null ? null : nameOf(manifest), 0, null, null, null, null, null, null);
     }
     List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
     String name = r.plan().name();
     if (found.stream().anyMatch(Diagnostic::isError)) {
-      return new Compiled(manifest, found, name, 0, null, null, null, null, null);
+      return new Compiled(manifest, found, name, 0, null, null, null, null, null, null);
     }
     int files = r.bundle().files().size();
     if (writer == null) {
-      return new Compiled(manifest, found, name, files, r.bundle(), null, null, null, null);
+      return new Compiled(manifest, found, name, files, r.bundle(), null, null, null, null, null);
     }
     Path dir = output.resolve(name);
     if (check) {
       return new Compiled(manifest, found, name, files, null, null, null, BundleComparison.compare(r.bundle(), dir),
-          consequences(r.bundle(), dir));
+          consequences(r.bundle(), dir), null);
     }
     try {
-      return new Compiled(manifest, found, name, files, null, writer.stage(r.bundle(), dir), null, null, null);
+      return new Compiled(manifest, found, name, files, null, writer.stage(r.bundle(), dir), null, null, null, null);
     } catch (IOException e) {
-      return new Compiled(manifest, found, name, files, null, null, e, null, null);
+      return new Compiled(manifest, found, name, files, null, null, e, null, null, null);
     }
   }
 
@@ -299,6 +319,13 @@ final class CompileCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter summary = diagnostics.format.machine() ? err : out;
+    if (c.crashed() != null) {
+      err.println("rtc: " + c.manifest() + ": internal error (a bug in rtc, not in this manifest; nothing was written for it, "
+          + "and the other manifests are not affected). Please report it with the manifest and this trace:");
+      c.crashed().printStackTrace(err);
+      err.flush();
+      return Main.INTERNAL;
+    }
     if (!c.ok()) {
       DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
       return Main.MANIFEST_ERRORS;

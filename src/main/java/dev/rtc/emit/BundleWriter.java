@@ -358,7 +358,7 @@ public final class BundleWriter {
     Staged staged = new Staged(target, fresh, suffix);
     try {
       writeTree(bundle, fresh, syncFiles);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
       staged.discard();
       throw e;
     }
