@@ -70,6 +70,8 @@ public final class BundleComparison {
         out.add(new Difference(a.path(), Difference.Kind.CHANGED, unified(a.path(), before, a.text()),
             withoutProvenance(before).equals(withoutProvenance(a.text()))));
       } else if (Files.isExecutable(p) != a.executable()) {
+        // The executable bit only: it is the one mode bit git keeps, and a bundle checked out of a
+        // repository must compare equal. (rtc writes user-data 0600; a checkout makes it 0644.)
         out.add(new Difference(a.path(), Difference.Kind.MODE, "on disk " + (Files.isExecutable(p) ? "0755" : "0644")
             + ", compiled " + (a.executable() ? "0755" : "0644"), false));
       }

@@ -60,7 +60,7 @@ final class InitCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
     } else {
       try {
-        Files.writeString(output, o.yaml(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        writeOwnerOnly(output, o.yaml());
       } catch (FileAlreadyExistsException e) {
         err.println("rtc init: " + output + " exists; rtc init writes only new files (give another -o, or move it away)");
         return Main.USAGE;
@@ -92,5 +92,20 @@ final class InitCommand implements Callable<Integer> {
         + (output == null ? "MANIFEST" : output) + " -o out/");
     err.flush();
     return Main.OK;
+  }
+
+  /**
+   * A new file only its owner can read: the manifest holds the guests' password hash. Created with
+   * mode 0600 (the umask can only narrow it), so it is never readable by others, not for a moment.
+   */
+  private static void writeOwnerOnly(Path file, String text) throws IOException {
+    var ownerOnly = java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+    try (var ch = Files.newByteChannel(file, java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(ownerOnly))) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+    }
   }
 }

@@ -14,8 +14,40 @@ import java.util.TreeMap;
  */
 public final class Bundle {
 
-  /** One file of the bundle. {@code executable} files get mode 0755, the rest 0644. */
-  public record Artifact(String path, byte[] bytes, boolean executable) {
+  /** A file's mode in the bundle: what anyone may read, what runs, and what only its owner may read. */
+  public enum Mode {
+    FILE("rw-r--r--", "0644"), EXECUTABLE("rwxr-xr-x", "0755"),
+    /** Files that hold a password hash or a credential (cloud-init's user-data): the owner's alone. */
+    SECRET("rw-------", "0600");
+
+    private final String permissions;
+    private final String octal;
+
+    Mode(String permissions, String octal) {
+      this.permissions = permissions;
+      this.octal = octal;
+    }
+
+    /** As {@code PosixFilePermissions.fromString} takes it. */
+    public String permissions() {
+      return permissions;
+    }
+
+    public String octal() {
+      return octal;
+    }
+  }
+
+  /** One file of the bundle, with its mode. */
+  public record Artifact(String path, byte[] bytes, Mode mode) {
+    public Artifact(String path, byte[] bytes, boolean executable) {
+      this(path, bytes, executable ? Mode.EXECUTABLE : Mode.FILE);
+    }
+
+    public boolean executable() {
+      return mode == Mode.EXECUTABLE;
+    }
+
     public String text() {
       return new String(bytes, StandardCharsets.UTF_8);
     }

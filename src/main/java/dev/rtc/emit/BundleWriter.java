@@ -39,6 +39,7 @@ public final class BundleWriter {
 
   private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-r--r--");
   private static final Set<PosixFilePermission> EXEC = PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final Set<PosixFilePermission> SECRET = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> DIR = PosixFilePermissions.fromString("rwxr-xr-x");
   private static final FileAttribute<Set<PosixFilePermission>> DIR_MODE = PosixFilePermissions.asFileAttribute(DIR);
   private static final Set<StandardOpenOption> CREATE_NEW = Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -586,7 +587,11 @@ public final class BundleWriter {
     for (Bundle.Artifact a : bundle.files().values()) {
       Path file = root.resolve(a.path());
       mkdirs(file.getParent(), made, exact);
-      writeFile(file, a.bytes(), a.executable() ? EXEC : FILE, syncFiles, exact);
+      writeFile(file, a.bytes(), switch (a.mode()) {
+        case FILE -> FILE;
+        case EXECUTABLE -> EXEC;
+        case SECRET -> SECRET;
+      }, syncFiles, exact);
     }
     writeFile(root.resolve(MARKER), "rtc bundle\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), FILE, syncFiles, exact);
     if (syncFiles) {

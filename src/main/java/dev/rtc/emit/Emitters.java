@@ -132,7 +132,8 @@ public final class Emitters {
       files.add(new Bundle.Artifact(dir + "rtc-stress.sh", stress.getBytes(java.nio.charset.StandardCharsets.UTF_8), true));
     }
     String userData = CloudInitEmitter.userData(vm, plan.manifest().site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned));
-    files.add(text(dir + "user-data", userData));
+    // The password hash and any proxy credentials: the owner's alone, whatever the umask.
+    files.add(new Bundle.Artifact(dir + "user-data", userData.getBytes(java.nio.charset.StandardCharsets.UTF_8), Bundle.Mode.SECRET));
     files.add(text(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData)));
     files.add(text(dir + "domain.xml", DomainXmlEmitter.emit(plan, vm, header)));
     return files;

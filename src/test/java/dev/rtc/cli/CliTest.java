@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,19 @@ class CliTest {
     assertThat(Files.isExecutable(out.resolve("plan.md"))).isFalse();
     try (Stream<Path> s = listSiblings(tmp)) {
       assertThat(s).as("no temporary folders left behind").containsExactly(out);
+    }
+  }
+
+  /** user-data holds the guests' password hash (and a proxy's credentials): owner-only, whatever the umask. */
+  @Test
+  void userDataIsTheOwnersAlone() throws IOException {
+    Path out = tmp.resolve("out");
+    assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
+    for (String vm : List.of("debian12-rt", "debian12-stress")) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("vms/" + vm + "/user-data"))))
+          .as(vm).isEqualTo("rw-------");
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("vms/" + vm + "/meta-data"))))
+          .isEqualTo("rw-r--r--");
     }
   }
 

@@ -80,6 +80,10 @@ class InitTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("exists; rtc init writes only new files");
     assertThat(Files.readString(manifest)).isEqualTo("mine\n");
+    Path written = dir.resolve("new.yaml");
+    assertThat(rtc("init", FACTS.resolve("xeon-2s-smt.facts").toString(), "-o", written.toString()).exit()).isZero();
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(written)))
+        .as("the manifest holds the password hash").isEqualTo("rw-------");
     Run fresh = rtc("init", FACTS.resolve("xeon-2s-smt.facts").toString());
     Matcher pw = Pattern.compile("gets the password (\\S+) ").matcher(fresh.err());
     assertThat(pw.find()).as(fresh.err()).isTrue();
