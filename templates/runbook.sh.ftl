@@ -90,7 +90,9 @@ RESCTRL_GROUPS=(<#list resctrl.groups as g>[=g.name]<#sep> </#list>)
 declare -A RESCTRL_GROUP_CPUS=(<#list resctrl.groups as g>[[=g.name]]=[=g.cpus]<#sep> </#list>)
 declare -A VM_GROUP=(<#list resctrl.groups as g>[[=g.vm]]=[=g.name]<#sep> </#list>)
 <#else>
+# No cache allocation on this host: nothing of resctrl's to check or write.
 RESCTRL_INFO=
+EXPECTED_CBM_MASK='' EXPECTED_MIN_CBM_BITS='' EXPECTED_NUM_CLOSIDS='' CAT_FLAG='' CDP_FLAG=''
 RESCTRL_DEFAULT=()
 RESCTRL_GROUPS=()
 declare -A RESCTRL_GROUP_CPUS=()

@@ -52,7 +52,7 @@ HOST_PACKAGES=(qemu-kvm libvirt libvirt-client qemu-img genisoimage jq curl kern
 DISTRO_PACKAGES=(qemu-kvm libvirt libvirt-client qemu-img genisoimage jq curl kernel-rt tuned tuna tuned-profiles-realtime tuned-profiles-nfv-host stalld)
 INSTALL=(dnf install -y)
 APT=0
-EXTRA_REPOS=(rhel-9-for-x86_64-rt-rpms rhel-9-for-x86_64-nfv-rpms)
+EXTRA_REPOS=('rhel-9-for-x86_64-rt-rpms' 'rhel-9-for-x86_64-nfv-rpms')
 # No repository of rtc's: the packages come from the distribution's own.
 REPO_KEY_URL='' REPO_KEYRING='' REPO_LIST='' REPO_LINE='' REPO_PREF_FILE='' REPO_PREF=''
 HOST_ARGS=('isolcpus=managed_irq,domain,4-63' nohz=on nohz_full=4-63 rcu_nocbs=4-63 rcu_nocb_poll irqaffinity=0-3 skew_tick=1 tsc=reliable clocksource=tsc hpet=disable nosoftlockup nmi_watchdog=0 mce=ignore_ce audit=0 numa_balancing=disable rcupdate.rcu_cpu_stall_suppress=1 efi=runtime intel_pstate=disable intel_idle.max_cstate=0 processor.max_cstate=1 kvm.kvmclock_periodic_sync=0 kvm_intel.ple_gap=0)
@@ -172,6 +172,12 @@ try() {
   printf '   could not: %s (going on)\n' "$*" >&2
 }
 
+# Temporary files that hold a secret (the Ubuntu Pro token): removed on every way out of the
+# script, a failure or an interrupt included (the EXIT trap), never left in the state folder.
+TEMP_PATHS=()
+cleanup_temp() { [ "${#TEMP_PATHS[@]}" = 0 ] || rm -rf -- "${TEMP_PATHS[@]}"; }
+trap cleanup_temp EXIT
+
 need_root() {
   [ "$DRY_RUN" = 1 ] || [ -n "$ROOT" ] || [ "$(id -u)" = 0 ] || fail "run as root (sudo ./runbook.sh $1)"
 }
@@ -227,12 +233,15 @@ restore() {
   fi
 }
 
-# install_file SRC DEST MODE: the bundle's file as DEST on the host, backed up first.
+# install_file SRC DEST MODE: the bundle's file as DEST on the host, backed up first. Sets WROTE=1
+# when it wrote (or, in a dry run, would write), so that what depends on the file runs only then.
+WROTE=0
 install_file() {
   if [ -e "$ROOT$2" ] && cmp -s "$1" "$ROOT$2"; then
     ok "$2 is as planned"
     return 0
   fi
+  WROTE=1
   backup "$2"
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would write: %s (%s)\n' "$2" "${1#"$HERE"/}"
@@ -248,6 +257,7 @@ write_file() {
     ok "$1 is as planned"
     return 0
   fi
+  WROTE=1
   backup "$1"
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would write: %s\n' "$1"
@@ -327,7 +337,47 @@ topology_rows() {
     if [ -n "$CDP_FLAG" ]; then
       check_row "CPU flag $CDP_FLAG (code/data)" "yes" "$(has_flag "$CDP_FLAG")"
     fi
+    cache_ways_row
     printf '   %-34s %-22s %-22s %s\n' "resctrl" "mounted" "not mounted yet" "ok (its parameters are checked after the reboot)"
+  fi
+}
+
+# Before resctrl is mounted: the cache's ways, which the plan's masks are made of, so that a host
+# with another number of ways is refused before the host step, not after its reboot. sysfs gives
+# the cache's associativity, which on CAT parts is the mask's length too; where the two differ,
+# resctrl is mounted for a moment to read cbm_mask itself, then unmounted (not in a dry run).
+cache_ways_row() {
+  local level=${RESCTRL_INFO:1:1} want ways
+  want=$(mask_bits "$EXPECTED_CBM_MASK")
+  ways=$(read_file "/sys/devices/system/cpu/cpu0/cache/index$level/ways_of_associativity")
+  if [ "$ways" = "$want" ]; then
+    check_row "L$level ways (associativity)" "$want" "$ways"
+  elif ! [[ $ways =~ ^[0-9]+$ ]]; then
+    printf '   %-34s %-22s %-22s %s\n' "L$level ways (associativity)" "$want" "unreadable" "ok (cbm_mask is checked after the reboot)"
+  elif [ "$DRY_RUN" = 1 ]; then
+    printf '   %-34s %-22s %-22s %s\n' "L$level ways (associativity)" "$want" "$ways" "unsure: a real run mounts resctrl a moment to read cbm_mask"
+  else
+    check_row "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$(cbm_mask_now "$level")"
+  fi
+}
+
+# mask_bits HEX: how many bits are set.
+mask_bits() {
+  local v=$((16#$1)) n=0
+  while [ "$v" -gt 0 ]; do
+    n=$((n + (v & 1)))
+    v=$((v >> 1))
+  done
+  echo "$n"
+}
+
+# cbm_mask_now LEVEL: the cache's cbm_mask from a resctrl mounted for the moment of reading it.
+cbm_mask_now() {
+  if mount -t resctrl resctrl "$ROOT/sys/fs/resctrl" 2>/dev/null; then
+    read_file "/sys/fs/resctrl/info/L$1/cbm_mask" | sed 's/^0*//'
+    umount "$ROOT/sys/fs/resctrl" 2>/dev/null || true
+  else
+    echo "resctrl-unmountable"
   fi
 }
 
@@ -358,7 +408,7 @@ start_changes() {
   exec 3>&1 4>&2
   exec > >(tee -a "$STATE/runbook.log") 2>&1
   TEE_PID=$!
-  trap 'exec 1>&3 2>&4; wait "$TEE_PID" 2>/dev/null || true' EXIT
+  trap 'cleanup_temp; exec 1>&3 2>&4; wait "$TEE_PID" 2>/dev/null || true' EXIT
   echo "rtc runbook for $BUNDLE: ${STEPS[*]} ($(date -u +%Y-%m-%dT%H:%M:%SZ)); log: $STATE/runbook.log"
 }
 
@@ -583,6 +633,7 @@ preflight_network() {
 
 step_host() {
   guard host
+  host_refuse_foreign
   say "host: real-time kernel, tuning, kernel arguments and boot units"
   host_kernel
   host_tuning
@@ -591,29 +642,71 @@ step_host() {
   say "host: done. Reboot now (reboot), then run: ./runbook.sh all"
 }
 
+# Before the host step's first change: a file in its way that rtc did not write stops it, so a
+# refusal never comes after a repository was added, packages installed or TuneD switched.
+host_refuse_foreign() {
+  local dropin=/etc/default/grub.d/99-rtc.cfg
+  if [ "$GRUBBY" = 0 ] && [ -e "$ROOT$dropin" ] && ! is_rtc_file "$ROOT$dropin"; then
+    fail "$dropin exists and rtc did not write it (it has no 'Generated by rtc' line): rename it, then run the host step again; nothing was changed"
+  fi
+}
+
+# missing_packages PKG...: those not installed yet (dpkg's or rpm's database), one per line.
+missing_packages() {
+  local p
+  if [ "$APT" = 1 ]; then
+    local installed
+    installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null | awk '$1 == "ii" { print $2 }' || true)
+    for p in "$@"; do grep -qxF -- "$p" <<<"$installed" || echo "$p"; done
+  else
+    for p in "$@"; do rpm -q --quiet -- "$p" 2>/dev/null || echo "$p"; done
+  fi
+}
+
 host_kernel() {
   if [ -n "$REPO_LIST" ]; then
     # The guide's repository: its key in a keyring of its own, named by the list with signed-by.
+    WROTE=0
     if [ -s "$ROOT$REPO_KEYRING" ]; then
       ok "$REPO_KEYRING is there"
     else
       backup "$REPO_KEYRING"
       run curl -fsSL --retry 5 -o "$ROOT$REPO_KEYRING" "$REPO_KEY_URL"
+      WROTE=1
     fi
     write_file "$REPO_LIST" 0644 "$REPO_LINE"$'\n'
     write_file "$REPO_PREF_FILE" 0644 "$REPO_PREF"
     record "apt-repository $REPO_LIST"
-    run apt-get update
+    [ "$WROTE" = 0 ] || run apt-get update
   fi
   if [ "${#EXTRA_REPOS[@]}" -gt 0 ]; then
-    local enable=() r
-    for r in "${EXTRA_REPOS[@]}"; do enable+=("--enable=$r"); done
-    run subscription-manager repos "${enable[@]}"
+    # Only the repositories not enabled yet, each recorded: rollback disables what rtc enabled.
+    local enabled enable=() r
+    enabled=$(subscription-manager repos --list-enabled 2>/dev/null | sed -n 's/^Repo ID:[[:space:]]*//p' || true)
+    for r in "${EXTRA_REPOS[@]}"; do
+      if grep -qxF -- "$r" <<<"$enabled"; then ok "repository $r is enabled"; else enable+=("--enable=$r"); fi
+    done
+    if [ "${#enable[@]}" -gt 0 ]; then
+      run subscription-manager repos "${enable[@]}"
+      for r in "${enable[@]}"; do record "rhel-repository ${r#--enable=}"; done
+    fi
   fi
   [ "$HOST_KERNEL_PRO" = 0 ] || pro_attach
-  run "${INSTALL[@]}" "${HOST_PACKAGES[@]}"
+  local missing
+  missing=$(missing_packages "${HOST_PACKAGES[@]}")
+  if [ -z "$missing" ]; then
+    ok "packages installed: ${HOST_PACKAGES[*]}"
+  else
+    # A repository added on an earlier run may not have been read yet: read it before installing.
+    if [ -n "$REPO_LIST" ] && [ "$WROTE" = 0 ]; then run apt-get update; fi
+    run "${INSTALL[@]}" "${HOST_PACKAGES[@]}"
+  fi
   if [ "$HOST_KERNEL_PRO" = 1 ]; then
-    run pro enable realtime-kernel --assume-yes
+    if pro status --format json 2>/dev/null | jq -e '.services[]? | select(.name == "realtime-kernel") | .status == "enabled"' >/dev/null 2>&1; then
+      ok "Ubuntu Pro's realtime-kernel is enabled"
+    else
+      run pro enable realtime-kernel --assume-yes
+    fi
     record "ubuntu-pro realtime-kernel"
   fi
   if [ "$HOST_KERNEL_ECI" = 1 ]; then
@@ -641,6 +734,7 @@ pro_attach() {
   fi
   local cfg
   cfg=$(mktemp "$STATE/pro-attach.XXXXXX")
+  TEMP_PATHS+=("$cfg")
   jq -n --rawfile t "$ROOT$PRO_TOKEN_FILE" '{token: ($t | gsub("\\s"; "")), enable_services: []}' >"$cfg"
   printf '   + pro attach --attach-config (the token from %s)\n' "$PRO_TOKEN_FILE"
   pro attach --attach-config "$cfg" || {
@@ -651,16 +745,43 @@ pro_attach() {
   record "ubuntu-pro attached"
 }
 
+# Applying a TuneD profile is not free on a running host (it resets NIC channels, moves
+# workqueues, walks every CPU): it is applied only when another profile is active or its file changed.
 host_tuning() {
   keep tuned-profile sh -c "tuned-adm active 2>/dev/null | sed -n 's/^Current active profile: //p'"
+  WROTE=0
   install_file "$HERE/host/tuned/$TUNED_PROFILE/tuned.conf" "/etc/tuned/$TUNED_PROFILE/tuned.conf" 0644
   record "tuned-profile $TUNED_PROFILE"
-  run systemctl enable --now tuned
-  run tuned-adm profile "$TUNED_PROFILE"
+  enable_now tuned
+  local active
+  active=$(tuned-adm active 2>/dev/null | sed -n 's/^Current active profile: //p' || true)
+  if [ "$WROTE" = 0 ] && [ "$active" = "$TUNED_PROFILE" ]; then
+    ok "TuneD profile $TUNED_PROFILE is active and unchanged"
+  else
+    run tuned-adm profile "$TUNED_PROFILE"
+  fi
   if [ "$STALLD" = 1 ]; then
     keep stalld-enabled systemctl is-enabled stalld
-    run systemctl enable --now stalld
+    enable_now stalld
     record "stalld"
+  fi
+}
+
+# enable_now UNIT: enabled and running, by systemctl only when it is not both already.
+enable_now() {
+  if systemctl is-enabled "$1" >/dev/null 2>&1 && systemctl is-active -q "$1" 2>/dev/null; then
+    ok "$1 is enabled and running"
+  else
+    run systemctl enable --now "$1"
+  fi
+}
+
+# enable UNIT: enabled at boot, by systemctl only when it is not already.
+enable() {
+  if systemctl is-enabled "$1" >/dev/null 2>&1; then
+    ok "$1 is enabled"
+  else
+    run systemctl enable "$1"
   fi
 }
 
@@ -672,12 +793,18 @@ host_cmdline() {
     keep grubby-default grubby --default-kernel
     backup /etc/default/grub
     backup /etc/kernel/cmdline
-    run grubby --update-kernel=ALL --args="${HOST_ARGS[*]}"
+    if grubby_args_set; then
+      ok "every boot entry has rtc's kernel arguments"
+    else
+      run grubby --update-kernel=ALL --args="${HOST_ARGS[*]}"
+    fi
     record "grubby-args"
     if [ "$HOST_KERNEL_RT" = 1 ]; then
       local rt
       rt=$(newest_rt_kernel)
-      if [ -n "$rt" ]; then
+      if [ -n "$rt" ] && [ "$(grubby --default-kernel 2>/dev/null)" = "/boot/vmlinuz-$rt" ]; then
+        ok "the default boot entry is $rt"
+      elif [ -n "$rt" ]; then
         run grubby --set-default="/boot/vmlinuz-$rt"
       elif [ "$DRY_RUN" = 0 ]; then
         fail "no kernel with CONFIG_PREEMPT_RT=y in /boot after installing $HOST_KERNEL_NAME"
@@ -685,13 +812,39 @@ host_cmdline() {
     fi
   else
     local dropin=/etc/default/grub.d/99-rtc.cfg
-    if [ -e "$ROOT$dropin" ] && ! is_rtc_file "$ROOT$dropin"; then
-      fail "$dropin exists and rtc did not write it (it has no 'Generated by rtc' line): rename it, then run the host step again"
-    fi
     install_file "$HERE/host/grub/99-rtc.cfg" "$dropin" 0644
     record "grub-dropin"
-    run "${GRUB_UPDATE[@]}"
+    # GRUB's menu is made again when what it is made from changed since rtc last made it (the
+    # drop-ins, /etc/default/grub, the scripts in /etc/grub.d, the kernels in /boot), and never
+    # by a rerun that changed none of them.
+    if [ "$(cat "$STATE/grub-inputs" 2>/dev/null)" = "$(grub_inputs)" ]; then
+      ok "GRUB's menu was made from these files already"
+    else
+      run "${GRUB_UPDATE[@]}"
+      [ "$DRY_RUN" = 1 ] || grub_inputs >"$STATE/grub-inputs"
+    fi
   fi
+}
+
+# What update-grub makes the menu from, as one checksum.
+grub_inputs() {
+  {
+    cat "$ROOT/etc/default/grub" "$ROOT"/etc/default/grub.d/*.cfg 2>/dev/null || true
+    ls -l --time-style=+%s "$ROOT"/etc/grub.d/ "$ROOT"/boot/ 2>/dev/null || true
+  } | sha256sum | cut -d' ' -f1
+}
+
+# Every boot entry's arguments hold each of rtc's, with rtc's value (false when there is no entry).
+grubby_args_set() {
+  local info entries=0 args a
+  info=$(grubby --info=ALL 2>/dev/null) || return 1
+  while IFS= read -r args; do
+    entries=$((entries + 1))
+    for a in "${HOST_ARGS[@]}"; do
+      case " $args " in *" $a "*) ;; *) return 1 ;; esac
+    done
+  done < <(sed -n 's/^args="\(.*\)"$/\1/p' <<<"$info")
+  [ "$entries" -gt 0 ]
 }
 
 # The newest kernel in /boot built with CONFIG_PREEMPT_RT=y, by version.
@@ -716,13 +869,14 @@ host_units() {
     keep "sriov_numvfs-${p%%|*}" read_file "/sys/bus/pci/devices/${p%%|*}/sriov_numvfs"
   done
   [ "${#UNITS[@]}" -gt 0 ] || return 0
+  WROTE=0
   for u in "${UNITS[@]}"; do
     install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
     record "unit $u"
   done
-  run systemctl daemon-reload
+  [ "$WROTE" = 0 ] || run systemctl daemon-reload
   for u in "${UNITS[@]}"; do
-    run systemctl enable "$u"
+    enable "$u"
   done
 }
 
@@ -967,12 +1121,36 @@ step_check_host() {
 step_images() {
   guard images
   say "images: disks and cloud-init seeds"
+  local vm why
+  # Every refusal before the first change: a missing base image, a disk made from another one,
+  # a missing Ubuntu Pro token stop the step before any VM's disk or seed is made.
+  for vm in "${VMS[@]}"; do
+    [ -r "$ROOT${VM_BASE_IMAGE[$vm]}" ] || [ "$DRY_RUN" = 1 ] || fail "$vm: base image ${VM_BASE_IMAGE[$vm]} is missing (README.md says where it comes from); nothing was changed"
+    why=$(disk_problem "$vm")
+    [ -z "$why" ] || [ "$REPLACE_DISKS" = 1 ] || fail "$vm: $why: to replace it, run ./runbook.sh --replace-disks images (the old one is moved aside); nothing was changed"
+    if [ "${VM_PRO[$vm]}" = 1 ] && [ "$DRY_RUN" = 0 ] && ! seed_current "$vm" && [ ! -s "$ROOT$PRO_TOKEN_FILE" ]; then
+      fail "$vm: its real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600); nothing was changed"
+    fi
+  done
   [ -d "$ROOT$IMAGE_DIR" ] || run install -d -m 0755 "$ROOT$IMAGE_DIR"
-  local vm
   for vm in "${VMS[@]}"; do
     image_disk "$vm"
     image_seed "$vm"
   done
+}
+
+# disk_problem VM: why the VM's disk cannot be used as it is; nothing when it can, or there is none.
+disk_problem() {
+  local vm=$1 disk=$ROOT$IMAGE_DIR/$1.qcow2 base=${VM_BASE_IMAGE[$1]} info backing made
+  [ -e "$disk" ] || return 0
+  info=$(qemu-img info --output=json -U "$disk") || { echo "qemu-img cannot read $disk"; return 0; }
+  backing=$(jq -r '.["full-backing-filename"] // .["backing-filename"] // ""' <<<"$info")
+  made=$(cat "$STATE/disks/$vm.base" 2>/dev/null || true)
+  if [ "$backing" != "$base" ]; then
+    echo "$disk was made from ${backing:-no base image}, the plan says $base. Its data would be lost by a new disk"
+  elif [ -n "$made" ] && [ "$made" != "$(base_identity "$base")" ]; then
+    echo "$disk was made on $base when that file was $made (bytes, modification time); it is $(base_identity "$base") now. The guest would read a corrupt disk through it: put the old image back, or lose the disk's data with a new one"
+  fi
 }
 
 # A VM's disk: an overlay on its base image, at the planned size. Kept when it is already right,
@@ -982,20 +1160,14 @@ step_images() {
 # stops in its boot loader). What the base was when the disk was made is recorded beside the
 # other records of this bundle.
 image_disk() {
-  local vm=$1 disk=$ROOT$IMAGE_DIR/$1.qcow2 base=${VM_BASE_IMAGE[$1]} info backing size made why=
-  [ -r "$ROOT$base" ] || [ "$DRY_RUN" = 1 ] || fail "$vm: base image $base is missing (README.md says where it comes from)"
+  local vm=$1 disk=$ROOT$IMAGE_DIR/$1.qcow2 base=${VM_BASE_IMAGE[$1]} info backing size made why
   if [ -e "$disk" ]; then
+    why=$(disk_problem "$vm")
     info=$(qemu-img info --output=json -U "$disk") || fail "$vm: qemu-img cannot read $disk"
     backing=$(jq -r '.["full-backing-filename"] // .["backing-filename"] // ""' <<<"$info")
     size=$(jq -r '.["virtual-size"]' <<<"$info")
     made=$(cat "$STATE/disks/$vm.base" 2>/dev/null || true)
-    if [ "$backing" != "$base" ]; then
-      why="$disk was made from ${backing:-no base image}, the plan says $base. Its data would be lost by a new disk"
-    elif [ -n "$made" ] && [ "$made" != "$(base_identity "$base")" ]; then
-      why="$disk was made on $base when that file was $made (bytes, modification time); it is $(base_identity "$base") now. The guest would read a corrupt disk through it: put the old image back, or lose the disk's data with a new one"
-    fi
     if [ -n "$why" ]; then
-      [ "$REPLACE_DISKS" = 1 ] || fail "$vm: $why: to replace it, run ./runbook.sh --replace-disks images (the old one is moved aside)"
       local aside
       aside="$disk.replaced-$(date -u +%Y%m%dT%H%M%SZ)"
       run mv "$disk" "$aside"
@@ -1027,10 +1199,13 @@ base_identity() { stat -L -c '%s %Y' "$ROOT$1" 2>/dev/null || printf 'absent'; }
 
 # A VM's cloud-init seed, made again only when its user-data or meta-data changed. With Ubuntu
 # Pro, a vendor-data with the token (read on this host, never in the bundle) goes beside them.
+seed_sums() { cat "$HERE/vms/$1/user-data" "$HERE/vms/$1/meta-data" | sha256sum | cut -d' ' -f1; }
+seed_current() { [ -e "$ROOT$IMAGE_DIR/$1-seed.iso" ] && [ "$(cat "$STATE/seeds/$1.sha256" 2>/dev/null)" = "$(seed_sums "$1")" ]; }
+
 image_seed() {
   local vm=$1 seed=$ROOT$IMAGE_DIR/$1-seed.iso sums vendor=
-  sums=$(cat "$HERE/vms/$vm/user-data" "$HERE/vms/$vm/meta-data" | sha256sum | cut -d' ' -f1)
-  if [ -e "$seed" ] && [ "$(cat "$STATE/seeds/$vm.sha256" 2>/dev/null)" = "$sums" ]; then
+  sums=$(seed_sums "$vm")
+  if seed_current "$vm"; then
     ok "$vm: seed $IMAGE_DIR/$vm-seed.iso is as planned"
     return 0
   fi
@@ -1041,6 +1216,7 @@ image_seed() {
   fi
   local tmp
   tmp=$(mktemp -d "$STATE/seed.XXXXXX")
+  TEMP_PATHS+=("$tmp")
   if [ "${VM_PRO[$vm]}" = 1 ]; then
     [ -s "$ROOT$PRO_TOKEN_FILE" ] || fail "$vm: its real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600)"
     vendor=$tmp/vendor-data
@@ -1066,28 +1242,39 @@ image_seed() {
 step_vms() {
   guard vms
   say "vms: networks, then define and start the VMs in the plan's order"
-  local n vm
-  for n in "${NETWORKS[@]}"; do ensure_network "$n"; done
+  local n vm owner sum
+  # Every domain's owner before the first change: a foreign domain named like the second VM
+  # stops the step before the first VM is defined, not after it was started.
   for vm in "${VMS[@]}"; do
-    local owner
     owner=$(domain_owner "$vm")
     if [ "$owner" = other ]; then
-      fail "a domain named $vm exists and rtc did not define it (it has no rtc metadata): rename or remove it, then run vms again"
+      fail "a domain named $vm exists and rtc did not define it (it has no rtc metadata): rename or remove it, then run vms again; nothing was changed"
     fi
-    run virsh define "$HERE/vms/$vm/domain.xml"
+  done
+  for n in "${NETWORKS[@]}"; do ensure_network "$n"; done
+  for vm in "${VMS[@]}"; do
+    owner=$(domain_owner "$vm")
+    sum=$(sha256sum <"$HERE/vms/$vm/domain.xml" | cut -d' ' -f1)
+    if [ "$owner" = rtc ] && [ "$(cat "$STATE/domains/$vm.sha256" 2>/dev/null)" = "$sum" ]; then
+      ok "$vm is defined as planned"
+    else
+      run virsh define "$HERE/vms/$vm/domain.xml"
+      [ "$DRY_RUN" = 1 ] || { mkdir -p "$STATE/domains" && printf '%s\n' "$sum" >"$STATE/domains/$vm.sha256"; }
+      # Started by rtc-vms.service in plan order, never by libvirt's autostart in its own order.
+      run virsh autostart --disable "$vm"
+    fi
     record "domain $vm"
-    # Started by rtc-vms.service in plan order, never by libvirt's autostart in its own order.
-    run virsh autostart --disable "$vm"
     if [ "$(virsh domstate "$vm" 2>/dev/null)" = running ]; then
       ok "$vm is running (a changed domain.xml applies at its next start: virsh shutdown $vm, then ./runbook.sh vms)"
     else
       run virsh start "$vm"
     fi
   done
+  WROTE=0
   install_file "$HERE/host/systemd/rtc-vms.service" /etc/systemd/system/rtc-vms.service 0644
   record "unit rtc-vms.service"
-  run systemctl daemon-reload
-  run systemctl enable rtc-vms.service
+  [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  enable rtc-vms.service
 }
 
 # A network the VMs use: there and active, or defined from the bundle and started.
@@ -1338,6 +1525,14 @@ guest_run() {
 step_guest() {
   need_root guest
   [ $# -ge 2 ] || { echo "usage: ./runbook.sh guest VM COMMAND [ARG...]" >&2; exit 2; }
+  if [ "$DRY_RUN" = 1 ]; then
+    # The command may change the guest (and through its devices, the plant): a dry run only says it.
+    echo "rtc runbook for $BUNDLE: guest (dry run: nothing is written or changed)"
+    printf '   would run in %s:' "$1"
+    printf ' %q' "${@:2}"
+    printf '\n'
+    return 0
+  fi
   guest_run "$1" 300 "${@:2}"
 }
 
@@ -1709,20 +1904,24 @@ step_rollback() {
     fi
   fi
   if recorded "statoverride /etc/grub.d/09_eci"; then
-    try dpkg-statoverride --remove /etc/grub.d/09_eci
-    if [ -e "$ROOT/etc/grub.d/09_eci" ]; then try chmod 0755 "$ROOT/etc/grub.d/09_eci"; fi
+    # eci-customizations stays installed, and its 09_eci would put ECI's own isolcpus, nohz_full
+    # and rcu_nocbs on a command line the host never had before rtc: it stays off.
+    note "/etc/grub.d/09_eci stays off (eci-customizations stays installed; apt-get purge eci-customizations removes both)"
   fi
   if recorded "apt-repository $REPO_LIST"; then
     restore "$REPO_LIST"
     restore "$REPO_PREF_FILE"
     restore "$REPO_KEYRING"
   fi
+  local r disable=()
+  while IFS= read -r r; do disable+=("--disable=${r#rhel-repository }"); done < <(grep '^rhel-repository ' "$STATE/changes" || true)
+  [ "${#disable[@]}" = 0 ] || try subscription-manager repos "${disable[@]}"
   if recorded "grubby-args"; then rollback_grubby; fi
-  if recorded "grub-dropin" || recorded "statoverride /etc/grub.d/09_eci"; then try "${GRUB_UPDATE[@]}"; fi
+  if recorded "grub-dropin"; then try "${GRUB_UPDATE[@]}"; fi
   if recorded "ubuntu-pro attached" || recorded "ubuntu-pro realtime-kernel"; then
     note "Ubuntu Pro stays attached, and its real-time kernel installed (pro detach undoes it)"
   fi
-  note "kernels stay installed; the boot default is what it was before"
+  note "packages stay installed (${HOST_PACKAGES[*]}); the boot default is what it was before"
   if [ "${#UNDONE[@]}" -gt 0 ]; then
     printf '   could not undo:\n' >&2
     printf '     %s\n' "${UNDONE[@]}" >&2
@@ -1745,10 +1944,16 @@ write_sysfs() {
   fi
 }
 
+# remove_unit UNIT: disabled, then its file restored (or removed). A unit systemctl could not
+# disable keeps its file, so that the next rollback finds it and disables it then.
 remove_unit() {
-  local f=/etc/systemd/system/$1
+  local f=/etc/systemd/system/$1 before=${#UNDONE[@]}
   [ -e "$ROOT$f" ] || return 0
   try systemctl disable "$1"
+  if [ "${#UNDONE[@]}" != "$before" ]; then
+    note "$f stays until it is disabled (run rollback again)"
+    return 0
+  fi
   restore "$f"
   try systemctl daemon-reload
 }

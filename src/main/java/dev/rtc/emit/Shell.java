@@ -21,7 +21,7 @@ public final class Shell {
    * interpolate, hundreds a bundle.
    */
   static boolean isSafe(String s) {
-    if (s.isEmpty()) {
+    if (s.isEmpty() || looksLikeArithmetic(s)) {
       return false;
     }
     for (int i = 0; i < s.length(); i++) {
@@ -33,6 +33,20 @@ public final class Shell {
       }
     }
     return true;
+  }
+
+  /**
+   * {@code rt-1}, {@code vm-2}: a name, a minus and a digit. As a bare assignment ({@code BUNDLE=rt-1})
+   * shellcheck takes it for arithmetic on the script's variable {@code rt} (SC2100); quoted, it reads
+   * as the string it is.
+   */
+  private static boolean looksLikeArithmetic(String s) {
+    int i = 0;
+    while (i < s.length() && (Character.isLetter(s.charAt(i)) && s.charAt(i) < 128 || s.charAt(i) == '_'
+        || i > 0 && s.charAt(i) >= '0' && s.charAt(i) <= '9')) {
+      i++;
+    }
+    return i > 0 && i + 1 < s.length() && s.charAt(i) == '-' && s.charAt(i + 1) >= '0' && s.charAt(i + 1) <= '9';
   }
 
   /** Several words, each quoted, space-separated: a ready-made argument list. */

@@ -26,7 +26,8 @@ public final class FakeHost {
 
   /** Commands that change a host, or talk to libvirt, the package manager or the boot loader. */
   static final List<String> COMMANDS = List.of("virsh", "systemctl", "tuned-adm", "update-grub", "grub2-mkconfig", "grubby", "apt-get",
-      "dnf", "subscription-manager", "pro", "dpkg-statoverride", "curl", "qemu-img", "cloud-localds", "genisoimage", "mount", "lscpu");
+      "dnf", "subscription-manager", "pro", "dpkg-statoverride", "curl", "qemu-img", "cloud-localds", "genisoimage", "mount", "umount", "lscpu",
+      "dpkg-query", "rpm");
 
   public final Path root;
   private final Plan plan;

@@ -25,7 +25,7 @@ class RunbookTest {
   static final List<String> READS = List.of("virsh dominfo", "virsh domstate", "virsh metadata", "virsh net-info", "virsh vcpupin",
       "virsh emulatorpin", "virsh domstats", "virsh dumpxml", "tuned-adm active", "tuned-adm verify", "systemctl is-active",
       "systemctl is-enabled", "grubby --info", "grubby --default-kernel", "qemu-img info", "apt-get -s", "pro status",
-      "dpkg-statoverride --list", "lscpu");
+      "dpkg-statoverride --list", "lscpu", "dpkg-query", "rpm -q", "subscription-manager repos --list-enabled");
 
   @TempDir static Path tmp;
   static Path bundle;
@@ -441,7 +441,7 @@ class RunbookTest {
     // A domain rtc did not define, with the stressor's name.
     deleteTree(h.root.resolve("fake/virsh/domains/debian12-stress"));
     h.write("fake/virsh/domains/debian12-stress/state", "running\n");
-    h.write("fake/fail/dpkg-statoverride", "2\n");
+    h.write("fake/fail/update-grub", "2\n");
     // The RT VM's job lock is held for two asks (a guest-agent call just made): asked again, not taken for foreign.
     h.write("fake/virsh/domains/debian12-rt/busy", "2\n");
     h.clearCalls();
@@ -452,7 +452,7 @@ class RunbookTest {
         "systemctl disable rtc-resctrl.service", "systemctl disable rtc-vms.service", "update-grub")
         .noneMatch(c -> c.endsWith("debian12-stress") && (c.startsWith("virsh destroy") || c.startsWith("virsh undefine")));
     assertThat(r.out()).contains("debian12-stress: a domain of that name exists, but rtc did not define it: left alone");
-    assertThat(r.all()).contains("could not undo:", "dpkg-statoverride --remove /etc/grub.d/09_eci", "1 changes are not undone");
+    assertThat(r.all()).contains("could not undo:", "     update-grub", "1 changes are not undone");
     assertThat(h.read("etc/default/grub.d/99-rtc.cfg")).as("the drop-in that was there before").isEqualTo(admins);
     assertThat(h.exists("etc/tuned/rtc-eci-reference/tuned.conf")).as("no rtc tuning left").isFalse();
     assertThat(h.exists("etc/systemd/system/rtc-resctrl.service")).isFalse();
@@ -461,7 +461,7 @@ class RunbookTest {
     assertThat(h.read("fake/tuned/active")).isEqualTo("balanced\n");
 
     // Fixed, and run again: the rest is undone; nothing is undone twice.
-    h.delete("fake/fail/dpkg-statoverride");
+    h.delete("fake/fail/update-grub");
     Tool.Run again = run(h, "rollback");
     assertThat(again.exit()).as(again.all()).isZero();
     assertThat(again.out()).contains("rollback: done");

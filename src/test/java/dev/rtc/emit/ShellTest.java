@@ -8,8 +8,11 @@ import org.junit.jupiter.api.Test;
 
 class ShellTest {
 
-  /** The rule as the regex it replaced: words of these characters need no quotes in sh or bash. */
-  private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9_./:=@%+-]+");
+  /**
+   * The rule as a regex: words of these characters need no quotes in sh or bash, except a name, a
+   * minus and a digit ({@code rt-1}), which shellcheck takes for arithmetic in an assignment.
+   */
+  private static final Pattern SAFE = Pattern.compile("(?![A-Za-z_][A-Za-z0-9_]*-[0-9])[A-Za-z0-9_./:=@%+-]+");
 
   @Test
   void aWordIsLeftBareExactlyWhenEveryCharacterIsOneThatNeedsNoQuoting() {
@@ -29,6 +32,8 @@ class ShellTest {
   void anythingElseIsSingleQuotedWithItsQuotesClosedAndReopened() {
     assertThat(Shell.quote("isolcpus=managed_irq,domain,4-63")).isEqualTo("'isolcpus=managed_irq,domain,4-63'");
     assertThat(Shell.quote("4-63")).isEqualTo("4-63");
+    assertThat(Shell.quote("rt-1")).isEqualTo("'rt-1'");
+    assertThat(Shell.quote("debian12-rt")).isEqualTo("debian12-rt");
     assertThat(Shell.quote("")).isEqualTo("''");
     assertThat(Shell.quote("it's")).isEqualTo("'it'\\''s'");
   }

@@ -1,0 +1,260 @@
+package dev.rtc.emit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rtc.Compiler;
+import dev.rtc.plan.Plan;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The runbook refuses before it changes anything, a dry run runs nothing (the guest step too), a
+ * rerun changes nothing already as planned, rollback switches off what rtc installed and keeps its
+ * undo list until each item is undone, and no secret outlives a failed step. Each test runs the
+ * real runbook (bash) against a fake host.
+ */
+class RunbookHardeningTest {
+
+  /** Commands that only read: a refused step, a dry run and a rerun that changes nothing may run them. */
+  static final List<String> READS = RunbookTest.READS;
+
+  @TempDir static Path tmp;
+  static Map<String, Bundled> bundles = new java.util.HashMap<>();
+
+  record Bundled(Path dir, Plan plan) {}
+
+  @BeforeAll
+  static void compile() throws IOException {
+    for (String example : List.of("eci-reference", "rhel9-reference", "hybrid-client")) {
+      Compiler.Result r = new Compiler().compile(Path.of("examples", example + ".yaml"));
+      Path dir = tmp.resolve("bundle-" + example);
+      BundleWriter.write(r.bundle(), dir, false);
+      bundles.put(example, new Bundled(dir, r.plan()));
+    }
+  }
+
+  /** The manifest's host before rtc; a RHEL host as kernel-rt's package leaves /boot (grubby sets the default from it). */
+  private static FakeHost host(String example, String name) {
+    FakeHost h = FakeHost.of(tmp.resolve("host-" + name), bundles.get(example).plan());
+    if (example.startsWith("rhel")) {
+      String stock = "/boot/vmlinuz-5.14.0-427.13.1.el9_4.x86_64";
+      h.write("boot/vmlinuz-5.14.0-427.13.1.el9_4.x86_64+rt", "").write("boot/config-5.14.0-427.13.1.el9_4.x86_64+rt", "CONFIG_PREEMPT_RT=y\n")
+          .write("fake/grubby/info", "index=0\nkernel=\"" + stock + "+rt\"\nargs=\"ro quiet\"\nindex=1\nkernel=\"" + stock
+              + "\"\nargs=\"ro quiet isolcpus=2\"\n").write("fake/grubby/default", stock + "\n");
+    }
+    return h;
+  }
+
+  private static Tool.Run run(String example, FakeHost h, String... args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "./runbook.sh";
+    System.arraycopy(args, 0, all, 1, args.length);
+    return Tool.require("bash").run(bundles.get(example).dir(), h.env(), all);
+  }
+
+  private static List<String> changes(FakeHost h) {
+    return h.calls().stream().filter(c -> READS.stream().noneMatch(c::startsWith)).toList();
+  }
+
+  /** The host's files outside the runbook's own state folder (its log and records). */
+  private static Map<String, String> hostFiles(FakeHost h) {
+    Map<String, String> files = new java.util.TreeMap<>(h.files());
+    files.keySet().removeIf(f -> f.startsWith("var/lib/rtc/") || f.equals("calls.log"));
+    return files;
+  }
+
+  // ---- --dry-run covers every step -----------------------------------------------------------
+
+  @Test
+  void aDryRunOfGuestRunsNothingInTheGuest() {
+    FakeHost h = host("eci-reference", "dry-guest").booted().vmsRunning();
+    Tool.Run r = run("eci-reference", h, "--dry-run", "guest", "debian12-rt", "touch", "/etc/x y");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).contains("(dry run: nothing is written or changed)").contains("would run in debian12-rt: touch /etc/x\\ y");
+    assertThat(h.calls()).as("no guest-agent call at all").noneMatch(c -> c.startsWith("virsh qemu-agent-command"));
+  }
+
+  // ---- ownership and topology before the first change ----------------------------------------
+
+  @Test
+  void aForeignGrubDropInStopsTheHostStepBeforeItsFirstChange() {
+    FakeHost h = host("eci-reference", "foreign-dropin").write("etc/default/grub.d/99-rtc.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n");
+    Map<String, String> before = hostFiles(h);
+    Tool.Run r = run("eci-reference", h, "host");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("/etc/default/grub.d/99-rtc.cfg exists and rtc did not write it").contains("nothing was changed");
+    assertThat(changes(h)).as("no repository, no package, no TuneD switch").isEmpty();
+    assertThat(hostFiles(h)).isEqualTo(before);
+  }
+
+  @Test
+  void aForeignDomainNamedLikeTheSecondVmStopsVmsBeforeTheFirstIsDefined() {
+    FakeHost h = host("eci-reference", "foreign-second").booted();
+    h.write("fake/virsh/domains/debian12-stress/state", "running\n");
+    h.clearCalls();
+    Tool.Run r = run("eci-reference", h, "vms");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("a domain named debian12-stress exists and rtc did not define it").contains("nothing was changed");
+    assertThat(changes(h)).as("no network, no define, no start").isEmpty();
+    assertThat(h.exists("fake/virsh/domains/debian12-rt")).isFalse();
+  }
+
+  @Test
+  void imagesRefusesForTheSecondVmBeforeTheFirstVmsDiskIsMade() {
+    FakeHost h = host("eci-reference", "images-second").booted();
+    // The stressor's disk exists, made from another base image.
+    h.write("var/lib/libvirt/images/rtc/debian12-stress.qcow2", "");
+    h.write("fake/qemu-img/debian12-stress.qcow2.json", "{\"virtual-size\": 21474836480, \"backing-filename\": \"/srv/other.qcow2\"}\n");
+    h.clearCalls();
+    Map<String, String> before = hostFiles(h);
+    Tool.Run r = run("eci-reference", h, "images");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("debian12-stress: ").contains("was made from /srv/other.qcow2").contains("nothing was changed");
+    assertThat(changes(h)).as("no disk or seed made for debian12-rt").isEmpty();
+    assertThat(hostFiles(h)).isEqualTo(before);
+  }
+
+  /** A fresh host (resctrl not mounted): the cache's ways are read before the host step, not after its reboot. */
+  @Test
+  void aFreshHostWithOtherCacheWaysIsRefusedBeforeTheHostStep() throws IOException {
+    // sysfs's associativity agrees with the plan's 15 ways: no mount, the step goes on.
+    FakeHost same = fresh("ways-same").write("sys/devices/system/cpu/cpu0/cache/index3/ways_of_associativity", "15\n");
+    Tool.Run ok = run("eci-reference", same, "preflight");
+    assertThat(ok.exit()).as(ok.all()).isZero();
+    assertThat(ok.out()).containsPattern("L3 ways \\(associativity\\) +15 +15 +ok");
+    assertThat(run("eci-reference", same, "host").exit()).isZero();
+    assertThat(same.calls()).noneMatch(c -> c.startsWith("mount"));
+
+    // 20 ways, and resctrl (mounted a moment) says 20 bits: refused, nothing changed, resctrl unmounted again.
+    FakeHost other = fresh("ways-other").write("sys/devices/system/cpu/cpu0/cache/index3/ways_of_associativity", "20\n")
+        .write("fake/resctrl/info/L3/cbm_mask", "fffff\n");
+    Map<String, String> before = hostFiles(other);
+    Tool.Run refused = run("eci-reference", other, "host");
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.out()).containsPattern("resctrl L3 cbm_mask \\(mounted a moment\\) +7fff +fffff +MISMATCH");
+    assertThat(changes(other)).containsExactly("mount -t resctrl resctrl " + other.root.resolve("sys/fs/resctrl"),
+        "umount " + other.root.resolve("sys/fs/resctrl"));
+    assertThat(hostFiles(other)).isEqualTo(before);
+    assertThat(run("eci-reference", other, "--dry-run", "preflight").out()).contains("unsure: a real run mounts resctrl");
+
+    // Associativity 20, but CAT's mask is 15 bits (they may differ): the mounted resctrl decides.
+    FakeHost masked = fresh("ways-masked").write("sys/devices/system/cpu/cpu0/cache/index3/ways_of_associativity", "20\n")
+        .write("fake/resctrl/info/L3/cbm_mask", "7fff\n");
+    Tool.Run passes = run("eci-reference", masked, "host");
+    assertThat(passes.exit()).as(passes.all()).isZero();
+    assertThat(masked.exists("sys/fs/resctrl")).as("unmounted again").isFalse();
+  }
+
+  private static FakeHost fresh(String name) throws IOException {
+    FakeHost h = host("eci-reference", name);
+    try (Stream<Path> s = Files.walk(h.root.resolve("sys/fs/resctrl"))) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    return h;
+  }
+
+  // ---- a rerun changes nothing already as planned --------------------------------------------
+
+  @Test
+  void aSecondHostAndVmsRunChangesNothing() {
+    for (String example : List.of("eci-reference", "rhel9-reference", "hybrid-client")) {
+      FakeHost h = host(example, "rerun-" + example);
+      Tool.Run first = run(example, h, "host");
+      assertThat(first.exit()).as(first.all()).isZero();
+      assertThat(changes(h)).as(example).anyMatch(c -> c.startsWith("tuned-adm profile"));
+      h.clearCalls();
+      Map<String, String> before = hostFiles(h);
+      Tool.Run again = run(example, h, "host");
+      assertThat(again.exit()).as(again.all()).isZero();
+      assertThat(changes(h)).as("%s: a second host step changed %s", example, changes(h)).isEmpty();
+      assertThat(hostFiles(h)).isEqualTo(before);
+      assertThat(again.out()).contains("TuneD profile").contains("is active and unchanged");
+
+      h.booted();
+      assertThat(run(example, h, "images", "vms").exit()).isZero();
+      h.clearCalls();
+      Tool.Run vms = run(example, h, "vms");
+      assertThat(vms.exit()).as(vms.all()).isZero();
+      assertThat(changes(h)).as("%s: a second vms step changed %s", example, changes(h)).isEmpty();
+      assertThat(vms.out()).contains("is defined as planned");
+    }
+  }
+
+  @Test
+  void aChangedTunedProfileIsAppliedAgainAndOnlyThen() {
+    FakeHost h = host("eci-reference", "tuned-changed");
+    assertThat(run("eci-reference", h, "host").exit()).isZero();
+    h.write("etc/tuned/rtc-eci-reference/tuned.conf", "[main]\nsummary=edited by hand\n");
+    h.clearCalls();
+    assertThat(run("eci-reference", h, "host").exit()).isZero();
+    assertThat(changes(h)).contains("tuned-adm profile rtc-eci-reference").noneMatch(c -> c.startsWith("apt-get"));
+  }
+
+  // ---- rollback ------------------------------------------------------------------------------
+
+  @Test
+  void rollbackAfterEciLeavesEcisGrubScriptOff() {
+    FakeHost h = host("eci-reference", "rollback-eci");
+    assertThat(run("eci-reference", h, "host").exit()).isZero();
+    assertThat(h.calls()).contains("dpkg-statoverride --update --add root root 0644 /etc/grub.d/09_eci");
+    h.clearCalls();
+    Tool.Run r = run("eci-reference", h, "rollback");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(h.calls()).noneMatch(c -> c.startsWith("dpkg-statoverride --remove")).contains("update-grub");
+    assertThat(r.out()).contains("/etc/grub.d/09_eci stays off").contains("packages stay installed");
+  }
+
+  @Test
+  void aUnitSystemctlCouldNotDisableIsDisabledByTheNextRollback() {
+    FakeHost h = host("eci-reference", "rollback-disable");
+    assertThat(run("eci-reference", h, "host").exit()).isZero();
+    h.write("fake/fail/systemctl-disable", "1\n");
+    Tool.Run r = run("eci-reference", h, "rollback");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("could not undo:", "systemctl disable rtc-resctrl.service");
+    assertThat(h.exists("etc/systemd/system/rtc-resctrl.service")).as("kept until it is disabled").isTrue();
+
+    h.delete("fake/fail/systemctl-disable");
+    h.clearCalls();
+    Tool.Run again = run("eci-reference", h, "rollback");
+    assertThat(again.exit()).as(again.all()).isZero();
+    assertThat(h.calls()).contains("systemctl disable rtc-resctrl.service");
+    assertThat(h.exists("etc/systemd/system/rtc-resctrl.service")).isFalse();
+    assertThat(h.read("fake/systemctl/rtc-resctrl.service.enabled")).isEqualTo("disabled\n");
+  }
+
+  @Test
+  void rhelRollbackDisablesTheRepositoriesRtcEnabledAndNoOther() {
+    FakeHost h = host("rhel9-reference", "rollback-rhel").write("fake/repos-enabled", "rhel-9-for-x86_64-nfv-rpms\n");
+    assertThat(run("rhel9-reference", h, "host").exit()).isZero();
+    assertThat(h.calls()).contains("subscription-manager repos --enable=rhel-9-for-x86_64-rt-rpms");
+    h.clearCalls();
+    Tool.Run r = run("rhel9-reference", h, "rollback");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(h.calls()).contains("subscription-manager repos --disable=rhel-9-for-x86_64-rt-rpms");
+    assertThat(h.read("fake/repos-enabled")).as("the repository enabled before rtc stays").isEqualTo("rhel-9-for-x86_64-nfv-rpms\n");
+  }
+
+  // ---- secrets -------------------------------------------------------------------------------
+
+  @Test
+  void theUbuntuProTokenIsGoneAfterAFailedSeedBuild() throws IOException {
+    FakeHost h = host("hybrid-client", "pro-seed").booted();
+    h.write("fake/fail/cloud-localds", "1\n");
+    Tool.Run r = run("hybrid-client", h, "images");
+    assertThat(r.exit()).as(r.all()).isNotZero();
+    String token = h.read("etc/rtc/ubuntu-pro-token").strip();
+    try (Stream<Path> s = Files.walk(h.root.resolve("var/lib/rtc"))) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(p)).as("%s holds the token", p).doesNotContain(token);
+      }
+    }
+  }
+}
