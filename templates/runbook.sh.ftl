@@ -138,12 +138,14 @@ BENCH_DURATION=[=bench.duration]
 BENCH_SECONDS=[=bench.seconds]
 BENCH_ARGS=(<#list bench.args as a>[=a]<#sep> </#list>)
 BENCH_THREADS=[=bench.threads]
+BENCH_INTERVAL_US=[=bench.intervalUs]
 BENCH_BUCKETS=[=bench.buckets]
 VERDICT_GREAT_US=[=bench.greatUs]
 VERDICT_GOOD_US=[=bench.goodUs]
 <#else>
 BENCH_VM=
 BENCH_THREADS=
+BENCH_INTERVAL_US=
 </#if>
 IMAGE_DIR=[=imageDir]
 # ----------------------------------------------------------------------------------------------

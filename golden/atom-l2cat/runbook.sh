@@ -125,6 +125,7 @@ BENCH_DURATION=12h
 BENCH_SECONDS=43200
 BENCH_ARGS=(-t 2 -p 99 -i 1000 -d 1 -m --mainaffinity=1 -a '2,3' -q)
 BENCH_THREADS=2
+BENCH_INTERVAL_US=1000
 BENCH_BUCKETS=1000
 VERDICT_GREAT_US=50
 VERDICT_GOOD_US=150
@@ -1718,7 +1719,8 @@ bench_collect() {
   guest_run "$vm" 120 cat "$gdir/cyclictest.txt" >"$dir/results/cyclictest.txt" || note "no cyclictest.txt in $vm"
   guest_run "$vm" 120 cat "$gdir/cyclictest.json" >"$dir/results/cyclictest.json" 2>/dev/null || rm -f "$dir/results/cyclictest.json"
   guest_run "$vm" 60 cat "$gdir/cyclictest.err" >"$dir/results/cyclictest.err" 2>/dev/null || true
-  rc=$(guest_run "$vm" 60 cat "$gdir/exit" 2>/dev/null || echo unknown)
+  rc=$(guest_run "$vm" 60 cat "$gdir/exit" 2>/dev/null || true)
+  [[ ! $rc =~ ^[0-9]+$ ]] || printf '%s\n' "$rc" >"$dir/results/cyclictest.exit"
   # The load the stressors gave over the whole run, from their vCPU time on the host.
   start=$(run_meta "$id" start)
   end=$(date +%s)
@@ -1730,21 +1732,8 @@ bench_collect() {
     t0=$(run_meta "$id" "vcpu_time_$vm")
     load_verdict "$vm" "${t0:-0}" "$(vcpu_time "$vm")" "$((end - start))"
   done
-  local load_fails=$FAILS verdict status=0
-  NOT_REALTIME=()
-  [ "$HOST_KERNEL_RT" = 1 ] || NOT_REALTIME+=(host)
-  [ "${VM_KERNEL_RT[$BENCH_VM]}" = 1 ] || NOT_REALTIME+=("$BENCH_VM")
-  verdict=$(judge "$dir/results/cyclictest.txt" 2>&1) || status=$?
-  if [ "$rc" != 0 ] && [ "$status" = 0 ]; then
-    verdict="RESULT: FAIL - cyclictest exited with status $rc (results/cyclictest.err)"
-    status=1
-  elif [ "$status" -le 1 ] && [ "$load_fails" -gt 0 ]; then
-    verdict="RESULT: NO VERDICT - the stressors gave too little load during the run (results/load.txt); ${verdict#RESULT: }"
-    status=3
-  elif [ "$status" -le 1 ] && [ "${#NOT_REALTIME[@]}" -gt 0 ]; then
-    verdict="RESULT: NO VERDICT - ${NOT_REALTIME[*]} ran a stock kernel (realtime: none); ${verdict#RESULT: }"
-    status=3
-  fi
+  local verdict status=0
+  verdict=$(evidence_verdict "$dir") || status=$?
   printf '%s\n' "$verdict" | tee "$dir/results/verdict.txt"
   echo "$status" >"$dir/results/exit"
   VERDICT_CODE=$status
@@ -1987,17 +1976,61 @@ rollback_grubby() {
 }
 
 # ---- the verdict -----------------------------------------------------------------------------
+# One verdict in two languages: these rules, in this order, are rtc report's (LatencyReport with its
+# Evidence), and src/test/resources/verdicts/ holds both judges to the same verdict on every run.
+
+# evidence_verdict DIR: the verdict on a run's folder (meta, results/): a kernel that is not
+# PREEMPT_RT (by the plan, or by cyclictest's own sysinfo), then stressors below their planned load,
+# make NO VERDICT (exit 3) whatever the latency; cyclictest failing is a FAIL; else judge's verdict.
+evidence_verdict() {
+  local dir=$1 base status=0 seconds rc vm pct rt idle=() nort=()
+  seconds=$(sed -n 's/^seconds=//p' "$dir/meta" 2>/dev/null | head -n 1)
+  [[ $seconds =~ ^[0-9]{1,9}$ ]] || seconds=$BENCH_SECONDS
+  base=$(JUDGE_SECONDS=$seconds judge "$dir/results/cyclictest.txt" 2>&1) || status=$?
+  if [[ $base != RESULT:* ]]; then # judge stopped on unreadable output: its "FAIL: why" is the verdict's reason
+    base=${base#"${base%%[! ]*}"}
+    base="RESULT: FAIL - ${base#FAIL: }"
+  fi
+  [ "$HOST_KERNEL_RT" = 1 ] || nort+=(host)
+  if [ "${VM_KERNEL_RT[$BENCH_VM]}" != 1 ]; then
+    nort+=("$BENCH_VM")
+  elif [ -s "$dir/results/cyclictest.json" ] && have jq; then
+    rt=$(jq -r '[((.sysinfo.realtime // 0) == 1) or ((.sysinfo.version // "") | contains("PREEMPT_RT")),
+      ((.sysinfo.release // "") + " " + (.sysinfo.version // ""))] | map(tostring) | join("|")' "$dir/results/cyclictest.json" 2>/dev/null || true)
+    [ "${rt%%|*}" != false ] || nort+=("$BENCH_VM (cyclictest's sysinfo: ${rt#*|})")
+  fi
+  while read -r vm pct; do
+    if [[ $pct =~ ^[0-9]+$ ]] && [ "$pct" -lt "$STRESS_LOAD_MIN" ]; then idle+=("$vm $pct%"); fi
+  done < <(cat "$dir/results/load.txt" 2>/dev/null || true)
+  rc=$(head -n 1 "$dir/results/cyclictest.exit" 2>/dev/null || true)
+  if [ "${#nort[@]}" -gt 0 ]; then
+    echo "RESULT: NO VERDICT - ${nort[*]} ran a kernel that is not PREEMPT_RT: the latency says nothing about a real-time plan; ${base#RESULT: }"
+    return 3
+  elif [ "${#idle[@]}" -gt 0 ]; then
+    echo "RESULT: NO VERDICT - the stressors gave too little load during the run (${idle[*]}; at least $STRESS_LOAD_MIN% planned; results/load.txt); ${base#RESULT: }"
+    return 3
+  elif [[ $rc =~ ^[0-9]+$ ]] && [ "$rc" != 0 ]; then
+    echo "RESULT: FAIL - cyclictest exited with status $rc (results/cyclictest.err); ${base#RESULT: }"
+    return 1
+  fi
+  echo "$base"
+  return "$status"
+}
 
 # judge FILE: the verdict from cyclictest's output: the -h histogram's trailer (# Total, # Max
 # Latencies, # Histogram Overflows) or, without -h, its summary lines (T: n ... Max: us).
 # A missing thread, an overflow or a cut-short file is a FAIL with its reason, never a pass.
 judge() {
-  local threads max overflows
+  local threads max overflows samples expected
   [ -r "$1" ] || fail "no cyclictest output at $1"
   if grep -q '^# Max Latencies:' "$1"; then
     threads=$(awk '/^# Total:/ { print NF - 2 }' "$1")
     max=$(awk '/^# Max Latencies:/ { for (i = 4; i <= NF; i++) if ($i + 0 > m) m = $i + 0 } END { print m + 0 }' "$1")
     overflows=$(awk '/^# Histogram Overflows:/ { for (i = 4; i <= NF; i++) s += $i } END { print s + 0 }' "$1")
+    # The fewest samples of any thread: its binned samples (# Total:) and its overflows.
+    samples=$(awk '/^# Total:/ { for (i = 3; i <= NF; i++) t[i] = $i + 0; n = NF }
+      /^# Histogram Overflows:/ { for (i = 4; i <= NF; i++) o[i - 1] = $i + 0 }
+      END { m = -1; for (i = 3; i <= n; i++) { s = t[i] + o[i]; if (m < 0 || s < m) m = s }; print m < 0 ? 0 : m }' "$1")
   elif grep -q '^# Histogram' "$1"; then
     fail "the histogram in $1 has no '# Max Latencies:' trailer: cyclictest's output is cut short"
   else
@@ -2005,6 +2038,7 @@ judge() {
     [ "$threads" -gt 0 ] || fail "no cyclictest summary lines or histogram in $1"
     # cyclictest prints "Max:%8ld", so a 9-digit latency runs into the label: split on it instead.
     max=$(awk -F'Max:' '/^T:/ { split($2, f, " "); if (f[1] + 0 > m) m = f[1] + 0 } END { print m + 0 }' "$1")
+    samples=$(awk -F'C:' '/^T:/ { split($2, f, " "); if (m == "" || f[1] + 0 < m) m = f[1] + 0 } END { print m + 0 }' "$1")
     overflows=0
   fi
   if [ -n "$BENCH_THREADS" ] && [ "$threads" != "$BENCH_THREADS" ]; then
@@ -2013,6 +2047,13 @@ judge() {
   fi
   if [ "$overflows" -gt 0 ]; then
     echo "RESULT: FAIL - $overflows samples above the histogram's range (max latency $max us); rerun with a larger -h"
+    return 1
+  fi
+  # Judging a run (JUDGE_SECONDS, from evidence_verdict): a thread short of nine tenths of duration
+  # / interval stopped early, as rtc report counts it. A bare file has no duration to hold it to.
+  expected=$(( ${JUDGE_SECONDS:-0} * 1000000 / ${BENCH_INTERVAL_US:-1000} ))
+  if [ "$((samples * 10))" -lt "$((expected * 9))" ]; then
+    echo "RESULT: FAIL - a thread has $samples samples where the run's duration and interval give about $expected: the run stopped early"
     return 1
   fi
   if [ "$max" -lt "$VERDICT_GREAT_US" ]; then
@@ -2049,7 +2090,10 @@ main() {
           h) BENCH_SECONDS=$((BASH_REMATCH[1] * 3600)) ;; d) BENCH_SECONDS=$((BASH_REMATCH[1] * 86400)) ;; esac
         shift ;;
       -h | --help) usage; return 0 ;;
-      judge) [ $# -ge 2 ] || { usage >&2; return 2; }; judge "$2"; return ;;
+      judge) # judge FILE: cyclictest's output against the plan; judge DIR: a run's folder, as collect judges it
+        [ $# -ge 2 ] || { usage >&2; return 2; }
+        if [ -d "$2" ]; then evidence_verdict "$2"; else judge "$2"; fi
+        return ;;
       guest) shift; step_guest "$@"; return ;;
       facts) step_facts; return ;;
       preflight | host | check-host | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;

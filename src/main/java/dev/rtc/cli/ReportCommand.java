@@ -29,8 +29,9 @@ import picocli.CommandLine.Model.CommandSpec;
             + "are read and the report is written next to them), or cyclictest output files with --great and --good.",
         "Reads the -q summary lines, the -h histogram with its trailer, and the --json file."},
     footer = {"", "Examples:", "  rtc report out/", "  rtc report cyclictest.txt cyclictest.json --great 100 --good 300 -o report/",
-        "", "Exit codes: 0 great or good (see --require), 1 fail, 2 not cyclictest output, cut short, or a usage error,",
-        "4 a file could not be read or the report written."})
+        "", "Exit codes: 0 great or good (see --require), 1 fail (cut short or garbled output too), 2 usage error,",
+        "3 no verdict (a kernel that is not PREEMPT_RT, or stressors that gave no load), 4 a file could not be read or the",
+        "report written. The runbook's verdict on the same evidence is the same."})
 final class ReportCommand implements Callable<Integer> {
 
   /** A bundle's plan.json is a few KiB. */
@@ -65,6 +66,11 @@ final class ReportCommand implements Callable<Integer> {
     List<Path> files = new ArrayList<>();
     Optional<Long> expectedSamples = Optional.empty();
     Path target = output;
+    List<String> notRealtime = new ArrayList<>();
+    Map<String, Integer> load = new java.util.TreeMap<>();
+    java.util.OptionalInt cyclictestExit = java.util.OptionalInt.empty();
+    int loadMin = 0;
+    String benchVm = "the measured VM";
     if (inputs.size() == 1 && Files.isDirectory(inputs.get(0))) {
       Path bundle = inputs.get(0);
       Path planFile = bundle.resolve("plan.json");
@@ -72,9 +78,11 @@ final class ReportCommand implements Callable<Integer> {
         err.println("rtc: " + bundle + " has no plan.json; give a bundle folder, or cyclictest output files with --great and --good");
         return Main.USAGE;
       }
+      JsonNode plan;
       JsonNode bench;
       try {
-        bench = new ObjectMapper().readTree(InputFiles.read(planFile, PLAN_LIMIT)).path("benchmark");
+        plan = new ObjectMapper().readTree(InputFiles.read(planFile, PLAN_LIMIT));
+        bench = plan.path("benchmark");
       } catch (InputFiles.RefusedException | com.fasterxml.jackson.core.JsonProcessingException e) {
         err.println("rtc: " + planFile + (e instanceof InputFiles.RefusedException ? " " + e.getMessage() : " is not JSON")
             + "; is " + bundle + " an rtc bundle?");
@@ -87,7 +95,30 @@ final class ReportCommand implements Callable<Integer> {
       great = great != null ? great : bench.at("/verdictUs/great").asLong();
       good = good != null ? good : bench.at("/verdictUs/good").asLong();
       threads = threads != null ? threads : bench.path("threads").asInt();
-      expectedSamples = Optional.of(bench.path("durationSeconds").asLong() * 1_000_000L / Math.max(1, bench.path("intervalUs").asLong()));
+      // A run folder's meta says how long the run was asked to be (runbook.sh --duration), else the plan's duration.
+      Map<String, String> meta = keyValues(bundle.resolve("meta"));
+      long seconds = meta.containsKey("seconds") && meta.get("seconds").matches("[0-9]{1,9}") ? Long.parseLong(meta.get("seconds"))
+          : bench.path("durationSeconds").asLong();
+      expectedSamples = Optional.of(seconds * 1_000_000L / Math.max(1, bench.path("intervalUs").asLong()));
+      benchVm = bench.path("vm").asText();
+      if (plan.at("/host/kernel/realtime").asText().equals("none")) {
+        notRealtime.add("host");
+      }
+      for (JsonNode vm : plan.path("vms")) {
+        if (vm.path("name").asText().equals(benchVm) && vm.at("/kernel/realtime").asText().equals("none")) {
+          notRealtime.add(benchVm);
+        }
+      }
+      loadMin = bench.path("stressLoadMinPercent").asInt(0);
+      for (Map.Entry<String, String> l : keyValues(bundle.resolve("results/load.txt")).entrySet()) {
+        if (l.getValue().matches("[0-9]{1,4}")) {
+          load.put(l.getKey(), Integer.parseInt(l.getValue()));
+        }
+      }
+      String exit = keyValues(bundle.resolve("results/cyclictest.exit")).keySet().stream().findFirst().orElse("");
+      if (exit.matches("[0-9]{1,3}")) {
+        cyclictestExit = java.util.OptionalInt.of(Integer.parseInt(exit));
+      }
       for (String name : List.of("cyclictest.txt", "cyclictest.json")) {
         Path f = bundle.resolve("results").resolve(name);
         if (Files.isRegularFile(f)) {
@@ -113,21 +144,62 @@ final class ReportCommand implements Callable<Integer> {
     LatencyRun run;
     try {
       run = read(files);
-    } catch (CyclictestParser.BadOutputException e) {
+    } catch (CyclictestParser.RefusedFileException e) {
       err.println("rtc: " + e.getMessage());
       return Main.USAGE;
+    } catch (CyclictestParser.BadOutputException e) {
+      // Evidence that holds no readable run is a FAIL (or NO VERDICT, by the same order as a readable one).
+      List<String> reasons = new ArrayList<>();
+      LatencyReport.Verdict v = LatencyReport.unreadable(new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime), reasons);
+      out.println("RESULT: " + v.text() + " (cyclictest's output cannot be read whole)");
+      reasons.forEach(r -> out.println("  " + r));
+      out.println("  " + e.getMessage());
+      out.println("rtc: no report written (nothing to chart)");
+      return v == LatencyReport.Verdict.NO_VERDICT ? NO_VERDICT : 1;
     }
-    LatencyReport report = LatencyReport.judge(run, new LatencyReport.Criteria(great, good, Optional.ofNullable(threads), expectedSamples));
+    // cyclictest's own word on the kernel it ran on (its --json sysinfo), beside the plan's.
+    if (run.context().isPresent() && !run.context().get().realtime() && !notRealtime.contains(benchVm)) {
+      notRealtime.add(benchVm + " (cyclictest's sysinfo: " + run.context().get().kernel() + ")");
+    }
+    LatencyReport report = LatencyReport.judge(run, new LatencyReport.Criteria(great, good, Optional.ofNullable(threads), expectedSamples),
+        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime));
     Files.createDirectories(target);
     for (Map.Entry<String, String> f : ReportEmitter.render(report).entrySet()) {
       Files.writeString(target.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
     }
-    out.println("RESULT: " + report.verdict() + " (" + run.source() + ")");
+    out.println("RESULT: " + report.verdict().text() + " (" + run.source() + ")");
     report.reasons().forEach(r -> out.println("  " + r));
     out.println("rtc: wrote report.md, report.json and report.html to " + target);
+    if (report.verdict() == LatencyReport.Verdict.NO_VERDICT) {
+      return NO_VERDICT;
+    }
     boolean pass = report.verdict() == LatencyReport.Verdict.GREAT
         || (report.verdict() == LatencyReport.Verdict.GOOD && require.equals("good"));
     return pass ? Main.OK : 1;
+  }
+
+  /** The runbook's exit code for no verdict, which rtc report shares. */
+  static final int NO_VERDICT = 3;
+
+  /** "key value" or "key=value" lines of a small file the runbook writes; empty when it is not there. */
+  private static Map<String, String> keyValues(Path file) throws IOException {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    if (!Files.isRegularFile(file)) {
+      return m;
+    }
+    String text;
+    try {
+      text = InputFiles.readText(file, PLAN_LIMIT);
+    } catch (InputFiles.RefusedException e) {
+      return m;
+    }
+    for (String line : text.split("\n")) {
+      String[] kv = line.strip().split("[= ]", 2);
+      if (!kv[0].isEmpty()) {
+        m.put(kv[0], kv.length > 1 ? kv[1].strip() : "");
+      }
+    }
+    return m;
   }
 
   /** Text outputs and JSON files; with both, the text histogram (it counts overflows) is the one judged. */
@@ -136,7 +208,7 @@ final class ReportCommand implements Callable<Integer> {
     LatencyRun json = null;
     for (Path f : files) {
       if (!Files.exists(f)) {
-        throw new CyclictestParser.BadOutputException(f.toString(), 0, "no such file");
+        throw new CyclictestParser.RefusedFileException(f.toString(), "no such file");
       }
       try {
         if (f.toString().endsWith(".json")) {
@@ -145,7 +217,7 @@ final class ReportCommand implements Callable<Integer> {
           text = CyclictestParser.parseText(f.toString(), InputFiles.readText(f, OUTPUT_LIMIT));
         }
       } catch (InputFiles.RefusedException e) {
-        throw new CyclictestParser.BadOutputException(f.toString(), 0, e.getMessage() + "; give cyclictest's output files");
+        throw new CyclictestParser.RefusedFileException(f.toString(), e.getMessage() + "; give cyclictest's output files");
       }
     }
     if (text != null && json != null) {

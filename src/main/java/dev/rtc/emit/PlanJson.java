@@ -119,6 +119,8 @@ final class PlanJson {
       bench.put("durationSeconds", b.durationSeconds());
       bench.put("histogramBucketsUs", b.histogramBuckets());
       bench.putObject("verdictUs").put("great", b.greatUs()).put("good", b.goodUs());
+      // Below this, a stressor's load makes the run NO VERDICT, in the runbook and in rtc report alike.
+      bench.put("stressLoadMinPercent", RunbookModel.STRESS_LOAD_MIN_PERCENT);
     });
     ArrayNode decisions = root.putArray("decisions");
     plan.decisions().forEach(d -> decisions.addObject().put("subject", d.subject()).put("what", d.what()).put("why", d.why()));

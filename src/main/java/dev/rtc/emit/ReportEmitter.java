@@ -41,7 +41,8 @@ public final class ReportEmitter {
     Map<String, Object> m = new HashMap<>();
     m.put("source", r.run().source());
     m.put("cmdline", r.run().cmdline().orElse(""));
-    m.put("verdict", r.verdict().name());
+    m.put("verdict", r.verdict().text());
+    m.put("verdictClass", r.verdict().name());
     m.put("reasons", r.reasons());
     m.put("great", r.criteria().greatUs());
     m.put("good", r.criteria().goodUs());

@@ -123,7 +123,7 @@ final class RunbookModel {
     model.put("stressLoadMin", STRESS_LOAD_MIN_PERCENT);
     plan.benchmark().ifPresent(b -> model.put("bench", Map.of("vm", b.vm(), "duration", b.duration(), "seconds", b.durationSeconds(),
         "args", b.cyclictestArgs(), "greatUs", b.greatUs(), "goodUs", b.goodUs(), "buckets", b.histogramBuckets(),
-        "threads", b.threads())));
+        "threads", b.threads(), "intervalUs", b.intervalUs())));
     return model;
   }
 

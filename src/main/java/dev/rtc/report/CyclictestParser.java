@@ -25,13 +25,20 @@ public final class CyclictestParser {
 
   private static final Pattern SUMMARY = Pattern.compile(
       "T:\\s*(\\d+)\\s+\\(\\s*(\\d+)\\)\\s+P:\\s*(\\d+)\\s+I:\\s*(\\d+)\\s+C:\\s*(\\d+)\\s+Min:\\s*(\\d+)\\s+Act:\\s*(\\d+)\\s+Avg:\\s*(\\d+)\\s+Max:\\s*(\\d+)\\s*");
-  private static final Pattern ROW = Pattern.compile("(\\d{1,9})((?:[ \\t]+\\d{1,12})+)\\s*");
-  private static final Pattern TRAILER = Pattern.compile("# (Total|Min Latencies|Avg Latencies|Max Latencies|Histogram Overflows):((?:\\s+\\d+)*)\\s*");
+  /** The histogram trailer's lines, by their label. */
+  private static final List<String> TRAILERS = List.of("Total", "Min Latencies", "Avg Latencies", "Max Latencies", "Histogram Overflows");
 
   /** Input that is not (or no longer) cyclictest output; says where. */
-  public static final class BadOutputException extends Exception {
+  public static class BadOutputException extends Exception {
     public BadOutputException(String file, int line, String message) {
       super(file + (line > 0 ? ":" + line : "") + ": " + message);
+    }
+  }
+
+  /** A file that is not there, or not one rtc reads (not a regular file, too large): not evidence at all. */
+  public static final class RefusedFileException extends BadOutputException {
+    public RefusedFileException(String file, String message) {
+      super(file, 0, message);
     }
   }
 
@@ -67,17 +74,20 @@ public final class CyclictestParser {
       } else if (line.equals("# Histogram")) {
         inHistogram = true;
       } else if (line.startsWith("#")) {
-        Matcher m = TRAILER.matcher(line);
-        if (m.matches()) {
-          long[] values = numbers(m.group(2));
+        // Read by splitting, not by a regex with a repeated group: java.util.regex recurses once per
+        // repetition, and a row of 30,000 threads overflowed its stack.
+        String label = TRAILERS.stream().filter(l -> line.startsWith("# " + l + ":")).findFirst().orElse(null);
+        long[] trailer = label == null ? null : counts(line.substring(label.length() + 3), 18);
+        if (trailer != null) {
+          long[] values = trailer;
           if (histogram.isEmpty() && total == null && !inHistogram) {
             throw new BadOutputException(file, n, "a histogram trailer without a histogram");
           }
           if (!histogram.isEmpty() && values.length != histogram.size()) {
-            throw new BadOutputException(file, n, "'# " + m.group(1) + ":' has " + values.length + " values for "
+            throw new BadOutputException(file, n, "'# " + label + ":' has " + values.length + " values for "
                 + histogram.size() + " threads");
           }
-          switch (m.group(1)) {
+          switch (label) {
             case "Total" -> total = values;
             case "Min Latencies" -> min = values;
             case "Avg Latencies" -> avg = values;
@@ -87,12 +97,13 @@ public final class CyclictestParser {
         }
         // Other comments (# /dev/cpu_dma_latency set to 0us, # Thread 0: ...) carry nothing we judge by.
       } else if (inHistogram) {
-        Matcher m = ROW.matcher(line);
-        if (!m.matches()) {
+        int gap = indexOfBlank(line);
+        long[] latencyField = gap < 0 ? null : counts(line.substring(0, gap), 9);
+        long[] counts = gap < 0 ? null : counts(line.substring(gap), 12);
+        if (latencyField == null || latencyField.length != 1 || counts == null || counts.length == 0) {
           throw new BadOutputException(file, n, "not a histogram row (latency, then one count per thread): '" + clip(line) + "'");
         }
-        int latency = Integer.parseInt(m.group(1));
-        long[] counts = numbers(m.group(2));
+        int latency = (int) latencyField[0];
         if (histogram.isEmpty()) {
           for (int t = 0; t < counts.length; t++) {
             histogram.add(new TreeMap<>());
@@ -187,17 +198,34 @@ public final class CyclictestParser {
     return m.find() ? Integer.parseInt(m.group(1)) : 0;
   }
 
-  private static long[] numbers(String s) {
+  /**
+   * Blank-separated decimal numbers of at most {@code digits} digits each (none for a blank
+   * string), or null when any word is not one.
+   */
+  private static long[] counts(String s, int digits) {
     String t = s.strip();
     if (t.isEmpty()) {
       return new long[0];
     }
-    String[] parts = t.split("\\s+");
+    String[] parts = t.split("[ \\t]+");
     long[] out = new long[parts.length];
     for (int i = 0; i < parts.length; i++) {
-      out[i] = Long.parseLong(parts[i]);
+      String p = parts[i];
+      if (p.isEmpty() || p.length() > digits || !p.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return null;
+      }
+      out[i] = Long.parseLong(p);
     }
     return out;
+  }
+
+  private static int indexOfBlank(String line) {
+    for (int i = 0; i < line.length(); i++) {
+      if (line.charAt(i) == ' ' || line.charAt(i) == '\t') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static long firstKey(SortedMap<Integer, Long> h) {

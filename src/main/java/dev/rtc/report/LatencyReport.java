@@ -15,7 +15,33 @@ import java.util.TreeMap;
  */
 public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threads, Stats overall, Verdict verdict, List<String> reasons) {
 
-  public enum Verdict { GREAT, GOOD, FAIL }
+  /** NO_VERDICT: the run says nothing about the plan (a stock kernel, stressors that gave no load). */
+  public enum Verdict {
+    GREAT, GOOD, FAIL, NO_VERDICT;
+
+    /** As the runbook prints it: GREAT, GOOD, FAIL, NO VERDICT. */
+    public String text() {
+      return name().replace('_', ' ');
+    }
+  }
+
+  /**
+   * What a run's folder says besides cyclictest's output, on which the verdict rests as much: the
+   * runbook writes it (meta, results/load.txt, results/cyclictest.exit) and reads the same rules in
+   * its judge (runbook-steps.sh, evidence_verdict); the verdict corpus holds the two to each other.
+   *
+   * @param cyclictestExit cyclictest's own exit status, when known
+   * @param stressLoad each stressor's load over the run, in percent of its vCPUs' time
+   * @param loadMinPercent the least load a stressor must give
+   * @param notRealtime who ran a kernel that is not PREEMPT_RT: "host", a VM's name (by the plan, or
+   *     by cyclictest's own sysinfo)
+   */
+  public record Evidence(java.util.OptionalInt cyclictestExit, java.util.Map<String, Integer> stressLoad, int loadMinPercent,
+      List<String> notRealtime) {
+    public static Evidence none() {
+      return new Evidence(java.util.OptionalInt.empty(), java.util.Map.of(), 0, List.of());
+    }
+  }
 
   /**
    * What the run is judged against.
@@ -43,6 +69,52 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
 
   /** Samples a thread may fall short of duration ÷ interval before the run counts as cut short. */
   static final double SHORT_RUN = 0.9;
+
+  /**
+   * The verdict on a run with its evidence, in the runbook's order: a stock kernel, then stressors
+   * that gave too little load, make NO VERDICT whatever the latency (a measurement that says nothing
+   * about the plan is no pass and no fail); cyclictest failing is a FAIL; else the latency's verdict.
+   */
+  public static LatencyReport judge(LatencyRun run, Criteria c, Evidence e) {
+    return judge(run, c).with(e);
+  }
+
+  /** The verdict of evidence that holds no readable run (cut short, garbled): FAIL, or NO VERDICT by the same order. */
+  public static Verdict unreadable(Evidence e, List<String> reasons) {
+    Verdict v = noVerdict(e, reasons);
+    return v != null ? v : Verdict.FAIL;
+  }
+
+  private LatencyReport with(Evidence e) {
+    List<String> why = new ArrayList<>();
+    Verdict v = noVerdict(e, why);
+    if (v == null && e.cyclictestExit().isPresent() && e.cyclictestExit().getAsInt() != 0) {
+      why.add("cyclictest exited with status " + e.cyclictestExit().getAsInt() + " (results/cyclictest.err says why)");
+      v = Verdict.FAIL;
+    }
+    if (v == null) {
+      return this;
+    }
+    List<String> all = new ArrayList<>(why);
+    reasons.forEach(r -> all.add("the latency alone: " + r));
+    return new LatencyReport(run, criteria, threads, overall, v, all);
+  }
+
+  private static Verdict noVerdict(Evidence e, List<String> why) {
+    if (!e.notRealtime().isEmpty()) {
+      why.add(String.join(", ", e.notRealtime()) + " ran a kernel that is not PREEMPT_RT: the latency says nothing about a "
+          + "real-time plan");
+      return Verdict.NO_VERDICT;
+    }
+    List<String> idle = e.stressLoad().entrySet().stream().filter(l -> l.getValue() < e.loadMinPercent())
+        .map(l -> l.getKey() + " " + l.getValue() + "%").sorted().toList();
+    if (!idle.isEmpty()) {
+      why.add("the stressors gave too little load during the run (" + String.join(", ", idle) + "; at least " + e.loadMinPercent()
+          + "% planned): the latency was not measured under load");
+      return Verdict.NO_VERDICT;
+    }
+    return null;
+  }
 
   public static LatencyReport judge(LatencyRun run, Criteria c) {
     List<Stats> threads = new ArrayList<>();

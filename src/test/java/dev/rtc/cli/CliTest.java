@@ -444,8 +444,8 @@ class CliTest {
 
     Outcome cut = rtc("report", stored.resolve("truncated-histogram.txt").toString(), "--great", "100", "--good", "300", "-o",
         tmp.resolve("cut").toString());
-    assertThat(cut.exit()).isEqualTo(Main.USAGE);
-    assertThat(cut.err()).contains("truncated-histogram.txt:150: the histogram ends without its '# Total:'");
+    assertThat(cut.exit()).as("cut-short output is a FAIL, as the runbook judges it").isEqualTo(1);
+    assertThat(cut.out()).startsWith("RESULT: FAIL").contains("truncated-histogram.txt:150: the histogram ends without its '# Total:'");
     assertThat(tmp.resolve("cut")).doesNotExist();
   }
 

@@ -71,6 +71,19 @@ class CyclictestReportTest {
     assertThat(r.threads().get(0).p99()).contains(new LatencyReport.Percentile(20, true));
   }
 
+  /** Rows as wide as a file within rtc report's bound allows: read by splitting, never a regex that recurses per column. */
+  @Test
+  void aHistogramOfThirtyThousandThreadsIsReadWithoutOverflowingTheStack() throws Exception {
+    int n = 30_000;
+    String ones = String.join(" ", java.util.Collections.nCopies(n, "1"));
+    String text = "# Histogram\n000000 " + ones + "\n000001 " + String.join(" ", java.util.Collections.nCopies(n, "0")) + "\n# Total: "
+        + String.join(" ", java.util.Collections.nCopies(n, "000000001")) + "\n# Max Latencies: "
+        + String.join(" ", java.util.Collections.nCopies(n, "00000")) + "\n";
+    LatencyRun run = CyclictestParser.parseText("wide.txt", text);
+    assertThat(run.threads()).hasSize(n);
+    assertThat(run.threads().get(n - 1).samples()).isEqualTo(1);
+  }
+
   @Test
   void summaryLinesGiveMinAvgMaxButNoPercentiles() throws Exception {
     LatencyRun s = text("summary-2threads.txt");
