@@ -82,67 +82,96 @@ public final class BundleDiff {
     }
   }
 
-  /** The summary: each section a list of lines; empty sections mean no change of that kind. */
-  public record Report(List<String> reboot, List<String> resctrl, Map<String, List<String>> vms, List<String> cosmetic,
-      List<String> content) {
-    /** Something to do on the host: a reboot, the unit, a VM, or a file whose content changed. */
+  /**
+   * The summary: each section a list of lines; empty sections mean no change of that kind.
+   *
+   * @param reinstall host facts that take another operating system
+   * @param reboot why the host reboots (kernel, command line, boot-time files)
+   * @param runtime what runbook.sh host applies on the running host (TuneD, resctrl groups, units)
+   * @param vms each VM's changes, by name
+   * @param vmCost what each VM with changes takes: the dearest of its consequences
+   */
+  public record Report(List<String> reinstall, List<String> reboot, List<String> runtime, Map<String, List<String>> vms,
+      Map<String, Consequences.Cost> vmCost, List<String> cosmetic, List<String> content) {
+    /** Something to do on the host: a reinstall, a reboot, a runtime change or a VM. */
     public boolean actionNeeded() {
-      return !reboot.isEmpty() || !resctrl.isEmpty() || !vms.isEmpty() || !content.isEmpty();
+      return !reinstall.isEmpty() || !reboot.isEmpty() || !runtime.isEmpty() || !vms.isEmpty();
     }
 
     public boolean same() {
-      return reboot.isEmpty() && resctrl.isEmpty() && vms.isEmpty() && cosmetic.isEmpty() && content.isEmpty();
+      return !actionNeeded() && cosmetic.isEmpty() && content.isEmpty();
     }
 
     /**
-     * The consequences first, as a reviewer asks them: does the host reboot, which VMs must be shut
-     * down and started again (a changed definition or cache group takes effect only at a fresh
-     * start, not at a guest reboot), which are new or go, and which boot unit restarts.
+     * The consequences first, as a reviewer asks them: is the host reinstalled or rebooted, and
+     * why; what is applied on the running host; which VMs must be shut down and started again (a
+     * changed definition, seed or cache group takes effect only at a fresh start, not at a guest
+     * reboot), rebuilt on a new base image, added or removed.
      */
     public String headline() {
       if (same()) {
         return "No changes: the bundles are identical.\n";
       }
       if (!actionNeeded()) {
-        return "Nothing to do on the host: only comments and provenance headers changed.\n";
+        return content.isEmpty() ? "Nothing to do on the host: only comments and provenance headers changed.\n"
+            : "Nothing to do on the host: only the bundle's documents and the runbook's own steps changed (they take effect "
+                + "when a step is run again).\n";
       }
-      List<String> fresh = new ArrayList<>();
-      List<String> gone = new ArrayList<>();
-      List<String> restart = new ArrayList<>();
-      vms.forEach((vm, lines) -> {
-        if (lines.stream().anyMatch(l -> l.startsWith("new VM"))) {
-          fresh.add(vm);
-        } else if (lines.stream().anyMatch(l -> l.startsWith("removed"))) {
-          gone.add(vm);
-        } else if (lines.stream().anyMatch(l -> !l.startsWith("user-data changed") && !l.startsWith("guest kernel argument"))) {
-          restart.add(vm);
-        }
-      });
       StringBuilder sb = new StringBuilder();
-      sb.append("Host reboot: ").append(reboot.isEmpty() ? "no" : "yes (the kernel command line changes)").append('\n');
+      if (!reinstall.isEmpty()) {
+        sb.append("Host reinstall: yes (").append(String.join("; ", reinstall))
+            .append(": a reinstall, not an update; then the bundle from ./runbook.sh preflight)\n");
+      }
+      List<String> why = reasons(reboot);
+      sb.append("Host reboot: ").append(why.isEmpty() && reinstall.isEmpty() ? "no" : "yes (" + String.join("; ",
+          why.isEmpty() ? List.of("with the reinstall") : why) + ")").append('\n');
+      if (!runtime.isEmpty()) {
+        sb.append("Applied on the running host, no reboot: ").append(String.join("; ", reasons(runtime))).append(" (./runbook.sh host)\n");
+      }
+      List<String> restart = names(Consequences.Cost.VM_RESTART);
       sb.append("VMs to shut down and start again: ").append(restart.isEmpty() ? "none" : String.join(", ", restart)
           + " (virsh shutdown, then virsh start: a guest reboot keeps the old definition and cache group)").append('\n');
+      List<String> rebuild = names(Consequences.Cost.VM_REBUILD);
+      if (!rebuild.isEmpty()) {
+        sb.append("VMs to rebuild on a new base image: ").append(String.join(", ", rebuild))
+            .append(" (./runbook.sh --replace-disks images vms: the old disk is moved aside, its data kept there)\n");
+      }
+      List<String> fresh = vms.entrySet().stream().filter(e -> e.getValue().stream().anyMatch(l -> l.startsWith("new VM")))
+          .map(Map.Entry::getKey).toList();
+      List<String> gone = vms.entrySet().stream().filter(e -> e.getValue().stream().anyMatch(l -> l.startsWith("removed")))
+          .map(Map.Entry::getKey).toList();
       if (!fresh.isEmpty()) {
         sb.append("New VMs: ").append(String.join(", ", fresh)).append('\n');
       }
       if (!gone.isEmpty()) {
         sb.append("VMs to remove: ").append(String.join(", ", gone)).append('\n');
       }
-      if (!resctrl.isEmpty()) {
-        sb.append("Boot unit to restart: rtc-resctrl (no reboot)\n");
-      }
       return sb.toString();
     }
 
+    /** A section's reasons, without the detail lines under them. */
+    private static List<String> reasons(List<String> lines) {
+      return lines.stream().filter(l -> !l.startsWith("  ")).toList();
+    }
+
+    /** The VMs whose changes cost {@code cost}, not counting new and removed ones. */
+    private List<String> names(Consequences.Cost cost) {
+      return vmCost.entrySet().stream().filter(e -> e.getValue() == cost)
+          .filter(e -> vms.get(e.getKey()).stream().noneMatch(l -> l.startsWith("new VM") || l.startsWith("removed")))
+          .map(Map.Entry::getKey).toList();
+    }
+
     public String render() {
-      if (same() || !actionNeeded()) {
+      if (!actionNeeded()) {
         StringBuilder sb = new StringBuilder(headline());
+        section(sb, "Files that changed (nothing to do on the host)", content);
         section(sb, "Files that changed only in comments or the provenance header (nothing to do)", cosmetic);
         return sb.toString();
       }
       StringBuilder sb = new StringBuilder(headline()).append('\n');
-      section(sb, "Host kernel command line (needs update-grub and a reboot)", reboot);
-      section(sb, "Host resctrl groups (runbook.sh host, then systemctl restart rtc-resctrl; no reboot)", resctrl);
+      section(sb, "Host operating system (a reinstall)", reinstall);
+      section(sb, "Host reboot (./runbook.sh host, reboot, then ./runbook.sh all)", reboot);
+      section(sb, "Applied on the running host (./runbook.sh host; no reboot)", runtime);
       vms.forEach((vm, lines) -> section(sb, "VM " + vm, lines));
       section(sb, "Other files whose content changed", content);
       section(sb, "Files that changed only in comments or the provenance header (nothing to do)", cosmetic);
@@ -165,13 +194,26 @@ public final class BundleDiff {
   public static Report diff(Side before, Side after) {
     JsonNode a = before.plan();
     JsonNode b = after.plan();
+    List<String> reinstall = new ArrayList<>();
+    known("host OS", a.at("/host/os"), b.at("/host/os"), reinstall);
     List<String> reboot = new ArrayList<>();
-    args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), reboot);
+    kernel("host kernel", a.at("/host/kernel"), b.at("/host/kernel"), reboot);
+    List<String> cmdline = new ArrayList<>();
+    args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), cmdline);
+    if (!cmdline.isEmpty()) {
+      reboot.add("the kernel command line changes");
+      cmdline.forEach(l -> reboot.add("  " + l));
+    }
+    List<String> runtime = new ArrayList<>();
+    if (!Objects.equals(a.at("/host/tuning"), b.at("/host/tuning"))) {
+      runtime.add("TuneD profile " + b.at("/host/tuning/tunedProfile").asText("") + " (applied at once)");
+    }
     List<String> resctrl = new ArrayList<>();
     change("default group", level(a).path("defaultGroupSchemata"), level(b).path("defaultGroupSchemata"), resctrl);
     change("VM groups made by", level(a).path("vmGroupsMadeBy"), level(b).path("vmGroupsMadeBy"), resctrl);
 
     Map<String, List<String>> vms = new LinkedHashMap<>();
+    Map<String, Consequences.Cost> vmCost = new TreeMap<>();
     Map<String, JsonNode> va = byName(a.get("vms"));
     Map<String, JsonNode> vb = byName(b.get("vms"));
     TreeSet<String> names = new TreeSet<>(va.keySet());
@@ -180,12 +222,21 @@ public final class BundleDiff {
       List<String> lines = new ArrayList<>();
       JsonNode x = va.get(vm);
       JsonNode y = vb.get(vm);
-      String dir = "vms/" + vm + "/";
+      Consequences.Cost cost = Consequences.Cost.VM_RESTART;
       if (x == null) {
         lines.add("new VM (" + y.path("role").asText() + "): define and start it (runbook.sh images vms)");
       } else if (y == null) {
         lines.add("removed: virsh destroy " + vm + " && virsh undefine " + vm);
       } else {
+        List<String> rebuild = new ArrayList<>();
+        known("guest OS", x.path("os"), y.path("os"), rebuild);
+        known("base image", x.at("/disk/baseImage"), y.at("/disk/baseImage"), rebuild);
+        if (!rebuild.isEmpty()) {
+          cost = Consequences.Cost.VM_REBUILD;
+          rebuild.forEach(l -> lines.add(l + " (a new disk: ./runbook.sh --replace-disks images)"));
+        }
+        known("disk bytes", x.at("/disk/bytes"), y.at("/disk/bytes"), lines);
+        known("memory bytes", x.path("memoryBytes"), y.path("memoryBytes"), lines);
         change("NUMA node", x.get("numaNode"), y.get("numaNode"), lines);
         change("vCPU pins", x.get("vcpuPins"), y.get("vcpuPins"), lines);
         change("emulator CPUs", x.get("emulatorCpus"), y.get("emulatorCpus"), lines);
@@ -197,23 +248,27 @@ public final class BundleDiff {
         change("CPUs", x.at("/resctrl/cpus"), y.at("/resctrl/cpus"), groupLines);
         groupLines.forEach(l -> resctrl.add("group " + dev.rtc.plan.Plan.rtcGroup(vm) + " " + l));
         change("memory bandwidth", x.at("/resctrl/memoryBandwidth"), y.at("/resctrl/memoryBandwidth"), lines);
+        kernel("guest kernel", x.get("kernel"), y.get("kernel"), lines);
         List<String> guest = new ArrayList<>();
         args(x.get("guestKernelArgs"), y.get("guestKernelArgs"), guest);
-        guest.forEach(g -> lines.add("guest kernel argument " + g + " (the guest reboots once when cloud-init applies it)"));
-        boolean domain = !Arrays.equals(before.files().get(dir + "domain.xml"), after.files().get(dir + "domain.xml"));
-        boolean seed = !Arrays.equals(before.files().get(dir + "user-data"), after.files().get(dir + "user-data"));
-        if (domain && !onlyComments(before.files().get(dir + "domain.xml"), after.files().get(dir + "domain.xml"))) {
-          lines.add("domain.xml changed: virsh define vms/" + vm + "/domain.xml, then shut the VM down and start it");
+        guest.forEach(g -> lines.add("guest kernel argument " + g + " (the guest reboots once more when cloud-init applies it)"));
+        if (!Objects.equals(x.get("tuning"), y.get("tuning"))) {
+          lines.add("guest TuneD profile (in its seed)");
         }
-        if (seed && !onlyComments(before.files().get(dir + "user-data"), after.files().get(dir + "user-data"))) {
-          lines.add("user-data changed: a new instance-id, so cloud-init applies it again at the next boot");
-        }
+        change("NICs", x.get("nics"), y.get("nics"), lines);
+        change("devices", x.get("devices"), y.get("devices"), lines);
       }
-      if (!lines.isEmpty()) {
-        vms.put(vm, lines);
-      }
+      vms.put(vm, lines);
+      vmCost.put(vm, cost);
+    }
+    if (!resctrl.isEmpty()) {
+      runtime.add("rtc-resctrl (systemctl restart rtc-resctrl)");
+      resctrl.forEach(l -> runtime.add("  " + l));
     }
 
+    boolean kernelOrArgs = !reboot.isEmpty();
+    boolean tuning = !Objects.equals(a.at("/host/tuning"), b.at("/host/tuning"));
+    boolean groups = !resctrl.isEmpty();
     List<String> cosmetic = new ArrayList<>();
     List<String> content = new ArrayList<>();
     TreeSet<String> paths = new TreeSet<>(before.files().keySet());
@@ -221,18 +276,66 @@ public final class BundleDiff {
     for (String p : paths) {
       byte[] x = before.files().get(p);
       byte[] y = after.files().get(p);
-      if (!Arrays.equals(x, y)) {
-        (onlyComments(x, y) ? cosmetic : content).add(p + (x == null ? " (new)" : y == null ? " (removed)"
-            : PICTURES.contains(p) ? " (a picture of the plan, drawn again; what it shows is listed above)" : ""));
+      if (Arrays.equals(x, y)) {
+        continue;
+      }
+      String shown = p + (x == null ? " (new)" : y == null ? " (removed)"
+          : PICTURES.contains(p) ? " (a picture of the plan, drawn again; what it shows is listed above)" : "");
+      if (onlyComments(x, y)) {
+        cosmetic.add(shown);
+        continue;
+      }
+      // Each changed file costs what the table says of its kind, beside the plan's facts above.
+      Consequences.Rule rule = Consequences.ruleFor(p).orElse(Consequences.UNKNOWN);
+      if (explained(p, kernelOrArgs, tuning, groups)) {
+        continue; // the plan's facts above say what this file's change is, and what it costs
+      }
+      java.util.Optional<String> vm = Consequences.vmOf(p);
+      switch (rule.cost()) {
+        case NOTHING -> content.add(shown);
+        case RUNTIME -> addOnce(runtime, shown + ": " + rule.why());
+        case HOST_REBOOT, REINSTALL -> addOnce(reboot, shown + ": " + rule.why());
+        case VM_RESTART, VM_REBUILD -> {
+          String v = vm.orElse("?");
+          List<String> lines = vms.computeIfAbsent(v, k -> new ArrayList<>());
+          if (lines.stream().noneMatch(l -> l.startsWith("new VM") || l.startsWith("removed"))) {
+            lines.add(p.substring(("vms/" + v + "/").length()) + " changed: " + rule.why());
+          }
+          vmCost.merge(v, rule.cost(), (o, n) -> o.compareTo(n) >= 0 ? o : n);
+        }
       }
     }
+    vms.values().removeIf(List::isEmpty);
+    vmCost.keySet().retainAll(vms.keySet());
     // SHA256SUMS changes with any file; when all the others changed only in comments, so did it.
-    if (content.equals(List.of("SHA256SUMS"))) {
+    if (content.equals(List.of("SHA256SUMS")) && reboot.isEmpty() && runtime.isEmpty() && vms.isEmpty()) {
       content.clear();
       cosmetic.add("SHA256SUMS");
       cosmetic.sort(null);
     }
-    return new Report(reboot, resctrl, vms, cosmetic, content);
+    return new Report(reinstall, reboot, runtime, vms, vmCost, cosmetic, content);
+  }
+
+  /** A host file whose change the plan's facts already give: the GRUB drop-in (kernel, arguments), TuneD, resctrl. */
+  private static boolean explained(String path, boolean kernelOrArgs, boolean tuning, boolean resctrl) {
+    return kernelOrArgs && path.startsWith("host/grub/") || tuning && path.startsWith("host/tuned/")
+        || resctrl && (path.startsWith("host/resctrl/") || path.equals("host/systemd/rtc-resctrl.service"));
+  }
+
+  private static void addOnce(List<String> lines, String line) {
+    if (!lines.contains(line)) {
+      lines.add(line);
+    }
+  }
+
+  /** A kernel (plan.json's kernel object) by its name; a change of packages or repository under the same name too. */
+  private static void kernel(String what, JsonNode a, JsonNode b, List<String> out) {
+    if (Objects.equals(a, b)) {
+      return;
+    }
+    String x = a == null || a.isMissingNode() ? "none" : a.path("name").asText();
+    String y = b == null || b.isMissingNode() ? "none" : b.path("name").asText();
+    out.add(what + ": " + (x.equals(y) ? x + ", from other packages or another repository" : x + " -> " + y));
   }
 
   /** The plan's cache level with CAT: its l3 object, or l2 on parts with only L2 CAT (missing when neither). */
@@ -271,6 +374,13 @@ public final class BundleDiff {
       list.forEach(n -> m.put(n.asText().split("=", 2)[0], n.asText()));
     }
     return m;
+  }
+
+  /** A fact the plans of earlier rtc versions did not carry (host and guest OS, disk, memory): a change only when both say it. */
+  private static void known(String what, JsonNode a, JsonNode b, List<String> out) {
+    if (!a.isMissingNode() && !b.isMissingNode()) {
+      change(what, a, b, out);
+    }
   }
 
   private static void change(String what, JsonNode a, JsonNode b, List<String> out) {

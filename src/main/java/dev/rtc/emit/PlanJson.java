@@ -21,6 +21,7 @@ final class PlanJson {
     root.put("bundle", plan.name());
     root.put("manifestSha256", plan.manifest().sha256());
     ObjectNode host = root.putObject("host");
+    host.put("os", plan.manifest().host().os().id());
     host.put("housekeeping", plan.host().housekeeping().toString());
     host.put("isolated", plan.host().isolated().toString());
     ArrayNode args = host.putArray("kernelArgs");
@@ -46,6 +47,10 @@ final class PlanJson {
       ObjectNode v = vms.addObject();
       v.put("name", vm.name());
       v.put("role", vm.vm().role().id());
+      v.put("os", vm.vm().guest().os().id());
+      v.put("memoryBytes", vm.vm().memory().bytes());
+      v.putObject("disk").put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.vm().disk().baseImage()))
+          .put("bytes", vm.vm().disk().size().bytes());
       v.put("startOrder", vm.startOrder());
       v.put("numaNode", vm.numaNode());
       if (plan.manifest().host().topology().hybrid()) {

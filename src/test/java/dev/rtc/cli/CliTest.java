@@ -356,14 +356,16 @@ class CliTest {
     Outcome o = rtc("diff", EXAMPLE.toString(), widened.toString());
     assertThat(o.exit()).as(o.err()).isEqualTo(1);
     // The consequences first, as a reviewer asks them.
-    assertThat(o.out()).startsWith("Host reboot: yes (the kernel command line changes)\nVMs to shut down and start again: "
+    assertThat(o.out()).startsWith("Host reboot: yes (the kernel command line changes)\n"
+        + "Applied on the running host, no reboot: TuneD profile rtc-eci-reference (applied at once) (./runbook.sh host)\n"
+        + "VMs to shut down and start again: "
         + "debian12-rt, debian12-stress (virsh shutdown, then virsh start: a guest reboot keeps the old definition and cache group)\n\n");
     assertThat(o.out())
-        .contains("Host kernel command line (needs update-grub and a reboot):\n  irqaffinity=0-3 -> irqaffinity=0-5\n"
-            + "  isolcpus=managed_irq,domain,4-63 -> isolcpus=managed_irq,domain,6-63\n")
+        .contains("Host reboot (./runbook.sh host, reboot, then ./runbook.sh all):\n  the kernel command line changes\n"
+            + "    irqaffinity=0-3 -> irqaffinity=0-5\n    isolcpus=managed_irq,domain,4-63 -> isolcpus=managed_irq,domain,6-63\n")
         .contains("VM debian12-rt:\n  vCPU pins: [4,6,8,10,12,14,16,18] -> [6,8,10,12,14,16,18,20]\n"
             + "  L3 cache: id 0: 2 ways, mask 000c -> id 0: 3 ways, mask 001c\n"
-            + "  domain.xml changed: virsh define vms/debian12-rt/domain.xml, then shut the VM down and start it\n")
+            + "  domain.xml changed: the VM's definition: virsh define, then a fresh start\n")
         .contains("  emulator CPUs: 1,3 -> 1,3,5\n")
         .doesNotContain("resctrl default group");
 
