@@ -1027,6 +1027,7 @@ prove_host() {
   for c in "${TUNING_CHECKS[@]}"; do files+=("${c%%|*}"); done
   facts=$(collect_facts "${files[@]}")
   prove_kernel host "$facts" "$HOST_KERNEL_RT" "$HOST_KERNEL_RELEASE" "$HOST_KERNEL_NAME"
+  prove_kvm
   prove_cmdline host "$(fact "$facts" cmdline)" "${HOST_ARGS[@]}"
   if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     if found=$(schemata_differs "$ROOT/sys/fs/resctrl/schemata" "${RESCTRL_DEFAULT[@]}"); then
@@ -1053,6 +1054,23 @@ prove_host() {
   done
   prove_devices
   prove_tuning host "$facts" "$TUNED_PROFILE" "$STALLD" "${TUNING_CHECKS[@]}"
+}
+
+# The running kernel has KVM: /dev/kvm, and the kvm module with its vendor part (loaded, or built in:
+# either way they are in /sys/module). A real-time kernel without its KVM modules boots fine and
+# starts no VM.
+prove_kvm() {
+  local missing=()
+  [ -e "$ROOT/dev/kvm" ] || missing+=(/dev/kvm)
+  [ -d "$ROOT/sys/module/kvm" ] || missing+=("the kvm module")
+  [ -d "$ROOT/sys/module/kvm_intel" ] || [ -d "$ROOT/sys/module/kvm_amd" ] || missing+=("kvm_intel (or kvm_amd)")
+  if [ "${#missing[@]}" = 0 ]; then
+    ok "KVM: /dev/kvm and its modules in the running kernel"
+  elif [ "$EXPECTED_OS_ID" = rhel ]; then
+    bad "KVM is missing from the running kernel (${missing[*]}): RHEL's kernel-rt needs kernel-rt-kvm (dnf install kernel-rt-kvm, then reboot)"
+  else
+    bad "KVM is missing from the running kernel (${missing[*]}): modprobe kvm_intel; if it refuses, switch on VT-x in the BIOS"
+  fi
 }
 
 # After the reboot: the IOMMU is on, each whole device's IOMMU group holds only devices of the

@@ -56,9 +56,11 @@ public record KernelPlan(Realtime realtime, String name, List<String> packages, 
             Optional.empty(), false, "*-rt-amd64", d.stockKernel());
         case UBUNTU2204, UBUNTU2404 -> new KernelPlan(Realtime.DISTRO, "Ubuntu Pro's real-time kernel", List.of(), Optional.empty(),
             true, "*-realtime", d.stockKernel());
-        // kernel-rt's release carries "rt": 5.14.0-427.13.1.el9_4.x86_64+rt.
-        case RHEL9 -> new KernelPlan(Realtime.DISTRO, "RHEL's kernel-rt", List.of("kernel-rt"), Optional.empty(), false, "*rt*",
-            d.stockKernel());
+        // kernel-rt's release carries "rt": 5.14.0-427.13.1.el9_4.x86_64+rt. RHEL 9 ships the real-time
+        // kernel's KVM modules in a package of their own (kernel.spec's mod-kvm.list): a host without
+        // kernel-rt-kvm boots kernel-rt with no /dev/kvm, and no VM starts.
+        case RHEL9 -> new KernelPlan(Realtime.DISTRO, "RHEL's kernel-rt", guest ? List.of("kernel-rt") : List.of("kernel-rt", "kernel-rt-kvm"),
+            Optional.empty(), false, "*rt*", d.stockKernel());
       };
     };
   }

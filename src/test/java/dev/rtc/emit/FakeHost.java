@@ -55,6 +55,8 @@ public final class FakeHost {
     }
     h.write("proc/cpuinfo", "processor\t: 0\nflags\t\t: " + String.join(" ", flags) + "\n");
     h.write("dev/kvm", "");
+    h.write("sys/module/kvm/parameters/halt_poll_ns", "0\n");
+    h.write("sys/module/kvm_intel/parameters/ple_gap", "0\n");
     h.write("sys/devices/system/cpu/online", t.allCpus() + "\n");
     for (NumaNode n : t.numaNodes()) {
       h.write("sys/devices/system/node/node" + n.id() + "/cpulist", n.cpus() + "\n");

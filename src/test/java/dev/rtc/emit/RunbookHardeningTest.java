@@ -197,6 +197,28 @@ class RunbookHardeningTest {
     assertThat(changes(h)).contains("tuned-adm profile rtc-eci-reference").noneMatch(c -> c.startsWith("apt-get"));
   }
 
+  // ---- KVM in the running kernel --------------------------------------------------------------
+
+  /** RHEL's kernel-rt keeps its KVM modules in kernel-rt-kvm: the host step installs it, and check-host proves KVM. */
+  @Test
+  void checkHostFailsAHostWhoseRunningKernelHasNoKvm() {
+    FakeHost rhel = host("rhel9-reference", "kvm-rhel");
+    assertThat(run("rhel9-reference", rhel, "host").exit()).isZero();
+    assertThat(rhel.calls()).anyMatch(c -> c.startsWith("dnf install -y") && c.contains(" kernel-rt kernel-rt-kvm "));
+    rhel.booted().delete("dev/kvm");
+    Tool.Run r = run("rhel9-reference", rhel, "check-host");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("KVM is missing from the running kernel (/dev/kvm): RHEL's kernel-rt needs kernel-rt-kvm");
+
+    FakeHost debian = host("eci-reference", "kvm-debian").booted();
+    assertThat(run("eci-reference", debian, "check-host").out()).contains("ok: KVM: /dev/kvm and its modules in the running kernel");
+    debian.delete("sys/module/kvm_intel/parameters/ple_gap").delete("sys/module/kvm_intel/parameters");
+    debian.delete("sys/module/kvm_intel");
+    Tool.Run d = run("eci-reference", debian, "check-host");
+    assertThat(d.exit()).isEqualTo(1);
+    assertThat(d.all()).contains("KVM is missing from the running kernel (kvm_intel (or kvm_amd)): modprobe kvm_intel");
+  }
+
   // ---- rollback ------------------------------------------------------------------------------
 
   @Test
