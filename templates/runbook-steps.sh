@@ -929,7 +929,10 @@ prove_host() {
     IFS='|' read -r file pages what <<<"$h"
     got=$(read_file "$file")
     if [ "$got" != absent ] && [ "$got" -ge "$pages" ]; then ok "hugepages: $got on $what"; else
-      bad "hugepages: $got of $pages on $what (systemctl status rtc-hugepages)"
+      case " ${UNITS[*]} " in
+        *" rtc-hugepages.service "*) bad "hugepages: $got of $pages on $what (systemctl status rtc-hugepages)" ;;
+        *) bad "hugepages: $got of $pages on $what: the command line's hugepages= did not reserve them (cat /proc/cmdline; the node may lack the memory: grep Huge /sys/devices/system/node/node*/meminfo)" ;;
+      esac
     fi
   done
   prove_devices

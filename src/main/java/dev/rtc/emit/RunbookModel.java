@@ -86,7 +86,8 @@ final class RunbookModel {
       model.put("resctrl", r);
     });
     List<String> hugepages = new ArrayList<>();
-    plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> hugepages.add(
+    // Read back per node whichever way they are reserved: the command line's form or the boot unit.
+    plan.host().hugepages().forEach((size, nodes) -> nodes.forEach((node, pages) -> hugepages.add(
         "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages|" + pages + "|node " + node
             + ", " + new dev.rtc.topology.ByteSize(size).exact() + " pages")));
     model.put("hugepageChecks", hugepages);

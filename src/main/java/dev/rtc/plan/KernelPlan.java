@@ -42,8 +42,10 @@ public record KernelPlan(Realtime realtime, String name, List<String> packages, 
     return switch (choice.realtime()) {
       case NONE -> new KernelPlan(Realtime.NONE, "the stock kernel of " + os.id() + " (not real-time)", List.of(), Optional.empty(),
           false, "", d.stockKernel());
+      // A named package is whatever kernel its name says, not the distribution's: linux-image-5.10.0-rt-amd64
+      // on Debian 12 is 5.10, which reads hugepages=0:8 as no pages at all.
       case PACKAGE -> new KernelPlan(Realtime.PACKAGE, "the package " + choice.pkg().orElseThrow(), List.of(choice.pkg().get()),
-          Optional.empty(), false, "", d.stockKernel());
+          Optional.empty(), false, "", KernelVersion.ofPackage(choice.pkg().get()));
       case ECI -> {
         List<String> pk = guest ? List.of("linux-intel-rt", "eci-customizations", "rt-tests-scripts") : List.of("linux-intel-rt", "eci-customizations");
         // Which series ECI serves per codename changes with its releases; the facts assume no newer

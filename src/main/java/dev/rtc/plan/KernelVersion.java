@@ -13,8 +13,39 @@ public record KernelVersion(int major, int minor) implements Comparable<KernelVe
    */
   public static final KernelVersion HUGEPAGES_PER_NODE = new KernelVersion(5, 16);
 
+  /** A kernel whose series is not known (a named package without a version in its name): no syntax fact holds for it. */
+  public static final KernelVersion UNKNOWN = new KernelVersion(0, 0);
+
+  /**
+   * The series a package's name gives ({@code linux-image-5.10.0-28-rt-amd64} is 5.10,
+   * {@code kernel-rt-5.14.0-427.el9} 5.14), or {@link #UNKNOWN}: the first {@code major.minor} in it.
+   */
+  public static KernelVersion ofPackage(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      if (Character.isDigit(name.charAt(i)) && (i == 0 || !Character.isLetterOrDigit(name.charAt(i - 1)))) {
+        int j = i;
+        while (j < name.length() && Character.isDigit(name.charAt(j))) {
+          j++;
+        }
+        int k = j + 1;
+        while (k < name.length() && Character.isDigit(name.charAt(k))) {
+          k++;
+        }
+        if (j < name.length() && name.charAt(j) == '.' && k > j + 1 && j - i <= 2 && k - j - 1 <= 3) {
+          return new KernelVersion(Integer.parseInt(name.substring(i, j)), Integer.parseInt(name.substring(j + 1, k)));
+        }
+      }
+    }
+    return UNKNOWN;
+  }
+
+  public boolean known() {
+    return !equals(UNKNOWN);
+  }
+
+  /** At least {@code other}; an unknown series is at least nothing, so no fact is assumed of it. */
   public boolean atLeast(KernelVersion other) {
-    return compareTo(other) >= 0;
+    return known() && compareTo(other) >= 0;
   }
 
   @Override

@@ -81,13 +81,16 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    * @param cmdline what rtc adds to the host's kernel command line
    * @param kernel the real-time kernel the host step installs and boots
    * @param tuning the host's TuneD profile
-   * @param hugepagesByUnit hugepages that rtc-hugepages.service reserves per node early at boot,
-   *     because the host's kernel takes no per-node counts on its command line (page size in bytes
-   *     → node → pages); empty when the command line reserves them, or none are needed
+   * @param hugepages every hugepage the VMs need, however it is reserved (page size in bytes → node
+   *     → pages): what check-host reads back from each node
+   * @param hugepagesByUnit those of them that rtc-hugepages.service reserves per node early at boot,
+   *     because the host's kernel takes no per-node counts on its command line; empty when the
+   *     command line reserves them, or none are needed
    */
   public record HostPlan(CpuSet housekeeping, CpuSet isolated, KernelCmdline cmdline, KernelPlan kernel, TuningPlan tuning,
-      SortedMap<Long, SortedMap<Integer, Long>> hugepagesByUnit) {
+      SortedMap<Long, SortedMap<Integer, Long>> hugepages, SortedMap<Long, SortedMap<Integer, Long>> hugepagesByUnit) {
     public HostPlan {
+      hugepages = new TreeMap<>(hugepages);
       hugepagesByUnit = new TreeMap<>(hugepagesByUnit);
     }
   }

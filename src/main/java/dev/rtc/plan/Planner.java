@@ -73,13 +73,15 @@ public final class Planner {
     decisions.add(new Decision("host", "kernel: " + hostKernel.name(), kernelWhy(m.host().kernel(), hostKernel)));
     // The node form of hugepages= (hugepages=0:8) is parsed only by newer kernels; older ones, and
     // hosts where it cannot say it, get the pages from rtc-hugepages.service early at boot.
+    java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> allHugepages = new java.util.TreeMap<>(hugepages);
     java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> byUnit = new java.util.TreeMap<>();
     boolean perNode = hostKernel.series().atLeast(KernelVersion.HUGEPAGES_PER_NODE);
     if (!hugepages.isEmpty() && !perNode && m.host().topology().numaNodes().size() > 1) {
       byUnit.putAll(hugepages);
       hugepages.clear();
       decisions.add(new Decision("host", "hugepages reserved per NUMA node by rtc-hugepages.service, early at boot",
-          "the host's kernel (" + hostKernel.series() + ", " + m.host().os().id() + ") predates the per-node form hugepages=N:COUNT, "
+          "the host's kernel (" + (hostKernel.series().known() ? hostKernel.series() + ", " + m.host().os().id()
+              : hostKernel.name() + ", whose version its name does not give") + ") is not known to parse the per-node form hugepages=N:COUNT, "
               + "which Linux parses since " + KernelVersion.HUGEPAGES_PER_NODE + "; a total would be spread over every node"));
     }
     boolean iommu = devices.values().stream().anyMatch(as -> !as.isEmpty());
@@ -131,7 +133,7 @@ public final class Planner {
           Identity.mac(m.name(), vm.name()), instances, guestKernel, guestTuning, nics(m, vm), passed(m, vm, devices.get(vm.name()))));
     }
     d.orThrow();
-    return new Plan(m, new HostPlan(hk, isolated, hostCmdline, hostKernel, hostTuning, byUnit), vms, cache.plan(), decisions);
+    return new Plan(m, new HostPlan(hk, isolated, hostCmdline, hostKernel, hostTuning, allHugepages, byUnit), vms, cache.plan(), decisions);
   }
 
   private static String kernelWhy(Manifest.KernelChoice choice, KernelPlan k) {

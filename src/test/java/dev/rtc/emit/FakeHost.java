@@ -147,7 +147,7 @@ public final class FakeHost {
     }
     write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-" + release + " root=/dev/sda1 ro quiet " + plan.host().cmdline() + "\n");
     plan.cache().ifPresent(c -> write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(c.hostMasks())) + "\n"));
-    plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> write(
+    plan.host().hugepages().forEach((size, nodes) -> nodes.forEach((node, pages) -> write(
         "sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages", pages + "\n")));
     TuningPlan tuning = plan.host().tuning();
     write("fake/tuned/active", tuning.profile() + "\n");

@@ -38,6 +38,14 @@ class RunbookHardeningTest {
       BundleWriter.write(r.bundle(), dir, false);
       bundles.put(example, new Bundled(dir, r.plan()));
     }
+    // The reference host with 1 GiB hugepages for its real-time VM: Debian 12's kernel takes them per node on the command line.
+    String text = Files.readString(Path.of("examples/eci-reference.yaml"))
+        .replace("    cache: 8 MiB                  # exclusive", "    hugepages: 1G\n    cache: 8 MiB                  # exclusive");
+    Compiler.Result r = new Compiler().compile(new dev.rtc.manifest.ManifestLoader.Source("eci-hugepages.yaml",
+        text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    Path dir = tmp.resolve("bundle-eci-hugepages");
+    BundleWriter.write(r.bundle(), dir, false);
+    bundles.put("eci-hugepages", new Bundled(dir, r.plan()));
   }
 
   /** The manifest's host before rtc; a RHEL host as kernel-rt's package leaves /boot (grubby sets the default from it). */
@@ -217,6 +225,20 @@ class RunbookHardeningTest {
     Tool.Run d = run("eci-reference", debian, "check-host");
     assertThat(d.exit()).isEqualTo(1);
     assertThat(d.all()).contains("KVM is missing from the running kernel (kvm_intel (or kvm_amd)): modprobe kvm_intel");
+  }
+
+  /** The per-node command-line form reserves the pages too: check-host reads each node's back, as it does for the boot unit's. */
+  @Test
+  void checkHostFailsAHostWithoutItsReservedHugepages() {
+    assertThat(bundles.get("eci-hugepages").plan().host().cmdline().toString()).contains("hugepages=0:8");
+    FakeHost h = host("eci-hugepages", "hugepages").booted();
+    String nr = "sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages";
+    assertThat(h.read(nr)).isEqualTo("8\n");
+    assertThat(run("eci-hugepages", h, "check-host").out()).contains("ok: hugepages: 8 on node 0, 1 GiB pages");
+    h.write(nr, "0\n");
+    Tool.Run r = run("eci-hugepages", h, "check-host");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("hugepages: 0 of 8 on node 0, 1 GiB pages");
   }
 
   // ---- rollback ------------------------------------------------------------------------------
