@@ -129,8 +129,8 @@ public final class StarterManifest {
         y.append("  cacheOwner: resctrl              # L2 CAT: libvirt cannot allocate L2, so rtc's boot unit makes the groups\n");
       }
     }
-    String image = image(hostOs);
-    String user = user(hostOs);
+    String image = hostOs.cloudImage();
+    String user = hostOs.cloudUser();
     y.append("\nvms:\n");
     y.append("  # The real-time VM: ").append(p.rt).append(" vCPUs, each on a whole core").append(t.hybrid() ? " of the P-cores" : "")
         .append(" of one NUMA node (the solver picks which); vCPU 0 is the guest's housekeeping, the others run real-time work.\n");
@@ -141,7 +141,8 @@ public final class StarterManifest {
           .append(p.waysRt == 1 ? " way" : " ways").append(" for its real-time vCPUs alone\n");
     }
     y.append("    disk: {baseImage: ").append(image).append(", size: 10 GiB}   # the site puts the cloud image in /var/lib/libvirt/images/base\n");
-    y.append("    guest:\n      user: ").append(user).append("\n      passwordHash: \"").append(hash).append(newPassword ? "\"   # the hash of the password rtc init "
+    y.append("    guest:\n      os: ").append(hostOs.id()).append("                  # the image's OS, the host's: image, user and packages follow it\n");
+    y.append("      user: ").append(user).append("\n      passwordHash: \"").append(hash).append(newPassword ? "\"   # the hash of the password rtc init "
         + "printed (mkpasswd -m sha-512 makes another)\n" : "\"\n");
     if (p.stressor > 0) {
       y.append("\n  # The stressor: ").append(p.stressor).append(" vCPUs of load while the benchmark runs, on isolated CPUs the real-time "
@@ -152,7 +153,8 @@ public final class StarterManifest {
         y.append("    interference: accepted        # one node and one L3: the stressor shares them, which is what the benchmark measures\n");
       }
       y.append("    disk: {baseImage: ").append(image).append(", size: 20 GiB}\n");
-      y.append("    guest:\n      user: ").append(user).append("\n      passwordHash: \"").append(hash).append("\"\n");
+      y.append("    guest:\n      os: ").append(hostOs.id()).append("\n      user: ").append(user).append("\n      passwordHash: \"").append(hash)
+          .append("\"\n");
     }
     y.append("\n# cyclictest in the real-time VM, as the guide runs it; 1h to try the host, the guide's 24h or more for a verdict.\n");
     y.append("benchmark:\n  vm: rt\n");
@@ -178,24 +180,6 @@ public final class StarterManifest {
     } catch (ManifestException e) {
       return e.diagnostics().stream().filter(Diagnostic::isError).toList();
     }
-  }
-
-  private static String image(Os os) {
-    return switch (os) {
-      case DEBIAN11 -> "debian-11-generic-amd64.qcow2";
-      case DEBIAN12 -> "debian-12-generic-amd64.qcow2";
-      case UBUNTU2204 -> "ubuntu-22.04-server-cloudimg-amd64.img";
-      case UBUNTU2404 -> "ubuntu-24.04-server-cloudimg-amd64.img";
-      case RHEL9 -> "rhel-9.4-x86_64-kvm.qcow2";
-    };
-  }
-
-  private static String user(Os os) {
-    return switch (os) {
-      case DEBIAN11, DEBIAN12 -> "debian";
-      case UBUNTU2204, UBUNTU2404 -> "ubuntu";
-      case RHEL9 -> "cloud-user";
-    };
   }
 
   private static String oneLine(String s) {

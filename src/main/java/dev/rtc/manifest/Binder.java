@@ -392,12 +392,14 @@ public final class Binder {
     if (g.has("sshAuthorizedKeys")) {
       g.get("sshAuthorizedKeys").forEach(k -> keys.add(k.asText()));
     }
-    Guest guest = new Guest(g.has("os") ? Os.of(g.get("os").asText()) : hostOs, g.get("user").asText(),
+    Os guestOs = g.has("os") ? Os.of(g.get("os").asText()) : hostOs;
+    // Left out, the image and the user are the guest OS's own: a host moved to another OS takes its guests along.
+    Guest guest = new Guest(guestOs, g.has("user") ? g.get("user").asText() : guestOs.cloudUser(),
         g.get("passwordHash").asText(), keys, kernel(g.get("kernel"), at + "/guest/kernel"));
     return new Vm(n.get("name").asText(), n.get("role").asText().equals("realtime") ? Role.REALTIME : Role.STRESSOR,
         n.get("vcpus").asInt(), atLeast(n, "memory", at, MIN_MEMORY, "a guest that boots a cloud image and runs cloud-init"),
         placement, emulator, size(n, "cache", at), bandwidth, workload,
-        new Disk(disk.get("baseImage").asText(), atLeast(disk, "size", at + "/disk", MIN_DISK,
+        new Disk(disk.has("baseImage") ? disk.get("baseImage").asText() : guestOs.cloudImage(), atLeast(disk, "size", at + "/disk", MIN_DISK,
             "the disk of a cloud image (Debian's and Ubuntu's are 2 to 3.5 GiB, and qemu-img does not shrink them)"), text(disk, "sha256")),
         guest,
         Optional.ofNullable(n.get("hugepages")).map(h -> ByteSize.parse(h.asText())), n.path("siblings").asText("idle").equals("pair"),

@@ -30,17 +30,45 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     return vms.stream().filter(v -> v.name().equals(name)).findFirst();
   }
 
+  /**
+   * An operating system rtc plans for, with what a guest of it starts from when the manifest says
+   * nothing else: its vendor's cloud image (as the site names it under /var/lib/libvirt/images/base/)
+   * and that image's default login user.
+   */
   public enum Os {
-    DEBIAN11("debian11"), DEBIAN12("debian12"), UBUNTU2204("ubuntu2204"), UBUNTU2404("ubuntu2404"), RHEL9("rhel9");
+    DEBIAN11("debian11", "debian-11-generic-amd64.qcow2", "debian"),
+    DEBIAN12("debian12", "debian-12-generic-amd64.qcow2", "debian"),
+    UBUNTU2204("ubuntu2204", "ubuntu-22.04-server-cloudimg-amd64.img", "ubuntu"),
+    UBUNTU2404("ubuntu2404", "ubuntu-24.04-server-cloudimg-amd64.img", "ubuntu"),
+    RHEL9("rhel9", "rhel-9.4-x86_64-kvm.qcow2", "cloud-user");
 
     private final String id;
+    private final String cloudImage;
+    private final String cloudUser;
 
-    Os(String id) {
+    Os(String id, String cloudImage, String cloudUser) {
       this.id = id;
+      this.cloudImage = cloudImage;
+      this.cloudUser = cloudUser;
     }
 
     public String id() {
       return id;
+    }
+
+    /** The vendor's cloud image, by the file name it is downloaded as. */
+    public String cloudImage() {
+      return cloudImage;
+    }
+
+    /** The cloud image's default user: a guest's login when the manifest names none. */
+    public String cloudUser() {
+      return cloudUser;
+    }
+
+    /** debian, ubuntu or rhel: what a package name or an image is made for. */
+    public String family() {
+      return id.replaceAll("[0-9]+$", "");
     }
 
     public static Os of(String id) {

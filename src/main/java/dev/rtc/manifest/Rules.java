@@ -40,6 +40,7 @@ public final class Rules {
     r.kernels();
     r.site();
     SafetyRules.check(m, d);
+    GuestRules.check(m, d);
     m.benchmark().ifPresent(r::benchmark);
   }
 

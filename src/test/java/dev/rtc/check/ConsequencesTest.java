@@ -22,8 +22,15 @@ import org.junit.jupiter.api.Test;
  */
 class ConsequencesTest {
 
-  /** One edit: the example, a text it replaces (once, and it must be there), the summary and a reason the headline must give. */
-  record Edit(String example, String find, String replace, String summary, String reason) {}
+  /**
+   * One edit: the example, a text it replaces (once, and it must be there), the summary and a reason
+   * the headline must give; {@code also} is then removed everywhere (the images, so that they follow a new OS).
+   */
+  record Edit(String example, String find, String replace, String summary, String reason, String also) {
+    Edit(String example, String find, String replace, String summary, String reason) {
+      this(example, find, replace, summary, reason, null);
+    }
+  }
 
   static final String RT_HASH = "$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.";
 
@@ -34,7 +41,7 @@ class ConsequencesTest {
           "host kernel: Intel ECI's linux-intel-rt -> Debian's linux-image-rt-amd64"),
       new Edit("eci-reference", "  kernel: {realtime: eci}         #", "  kernel: {realtime: none}        #", "reboot", "host kernel: Intel ECI's"),
       new Edit("eci-reference", "  os: debian12", "  os: ubuntu2404", "reinstall reboot runtime rebuild:debian12-rt,debian12-stress",
-          "host OS: debian12 -> ubuntu2404"),
+          "host OS: debian12 -> ubuntu2404", "baseImage: debian-12-generic-amd64.qcow2, "),
       new Edit("eci-reference", "duration: 24h", "duration: 1h", "nothing", "the runbook's own steps changed"),
       new Edit("eci-reference", "verdictUs: {great: 100, good: 300}", "verdictUs: {great: 50, good: 300}", "nothing", "documents"),
       new Edit("eci-reference", "# Placement is left", "# Placement is (still) left", "nothing", "only comments"),
@@ -72,7 +79,8 @@ class ConsequencesTest {
       new Edit("rhel9-reference", "hugepages: 1G ", "hugepages: 2M ", "reboot restart:rhel9-rt", "hugepages reserved at boot"),
       new Edit("rhel9-reference", "housekeeping: \"0-3\"", "housekeeping: \"0-5\"", "reboot runtime restart:rhel9-rt,rhel9-stress",
           "the kernel command line changes"),
-      new Edit("xeon-smt", "  os: debian12", "  os: rhel9", "reinstall reboot runtime rebuild:rt,rt-pair,stress", "host OS: debian12 -> rhel9"),
+      new Edit("xeon-smt", "  os: debian12", "  os: rhel9", "reinstall reboot runtime rebuild:rt,rt-pair,stress", "host OS: debian12 -> rhel9",
+          "baseImage: debian-12-generic-amd64.qcow2, "),
       new Edit("xeon-smt", "    siblings: pair", "", "restart:rt-pair", "rt-pair"),
       new Edit("xeon-devices", "vlan: 100}", "vlan: 200}", "restart:debian12-opcua", "debian12-opcua"),
       new Edit("xeon-devices", "mac: \"52:54:00:0a:00:01\"", "mac: \"52:54:00:0a:00:02\"", "restart:debian12-opcua", "debian12-opcua"),
@@ -91,8 +99,12 @@ class ConsequencesTest {
       String text = Files.readString(Path.of("examples", e.example() + ".yaml"));
       assertThat(text).as("%s holds %s", e.example(), e.find()).contains(e.find());
       Bundle before = compile(e.example() + ".yaml", text);
-      Bundle after = compile(e.example() + "-edited.yaml", text.replaceFirst(java.util.regex.Pattern.quote(e.find()),
-          java.util.regex.Matcher.quoteReplacement(e.replace())));
+      String edited = text.replaceFirst(java.util.regex.Pattern.quote(e.find()), java.util.regex.Matcher.quoteReplacement(e.replace()));
+      if (e.also() != null) {
+        assertThat(edited).contains(e.also());
+        edited = edited.replace(e.also(), "");
+      }
+      Bundle after = compile(e.example() + "-edited.yaml", edited);
       BundleDiff.Report r = BundleDiff.diff(BundleDiff.Side.of("before", before), BundleDiff.Side.of("after", after));
       String headline = r.headline();
       if (!summary(headline).equals(e.summary()) || !headline.contains(e.reason())) {

@@ -100,8 +100,10 @@ class RtcOwnedGroupsTest {
     int code = dev.rtc.cli.Main.run(new String[] {"diff", before.toString(), after.toString()}, new java.io.PrintWriter(out),
         new java.io.PrintWriter(new java.io.StringWriter()));
     assertThat(code).isEqualTo(1);
-    assertThat(out.toString()).contains("Host resctrl groups (runbook.sh host, then systemctl restart rtc-resctrl; no reboot):\n"
-        + "  group rtc-rt L2 cache: id 1: 8 ways, mask 00ff0 -> id 1: 12 ways, mask 0fff0\n").doesNotContain("VM rt:");
+    assertThat(out.toString()).startsWith("Host reboot: no\nApplied on the running host, no reboot: rtc-resctrl (systemctl restart "
+        + "rtc-resctrl) (./runbook.sh host)\nVMs to shut down and start again: none\n")
+        .contains("Applied on the running host (./runbook.sh host; no reboot):\n  rtc-resctrl (systemctl restart rtc-resctrl)\n"
+        + "    group rtc-rt L2 cache: id 1: 8 ways, mask 00ff0 -> id 1: 12 ways, mask 0fff0\n").doesNotContain("VM rt:");
   }
 
   static List<Diagnostic> errors(String text) {

@@ -91,6 +91,7 @@ class InitTest {
     assertThat(hash.find()).as(fresh.out()).isTrue();
     assertThat(Sha512Crypt.hash(pw.group(1), hash.group(2))).isEqualTo(hash.group(1));
     assertThat(fresh.out()).doesNotContain(pw.group(1));
+    assertThat(fresh.out()).as("the guest OS it chose, written").contains("    guest:\n      os: ");
   }
 
   @Test
