@@ -972,7 +972,9 @@ prove_tuning() {
     IFS='|' read -r path kind expected what <<<"$c"
     value=$(fact "$facts" "file:$path")
     if value_matches "$kind" "$value" "$expected"; then ok "$who: $what"; else
-      bad "$who: $what: $path is '$value', planned '$expected'"
+      local src=
+      if [ "$who" = host ] && [[ $path == /proc/sys/* ]]; then src=$(sysctl_sources "$path"); fi
+      bad "$who: $what: $path is '$value', planned '$expected'${src:+ (set by ${src% }, which TuneD applies again after its profile: change it there)}"
     fi
   done
   if [ "$stalld" = 1 ]; then
@@ -980,6 +982,21 @@ prove_tuning() {
       bad "$who: stalld is not running (systemctl enable --now stalld)"
     fi
   fi
+}
+
+# sysctl_sources PATH: the files that set PATH's sysctl key (sysctl.d in every place systemd reads
+# it, and /etc/sysctl.conf), space-separated; TuneD applies them again after its profile
+# (reapply_sysctl = 1), so one of them, not the profile, decides the value.
+sysctl_sources() {
+  local key=${1#/proc/sys/} f
+  key=${key//\//.}
+  for f in "$ROOT"/etc/sysctl.d/*.conf "$ROOT"/run/sysctl.d/*.conf "$ROOT"/usr/local/lib/sysctl.d/*.conf "$ROOT"/usr/lib/sysctl.d/*.conf \
+    "$ROOT"/lib/sysctl.d/*.conf "$ROOT"/etc/sysctl.conf; do
+    [ -f "$f" ] || continue
+    if awk -v k="$key" -F= '{ gsub(/[[:space:]]/, "", $1); sub(/^-/, "", $1); gsub(/\//, ".", $1) } $1 == k { found = 1 } END { exit !found }' "$f"; then
+      printf '%s ' "${f#"$ROOT"}"
+    fi
+  done
 }
 
 # value_matches KIND VALUE EXPECTED: equal; equal-or-absent (a knob some kernels lack); selected

@@ -241,6 +241,20 @@ class RunbookHardeningTest {
     assertThat(r.all()).contains("hugepages: 0 of 8 on node 0, 1 GiB pages");
   }
 
+  /** A sysctl.d value wins over TuneD (it reapplies sysctl.d after the profile): check-host names the file to change. */
+  @Test
+  void aSysctlOverrideIsNamedWithItsFile() {
+    FakeHost h = host("eci-reference", "sysctl").booted();
+    h.write("etc/sysctl.d/99-vendor.conf", "# the vendor's tuning\nkernel.timer_migration = 1\nvm.swappiness=10\n");
+    h.write("proc/sys/kernel/timer_migration", "1\n");
+    Tool.Run r = run("eci-reference", h, "check-host");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("host: timer migration off: /proc/sys/kernel/timer_migration is '1', planned '0' (set by "
+        + "/etc/sysctl.d/99-vendor.conf, which TuneD applies again after its profile: change it there)");
+    h.write("etc/sysctl.d/99-vendor.conf", "vm.swappiness=10\n");
+    assertThat(run("eci-reference", h, "check-host").all()).contains("planned '0'").doesNotContain("set by");
+  }
+
   // ---- rollback ------------------------------------------------------------------------------
 
   @Test
