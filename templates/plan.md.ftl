@@ -80,6 +80,10 @@ Host (<#if grubby>set with `grubby --update-kernel=ALL`<#else>`host/grub/99-rtc.
 | `${a.arg}` | ${a.why} |
 </#list>
 
+Each of these keys has one owner: <#if grubby>grubby replaces an entry's earlier value of it<#else>the drop-in takes any other value of
+it out of `GRUB_CMDLINE_LINUX_DEFAULT` (say, an administrator's `tsc=nowatchdog` or `mce=bootlog`)</#if>, and `runbook.sh preflight`
+names each value it replaces, and the file it comes from, before anything is changed.
+
 <#list vms as vm>
 <#if vm.guestArgs?has_content>
 Guest ${vm.name} (<#if vm.grubby>set with `grubby` by cloud-init<#else>`vms/${vm.name}/grub/99-rtc.cfg`, installed by cloud-init</#if>):

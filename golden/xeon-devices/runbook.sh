@@ -573,24 +573,38 @@ preflight_cmdline() {
       fi
     fi
   done
+  # The drop-in takes the administrator's other values of rtc's keys out of GRUB_CMDLINE_LINUX_DEFAULT:
+  # said here, with the file each comes from, before the host step does it.
+  local word planned
+  for word in $(grub_cmdline_linux GRUB_CMDLINE_LINUX_DEFAULT); do
+    for planned in "${HOST_ARGS[@]}"; do
+      if [ "${word%%=*}" = "${planned%%=*}" ] && [ "$word" != "$planned" ]; then
+        files=$(grep -lsF -- "$word" "$ROOT/etc/default/grub" "$ROOT"/etc/default/grub.d/*.cfg 2>/dev/null | grep -v '/99-rtc.cfg$' | sed "s|^$ROOT||" | paste -sd ' ' - || true)
+        note "rtc's GRUB drop-in replaces $word (in ${files:-/etc/default/grub}) with $planned"
+      fi
+    done
+  done
   f=$(sed -n 's/^TUNED_BOOT_CMDLINE=//p' "$ROOT/etc/tuned/bootcmdline" 2>/dev/null | tr -d '"' || true)
   if [ -n "$f" ]; then
     note "TuneD's bootloader plugin adds '$f'; rtc's TuneD profile switches the plugin off, and check-host makes sure nothing is given twice"
   fi
 }
 
-# GRUB_CMDLINE_LINUX as grub-mkconfig sees it: /etc/default/grub and every drop-in but rtc's, sourced in a subshell.
+# grub_cmdline_linux [VARIABLE]: GRUB_CMDLINE_LINUX (or the variable named) as grub-mkconfig sees it:
+# /etc/default/grub and every drop-in but rtc's, sourced in a subshell.
 grub_cmdline_linux() {
   (
     set +eu
     GRUB_CMDLINE_LINUX=
+    # shellcheck disable=SC2034 # read through ${!1}
+    GRUB_CMDLINE_LINUX_DEFAULT=
     # shellcheck disable=SC1090,SC1091
     [ -r "$ROOT/etc/default/grub" ] && . "$ROOT/etc/default/grub" >/dev/null 2>&1
     for f in "$ROOT"/etc/default/grub.d/*.cfg; do
       # shellcheck disable=SC1090
       [ -r "$f" ] && [ "${f##*/}" != 99-rtc.cfg ] && . "$f" >/dev/null 2>&1
     done
-    printf '%s' "$GRUB_CMDLINE_LINUX"
+    printf '%s' "${!1:-$GRUB_CMDLINE_LINUX}"
   )
 }
 

@@ -241,6 +241,19 @@ class RunbookHardeningTest {
     assertThat(r.all()).contains("hugepages: 0 of 8 on node 0, 1 GiB pages");
   }
 
+  /** The drop-in replaces the administrator's values of rtc's keys: preflight says each, with its file, before the host step. */
+  @Test
+  void preflightNamesEveryAdminValueTheDropInReplaces() {
+    FakeHost h = host("eci-reference", "admin-values");
+    h.write("etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet tsc=nowatchdog\"\nGRUB_CMDLINE_LINUX=\"\"\n");
+    h.write("etc/default/grub.d/50-vendor.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT mce=bootlog efi=runtime\"\n");
+    Tool.Run r = run("eci-reference", h, "preflight");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).contains("note: rtc's GRUB drop-in replaces tsc=nowatchdog (in /etc/default/grub) with tsc=reliable")
+        .contains("note: rtc's GRUB drop-in replaces mce=bootlog (in /etc/default/grub.d/50-vendor.cfg) with mce=ignore_ce")
+        .doesNotContain("replaces efi=runtime").doesNotContain("replaces quiet");
+  }
+
   /** A sysctl.d value wins over TuneD (it reapplies sysctl.d after the profile): check-host names the file to change. */
   @Test
   void aSysctlOverrideIsNamedWithItsFile() {
