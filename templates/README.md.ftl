@@ -61,6 +61,12 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 - An Ubuntu Pro token in `/etc/rtc/ubuntu-pro-token` on the host (mode 0600): the real-time
   kernel comes with Ubuntu Pro. It is read there, and never written into this bundle.
 </#if>
+<#if supplies.rhelKey>
+- A Red Hat activation key in `/etc/rtc/rhel-activation-key` on the host (mode 0600), two lines
+  `org=<organization ID>` and `key=<activation key name>`: the real-time RHEL guests register with
+  it at first boot (their RT and NFV repositories). It is read there, and never written into this
+  bundle; a site mirror of RHEL (`site.mirrors.rhel`) needs none.
+</#if>
 <#if usesDefaultNetwork>
 - libvirt's NAT network `default` (the vms step defines it from `host/libvirt/networks/default.xml` if it is missing).
 </#if>

@@ -366,6 +366,7 @@ step_preflight() {
   preflight_images
   preflight_cmdline
   preflight_pro
+  preflight_rhel
   preflight_network
   preflight_devices
   [ "$FAILS" = 0 ] || fail "$FAILS problems above; fix them and run preflight again"
@@ -480,6 +481,18 @@ grub_cmdline_linux() {
     done
     printf '%s' "${!1:-$GRUB_CMDLINE_LINUX}"
   )
+}
+
+# rhel_key_ok: the activation key file holds an org= and a key= line.
+rhel_key_ok() { [ -r "$ROOT$RHEL_KEY_FILE" ] && grep -q '^org=.' "$ROOT$RHEL_KEY_FILE" && grep -q '^key=.' "$ROOT$RHEL_KEY_FILE"; }
+
+preflight_rhel() {
+  [ "$NEEDS_RHEL_KEY" = 1 ] || return 0
+  if rhel_key_ok; then
+    ok "RHEL activation key in $RHEL_KEY_FILE (the real-time guests register with it; it stays out of the bundle)"
+  else
+    bad "the real-time RHEL guests register with an activation key: put org=<organization ID> and key=<activation key> lines in $RHEL_KEY_FILE (chmod 600), or point RTC_RHEL_ACTIVATION_KEY_FILE at it; a site mirror (site.mirrors.rhel) needs none"
+  fi
 }
 
 preflight_pro() {
@@ -1058,6 +1071,9 @@ step_images() {
     if [ "${VM_PRO[$vm]}" = 1 ] && [ "$DRY_RUN" = 0 ] && ! seed_current "$vm" && [ ! -s "$ROOT$PRO_TOKEN_FILE" ]; then
       fail "$vm: its real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600); nothing was changed"
     fi
+    if [ "${VM_RHEL[$vm]}" = 1 ] && [ "$DRY_RUN" = 0 ] && ! seed_current "$vm" && ! rhel_key_ok; then
+      fail "$vm: a real-time RHEL guest registers with an activation key: put org= and key= lines in $RHEL_KEY_FILE (chmod 600); nothing was changed"
+    fi
   done
   [ -d "$ROOT$IMAGE_DIR" ] || run install -d -m 0755 "$ROOT$IMAGE_DIR"
   for vm in "${VMS[@]}"; do
@@ -1149,6 +1165,14 @@ image_seed() {
     vendor=$tmp/vendor-data
     # JSON is YAML: jq writes the document, escaping the token; cloud-init enables the service.
     { echo '#cloud-config'; jq -n --rawfile t "$ROOT$PRO_TOKEN_FILE" '{ubuntu_advantage: {token: ($t | gsub("\\s"; "")), enable: ["realtime-kernel"]}}'; } >"$vendor"
+  fi
+  if [ "${VM_RHEL[$vm]}" = 1 ]; then
+    vendor=$tmp/vendor-data
+    # cloud-init's rh_subscription registers the guest and enables its real-time repositories before runcmd.
+    { echo '#cloud-config'; jq -n --arg org "$(sed -n 's/^org=//p' "$ROOT$RHEL_KEY_FILE" | head -n 1)" \
+      --arg key "$(sed -n 's/^key=//p' "$ROOT$RHEL_KEY_FILE" | head -n 1)" '$ARGS.positional as $repos |
+      {rh_subscription: {org: ($org | if test("^[0-9]+$") then tonumber else . end), "activation-key": $key, "enable-repo": $repos}}' \
+      --args "${RHEL_GUEST_REPOS[@]}"; } >"$vendor" # a numeric org as a number: older cloud-init's schema takes no other
   fi
   if have cloud-localds; then
     run cloud-localds ${vendor:+-V "$vendor"} "$tmp/seed.iso" "$HERE/vms/$vm/user-data" "$HERE/vms/$vm/meta-data"

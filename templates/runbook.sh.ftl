@@ -47,6 +47,10 @@ HOST_KERNEL_ECI=[=kernel.eci]
 HOST_KERNEL_PRO=[=kernel.pro]
 NEEDS_PRO_TOKEN=[=proToken?then(1, 0)]
 PRO_TOKEN_FILE=${RTC_UBUNTU_PRO_TOKEN_FILE:-/etc/rtc/ubuntu-pro-token}
+# Real-time RHEL guests without a site mirror register with an activation key read here, never from the bundle.
+NEEDS_RHEL_KEY=[=rhelKey?then(1, 0)]
+RHEL_KEY_FILE=${RTC_RHEL_ACTIVATION_KEY_FILE:-/etc/rtc/rhel-activation-key}
+RHEL_GUEST_REPOS=(<#list rhelRepos as r>[=r]<#sep> </#list>)
 HOST_PACKAGES=(<#list hostPackages as p>[=p]<#sep> </#list>)
 # Those of them from the distribution's own repositories, which preflight can look up.
 DISTRO_PACKAGES=(<#list distroPackages as p>[=p]<#sep> </#list>)
@@ -113,6 +117,7 @@ declare -A VM_KERNEL_NAME=(<#list vms as vm>[[=vm.name]]=[=vm.kernelName]<#sep> 
 declare -A VM_KERNEL_RT=(<#list vms as vm>[[=vm.name]]=[=vm.kernelRt]<#sep> </#list>)
 declare -A VM_KERNEL_RELEASE=(<#list vms as vm>[[=vm.name]]=[=vm.kernelRelease]<#sep> </#list>)
 declare -A VM_PRO=(<#list vms as vm>[[=vm.name]]=[=vm.pro]<#sep> </#list>)
+declare -A VM_RHEL=(<#list vms as vm>[[=vm.name]]=[=vm.rhel]<#sep> </#list>)
 declare -A VM_TUNED_PROFILE=(<#list vms as vm>[[=vm.name]]=[=vm.tunedProfile]<#sep> </#list>)
 declare -A VM_TUNING_CHECKS=(<#list vms as vm>[[=vm.name]]=[=vm.tuningChecks]<#sep> </#list>)
 declare -A VM_STALLD=(<#list vms as vm>[[=vm.name]]=[=vm.stalld]<#sep> </#list>)

@@ -47,6 +47,10 @@ HOST_KERNEL_ECI=0
 HOST_KERNEL_PRO=1
 NEEDS_PRO_TOKEN=1
 PRO_TOKEN_FILE=${RTC_UBUNTU_PRO_TOKEN_FILE:-/etc/rtc/ubuntu-pro-token}
+# Real-time RHEL guests without a site mirror register with an activation key read here, never from the bundle.
+NEEDS_RHEL_KEY=0
+RHEL_KEY_FILE=${RTC_RHEL_ACTIVATION_KEY_FILE:-/etc/rtc/rhel-activation-key}
+RHEL_GUEST_REPOS=('rhel-9-for-x86_64-rt-rpms' 'rhel-9-for-x86_64-nfv-rpms')
 HOST_PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq curl tuned tuna stalld)
 # Those of them from the distribution's own repositories, which preflight can look up.
 DISTRO_PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq curl tuned tuna stalld)
@@ -94,6 +98,7 @@ declare -A VM_KERNEL_NAME=([rt]='Ubuntu Pro'\''s real-time kernel' [stress]='the
 declare -A VM_KERNEL_RT=([rt]=1 [stress]=0)
 declare -A VM_KERNEL_RELEASE=([rt]='*-realtime' [stress]='')
 declare -A VM_PRO=([rt]=1 [stress]=0)
+declare -A VM_RHEL=([rt]=0 [stress]=0)
 declare -A VM_TUNED_PROFILE=([rt]=rtc-rt [stress]='')
 declare -A VM_TUNING_CHECKS=([rt]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [stress]='')
 declare -A VM_STALLD=([rt]=1 [stress]=0)
@@ -492,6 +497,7 @@ step_preflight() {
   preflight_images
   preflight_cmdline
   preflight_pro
+  preflight_rhel
   preflight_network
   preflight_devices
   [ "$FAILS" = 0 ] || fail "$FAILS problems above; fix them and run preflight again"
@@ -606,6 +612,18 @@ grub_cmdline_linux() {
     done
     printf '%s' "${!1:-$GRUB_CMDLINE_LINUX}"
   )
+}
+
+# rhel_key_ok: the activation key file holds an org= and a key= line.
+rhel_key_ok() { [ -r "$ROOT$RHEL_KEY_FILE" ] && grep -q '^org=.' "$ROOT$RHEL_KEY_FILE" && grep -q '^key=.' "$ROOT$RHEL_KEY_FILE"; }
+
+preflight_rhel() {
+  [ "$NEEDS_RHEL_KEY" = 1 ] || return 0
+  if rhel_key_ok; then
+    ok "RHEL activation key in $RHEL_KEY_FILE (the real-time guests register with it; it stays out of the bundle)"
+  else
+    bad "the real-time RHEL guests register with an activation key: put org=<organization ID> and key=<activation key> lines in $RHEL_KEY_FILE (chmod 600), or point RTC_RHEL_ACTIVATION_KEY_FILE at it; a site mirror (site.mirrors.rhel) needs none"
+  fi
 }
 
 preflight_pro() {
@@ -1184,6 +1202,9 @@ step_images() {
     if [ "${VM_PRO[$vm]}" = 1 ] && [ "$DRY_RUN" = 0 ] && ! seed_current "$vm" && [ ! -s "$ROOT$PRO_TOKEN_FILE" ]; then
       fail "$vm: its real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600); nothing was changed"
     fi
+    if [ "${VM_RHEL[$vm]}" = 1 ] && [ "$DRY_RUN" = 0 ] && ! seed_current "$vm" && ! rhel_key_ok; then
+      fail "$vm: a real-time RHEL guest registers with an activation key: put org= and key= lines in $RHEL_KEY_FILE (chmod 600); nothing was changed"
+    fi
   done
   [ -d "$ROOT$IMAGE_DIR" ] || run install -d -m 0755 "$ROOT$IMAGE_DIR"
   for vm in "${VMS[@]}"; do
@@ -1275,6 +1296,14 @@ image_seed() {
     vendor=$tmp/vendor-data
     # JSON is YAML: jq writes the document, escaping the token; cloud-init enables the service.
     { echo '#cloud-config'; jq -n --rawfile t "$ROOT$PRO_TOKEN_FILE" '{ubuntu_advantage: {token: ($t | gsub("\\s"; "")), enable: ["realtime-kernel"]}}'; } >"$vendor"
+  fi
+  if [ "${VM_RHEL[$vm]}" = 1 ]; then
+    vendor=$tmp/vendor-data
+    # cloud-init's rh_subscription registers the guest and enables its real-time repositories before runcmd.
+    { echo '#cloud-config'; jq -n --arg org "$(sed -n 's/^org=//p' "$ROOT$RHEL_KEY_FILE" | head -n 1)" \
+      --arg key "$(sed -n 's/^key=//p' "$ROOT$RHEL_KEY_FILE" | head -n 1)" '$ARGS.positional as $repos |
+      {rh_subscription: {org: ($org | if test("^[0-9]+$") then tonumber else . end), "activation-key": $key, "enable-repo": $repos}}' \
+      --args "${RHEL_GUEST_REPOS[@]}"; } >"$vendor" # a numeric org as a number: older cloud-init's schema takes no other
   fi
   if have cloud-localds; then
     run cloud-localds ${vendor:+-V "$vendor"} "$tmp/seed.iso" "$HERE/vms/$vm/user-data" "$HERE/vms/$vm/meta-data"

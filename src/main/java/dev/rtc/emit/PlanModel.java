@@ -145,7 +145,7 @@ final class PlanModel {
         "hostPackages", String.join(" ", s.hostPackages()),
         "guestPackages", s.guestPackages().entrySet().stream().map(e -> Map.of("vm", e.getKey(), "packages", String.join(" ", e.getValue())))
             .toList(),
-        "repositories", s.repositories(), "networks", s.networks(), "proToken", s.ubuntuProToken());
+        "repositories", s.repositories(), "networks", s.networks(), "proToken", s.ubuntuProToken(), "rhelKey", s.rhelActivationKey());
   }
 
   private static Map<String, Object> vm(Plan plan, VmPlan vm, char letter) {

@@ -70,6 +70,8 @@ final class RunbookModel {
     model.put("tuningChecks", checks(tuning.checks(true)));
     model.put("stalld", tuning.stalld());
     // Any VM that needs Ubuntu Pro's token at images time (its vendor-data), or the host step.
+    model.put("rhelKey", dev.rtc.plan.Supplies.of(plan).rhelActivationKey());
+    model.put("rhelRepos", dev.rtc.plan.KernelPlan.RHEL_REPOS);
     model.put("proToken", k.ubuntuPro() || plan.vms().stream().anyMatch(v -> v.kernel().map(KernelPlan::ubuntuPro).orElse(false)));
 
     plan.cache().ifPresent(c -> {
@@ -112,6 +114,8 @@ final class RunbookModel {
       v.put("kernelRelease", vm.kernel().map(KernelPlan::release).orElse(""));
       v.put("kernelName", vm.kernel().map(KernelPlan::name).orElse("the image's own kernel"));
       v.put("pro", vm.kernel().map(KernelPlan::ubuntuPro).orElse(false) ? 1 : 0);
+      // A real-time RHEL guest without a site mirror registers with the host's activation key (its RT and NFV repositories).
+      v.put("rhel", vm.isRealtime() && vm.vm().guest().os() == Manifest.Os.RHEL9 && plan.manifest().site().rhel().isEmpty() ? 1 : 0);
       v.put("tunedProfile", vm.tuning().map(TuningPlan::profile).orElse(""));
       v.put("tuningChecks", vm.tuning().map(tp -> String.join(";", checks(tp.checks(false)))).orElse(""));
       v.put("stalld", vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);

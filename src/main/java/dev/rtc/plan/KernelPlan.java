@@ -32,7 +32,7 @@ public record KernelPlan(Realtime realtime, String name, List<String> packages, 
   }
 
   /** RHEL's real-time and NFV repositories: kernel-rt, and the realtime-virtual-* TuneD profiles. */
-  static final List<String> RHEL_REPOS = List.of("rhel-9-for-x86_64-rt-rpms", "rhel-9-for-x86_64-nfv-rpms");
+  public static final List<String> RHEL_REPOS = List.of("rhel-9-for-x86_64-rt-rpms", "rhel-9-for-x86_64-nfv-rpms");
 
   /**
    * @param guest a real-time guest: ECI adds rt-tests-scripts (the guide's benchmark scripts)

@@ -16,9 +16,11 @@ import java.util.Optional;
  * install exactly these packages.
  *
  * @param repositories the repositories beyond the distributions' own, in words
+ * @param rhelActivationKey real-time RHEL guests register with an activation key the technician
+ *     puts on the host (/etc/rtc/rhel-activation-key), there being no site mirror of RHEL
  */
 public record Supplies(List<Image> images, List<String> hostPackages, Map<String, List<String>> guestPackages,
-    List<String> repositories, List<String> networks, boolean ubuntuProToken) {
+    List<String> repositories, List<String> networks, boolean ubuntuProToken, boolean rhelActivationKey) {
 
   public Supplies {
     images = List.copyOf(images);
@@ -74,7 +76,7 @@ public record Supplies(List<Image> images, List<String> hostPackages, Map<String
     if (pro) {
       addOnce(repos, "Ubuntu Pro's realtime-kernel service (a token on the host, in /etc/rtc/ubuntu-pro-token)");
     }
-    return new Supplies(List.copyOf(images.values()), hostPackages(plan), guests, repos, List.of("default"), pro);
+    return new Supplies(List.copyOf(images.values()), hostPackages(plan), guests, repos, List.of("default"), pro, guestsSubscribed);
   }
 
   /** The host step installs these: QEMU and libvirt, the kernel, TuneD (and stalld where there is one). */

@@ -90,6 +90,9 @@ public final class FakeHost {
     for (String base : plan.vms().stream().map(v -> dev.rtc.plan.Supplies.imagePath(v.vm().disk().baseImage())).distinct().toList()) {
       h.write(base.substring(1), "a cloud image\n");
     }
+    if (dev.rtc.plan.Supplies.of(plan).rhelActivationKey()) {
+      h.write("etc/rtc/rhel-activation-key", "org=1234567\nkey=rtc-plant-7\n"); // what the technician puts there
+    }
     if (dev.rtc.plan.Supplies.of(plan).ubuntuProToken()) {
       h.write("etc/rtc/ubuntu-pro-token", "C1a2b3c4d5e6f7g8h9\n"); // what the technician puts there
     }

@@ -313,6 +313,37 @@ class RunbookHardeningTest {
     assertThat(h.read("fake/repos-enabled")).as("the repository enabled before rtc stays").isEqualTo("rhel-9-for-x86_64-nfv-rpms\n");
   }
 
+  // ---- RHEL guests: registered with the host's activation key ---------------------------------
+
+  @Test
+  void realTimeRhelGuestsRegisterWithTheHostsActivationKey() throws IOException {
+    FakeHost h = host("rhel9-reference", "rhel-key").booted();
+    Tool.Run r = run("rhel9-reference", h, "images");
+    assertThat(r.exit()).as(r.all()).isZero();
+    String vendor = h.read("fake/seeds/vendor-data-rhel9-rt");
+    assertThat(vendor).startsWith("#cloud-config\n");
+    var doc = new com.fasterxml.jackson.databind.ObjectMapper().readTree(vendor.substring(vendor.indexOf('\n') + 1));
+    assertThat(doc.at("/rh_subscription/org").asLong()).isEqualTo(1234567L);
+    assertThat(doc.at("/rh_subscription/activation-key").asText()).isEqualTo("rtc-plant-7");
+    assertThat(doc.at("/rh_subscription/enable-repo").toString()).isEqualTo("[\"rhel-9-for-x86_64-rt-rpms\",\"rhel-9-for-x86_64-nfv-rpms\"]");
+    assertThat(h.exists("fake/seeds/vendor-data-rhel9-stress")).as("a stressor installs no real-time kernel").isFalse();
+    Tool.Run schema = Tool.require("cloud-init").run(h.root, "schema", "-c", "fake/seeds/vendor-data-rhel9-rt");
+    assertThat(schema.exit()).as(schema.all()).isZero();
+    try (Stream<Path> s = Files.walk(h.root.resolve("var/lib/rtc"))) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        assertThat(Files.readString(p)).as("%s holds the key", p).doesNotContain("rtc-plant-7");
+      }
+    }
+
+    FakeHost none = host("rhel9-reference", "rhel-no-key").booted().delete("etc/rtc/rhel-activation-key");
+    assertThat(run("rhel9-reference", none, "preflight").all()).contains("register with an activation key: put org=");
+    Map<String, String> before = hostFiles(none);
+    Tool.Run refused = run("rhel9-reference", none, "images");
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.all()).contains("rhel9-rt: a real-time RHEL guest registers with an activation key").contains("nothing was changed");
+    assertThat(hostFiles(none)).isEqualTo(before);
+  }
+
   // ---- secrets -------------------------------------------------------------------------------
 
   @Test
