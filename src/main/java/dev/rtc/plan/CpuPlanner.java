@@ -264,12 +264,18 @@ final class CpuPlanner {
     Set<Integer> rtDomains = new HashSet<>();
     Set<Integer> stDomains = new HashSet<>();
     pinnedDomains(order, pinned, rtDomains, stDomains);
+    Set<Integer> refused = new HashSet<>();
+    for (int i = 0; i < order.size(); i++) {
+      if (chosen.get(i) == null) {
+        refused.add(i);
+      }
+    }
     for (int i = 0; i < order.size(); i++) {
       Vm vm = order.get(i);
       Option o = chosen.get(i);
       if (o == null) {
         // Said against the CPUs as they stand when its turn comes, as first fit found them.
-        new Refusal(this, topology, housekeeping, d, accept).refuse(order, i, pinned, l.copy()); // hints tried against the same test
+        new Refusal(this, topology, housekeeping, d, accept).refuse(order, i, refused, pinned, l.copy()); // hints tried against the same test
         continue;
       }
       boolean isPinned = pinned.containsKey(vm.name());

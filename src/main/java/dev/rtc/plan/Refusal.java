@@ -22,8 +22,9 @@ import java.util.function.Predicate;
 
 /**
  * Says why a VM gets no place, and what would give it one. Every hint is tried before it is given:
- * the VM changed as the hint says, with the VMs before it unchanged, is planned again (the whole
- * search, and the same cache test), and only a change that then fits is offered, with the largest
+ * the whole manifest, this VM changed as the hint says and every other VM that has a place as it
+ * is, is planned again (the whole search, and the same cache test), so no hint takes a later VM's
+ * room; only a change that then fits is offered, with the largest
  * value that does (fewest CPUs freed). Values are what the manifest would say, in its units, and
  * within what the other rules allow (a real-time VM keeps 2 vCPUs, 4 in sibling pairs, CPU 0 and
  * one CPU per socket stay housekeeping). When nothing helps, it says which is true: the VMs before
@@ -45,8 +46,16 @@ final class Refusal {
     this.accept = accept;
   }
 
-  /** Refuses {@code order.get(i)}, the ledger as it stands at its turn. */
-  void refuse(List<Vm> order, int i, Map<String, CpuLedger.Pool> pinned, CpuLedger l) {
+  /** The VMs in start order, the one refused, and the others that have no place either (left out of every trial). */
+  private List<Vm> order = List.of();
+  private int index;
+  private Set<Integer> refused = Set.of();
+
+  /** Refuses {@code order.get(i)}, the ledger as it stands at its turn; {@code refused} are the indices of every VM without a place. */
+  void refuse(List<Vm> order, int i, Set<Integer> refused, Map<String, CpuLedger.Pool> pinned, CpuLedger l) {
+    this.order = order;
+    this.index = i;
+    this.refused = refused;
     Vm vm = order.get(i);
     List<Vm> before = order.subList(0, i);
     boolean isPinned = pinned.containsKey(vm.name());
@@ -199,9 +208,12 @@ final class Refusal {
     if (hints.isEmpty()) {
       Vm smallest = vm.withVcpus(least).withEmulator(new Emulator.Housekeeping()).withPlacement(new Placement.Auto());
       CpuSet leastHk = leastHousekeeping();
-      if (planner.with(leastHk).feasible(List.of(smallest), accept)) {
-        hints.add("the VMs placed before it (" + String.join(", ", before.stream().map(Vm::name).toList()) + ") take the room it needs: "
-            + "make them smaller or leave one out");
+      List<String> placed = whole(vm).stream().filter(v -> v != vm).map(Vm::name).toList();
+      if (planner.with(leastHk).feasible(List.of(smallest), accept) && !placed.isEmpty()) {
+        hints.add("the other VMs (" + String.join(", ", placed) + ") take the room it needs: make them smaller or leave one out");
+      } else if (planner.with(leastHk).feasible(List.of(smallest), accept)) {
+        hints.add(vm.name() + " fits this host only smaller: " + least + " vCPU" + (least == 1 ? "" : "s") + ", its emulator threads on "
+            + "housekeeping CPUs, no placement");
       } else {
         hints.add("this host is too small for " + (vm.isRealtime() ? "a real-time VM" : "this VM") + ": even with " + least + " vCPU"
             + (least == 1 ? "" : "s") + ", its emulator threads on housekeeping CPUs and only CPU" + (leastHk.size() == 1 ? " " : "s ")
@@ -220,8 +232,7 @@ final class Refusal {
     if (movable.isEmpty()) {
       return null;
     }
-    List<Vm> vms = new ArrayList<>(before);
-    vms.add(vm);
+    List<Vm> vms = whole(vm);
     int k = smallest(1, movable.size(), n -> planner.with(without(movable, n)).feasible(vms, accept));
     if (k < 0) {
       return null;
@@ -269,9 +280,20 @@ final class Refusal {
   // ---- trying ----
 
   private boolean fits(List<Vm> before, Vm changed) {
-    List<Vm> vms = new ArrayList<>(before);
-    vms.add(changed);
-    return planner.feasible(vms, accept); // says nothing: it plans on scratch diagnostics
+    return planner.feasible(whole(changed), accept); // says nothing: it plans on scratch diagnostics
+  }
+
+  /** The whole manifest with this VM changed: every VM that has a place, in start order, and the changed one at its turn. */
+  private List<Vm> whole(Vm changed) {
+    List<Vm> vms = new ArrayList<>();
+    for (int j = 0; j < order.size(); j++) {
+      if (j == index) {
+        vms.add(changed);
+      } else if (!refused.contains(j)) {
+        vms.add(order.get(j));
+      }
+    }
+    return vms;
   }
 
   /** The largest n in [lo, hi] with {@code ok} (which holds for a prefix of the range at most), or 0. */

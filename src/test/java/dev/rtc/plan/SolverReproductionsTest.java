@@ -221,7 +221,7 @@ class SolverReproductionsTest {
     String m = host("full", rows, "0", "") + vm("big", "realtime", 6, "") + vm("small", "realtime", 2, "");
     Diagnostic d = single(errors(m), Code.RTC060);
     assertThat(d.path()).isEqualTo("vms[1].vcpus");
-    assertThat(d.hint()).isEqualTo("the VMs placed before it (big) take the room it needs: make them smaller or leave one out");
+    assertThat(d.hint()).isEqualTo("the other VMs (big) take the room it needs: make them smaller or leave one out");
   }
 
   // ---- 4. one-node parts: said once, and the hint can be followed ----
