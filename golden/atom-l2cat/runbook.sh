@@ -941,6 +941,12 @@ collect_facts() {
     v=$(tr -d '\n' <"$ROOT$f" 2>/dev/null) || v=absent
     printf 'file:%s=%s\n' "$f" "$v"
   done
+  # Where else kernel arguments are set (not rtc's drop-in): a guest's files are seen only through these lines.
+  for f in /etc/default/grub /etc/default/grub.d/*.cfg /etc/kernel/cmdline /etc/tuned/bootcmdline; do
+    if [ -f "$ROOT$f" ] && [ "${f##*/}" != 99-rtc.cfg ]; then
+      printf 'src:%s=%s\n' "$f" "$(grep -v '^[[:space:]]*#' "$ROOT$f" 2>/dev/null | tr '\n' ' ')"
+    fi
+  done
 }
 
 # fact FACTS KEY: the value of KEY in collect_facts' output.
@@ -993,8 +999,14 @@ prove_cmdline() {
 
 # Where else an argument comes from, on the host: the files to fix.
 arg_sources() {
-  [ "$1" = host ] || return 0
   local files
+  if [ "$1" != host ]; then
+    # A guest's files, as its collect_facts printed them (src:FILE=its lines).
+    files=$(awk -v k="$2" 'index($0, "src:") == 1 { i = index($0, "="); if (index(substr($0, i + 1), k)) printf "%s ", substr($0, 5, i - 5) }' \
+      <<<"${SOURCE_FACTS-}")
+    [ -z "$files" ] || printf '; also set in the guest: %s' "${files% }"
+    return 0
+  fi
   files=$(grep -ls -- "$2" "$ROOT/etc/default/grub" "$ROOT"/etc/default/grub.d/*.cfg "$ROOT"/etc/grub.d/* "$ROOT/etc/tuned/bootcmdline" \
     "$ROOT/etc/kernel/cmdline" 2>/dev/null | grep -v '/99-rtc.cfg$' | sed "s|^$ROOT||" | paste -sd ' ' - || true)
   [ -z "$files" ] || printf '; also set in: %s' "$files"
@@ -1561,7 +1573,7 @@ prove_guest() {
   prove_kernel "$vm" "$facts" "${VM_KERNEL_RT[$vm]}" "${VM_KERNEL_RELEASE[$vm]}" "${VM_KERNEL_NAME[$vm]}"
   local args=()
   read -r -a args <<<"${VM_GUEST_ARGS[$vm]}"
-  prove_cmdline "$vm" "$(fact "$facts" cmdline)" "${args[@]}"
+  SOURCE_FACTS=$facts prove_cmdline "$vm" "$(fact "$facts" cmdline)" "${args[@]}"
   prove_tuning "$vm" "$facts" "${VM_TUNED_PROFILE[$vm]}" "${VM_STALLD[$vm]}" "${checks[@]}"
 }
 

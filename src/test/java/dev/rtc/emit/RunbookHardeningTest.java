@@ -254,6 +254,20 @@ class RunbookHardeningTest {
         .doesNotContain("replaces efi=runtime").doesNotContain("replaces quiet");
   }
 
+  /** A duplicate argument in a guest names the guest's file that sets it too, read through its agent. */
+  @Test
+  void aGuestsDuplicateArgumentNamesItsSource() {
+    FakeHost h = host("eci-reference", "guest-dup").booted().vmsRunning();
+    String facts = h.read("fake/virsh/domains/debian12-rt/facts");
+    h.write("fake/virsh/domains/debian12-rt/facts", facts.replace(" quiet\n", " quiet nohz_full=1\n")
+        + "src:/etc/default/grub.d/50-cloudimg-settings.cfg=GRUB_CMDLINE_LINUX_DEFAULT=\"console=ttyS0 nohz_full=1\" \n"
+        + "src:/etc/default/grub=GRUB_DEFAULT=0 GRUB_CMDLINE_LINUX=\"\" \n");
+    Tool.Run r = run("eci-reference", h, "verify");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.all()).contains("debian12-rt: nohz_full is on the command line 2 times (nohz_full=1-7 nohz_full=1); rtc's is nohz_full=1-7; "
+        + "also set in the guest: /etc/default/grub.d/50-cloudimg-settings.cfg").doesNotContain("in the guest: /etc/default/grub ");
+  }
+
   /** A sysctl.d value wins over TuneD (it reapplies sysctl.d after the profile): check-host names the file to change. */
   @Test
   void aSysctlOverrideIsNamedWithItsFile() {
