@@ -214,6 +214,12 @@ final class Refusal {
       } else if (planner.with(leastHk).feasible(List.of(smallest), accept)) {
         hints.add(vm.name() + " fits this host only smaller: " + least + " vCPU" + (least == 1 ? "" : "s") + ", its emulator threads on "
             + "housekeeping CPUs, no placement");
+      } else if (planner.requiredNode(vm).isPresent() && !(vm.placement() instanceof Placement.OnNode)) {
+        // Not the host: the node its device fixes. Said so, since another node may well have room.
+        int at = planner.requiredNode(vm).getAsInt();
+        hints.add("NUMA node " + at + ", where its device " + planner.deviceNode(vm).orElseThrow().device() + " is, has no room for " + vm.name()
+            + " even with " + least + " vCPU" + (least == 1 ? "" : "s") + " and its emulator threads on housekeeping CPUs (the host "
+            + "is not too small: the node is): give it a device of another NUMA node, with room for it there");
       } else {
         hints.add("this host is too small for " + (vm.isRealtime() ? "a real-time VM" : "this VM") + ": even with " + least + " vCPU"
             + (least == 1 ? "" : "s") + ", its emulator threads on housekeeping CPUs and only CPU" + (leastHk.size() == 1 ? " " : "s ")

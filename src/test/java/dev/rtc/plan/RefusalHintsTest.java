@@ -33,6 +33,16 @@ class RefusalHintsTest {
     assertThat(refusal(text.replace("vcpus: 16", "vcpus: " + (n + 1))).render()).contains("stress");
   }
 
+  /** "Too small" only when the host is: a VM whose device fixes a full node is told it is the node. */
+  @Test
+  void aNodeFixedByADeviceIsNotCalledAHostTooSmall() throws IOException {
+    String text = Files.readString(Path.of("examples/xeon-devices.yaml")).replace("\"0-23\"", "\"0-1\"").replace("\"24-47\"", "\"2-47\"")
+        .replace("housekeeping: \"0-1,24-25\" ", "housekeeping: \"0,2-3\"     ").replace("    role: stressor\n    vcpus: 8", "    role: stressor\n    vcpus: 40");
+    Diagnostic d = refusal(text);
+    assertThat(d.hint()).as(d.render()).doesNotContain("too small for").contains("NUMA node 0, where its device 0000:17:00.0 (enp23s0) is, "
+        + "has no room for debian12-ethercat even with 2 vCPUs");
+  }
+
   private static Diagnostic refusal(String text) {
     try {
       new Compiler().compile(new ManifestLoader.Source("m.yaml", text.getBytes(StandardCharsets.UTF_8)));
