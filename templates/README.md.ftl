@@ -59,7 +59,9 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 </#list>
 <#if supplies.proToken>
 - An Ubuntu Pro token in `/etc/rtc/ubuntu-pro-token` on the host (mode 0600): the real-time
-  kernel comes with Ubuntu Pro. It is read there, and never written into this bundle.
+  kernel comes with Ubuntu Pro. It is read there, and never written into this bundle. The guests
+  attach with cloud-init's `ubuntu_pro`, which cloud-init 24.1 and newer read (Ubuntu's current
+  22.04 and 24.04 cloud images): an older image attaches nothing, and verify finds no real-time kernel.
 </#if>
 <#if supplies.rhelKey>
 - A Red Hat activation key in `/etc/rtc/rhel-activation-key` on the host (mode 0600), two lines

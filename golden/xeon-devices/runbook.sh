@@ -1307,7 +1307,9 @@ image_seed() {
     [ -s "$ROOT$PRO_TOKEN_FILE" ] || fail "$vm: its real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600)"
     vendor=$tmp/vendor-data
     # JSON is YAML: jq writes the document, escaping the token; cloud-init enables the service.
-    { echo '#cloud-config'; jq -n --rawfile t "$ROOT$PRO_TOKEN_FILE" '{ubuntu_advantage: {token: ($t | gsub("\\s"; "")), enable: ["realtime-kernel"]}}'; } >"$vendor"
+    # ubuntu_pro, as cloud-init 24.1 and newer (Ubuntu's current 22.04 and 24.04 images) name the module; the
+    # older ubuntu_advantage leaves their status degraded, and with both keys they warn that one is ignored.
+    { echo '#cloud-config'; jq -n --rawfile t "$ROOT$PRO_TOKEN_FILE" '{ubuntu_pro: {token: ($t | gsub("\\s"; "")), enable: ["realtime-kernel"]}}'; } >"$vendor"
   fi
   if [ "${VM_RHEL[$vm]}" = 1 ]; then
     vendor=$tmp/vendor-data

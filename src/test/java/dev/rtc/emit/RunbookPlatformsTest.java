@@ -89,7 +89,7 @@ class RunbookPlatformsTest {
     assertThat(r.exit()).as(r.all()).isZero();
     Path vendor = h.root.resolve("fake/seeds/vendor-data-rt");
     assertThat(vendor).exists();
-    assertThat(Files.readString(vendor)).startsWith("#cloud-config\n").contains("\"ubuntu_advantage\"").contains("\"" + token + "\"")
+    assertThat(Files.readString(vendor)).startsWith("#cloud-config\n").contains("\"ubuntu_pro\"").doesNotContain("ubuntu_advantage").contains("\"" + token + "\"")
         .contains("\"realtime-kernel\"");
     Tool.Run schema = Tool.require("cloud-init").run(tmp, "schema", "-c", vendor.toString());
     assertThat(schema.exit()).as(schema.all()).isZero();
