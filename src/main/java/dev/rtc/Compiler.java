@@ -3,9 +3,11 @@ package dev.rtc;
 import dev.rtc.emit.Bundle;
 import dev.rtc.emit.Emitters;
 import dev.rtc.manifest.Binder;
+import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
 import dev.rtc.manifest.PartialRules;
 import dev.rtc.manifest.Rules;
@@ -86,9 +88,30 @@ public final class Compiler {
     Manifest manifest = Binder.bind(loaded, d);
     d.orThrow();
     Rules.check(manifest, d);
+    if (d.hasErrors() && Rules.PLAN_SEES_PAST.containsAll(d.errorCodes())) {
+      planBeside(manifest, d);
+    }
     d.orThrow();
     Plan plan = Planner.plan(manifest, d);
     return new Validated(plan, d);
+  }
+
+  /**
+   * The manifest has errors the planner does not read (a password, a URL, a kernel argument, an
+   * image name): plan anyway, so a refusal of the same manifest shows now, beside them, not after
+   * they are fixed. The planner's own refusals join the rule errors; should it fail on a manifest
+   * it was never meant to see, the rule errors stand alone.
+   */
+  private static void planBeside(Manifest manifest, Diagnostics d) {
+    Diagnostics planner = d.scratch();
+    try {
+      Planner.plan(manifest, planner);
+    } catch (ManifestException refused) {
+      // its errors are in `planner`, added below
+    } catch (RuntimeException | StackOverflowError e) {
+      return;
+    }
+    d.addAll(planner, Code.PLANNER);
   }
 
   public record Validated(Plan plan, Diagnostics diagnostics) {}

@@ -59,6 +59,10 @@ public enum Code {
   RTC066("real-time cache on ways shared with I/O"),
   RTC067("device on another NUMA node than its VM");
 
+  /** The planner's own findings: CPUs, cache ways, groups, memory, devices' nodes, kernel arguments. */
+  public static final java.util.Set<Code> PLANNER = java.util.EnumSet.of(RTC034, RTC060, RTC061, RTC062, RTC063, RTC064, RTC065,
+      RTC066);
+
   private final String summary;
 
   Code(String summary) {

@@ -67,6 +67,17 @@ public final class Diagnostics {
     return (int) list.stream().filter(Diagnostic::isError).count();
   }
 
+  /** The codes of the errors found so far. */
+  public java.util.Set<Code> errorCodes() {
+    return list.stream().filter(Diagnostic::isError).map(Diagnostic::code)
+        .collect(java.util.stream.Collectors.toCollection(() -> java.util.EnumSet.noneOf(Code.class)));
+  }
+
+  /** Takes over the findings of a scratch collector whose code is one of {@code codes}. */
+  public void addAll(Diagnostics other, java.util.Set<Code> codes) {
+    other.list.stream().filter(f -> codes.contains(f.code())).forEach(list::add);
+  }
+
   public boolean hasErrors() {
     return list.stream().anyMatch(Diagnostic::isError);
   }

@@ -30,6 +30,13 @@ public final class Rules {
     this.d = d;
   }
 
+  /**
+   * Errors of parts the planner does not read: with only these, a manifest is still planned, so a
+   * refusal shows beside them ("every error at once"), not after they are fixed.
+   */
+  public static final java.util.Set<Code> PLAN_SEES_PAST = java.util.EnumSet.of(Code.RTC016, Code.RTC022, Code.RTC023,
+      Code.RTC036, Code.RTC037, Code.RTC048, Code.RTC050);
+
   public static void check(Manifest m, Diagnostics d) {
     Rules r = new Rules(m, d);
     r.topology(m.host().topology());

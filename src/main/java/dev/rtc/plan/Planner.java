@@ -56,6 +56,9 @@ public final class Planner {
         .place(order, candidate -> CachePlanner.plans(m, d.scratch(), candidate));
     d.addAll(cpuDiagnostics);
     CachePlanner.Result cache = cpuDiagnostics.hasErrors() ? null : new CachePlanner(m, d, decisions).plan(placed);
+    // Before the refusals end the stage: an extra argument that fights rtc's own shows beside them.
+    boolean iommu = devices.values().stream().anyMatch(as -> !as.isEmpty());
+    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, new java.util.TreeMap<>(), true, iommu, List.of()), d);
     d.orThrow();
 
     // Hugepages: each VM's memory in pages of its size, on the node its memory is bound to.
@@ -84,7 +87,6 @@ public final class Planner {
               : hostKernel.name() + ", whose version its name does not give") + ") is not known to parse the per-node form hugepages=N:COUNT, "
               + "which Linux parses since " + KernelVersion.HUGEPAGES_PER_NODE + "; a total would be spread over every node"));
     }
-    boolean iommu = devices.values().stream().anyMatch(as -> !as.isEmpty());
     KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, perNode, iommu, m.host().extraKernelArgs());
     devices.forEach((vm, as) -> as.forEach(a -> decisions.add(new Decision(vm, (a.isVf() ? "" : "device ") + a.said()
         + " passed through (VFIO)", "NUMA node " + a.device().node() + (a.device().iommuGroup().isPresent() && !a.isVf() ? ", IOMMU group "
@@ -96,7 +98,6 @@ public final class Planner {
       decisions.add(new Decision("host", "IOMMU on (intel_iommu=on iommu=pt)", "VMs are given host devices, which VFIO can do only "
           + "through the IOMMU; passthrough mode keeps the host's own DMA untranslated"));
     }
-    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, new java.util.TreeMap<>(), true, iommu, List.of()), d);
     checkLength(hostCmdline, m.host().extraKernelArgs().isEmpty() ? "/host/housekeeping" : "/host/kernel/extraArgs", "host", d);
 
     TuningPlan hostTuning = TuningPlan.host(m.name(), isolated, hk, hostDistro);
