@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -18,13 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every plan, not only the examples: generated hosts (RandomPlansTest's: SMT, hybrid, L2 clusters,
- * several nodes and sockets, devices), each given an OS and a kernel choice, CAT or none, MBA or
- * none, and odd but valid names and MACs; every artifact of each bundle that compiles goes to its
- * real consumer (until N bundles; manifests refused as too small are skipped): shellcheck and bash -n (runbook, stressor), shellcheck -s sh and dash -n (GRUB
- * drop-ins), virt-xml-validate and virsh define --validate (domains), cloud-init schema
- * (user-data), systemd-analyze verify (units). A sample runs in the suite;
- * {@code -Dsweep.manifests=2000 -Dsweep.seed=S} is the larger run. Prints how many bundles,
- * refusals and files, and fails on any consumer's refusal, with its seed and manifest.
+ * several nodes and sockets, whole devices), each given an OS and a kernel choice, CAT or none, CDP,
+ * MBA, SR-IOV virtual functions with odd but valid MACs and VLANs, bridge and macvtap networks, and
+ * odd but valid names. Every artifact of each bundle that compiles goes to its real consumer (until
+ * N bundles; manifests refused for capacity are skipped): shellcheck and bash -n (runbook,
+ * stressor), shellcheck -s sh and dash -n (GRUB drop-ins), virt-xml-validate and virsh define
+ * --validate (domains), cloud-init schema (user-data), systemd-analyze verify (units), TuneD's
+ * loader (profiles). {@link Consumers} says how the slow ones are batched without judging less.
+ * A sample runs in the suite; {@code -Dsweep.manifests=2000 -Dsweep.seed=S} is the larger run.
+ * Prints how many bundles, refusals, files and runbook shapes, and fails on any consumer's
+ * refusal, with its seed and manifest.
  */
 class ConsumerSweepTest {
 
@@ -45,6 +47,17 @@ class ConsumerSweepTest {
   /** Valid names that have tripped a consumer before (a name, a minus, a digit reads as arithmetic to shellcheck). */
   static final List<String> NAMES = List.of("rt-1", "vm-2", "a", "x-0-y", "line7", "9lives", "abcdefghij-klmnopqrstuvwxyz-0123456789-abcdefghij-klmnopqrstu");
 
+  /** Valid unicast MACs at the edges: locally administered, all-but-broadcast, the lowest non-zero. */
+  static final List<String> MACS = List.of("02:00:00:00:00:01", "52:54:00:ff:ff:fe", "fe:ff:ff:ff:ff:ff", "00:00:00:00:00:01", "3c:fd:fe:9e:7b:80");
+
+  /** What a compiled manifest had, counted so a run says what it covered. */
+  static final java.util.Map<String, java.util.function.Predicate<String>> FEATURES = java.util.Map.of(
+      "no CAT", y -> !y.contains("cat: {"), "CDP", y -> y.contains("cdp: true"), "MBA", y -> y.contains("mba: {"),
+      "L2", y -> y.contains("    l2:"), "hybrid", y -> y.contains("coreTypes:") || y.contains(", E]"),
+      "whole device", y -> y.contains("{pci: "), "virtual function", y -> y.contains("{pf: "),
+      "bridge and macvtap", y -> y.contains("{bridge: "), "SMT", y -> y.contains("threadsPerCore: 2"),
+      "several nodes", y -> y.contains("{id: 1, cpus:") || y.contains("{id: 1, memory:"));
+
   @TempDir Path tmp;
 
   @Test
@@ -52,66 +65,68 @@ class ConsumerSweepTest {
     Random r = new Random(SEED);
     int compiled = 0;
     int refused = 0;
-    int files = 0;
-    List<String> failures = new ArrayList<>();
+    java.util.Map<String, Integer> covered = new java.util.TreeMap<>();
     long started = System.nanoTime();
-    // Until MANIFESTS bundles: the generator makes hosts too small for their VMs too, and those are skipped.
-    for (int i = 0; compiled < MANIFESTS && i < 4 * MANIFESTS; i++) {
-      long seed = SEED + i;
-      String yaml = vary(dev.rtc.plan.RandomPlansTestAccess.yaml(seed), r, i);
-      Compiler.Result result;
-      try {
-        result = new Compiler().compile(new ManifestLoader.Source("sweep-" + seed + ".yaml", yaml.getBytes(StandardCharsets.UTF_8)));
-      } catch (ManifestException e) {
-        // The generator makes hosts too small for their VMs on purpose; anything else is a bug of the variation.
-        assertThat(e.diagnostics()).as("seed %d refused for a reason the sweep did not mean:%n%s", seed, yaml)
-            .filteredOn(Diagnostic::isError).allMatch(d -> d.code().name().startsWith("RTC06"));
-        refused++;
-        continue;
-      }
-      compiled++;
-      Path out = tmp.resolve("b" + i);
-      BundleWriter.write(result.bundle(), out, false);
-      for (String rel : result.bundle().files().keySet()) {
-        Tool.Run run = consumer(out, rel);
-        if (run == null) {
+    try (Consumers consumers = new Consumers(tmp.resolve("batch"))) {
+      // Until MANIFESTS bundles: the generator makes hosts too small for their VMs too, and those are skipped.
+      for (int i = 0; compiled < MANIFESTS && i < 4 * MANIFESTS; i++) {
+        long seed = SEED + i;
+        String yaml = vary(dev.rtc.plan.RandomPlansTestAccess.yaml(seed), r, i);
+        Compiler.Result result;
+        try {
+          result = new Compiler().compile(new ManifestLoader.Source("sweep-" + seed + ".yaml", yaml.getBytes(StandardCharsets.UTF_8)));
+        } catch (ManifestException e) {
+          // The generator makes hosts too small for their VMs on purpose; anything else is a bug of the variation.
+          assertThat(e.diagnostics()).as("seed %d refused for a reason the sweep did not mean:%n%s", seed, yaml)
+              .filteredOn(Diagnostic::isError).allMatch(d -> d.code().name().startsWith("RTC06"));
+          refused++;
           continue;
         }
-        files++;
-        if (run.exit() != 0 || run.err().toLowerCase(java.util.Locale.ROOT).contains("warning")) {
-          failures.add("seed " + seed + " " + rel + ": " + run.all().strip() + "\n--- manifest ---\n" + yaml);
-        }
+        compiled++;
+        FEATURES.forEach((feature, says) -> { if (says.test(yaml)) { covered.merge(feature, 1, Integer::sum); } });
+        Path out = tmp.resolve("b" + i);
+        BundleWriter.write(result.bundle(), out, false);
+        consumers.judge("seed " + seed, yaml, out, result.bundle().files().keySet());
+        deleteTree(out);
       }
-      deleteTree(out);
+      consumers.flush();
+      double seconds = (System.nanoTime() - started) / 1e9;
+      System.out.printf("consumer sweep (seed %d): %d bundles, %d manifests refused for capacity, %d files to their consumers, "
+          + "%d runbook shapes checked whole, %d failures, %.1f s%n", SEED, compiled, refused, consumers.files(), consumers.shapes(),
+          consumers.failures().size(), seconds);
+      System.out.println("bundles with: " + covered);
+      List<String> failures = consumers.failures();
+      assertThat(failures).as(String.join("\n\n", failures.subList(0, Math.min(3, failures.size())))).isEmpty();
     }
-    double seconds = (System.nanoTime() - started) / 1e9;
-    System.out.printf("consumer sweep (seed %d): %d bundles, %d manifests refused as too small, %d files to their consumers, "
-        + "%d failures, %.1f s%n", SEED, compiled, refused, files, failures.size(), seconds);
-    assertThat(failures).as(String.join("\n\n", failures.subList(0, Math.min(3, failures.size())))).isEmpty();
     assertThat(compiled).as("bundles the sweep made").isEqualTo(MANIFESTS);
   }
 
-  /** The artifact's real consumer, run on it; null for a file no tool judges (documents, plan.json, meta-data). */
-  static Tool.Run consumer(Path out, String rel) {
-    String name = rel.substring(rel.lastIndexOf('/') + 1);
-    return switch (name) {
-      case "domain.xml" -> both(Tool.require("virt-xml-validate").run(out, rel, "domain"),
-          Tool.require("virsh").run(out, "-c", "test:///default", "define --validate " + rel));
-      case "user-data" -> Tool.require("cloud-init").run(out, "schema", "-c", rel);
-      case "runbook.sh", "rtc-stress.sh" -> both(Tool.require("shellcheck").run(out, "--severity=style", rel),
-          Tool.require("bash").run(out, "-n", rel));
-      case "99-rtc.cfg" -> both(Tool.require("shellcheck").run(out, "--shell=sh", "--severity=style", rel), Tool.require("dash").run(out, "-n", rel));
-      case "rtc-resctrl.service", "rtc-hugepages.service", "rtc-sriov.service", "rtc-vms.service" ->
-          Tool.require("systemd-analyze").run(out, "verify", "--man=no", rel);
-      default -> null;
-    };
+  /**
+   * The runbook's check by parts finds what shellcheck finds on the whole file: the two faults that
+   * reached users (an unquoted name that reads as arithmetic; a variable the library reads that
+   * the header of a plan without CAT never set) each fail it, as each failed the whole-file check.
+   */
+  @Test
+  void theRunbookCheckByPartsFindsTheFaultsAWholeFileCheckFinds() throws IOException {
+    Compiler.Result result = new Compiler().compile(ManifestLoader.read(Path.of("examples/eci-reference.yaml")));
+    String runbook = result.bundle().files().get("runbook.sh").text();
+    Path dir = Files.createDirectories(tmp.resolve("parts"));
+    assertThat(Consumers.LIBRARY_NAMES).as("the library's variables, not words of its comments and strings")
+        .contains("\nrt=1\n", "\nSTATE=1\n", "\nmark=1\n").doesNotContain("\nrtc=1\n", "\nthe=1\n");
+    try (Consumers consumers = new Consumers(tmp.resolve("batch"))) {
+      Tool.Run example = consumers.runbook(dir, runbook);
+      assertThat(example.exit()).as(example.all()).isZero();
+      Tool.Run unquoted = consumers.runbook(dir, runbook.replace("BUNDLE=eci-reference\n", "BUNDLE=rt-1\n"));
+      assertThat(unquoted.exit()).isNotZero();
+      assertThat(unquoted.all()).contains("SC2100");
+      Tool.Run unset = consumers.runbook(dir, runbook.replaceFirst("(?m)^CAT_FLAG=.*\n", ""));
+      assertThat(unset.exit()).isNotZero();
+      assertThat(unset.all()).contains("SC2153");
+      assertThat(consumers.shapes()).as("the unset variable made a shape of its own").isEqualTo(2);
+    }
   }
 
-  private static Tool.Run both(Tool.Run a, Tool.Run b) {
-    return a.exit() != 0 ? a : b;
-  }
-
-  /** The generated manifest, given an OS and kernel, a name, and maybe no CAT or MBA, and a VF's MAC. */
+  /** The generated manifest, given an OS and kernel, a name, maybe no CAT, CDP, MBA, virtual functions and other networks. */
   static String vary(String yaml, Random r, int i) {
     OsKernels os = OSES.get(i % OSES.size());
     String kernel = os.kernels().get(r.nextInt(os.kernels().size()));
@@ -121,6 +136,25 @@ class ConsumerSweepTest {
     out = out.replace("    disk: {baseImage: base.qcow2, size: 10 GiB}\n    guest: {user: rt, ", "    disk: {size: 10 GiB}\n    guest: {");
     if (r.nextInt(3) == 0) { // most real hosts have no CAT: no cat line, and nothing that asks for cache
       out = out.replaceAll("      cat: \\{[^}]*}\n", "").replaceAll("(?m)^  cache: .*\n", "").replaceAll("(?m)^    cache: .*\n", "");
+    } else if (r.nextInt(4) == 0) { // code/data prioritization: half the groups, CODE and DATA masks
+      out = out.replaceAll("(      cat: \\{[^}]*)}\n", "$1, cdp: true}\n");
+    }
+    if (r.nextInt(3) == 0) { // memory bandwidth allocation, and a real-time VM's share of it
+      out = out.replaceAll("(?m)^(  housekeeping: )", "    mba: {granularity: 10, min: 10}\n$1")
+          .replaceAll("(    role: realtime\n)", "$1    memoryBandwidth: " + (10 + 10 * r.nextInt(10)) + "\n");
+    }
+    if (r.nextBoolean()) { // whole NICs become SR-IOV physical functions, and each VM gets a virtual function of its own
+      for (int n = 0; n < 8; n++) {
+        String nic = String.format("0000:%02x:00.0", 0x10 + n);
+        String mac = MACS.get(r.nextInt(MACS.size()));
+        out = out.replaceFirst("(    - \\{address: \"" + nic + "\", id: \")8086:125b(\", node: \\d+, iommuGroup: \\d+)}",
+            "$18086:1521$2, driver: igb, interface: ens" + n + "f0, sriov: {totalVfs: 7, offset: 128, stride: 4}}");
+        out = out.replace("      - {pci: \"" + nic + "\"}", "      - {pf: ens" + n + "f0, vf: " + r.nextInt(7) + ", mac: \"" + mac + "\""
+            + (r.nextBoolean() ? ", vlan: " + (1 + r.nextInt(4094)) : "") + "}");
+      }
+    }
+    if (r.nextInt(4) == 0) { // a stressor on other networks than libvirt's default
+      out = out.replaceFirst("(    workload: stress-ng\n)", "$1    networks:\n      - {bridge: br-plant0}\n      - {macvtap: eno2}\n      - {network: default}\n");
     }
     return out;
   }
