@@ -61,7 +61,9 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 - An Ubuntu Pro token in `/etc/rtc/ubuntu-pro-token` on the host (mode 0600): the real-time
   kernel comes with Ubuntu Pro. It is read there, and never written into this bundle. The guests
   attach with cloud-init's `ubuntu_pro`, which cloud-init 24.1 and newer read (Ubuntu's current
-  22.04 and 24.04 cloud images): an older image attaches nothing, and verify finds no real-time kernel.
+  22.04 and 24.04 cloud images); on an older image, whose cloud-init reads no `ubuntu_pro`, the
+  real-time guest's first boot attaches with the same token itself (`pro attach`, then
+  `pro enable realtime-kernel`).
 </#if>
 <#if supplies.rhelKey>
 - A Red Hat activation key in `/etc/rtc/rhel-activation-key` on the host (mode 0600), two lines

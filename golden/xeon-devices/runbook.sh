@@ -1309,6 +1309,7 @@ image_seed() {
     # JSON is YAML: jq writes the document, escaping the token; cloud-init enables the service.
     # ubuntu_pro, as cloud-init 24.1 and newer (Ubuntu's current 22.04 and 24.04 images) name the module; the
     # older ubuntu_advantage leaves their status degraded, and with both keys they warn that one is ignored.
+    # An older cloud-init reads no ubuntu_pro: the guest's runcmd then attaches with this token itself.
     { echo '#cloud-config'; jq -n --rawfile t "$ROOT$PRO_TOKEN_FILE" '{ubuntu_pro: {token: ($t | gsub("\\s"; "")), enable: ["realtime-kernel"]}}'; } >"$vendor"
   fi
   if [ "${VM_RHEL[$vm]}" = 1 ]; then

@@ -110,6 +110,9 @@ final class CloudInitEmitter {
     ArrayNode run = doc.putArray("runcmd");
     command(run, "systemctl", distro.apt() ? "start" : "restart", "qemu-guest-agent");
     if (vm.isRealtime()) {
+      if (kernel.ubuntuPro()) {
+        command(run, "sh", "-c", PRO_ATTACH);
+      }
       if (!later.isEmpty()) {
         if (!distro.extraRepos().isEmpty()) {
           List<String> enable = new ArrayList<>(List.of("subscription-manager", "repos"));
@@ -162,6 +165,21 @@ final class CloudInitEmitter {
   /** The newest kernel whose config has CONFIG_PREEMPT_RT=y becomes grubby's default. */
   static final String RHEL_RT_DEFAULT = "v=$(for c in /boot/config-*; do grep -qx CONFIG_PREEMPT_RT=y \"$c\" && echo \"${c#/boot/config-}\";"
       + " done | sort -V | tail -n 1); [ -n \"$v\" ] && grubby --set-default=\"/boot/vmlinuz-$v\"";
+
+  /**
+   * Ubuntu Pro for an image whose cloud-init is older than 24.1: those read no {@code ubuntu_pro}
+   * key (the one 24.1 and newer read without a deprecation warning), so the vendor-data the
+   * runbook wrote attaches nothing. When Pro is not attached by now, this attaches with the token
+   * of that same vendor-data (cloud-init keeps it root-only; the token never enters user-data or
+   * a command line) and enables the real-time kernel, before GRUB's menu is made. A no-op where
+   * cloud-init attached.
+   */
+  static final String PRO_ATTACH = "pro status --format json 2>/dev/null | grep -q '\"attached\": *true' && exit 0;"
+      + " f=$(mktemp) || exit 1;"
+      + " cloud-init query vendordata | python3 -c 'import json, sys; t = sys.stdin.read();"
+      + " print(json.dumps({\"token\": json.loads(t[t.index(\"{\"):])[\"ubuntu_pro\"][\"token\"], \"enable_services\": []}))' >\"$f\""
+      + " && pro attach --no-auto-enable --attach-config \"$f\"; r=$?; rm -f \"$f\";"
+      + " [ \"$r\" = 0 ] && pro enable --assume-yes realtime-kernel";
 
   /** A shell command that downloads {@code url} to {@code to} once, with curl or wget, through the proxy if any. */
   private static String fetch(String url, String to, String proxy) {
