@@ -30,6 +30,7 @@ final class GuestRules {
 
   static void check(Manifest m, Diagnostics d) {
     for (Manifest.Vm vm : m.vms()) {
+      reachable(m, vm, d);
       Manifest.Os os = vm.guest().os();
       String image = vm.disk().baseImage();
       said(image).ifPresent(w -> {
@@ -43,6 +44,25 @@ final class GuestRules {
         }
       });
     }
+  }
+
+  /**
+   * Every first boot fetches packages (apt or dnf updates its lists; qemu-guest-agent, which the
+   * runbook talks through; a real-time kernel): a VM with no NIC at all cannot, and fails its first
+   * boot on site. A device given whole or as a VF is a NIC the guest may reach the network by.
+   */
+  private static void reachable(Manifest m, Manifest.Vm vm, Diagnostics d) {
+    if (!vm.networks().isEmpty() || !vm.devices().isEmpty()) {
+      return;
+    }
+    boolean rhel = vm.guest().os().family().equals("rhel");
+    String from = rhel ? (m.site().rhel().isPresent() ? "the site's RHEL mirror (site.mirrors.rhel)"
+        : "Red Hat's CDN, registered with the activation key the runbook reads on the host, or a site mirror (site.mirrors.rhel)")
+        : "the " + vm.guest().os().family() + " archive or the site's mirror";
+    d.error(Code.RTC049, vm.pointer() + "/networks", vm.name() + " has no network interface (networks: [] and no device), but its first "
+        + "boot installs its packages (qemu-guest-agent, which the runbook talks through" + (vm.isRealtime() ? ", the real-time kernel" : "")
+        + ") from " + from + ", which it could not reach", "leave networks out for libvirt's NAT network 'default', or give it one "
+            + "(network, bridge or macvtap) that reaches " + (rhel ? "Red Hat or the mirror" : "the archive or the mirror"));
   }
 
   /** The first OS word the image's file name holds, as a word of its own (bounded by '-', '_', '.' or the ends). */
