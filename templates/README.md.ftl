@@ -162,7 +162,8 @@ and topology facts, each VM's live domain XML, with checksums, and `plan.json`.
 
 | file | what it is |
 |---|---|
-| `runbook.sh` | the steps above |
+| `runbook.sh` | the steps above, with this deployment's plan |
+| `runbook-steps.sh` | what each step does, sourced by `runbook.sh`; the same in every bundle of this rtc version |
 | `plan.md`, `plan.json` | the CPU and cache plan, kernels and tuning, with reasons |
 | `plan.html` | the same plan drawn: CPU map per NUMA node<#if cache??>, way map per L${cache.level} instance</#if> |
 <#if !grubby>

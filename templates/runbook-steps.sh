@@ -1,3 +1,6 @@
+# shellcheck shell=bash
+# The steps of an rtc runbook, the same in every bundle of this rtc version: runbook.sh sets the
+# plan (its variables) and sources this file. Run ./runbook.sh, not this file.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${RTC_ROOT:-}      # tests point this at a fake /: its /proc, /sys, /etc, /boot and /var
@@ -2026,7 +2029,7 @@ judge() {
 
 usage() {
   # The header comment, from its first line of prose to the line before 'set -E'.
-  sed -n '/^# Provisions/,/^set -E/{/^set -E/d;p;}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '/^# Provisions/,/^set -E/{/^set -E/d;p;}' "$HERE/runbook.sh" | sed 's/^# \{0,1\}//'
   echo "Steps: preflight host check-host images vms wait verify stress bench status collect report all rollback facts guest judge"
 }
 

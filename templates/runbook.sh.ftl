@@ -154,5 +154,10 @@ BENCH_INTERVAL_US=
 </#if>
 IMAGE_DIR=[=imageDir]
 # ----------------------------------------------------------------------------------------------
-<#-- The steps hold no FreeMarker: included as they are, not parsed (a sixth of a cold compile). -->
-<#include "runbook-steps.sh" parse=false>
+
+# The steps: runbook-steps.sh beside this file, the same in every bundle of this rtc version. This
+# file holds the plan; that one what is done with it.
+RUNBOOK_STEPS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/runbook-steps.sh
+[ -r "$RUNBOOK_STEPS" ] || { echo "runbook.sh: $RUNBOOK_STEPS is missing: copy the whole bundle folder, not runbook.sh alone" >&2; exit 2; }
+# shellcheck source=runbook-steps.sh
+. "$RUNBOOK_STEPS"

@@ -45,6 +45,7 @@ public final class Consequences {
       new Rule("SHA256SUMS", Cost.NOTHING, "the bundle's checksums"),
       new Rule("plan.{md,json,html}", Cost.NOTHING, "the plan, for people and programs (its facts are judged one by one)"),
       new Rule("runbook.sh", Cost.NOTHING, "the runbook itself: its new steps take effect when they are run again"),
+      new Rule("runbook-steps.sh", Cost.NOTHING, "the runbook's steps (a new rtc version): they take effect when they are run again"),
       new Rule("host/grub/*", Cost.HOST_REBOOT, "the host's kernel command line and default kernel (update-grub, then a reboot)"),
       new Rule("host/tuned/**", Cost.RUNTIME, "the host's TuneD profile, which runbook.sh host applies at once"),
       new Rule("host/resctrl/**", Cost.RUNTIME, "the resctrl groups, which systemctl restart rtc-resctrl writes again"),

@@ -15,6 +15,9 @@ import java.util.Map;
  */
 public final class Emitters {
 
+  /** The runbook's steps, beside runbook.sh in every bundle. */
+  public static final String RUNBOOK_STEPS = "runbook-steps.sh";
+
   private Emitters() {}
 
   /** The group's schemata: the cache line, then the MB line when the VM asks for bandwidth. */
@@ -85,7 +88,10 @@ public final class Emitters {
     // thread finished first. The documents, the longest pieces, are started first, so that no
     // thread is left with one of them at the end while the others idle.
     List<java.util.function.Supplier<List<Bundle.Artifact>>> documents = List.of(
-        () -> List.of(new Bundle.Artifact("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)), true)),
+        () -> List.of(new Bundle.Artifact("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)), true),
+            // The steps, which runbook.sh sources: the same bytes in every bundle of this rtc, so a
+            // change to them shows once in golden/, and the plan's own file shows only the plan.
+            text(RUNBOOK_STEPS, Templates.verbatim(RUNBOOK_STEPS))),
         () -> {
           Map<String, Object> docs = PlanModel.of(plan, header);
           return List.of(text("plan.md", Templates.renderUtf8("plan.md.ftl", docs)), text("plan.html", Templates.renderUtf8("plan.html.ftlh", docs)),

@@ -49,6 +49,22 @@ final class Templates {
     }
   }
 
+  /** A file of templates/ as it is, not a template: the runbook's steps, the same in every bundle. */
+  static byte[] verbatim(String name) {
+    return VERBATIM.computeIfAbsent(name, n -> {
+      try (java.io.InputStream in = Templates.class.getResourceAsStream("/templates/" + n)) {
+        if (in == null) {
+          throw new IllegalStateException("templates/" + n + " is not in rtc's jar");
+        }
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }).clone();
+  }
+
+  private static final Map<String, byte[]> VERBATIM = new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Parses templates ahead of need. */
   static void prepare(java.util.List<String> names) {
     try {

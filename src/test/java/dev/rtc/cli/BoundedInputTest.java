@@ -72,8 +72,8 @@ class BoundedInputTest {
   }
 
   @Test
-  void compileValidateExplainAndDiffEachRefuseThemWithExit1AndNoTrace() {
-    Path golden = Path.of("golden/eci-reference");
+  void compileValidateExplainAndDiffEachRefuseThemWithExit1AndNoTrace() throws java.io.IOException {
+    Path golden = dev.rtc.emit.Folders.goldenBundle("eci-reference", tmp.resolve("golden"));
     for (Path f : hostile()) {
       for (String[] args : List.of(new String[] {"validate", f.toString()}, new String[] {"explain", f.toString()},
           new String[] {"compile", f.toString(), "-o", tmp.resolve("out").toString()},

@@ -371,12 +371,13 @@ class CliTest {
 
     // A comment in the manifest changes every provenance header, and nothing on the host.
     Path comment = Files.writeString(tmp.resolve("comment.yaml"), ref.replace("# The reference system", "# Edited. The reference system"));
-    Outcome c = rtc("diff", Path.of("golden/eci-reference").toString(), comment.toString());
+    Path golden = dev.rtc.emit.Folders.goldenBundle("eci-reference", tmp.resolve("golden"));
+    Outcome c = rtc("diff", golden.toString(), comment.toString());
     assertThat(c.exit()).as(c.out() + c.err()).isZero();
     assertThat(c.out()).startsWith("Nothing to do on the host: only comments and provenance headers changed.")
         .contains("vms/debian12-rt/meta-data").doesNotContain("Other files whose content changed");
 
-    Outcome same = rtc("diff", Path.of("golden/eci-reference").toString(), EXAMPLE.toString());
+    Outcome same = rtc("diff", golden.toString(), EXAMPLE.toString());
     assertThat(same.exit()).isZero();
     assertThat(same.out()).isEqualTo("No changes: the bundles are identical.\n");
 
@@ -389,7 +390,8 @@ class CliTest {
   @Test
   void checkOpensWithTheConsequencesAndSummarisesThePicture() throws IOException {
     Path six = Files.writeString(tmp.resolve("six.yaml"), Files.readString(EXAMPLE).replace("    vcpus: 8 ", "    vcpus: 6 "));
-    Outcome o = rtc("compile", six.toString(), "-o", Path.of("golden/eci-reference").toString(), "--check");
+    Outcome o = rtc("compile", six.toString(), "-o", dev.rtc.emit.Folders.goldenBundle("eci-reference", tmp.resolve("golden")).toString(),
+        "--check");
     assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(o.out()).startsWith("Host reboot: no\nVMs to shut down and start again: debian12-rt (")
         .contains("rtc: what differs: README.md, plan.html, plan.json, plan.md, runbook.sh, vms/debian12-rt/domain.xml")

@@ -32,11 +32,12 @@ class LauncherIT {
     Tool.Run run = new Tool(ROOT.resolve("rtc").toString()).run(ROOT, "compile", "examples/eci-reference.yaml", "-o", out.toString());
     assertThat(run.exit()).as(run.all()).isZero();
     assertThat(run.err()).as("the launcher says nothing when the jar is built").isEmpty();
-    assertThat(run.out()).contains("wrote " + files(ROOT.resolve("golden/eci-reference")).size() + " files to " + out);
+    Map<String, String> golden = files(dev.rtc.emit.Folders.goldenBundle("eci-reference", dir.resolve("golden")));
+    assertThat(run.out()).contains("wrote " + golden.size() + " files to " + out);
     assertThat(ARCHIVE).exists();
     Map<String, String> written = files(out);
     assertThat(written.remove(".rtc-bundle")).as("rtc's marker, not part of the golden bundle").isNotNull();
-    assertThat(written).isEqualTo(files(ROOT.resolve("golden/eci-reference")));
+    assertThat(written).isEqualTo(golden);
 
     // -Xshare:on fails instead of running without the archive; the class log says where each class came from.
     Tool.Run shared = new Tool("java").run(ROOT, "-Xshare:on", "-XX:SharedArchiveFile=" + ARCHIVE, "-XX:TieredStopAtLevel=1",

@@ -76,7 +76,7 @@ final class Consumers implements AutoCloseable {
       Tool.Run run = switch (name) {
         case "domain.xml" -> both(Tool.require("virt-xml-validate").run(out, rel, "domain"),
             Tool.require("virsh").run(out, "-c", "test:///default", "define --validate " + rel));
-        case "runbook.sh" -> runbook(out, Files.readString(out.resolve(rel)));
+        case "runbook.sh" -> runbook(out, Files.readString(out.resolve(rel)), Files.readString(out.resolve(Emitters.RUNBOOK_STEPS)));
         case "rtc-stress.sh" -> both(Tool.require("shellcheck").run(out, "--severity=style", rel), Tool.require("bash").run(out, "-n", rel));
         case "99-rtc.cfg" -> both(Tool.require("shellcheck").run(out, "--shell=sh", "--severity=style", rel),
             Tool.require("dash").run(out, "-n", rel));
@@ -115,13 +115,14 @@ final class Consumers implements AutoCloseable {
    * A runbook, checked by parts (the class comment says why): bash -n on the whole file, shellcheck
    * on its header alone, and shellcheck on the whole file once for each shape of header.
    */
-  Tool.Run runbook(Path dir, String text) throws IOException {
-    if (!text.endsWith(LIBRARY)) {
-      return new Tool.Run(1, "", "the runbook does not end with templates/runbook-steps.sh as it is: the check by parts cannot hold");
+  Tool.Run runbook(Path dir, String runbook, String steps) throws IOException {
+    if (!steps.equals(LIBRARY)) {
+      return new Tool.Run(1, "", "runbook-steps.sh is not templates/runbook-steps.sh as it is: the check by parts cannot hold");
     }
+    String text = RunbookLint.whole(runbook, steps);
     Path whole = dir.resolve("runbook-whole.sh");
     Files.writeString(whole, text);
-    Tool.Run syntax = Tool.require("bash").run(dir, "-n", whole.toString());
+    Tool.Run syntax = both(Tool.require("bash").run(dir, "-n", whole.toString()), Tool.require("bash").run(dir, "-n", "runbook.sh"));
     if (syntax.exit() != 0) {
       return syntax;
     }
@@ -132,8 +133,7 @@ final class Consumers implements AutoCloseable {
     if (alone.exit() != 0) {
       return alone;
     }
-    Tool.Run byShape = shapes.computeIfAbsent(shape(header), s -> Tool.require("shellcheck").run(dir, "--severity=style", whole.toString()));
-    return byShape;
+    return shapes.computeIfAbsent(shape(header), s -> Tool.require("shellcheck").run(dir, "--severity=style", whole.toString()));
   }
 
   /**

@@ -108,8 +108,8 @@ class ConsumersTest {
   void scriptsPassShellcheckAndBashSyntax() {
     Tool shellcheck = Tool.require("shellcheck");
     Tool bash = Tool.require("bash");
-    for (String script : List.of("runbook.sh", "vms/debian12-stress/rtc-stress.sh")) {
-      Tool.Run sc = shellcheck.run(bundle, "--severity=style", script);
+    for (String script : List.of("runbook.sh", "runbook-steps.sh", "vms/debian12-stress/rtc-stress.sh")) {
+      Tool.Run sc = script.startsWith("runbook") ? RunbookLint.shellcheck(bundle, "--severity=style") : shellcheck.run(bundle, "--severity=style", script);
       assertThat(sc.exit()).as("shellcheck %s:%n%s", script, sc.all()).isZero();
       Tool.Run n = bash.run(bundle, "-n", script);
       assertThat(n.exit()).as("bash -n %s: %s", script, n.all()).isZero();
@@ -339,7 +339,8 @@ class ConsumersTest {
         Tool.Run r = switch (name) {
           case "domain.xml" -> Tool.require("virsh").run(out, "-c", "test:///default", "define --validate " + rel);
           case "user-data" -> Tool.require("cloud-init").run(out, "schema", "-c", rel);
-          case "runbook.sh", "rtc-stress.sh" -> Tool.require("shellcheck").run(out, "--severity=style", rel);
+          case "runbook.sh" -> RunbookLint.shellcheck(out, "--severity=style");
+          case "rtc-stress.sh" -> Tool.require("shellcheck").run(out, "--severity=style", rel);
           case "99-rtc.cfg" -> Tool.require("shellcheck").run(out, "--shell=sh", "--severity=style", rel);
           case "rtc-resctrl.service", "rtc-hugepages.service", "rtc-sriov.service", "rtc-vms.service" ->
               Tool.require("systemd-analyze").run(out, "verify", "--man=no", rel);

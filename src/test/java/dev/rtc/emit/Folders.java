@@ -23,6 +23,26 @@ public final class Folders {
     return files;
   }
 
+  /**
+   * The whole golden bundle of {@code example}, as rtc wrote it: golden/&lt;example&gt;/ and the
+   * runbook's steps, which golden/ keeps once for every bundle. Copied into {@code into}.
+   */
+  public static Path goldenBundle(String example, Path into) throws IOException {
+    Path from = Path.of("golden", example).toAbsolutePath();
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path to = into.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(p, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+    Files.copy(from.getParent().resolve(Emitters.RUNBOOK_STEPS), into.resolve(Emitters.RUNBOOK_STEPS));
+    return into;
+  }
+
   public static void deleteTree(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
       for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -123,8 +123,9 @@ class InjectionTest {
       }
     }
     Tool bash = Tool.require("bash");
-    assertThat(Tool.require("shellcheck").run(out, "runbook.sh").exit()).as("%s: shellcheck runbook.sh", what).isZero();
+    assertThat(RunbookLint.shellcheck(out).exit()).as("%s: shellcheck runbook.sh", what).isZero();
     assertThat(bash.run(out, "-n", "runbook.sh").exit()).as(what).isZero();
+    assertThat(bash.run(out, "-n", "runbook-steps.sh").exit()).as(what).isZero();
     Tool.Run dry = bash.run(out, host.env(), "./runbook.sh", "--dry-run", "host");
     assertThat(dry.exit()).as("%s: runbook --dry-run host: %s", what, dry.all()).isZero();
     Tool.Run src = Tool.require("dash").run(out, Map.of("HOME", tmp.toString()), "-c",
