@@ -1,6 +1,6 @@
 package dev.rtc.cli;
 
-import dev.rtc.Version;
+import dev.rtc.io.Version;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringWriter;

@@ -1,7 +1,7 @@
 package dev.rtc.cli;
 
 import dev.rtc.Compiler;
-import dev.rtc.Version;
+import dev.rtc.io.Version;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -2,7 +2,7 @@ package dev.rtc.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rtc.Version;
+import dev.rtc.io.Version;
 import dev.rtc.manifest.SchemaCheck;
 import java.io.IOException;
 import java.io.UncheckedIOException;

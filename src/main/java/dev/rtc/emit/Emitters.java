@@ -1,6 +1,6 @@
 package dev.rtc.emit;
 
-import dev.rtc.Version;
+import dev.rtc.io.Version;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelCmdline;
 import dev.rtc.plan.Plan;

@@ -3,7 +3,7 @@ package dev.rtc.emit;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rtc.Version;
+import dev.rtc.io.Version;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
 

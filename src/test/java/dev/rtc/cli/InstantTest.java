@@ -2,7 +2,7 @@ package dev.rtc.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rtc.Version;
+import dev.rtc.io.Version;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import org.junit.jupiter.api.Test;

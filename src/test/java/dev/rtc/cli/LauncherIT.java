@@ -78,7 +78,7 @@ class LauncherIT {
     Tool rtc = new Tool(ROOT.resolve("rtc").toString());
     assertThat(rtc.run(dir, "--help").out()).isEqualTo(Instant.help());
     assertThat(rtc.run(dir, "completion").out()).isEqualTo(Instant.completion());
-    assertThat(rtc.run(dir, "--version").out()).isEqualTo("rtc " + dev.rtc.Version.get() + "\n");
+    assertThat(rtc.run(dir, "--version").out()).isEqualTo("rtc " + dev.rtc.io.Version.get() + "\n");
   }
 
   /** Every file under {@code dir}, by relative path, with its bytes as text. */

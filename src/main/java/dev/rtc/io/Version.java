@@ -1,4 +1,4 @@
-package dev.rtc;
+package dev.rtc.io;
 
 import java.io.IOException;
 import java.io.InputStream;

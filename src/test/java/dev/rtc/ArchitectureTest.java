@@ -1,0 +1,128 @@
+package dev.rtc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packages of src/main/java/dev/rtc depend downwards only: each on packages of the layers
+ * below its own, never on its own layer's others, never up, so there is no circle. A reference is
+ * an import or a qualified name in code (comments and strings do not count).
+ */
+class ArchitectureTest {
+
+  /** Top to bottom. "" is dev.rtc itself (the Compiler: the pipeline the commands run). */
+  static final List<Set<String>> LAYERS = List.of(
+      Set.of("cli"),
+      Set.of("init", "check"),
+      Set.of(""),
+      Set.of("emit", "probe"),
+      Set.of("plan", "report"),
+      Set.of("manifest"),
+      Set.of("topology", "io"));
+
+  static final Path MAIN = Path.of("src/main/java/dev/rtc");
+  static final Pattern REFERENCE = Pattern.compile("\\bdev\\.rtc\\.(?:([a-z]+)\\.)?[A-Z]");
+
+  @Test
+  void everyPackageDependsOnLowerLayersOnly() throws IOException {
+    Map<String, Set<String>> graph = graph();
+    assertThat(graph.keySet()).as("every package is in a layer").allMatch(p -> layer(p) >= 0);
+    List<String> up = new ArrayList<>();
+    graph.forEach((from, tos) -> tos.forEach(to -> {
+      if (layer(to) <= layer(from)) {
+        up.add(name(from) + " -> " + name(to));
+      }
+    }));
+    System.out.println("package graph: " + graph);
+    assertThat(up).as("references that do not run down the layers " + LAYERS).isEmpty();
+  }
+
+  @Test
+  void theCheckSeesWhatItGuardsAgainst() {
+    Matcher m = REFERENCE.matcher("import dev.rtc.emit.Bundle; x = dev.rtc.Compiler.run(); dev.rtc.io.Version.get()");
+    List<String> found = new ArrayList<>();
+    while (m.find()) {
+      found.add(m.group(1) == null ? "" : m.group(1));
+    }
+    assertThat(found).containsExactly("emit", "", "io");
+    assertThat(code("a = 1; // dev.rtc.cli.Main\n/* dev.rtc.cli.Main */ s = \"dev.rtc.cli.Main\"; c = '\"';")).doesNotContain("dev.rtc");
+    assertThat(code("u = \"http://x\"; dev.rtc.cli.Main.run();")).contains("dev.rtc.cli.Main");
+  }
+
+  static Map<String, Set<String>> graph() throws IOException {
+    Map<String, Set<String>> graph = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(MAIN)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        Path dir = MAIN.relativize(f.getParent());
+        String from = dir.toString().replace('/', '.');
+        Set<String> tos = graph.computeIfAbsent(from, k -> new TreeSet<>());
+        Matcher m = REFERENCE.matcher(code(Files.readString(f)));
+        while (m.find()) {
+          String to = m.group(1) == null ? "" : m.group(1);
+          if (!to.equals(from)) {
+            tos.add(to);
+          }
+        }
+      }
+    }
+    return graph;
+  }
+
+  static int layer(String pkg) {
+    for (int i = 0; i < LAYERS.size(); i++) {
+      if (LAYERS.get(i).contains(pkg)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  static String name(String pkg) {
+    return pkg.isEmpty() ? "dev.rtc" : pkg;
+  }
+
+  /** The source without comments and the contents of strings, chars and text blocks (a small lexer, in order). */
+  static String code(String java) {
+    StringBuilder out = new StringBuilder();
+    int i = 0;
+    int n = java.length();
+    while (i < n) {
+      char c = java.charAt(i);
+      if (java.startsWith("//", i)) {
+        i = java.indexOf('\n', i) < 0 ? n : java.indexOf('\n', i);
+      } else if (java.startsWith("/*", i)) {
+        int end = java.indexOf("*/", i + 2);
+        i = end < 0 ? n : end + 2;
+        out.append(' ');
+      } else if (java.startsWith("\"\"\"", i)) {
+        int end = java.indexOf("\"\"\"", i + 3);
+        i = end < 0 ? n : end + 3;
+        out.append("\"\"");
+      } else if (c == '"' || c == '\'') {
+        int j = i + 1;
+        while (j < n && java.charAt(j) != c) {
+          j += java.charAt(j) == '\\' ? 2 : 1;
+        }
+        i = j + 1;
+        out.append(c).append(c);
+      } else {
+        out.append(c);
+        i++;
+      }
+    }
+    return out.toString();
+  }
+}
