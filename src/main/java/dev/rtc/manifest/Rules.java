@@ -1,9 +1,6 @@
 package dev.rtc.manifest;
 
 import dev.rtc.manifest.Manifest.Benchmark;
-import dev.rtc.manifest.Manifest.Cat;
-import dev.rtc.manifest.Manifest.CacheInstance;
-import dev.rtc.manifest.Manifest.NumaNode;
 import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Socket;
 import dev.rtc.manifest.Manifest.Topology;
@@ -11,14 +8,14 @@ import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The rules a schema cannot say: how the sets in a manifest relate to each other. Every rule
- * reports into {@link Diagnostics} and carries on, so the user sees all of them at once. Rules that
- * need the solver's choices live in the planner.
+ * reports into {@link Diagnostics} and carries on, so the user sees all of them at once. This class
+ * runs them all and holds the housekeeping, VM and benchmark rules; the others live by subject:
+ * {@link TopologyRules}, {@link DeviceRules}, {@link KernelRules}, {@link SafetyRules},
+ * {@link GuestRules}. Rules that need the solver's choices live in the planner.
  */
 public final class Rules {
 
@@ -39,187 +36,15 @@ public final class Rules {
 
   public static void check(Manifest m, Diagnostics d) {
     Rules r = new Rules(m, d);
-    r.topology(m.host().topology());
+    TopologyRules.check(m, d);
     r.housekeeping();
     r.vms();
     DeviceRules.check(m, d);
-    r.cacheOwner(m.host().topology());
-    r.kernels();
-    r.site();
+    TopologyRules.cacheOwner(m, d);
+    KernelRules.check(m, d);
     SafetyRules.check(m, d);
     GuestRules.check(m, d);
     m.benchmark().ifPresent(r::benchmark);
-  }
-
-  private void topology(Topology t) {
-    String at = "/host/topology";
-    CpuSet all = t.allCpus();
-    int before = d.errorCount();
-    partition(t.sockets(), Socket::cpus, Socket::id, at + "/sockets", "socket", all);
-    partition(t.numaNodes(), NumaNode::cpus, NumaNode::id, at + "/numaNodes", "NUMA node", all);
-    // Whether nodes nest in sockets means something only once both are clean partitions.
-    for (int i = 0; i < t.numaNodes().size() && d.errorCount() == before; i++) {
-      NumaNode n = t.numaNodes().get(i);
-      long sockets = t.sockets().stream().filter(s -> s.cpus().intersects(n.cpus())).count();
-      if (sockets > 1) {
-        d.error(Code.RTC030, at + "/numaNodes/" + i + "/cpus", "NUMA node " + n.id() + " (" + n.cpus().describe() + ") spans "
-            + sockets + " sockets", "a NUMA node lies inside one socket; compare with lscpu's 'NUMA node" + n.id() + " CPU(s)'");
-      }
-    }
-    if (t.smt() && d.errorCount() == before) {
-      siblings(t, at);
-    }
-    coreTypes(t, at, all);
-    t.l3().ifPresent(l3 -> cacheLevel(l3, at + "/l3", all.minus(t.cpusOfType(Manifest.CoreType.LPE))));
-    t.l2().ifPresent(l2 -> cacheLevel(l2, at + "/l2", all));
-    t.l2().ifPresent(l2 -> l2TypeSizes(t, l2, at + "/l2"));
-  }
-
-  /** A size for a core type the host has, and then each L2 instance of one core type, so its size is known. */
-  private void l2TypeSizes(Topology t, Manifest.CacheLevel l2, String at) {
-    if (l2.typeSizes().isEmpty()) {
-      return;
-    }
-    l2.typeSizes().keySet().stream().sorted().filter(type -> t.cpusOfType(type).isEmpty()).forEach(type -> d.error(Code.RTC030,
-        at + "/coreTypes/" + type.id(), "this host has no " + type.noun() + "s, so their L2 size cannot be given",
-        t.hybrid() ? "remove coreTypes." + type.id() + ", or give the " + type.noun() + " CPUs in topology.coreTypes"
-            : "remove coreTypes, or give the host's core types in topology.coreTypes"));
-    for (int i = 0; i < l2.instances().size(); i++) {
-      CacheInstance inst = l2.instances().get(i);
-      List<Manifest.CoreType> types = inst.cpus().stream().mapToObj(t::coreType).distinct().sorted().toList();
-      if (types.size() > 1) {
-        d.error(Code.RTC030, at + "/instances/" + i + "/cpus", "L2 instance " + inst.id() + " (" + inst.cpus().describe() + ") holds "
-            + String.join(" and ", types.stream().map(Manifest.CoreType::noun).map(n -> n + "s").toList())
-            + ", so its size is not known (l2.coreTypes gives sizes by core type)", "an L2 is one core's or one cluster's: "
-            + "compare with cache/index2/shared_cpu_list");
-      }
-    }
-  }
-
-  /**
-   * The instances of a cache level split the CPUs that have one (low-power E-cores have no L3).
-   */
-  private void cacheLevel(Manifest.CacheLevel c, String at, CpuSet cpusWithOne) {
-    String what = "L" + c.level() + " instance";
-    if (c.instances().isEmpty()) {
-      return; // Binder said why
-    }
-    partition(c.instances(), CacheInstance::cpus, CacheInstance::id, at + "/instances", what, cpusWithOne);
-    if (c.size().bytes() == 0) {
-      d.error(Code.RTC021, at + "/size", "an L" + c.level() + " of size 0", "write the size of one instance, e.g. "
-          + (c.level() == 3 ? "60 MiB" : "2 MiB"));
-    }
-    c.cat().ifPresent(cat -> cat(cat, c.size().bytes(), at + "/cat"));
-  }
-
-  /** Core types name each CPU once, each type once; only P-cores have SMT siblings. */
-  private void coreTypes(Topology t, String at, CpuSet all) {
-    if (t.coreTypes().isEmpty()) {
-      return;
-    }
-    CpuSet seen = CpuSet.empty();
-    java.util.Set<Manifest.CoreType> types = java.util.EnumSet.noneOf(Manifest.CoreType.class);
-    for (int i = 0; i < t.coreTypes().size(); i++) {
-      Manifest.CoreGroup g = t.coreTypes().get(i);
-      String p = at + "/coreTypes/" + i;
-      if (!types.add(g.type())) {
-        d.error(Code.RTC030, p + "/type", "core type " + g.type().id() + " is given twice", "list each type once, with all its CPUs");
-      }
-      CpuSet overlap = g.cpus().intersect(seen);
-      if (!overlap.isEmpty()) {
-        d.error(Code.RTC030, p + "/cpus", "CPUs " + overlap.describe() + " are given two core types", "each CPU has one core type");
-      }
-      seen = seen.union(g.cpus());
-    }
-    if (!seen.equals(all)) {
-      CpuSet missing = all.minus(seen);
-      d.error(Code.RTC030, at + "/coreTypes", (missing.isEmpty() ? "CPUs " + seen.minus(all).describe() + " are not CPUs of this host"
-          : "CPUs " + missing.describe() + " have no core type"), "give every CPU of the sockets one core type");
-    }
-  }
-
-  /** Every sibling pair is two CPUs of the host on one NUMA node and one core type, each the other's sibling. */
-  private void siblings(Topology t, String at) {
-    CpuSet all = t.allCpus();
-    String p = at + "/siblings"; // in the table form the nearest key, topology, is shown
-    for (int cpu : CpuSet.of(t.siblings().keySet().stream().sorted().toList())) {
-      int sib = t.sibling(cpu);
-      if (sib == cpu || !all.contains(sib) || t.sibling(sib) != cpu) {
-        d.error(Code.RTC030, p, "CPU " + cpu + "'s sibling would be CPU " + sib + ", which " + (all.contains(sib)
-            ? "is not its pair" : "this host does not have"), "check thread_siblings_list of CPU " + cpu);
-        return;
-      }
-      boolean sameNode = t.numaNodes().stream().anyMatch(n -> n.cpus().contains(cpu) && n.cpus().contains(sib));
-      if (!sameNode) {
-        d.error(Code.RTC030, p, "CPU " + cpu + " and its sibling " + sib + " are on different NUMA nodes",
-            "siblings share a core, so they share a node; check the siblings and the nodes' cpus");
-        return;
-      }
-      if (t.coreType(cpu) != t.coreType(sib)) {
-        d.error(Code.RTC030, p, "CPU " + cpu + " (" + t.coreType(cpu).noun() + ") and its sibling " + sib + " ("
-            + t.coreType(sib).noun() + ") have different core types", "siblings share a core; check coreTypes against lscpu");
-        return;
-      }
-    }
-  }
-
-  /** The parts must be disjoint, have distinct ids, and together hold every CPU of the host. */
-  private <T> void partition(List<T> parts, Function<T, CpuSet> cpus, Function<T, Integer> id, String at, String what,
-      CpuSet all) {
-    Map<Integer, Integer> ids = new HashMap<>();
-    CpuSet seen = CpuSet.empty();
-    for (int i = 0; i < parts.size(); i++) {
-      T part = parts.get(i);
-      String p = at + "/" + i;
-      Integer before = ids.put(id.apply(part), i);
-      if (before != null) {
-        d.error(Code.RTC030, p + "/id", what + " id " + id.apply(part) + " is given twice (also " + Pointers.display(at + "/" + before) + ")",
-            "each " + what + " has its own id");
-      }
-      CpuSet c = cpus.apply(part);
-      if (c.isEmpty()) {
-        d.error(Code.RTC030, p + "/cpus", what + " " + id.apply(part) + " has no CPUs", "");
-      }
-      CpuSet overlap = c.intersect(seen);
-      if (!overlap.isEmpty()) {
-        d.error(Code.RTC030, p + "/cpus", "CPUs " + overlap.describe() + " of " + what + " " + id.apply(part) + " also belong to an earlier " + what,
-            "each CPU belongs to exactly one " + what);
-      }
-      seen = seen.union(c);
-    }
-    if (!seen.isEmpty() && !seen.equals(all)) {
-      CpuSet missing = all.minus(seen);
-      CpuSet extra = seen.minus(all);
-      if (!missing.isEmpty()) {
-        d.error(Code.RTC030, at, "CPUs " + missing.describe() + " are in a socket but in no " + what, "every CPU belongs to one " + what);
-      }
-      if (!extra.isEmpty()) {
-        d.error(Code.RTC030, at, "CPUs " + extra.describe() + " are in a " + what + " but in no socket", "list them under a socket too");
-      }
-    }
-  }
-
-  private void cat(Cat cat, long l3Bytes, String at) {
-    if (!cat.cbmMask().isContiguous()) {
-      d.error(Code.RTC031, at + "/cbmMask", "cbm mask " + cat.cbmMask().hex(cat.cbmMask().width())
-          + " is not one run of ones", "copy /sys/fs/resctrl/info/L3/cbm_mask as it is");
-      return;
-    }
-    if (cat.cbmMask().lowestWay() != 0) {
-      d.error(Code.RTC031, at + "/cbmMask", "cbm mask " + cat.cbmMask().hex(cat.cbmMask().width())
-          + " does not start at way 0", "copy /sys/fs/resctrl/info/L3/cbm_mask as it is");
-    }
-    if (cat.minCbmBits() > cat.cbmMask().ways()) {
-      d.error(Code.RTC031, at + "/minCbmBits", "min_cbm_bits " + cat.minCbmBits() + " is more than the " + cat.cbmMask().ways()
-          + " ways of the mask", "copy /sys/fs/resctrl/info/L3/min_cbm_bits");
-    }
-    if ((cat.shareableBits().bits() & ~cat.cbmMask().bits()) != 0) {
-      d.error(Code.RTC031, at + "/shareableBits", "shareable bits " + cat.shareableBits() + " lie outside the cbm mask "
-          + cat.cbmMask(), "copy /sys/fs/resctrl/info/L3/shareable_bits");
-    }
-    if (l3Bytes > 0 && l3Bytes / cat.cbmMask().ways() == 0) {
-      d.error(Code.RTC031, at + "/cbmMask", "an L3 of " + l3Bytes + " bytes cannot have " + cat.cbmMask().ways() + " ways", "");
-    }
   }
 
   private void housekeeping() {
@@ -314,96 +139,6 @@ public final class Rules {
         }
       }
       vmResources(vm, t);
-    }
-  }
-
-  /**
-   * Each kernel choice must be able to give a real-time kernel on its OS; a stock kernel is allowed
-   * but said, because nothing built on it is real-time.
-   */
-  private void kernels() {
-    kernel(m.host().kernel(), m.host().os(), "the host");
-    for (Vm vm : m.vms()) {
-      Manifest.KernelChoice k = vm.guest().kernel();
-      if (!vm.isRealtime()) {
-        if (k.given()) {
-          d.error(Code.RTC044, k.pointer(), "a stressor keeps its image's kernel; only real-time VMs get a real-time kernel",
-              "remove guest.kernel from " + vm.name());
-        }
-        if (vm.workload().orElse(Manifest.Workload.KERNEL_BUILD) == Manifest.Workload.KERNEL_BUILD && vm.guest().os() == Manifest.Os.RHEL9) {
-          d.error(Code.RTC048, vm.pointer() + (vm.workload().isPresent() ? "/workload" : ""), "the kernel-build load compiles the "
-              + "kernel source from the distribution's linux-source package, and RHEL has none", "use workload: stress-ng for "
-              + vm.name());
-        }
-        continue;
-      }
-      kernel(k, vm.guest().os(), "real-time VM " + vm.name());
-    }
-  }
-
-  private void kernel(Manifest.KernelChoice k, Manifest.Os os, String who) {
-    String at = k.pointer();
-    if (k.realtime() == Manifest.Realtime.ECI && os == Manifest.Os.RHEL9) {
-      d.error(Code.RTC046, at + "/realtime", "Intel ECI publishes its real-time kernel for Debian and Ubuntu (an APT "
-          + "repository); there is none for " + os.id() + ", so " + who + " would get no real-time kernel",
-          "use realtime: distro (kernel-rt from RHEL's real-time repository), or realtime: package");
-    }
-    if (k.realtime() == Manifest.Realtime.PACKAGE && k.pkg().isEmpty()) {
-      d.error(Code.RTC046, at + "/realtime", "realtime: package names no package, so " + who + " would get no real-time kernel",
-          "add package: with the kernel package's name, e.g. package: linux-image-6.6.0-rt-amd64");
-    }
-    if (k.pkg().isPresent() && k.realtime() != Manifest.Realtime.PACKAGE) {
-      d.error(Code.RTC046, at + "/package", "package is read only with realtime: package, and this says realtime: "
-          + k.realtime().id(), "remove package, or write realtime: package");
-    }
-    if (k.realtime() == Manifest.Realtime.NONE) {
-      d.warning(Code.RTC047, at + "/realtime", who + " keeps its stock kernel, which is not PREEMPT_RT: it is isolated and "
-          + "pinned, not real-time, and the benchmark will report its numbers without a verdict",
-          "use realtime: distro" + (os == Manifest.Os.RHEL9 ? "" : " or eci") + " for a real-time kernel");
-    }
-  }
-
-  /** Mirrors for archives no guest or host uses are most likely a mistake in the key. */
-  private void site() {
-    Manifest.Site s = m.site();
-    java.util.Set<Manifest.Os> guests = java.util.EnumSet.noneOf(Manifest.Os.class);
-    m.vms().forEach(v -> guests.add(v.guest().os()));
-    boolean debian = guests.contains(Manifest.Os.DEBIAN11) || guests.contains(Manifest.Os.DEBIAN12);
-    boolean ubuntu = guests.contains(Manifest.Os.UBUNTU2204) || guests.contains(Manifest.Os.UBUNTU2404);
-    boolean eci = m.host().kernel().realtime() == Manifest.Realtime.ECI
-        || m.vms().stream().anyMatch(v -> v.isRealtime() && v.guest().kernel().realtime() == Manifest.Realtime.ECI);
-    unused(s.debian(), "debian", debian, "no guest runs Debian");
-    unused(s.debianSecurity(), "debianSecurity", debian, "no guest runs Debian");
-    unused(s.ubuntu(), "ubuntu", ubuntu, "no guest runs Ubuntu");
-    unused(s.eci(), "eci", eci, "neither the host nor a real-time VM uses realtime: eci");
-    unused(s.rhel(), "rhel", guests.contains(Manifest.Os.RHEL9), "no guest runs RHEL");
-  }
-
-  private void unused(java.util.Optional<String> mirror, String key, boolean used, String why) {
-    if (mirror.isPresent() && !used) {
-      d.warning(Code.RTC048, "/site/mirrors/" + key, "this mirror is never used: " + why, "remove it, or check the OS of the VMs");
-    }
-  }
-
-  /**
-   * L2 CAT goes through rtc's own groups: libvirt initialises cache geometry only from level 3 up,
-   * so an L2 {@code <cachetune>} divides by a granularity of 0 when the VM starts.
-   */
-  private void cacheOwner(Topology t) {
-    boolean anyCache = m.vms().stream().anyMatch(v -> v.cache().isPresent()) || m.host().cache().isPresent();
-    Manifest.CacheLevel level = t.catLevel().orElse(null);
-    if (!anyCache || level == null || level.level() != 2) {
-      return;
-    }
-    if (m.host().cacheOwner() != Manifest.CacheOwner.RESCTRL) {
-      d.error(Code.RTC043, "/host/cache", "this host has L2 CAT only, and libvirt cannot allocate L2 (it sets up cache "
-          + "geometry from L3 up, so an L2 <cachetune> fails when the VM starts)", "set host.cacheOwner: resctrl, so rtc's boot "
-          + "unit creates the real-time VMs' groups itself");
-    }
-    if (t.hybrid()) {
-      d.error(Code.RTC043, "/host/topology/l2/cat", "L2 CAT on a hybrid part: P-core and E-core L2s differ in size and ways, and the "
-          + "kernel keeps one info/L2 (one cbm_mask) for both, so no mask means the same on both", "leave out l2.cat and use L3 CAT, "
-          + "or plan L2 CAT by hand");
     }
   }
 
