@@ -1,9 +1,10 @@
 package dev.rtc.cli;
 
 import dev.rtc.Compiler;
-import dev.rtc.check.BundleComparison;
+import dev.rtc.bundle.BundleComparison;
 import dev.rtc.emit.Bundle;
-import dev.rtc.emit.BundleWriter;
+import dev.rtc.bundle.BundleFolders;
+import dev.rtc.bundle.BundleWriter;
 import dev.rtc.io.IoErrors;
 import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.ManifestException;
@@ -206,7 +207,7 @@ final class CompileCommand implements Callable<Integer> {
         unnamed.add(c.manifest());
       }
     }
-    List<Path> stale = BundleWriter.bundlesExcept(output, names);
+    List<Path> stale = BundleFolders.bundlesExcept(output, names);
     if (stale.isEmpty()) {
       return Main.OK;
     }
@@ -220,7 +221,7 @@ final class CompileCommand implements Callable<Integer> {
     int code = Main.OK;
     for (Path p : stale) {
       if (prune) {
-        List<String> kept = BundleWriter.prune(p);
+        List<String> kept = BundleFolders.prune(p);
         err.println("rtc: pruned " + p + ", the bundle of a manifest that is gone" + (kept.isEmpty() ? ""
             : "; kept " + kept.size() + " file" + (kept.size() == 1 ? "" : "s") + " rtc did not write there: "
                 + String.join(", ", kept.subList(0, Math.min(5, kept.size()))) + (kept.size() > 5 ? ", ..." : "")));
@@ -377,7 +378,7 @@ final class CompileCommand implements Callable<Integer> {
       if (!Files.isRegularFile(dir.resolve("plan.json"))) {
         return "";
       }
-      return dev.rtc.check.BundleDiff.diff(dev.rtc.check.BundleDiff.Side.read(dir), dev.rtc.check.BundleDiff.Side.of("compiled", compiled))
+      return dev.rtc.bundle.BundleDiff.diff(dev.rtc.bundle.BundleDiff.Side.read(dir), dev.rtc.bundle.BundleDiff.Side.of("compiled", compiled))
           .headline();
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       return ""; // not a bundle rtc can read a plan from: the file-by-file report says what differs
@@ -403,7 +404,7 @@ final class CompileCommand implements Callable<Integer> {
     for (BundleComparison.Difference d : diffs) {
       if (d.provenanceOnly()) {
         headerOnly.add(d.path());
-      } else if (dev.rtc.check.BundleDiff.PICTURES.contains(d.path()) && d.kind() == BundleComparison.Difference.Kind.CHANGED) {
+      } else if (dev.rtc.bundle.BundleDiff.PICTURES.contains(d.path()) && d.kind() == BundleComparison.Difference.Kind.CHANGED) {
         report.write("rtc: " + d.path() + " differs: the plan's picture, drawn again from the plan; not shown line by line\n");
       } else if (d.path().equals("SHA256SUMS") && d.kind() == BundleComparison.Difference.Kind.CHANGED && diffs.size() > 1) {
         sumsFollow = true;

@@ -1,7 +1,7 @@
 package dev.rtc.cli;
 
 import dev.rtc.Compiler;
-import dev.rtc.check.BundleDiff;
+import dev.rtc.bundle.BundleDiff;
 import dev.rtc.manifest.ManifestException;
 import java.nio.file.Files;
 import java.nio.file.Path;

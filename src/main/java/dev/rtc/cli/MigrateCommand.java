@@ -1,7 +1,7 @@
 package dev.rtc.cli;
 
 import dev.rtc.Compiler;
-import dev.rtc.check.BundleComparison;
+import dev.rtc.bundle.BundleComparison;
 import dev.rtc.io.IoErrors;
 import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;

@@ -9,7 +9,7 @@ public final class Checksums {
 
   private Checksums() {}
 
-  static String of(Bundle b) {
+  public static String of(Bundle b) {
     MessageDigest sha = sha256();
     StringBuilder sb = new StringBuilder();
     b.files().values().forEach(a -> sb.append(HexFormat.of().formatHex(sha.digest(a.bytes()))).append("  ").append(a.path()).append('\n'));

@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;

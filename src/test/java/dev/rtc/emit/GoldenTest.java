@@ -1,9 +1,10 @@
 package dev.rtc.emit;
 
+import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
-import dev.rtc.check.BundleComparison;
+import dev.rtc.bundle.BundleComparison;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

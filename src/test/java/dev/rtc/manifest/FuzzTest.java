@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import dev.rtc.Compiler;
 import dev.rtc.emit.Bundle;
-import dev.rtc.emit.BundleWriter;
+import dev.rtc.bundle.BundleWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

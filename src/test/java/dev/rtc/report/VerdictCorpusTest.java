@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
 import dev.rtc.cli.Main;
-import dev.rtc.emit.BundleWriter;
+import dev.rtc.bundle.BundleWriter;
 import dev.rtc.emit.Tool;
 import java.io.IOException;
 import java.io.PrintWriter;

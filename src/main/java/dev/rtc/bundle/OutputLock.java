@@ -1,4 +1,4 @@
-package dev.rtc.emit;
+package dev.rtc.bundle;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,9 +1,9 @@
-package dev.rtc.check;
+package dev.rtc.bundle;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rtc.emit.Bundle;
-import dev.rtc.emit.BundleWriter;
+import dev.rtc.bundle.BundleWriter;
 import dev.rtc.io.InputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,7 +51,7 @@ public final class BundleDiff {
         throw new UncheckedIOException(e);
       }
       try (Stream<Path> s = Files.walk(real)) {
-        java.util.Set<String> owned = BundleWriter.owned(real);
+        java.util.Set<String> owned = BundleFolders.owned(real);
         for (Path p : s.filter(Files::isRegularFile).toList()) {
           String rel = real.relativize(p).toString().replace('\\', '/');
           boolean bundles = owned.isEmpty() ? !rel.startsWith("results/") : owned.contains(rel);

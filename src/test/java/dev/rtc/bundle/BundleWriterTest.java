@@ -1,8 +1,11 @@
-package dev.rtc.emit;
+package dev.rtc.bundle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.rtc.emit.Bundle;
+import dev.rtc.emit.Checksums;
+import dev.rtc.emit.Folders;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,16 +107,16 @@ class BundleWriterTest {
     Files.writeString(out.resolve("results-out.tar.gz"), "tarball");
 
     Bundle next = withSums(bundle("new"));
-    assertThat(dev.rtc.check.BundleComparison.compare(next, out)).as("rtc's files differ, the others are not differences")
-        .extracting(dev.rtc.check.BundleComparison.Difference::path).doesNotContain("results/cyclictest.txt", "vms/a/notes.txt");
-    assertThat(dev.rtc.check.BundleComparison.foreign(out)).containsExactlyInAnyOrder("results/cyclictest.txt", "vms/a/notes.txt",
+    assertThat(dev.rtc.bundle.BundleComparison.compare(next, out)).as("rtc's files differ, the others are not differences")
+        .extracting(dev.rtc.bundle.BundleComparison.Difference::path).doesNotContain("results/cyclictest.txt", "vms/a/notes.txt");
+    assertThat(dev.rtc.bundle.BundleComparison.foreign(out)).containsExactlyInAnyOrder("results/cyclictest.txt", "vms/a/notes.txt",
         "results-out.tar.gz");
     BundleWriter.write(next, out, false);
     assertThat(out.resolve("plan.md")).content().isEqualTo("plan new\n");
     assertThat(out.resolve("results/cyclictest.txt")).content().isEqualTo("# Histogram of a 24-hour run\n");
     assertThat(out.resolve("vms/a/notes.txt")).content().isEqualTo("rack 4, left\n");
     assertThat(out.resolve("results-out.tar.gz")).content().isEqualTo("tarball");
-    assertThat(dev.rtc.check.BundleComparison.compare(next, out)).as("--check: up to date, results or not").isEmpty();
+    assertThat(dev.rtc.bundle.BundleComparison.compare(next, out)).as("--check: up to date, results or not").isEmpty();
     assertThat(siblings()).containsExactly("out");
 
     // A file of the user's where the new bundle puts one of its own: both are kept.
@@ -234,7 +237,7 @@ class BundleWriterTest {
     assertThat(live).as("this process is alive and may be staging it").exists();
     assertThat(reused).as("the pid lives, but it is another process (another start time)").doesNotExist();
     assertThat(gone).as("no such process").doesNotExist();
-    assertThat(BundleWriter.writerAlive("not-a-pid")).as("what cannot be proven dead is alive").isTrue();
+    assertThat(Leftovers.writerAlive("not-a-pid")).as("what cannot be proven dead is alive").isTrue();
   }
 
   @Test
@@ -275,19 +278,19 @@ class BundleWriterTest {
   void pruningRemovesWhatRtcWroteAndKeepsTheRest() throws IOException {
     Path gone = tmp.resolve("gone");
     BundleWriter.write(withSums(bundle("v")), gone, false);
-    assertThat(BundleWriter.prune(gone)).isEmpty();
+    assertThat(BundleFolders.prune(gone)).isEmpty();
     assertThat(gone).doesNotExist();
 
     Path kept = tmp.resolve("kept");
     BundleWriter.write(withSums(bundle("v")), kept, false);
     Files.createDirectories(kept.resolve("results"));
     Files.writeString(kept.resolve("results/cyclictest.txt"), "evidence");
-    assertThat(BundleWriter.prune(kept)).containsExactly("results/cyclictest.txt");
+    assertThat(BundleFolders.prune(kept)).containsExactly("results/cyclictest.txt");
     assertThat(kept.resolve("results/cyclictest.txt")).hasContent("evidence");
     assertThat(kept.resolve("plan.md")).doesNotExist();
     assertThat(kept.resolve("vms")).as("folders left empty go too").doesNotExist();
     assertThat(kept.resolve(".rtc-bundle")).as("what is left is no bundle any more").doesNotExist();
-    assertThat(BundleWriter.bundlesExcept(tmp, java.util.Set.of())).isEmpty();
+    assertThat(BundleFolders.bundlesExcept(tmp, java.util.Set.of())).isEmpty();
   }
 
   private Stream<String> siblingStream() throws IOException {

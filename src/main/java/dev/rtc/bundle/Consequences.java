@@ -1,4 +1,4 @@
-package dev.rtc.check;
+package dev.rtc.bundle;
 
 import java.nio.file.FileSystems;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.rtc.check;
+package dev.rtc.bundle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

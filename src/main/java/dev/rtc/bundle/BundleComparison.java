@@ -1,9 +1,9 @@
-package dev.rtc.check;
+package dev.rtc.bundle;
 
 import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
 import dev.rtc.emit.Bundle;
-import dev.rtc.emit.BundleWriter;
+import dev.rtc.bundle.BundleWriter;
 import dev.rtc.io.InputFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -84,7 +84,7 @@ public final class BundleComparison {
   /** The files in {@code dir} that rtc did not write there (not in its SHA256SUMS): a compile keeps them. */
   public static List<String> foreign(Path dir) {
     try {
-      java.util.Set<String> owned = BundleWriter.owned(dir);
+      java.util.Set<String> owned = BundleFolders.owned(dir);
       if (owned.isEmpty()) {
         return List.of();
       }
