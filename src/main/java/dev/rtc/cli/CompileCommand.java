@@ -1,13 +1,11 @@
 package dev.rtc.cli;
 
-import dev.rtc.Compiler;
 import dev.rtc.bundle.BundleComparison;
-import dev.rtc.emit.Bundle;
 import dev.rtc.bundle.BundleFolders;
 import dev.rtc.bundle.BundleWriter;
+import dev.rtc.cli.Fleet.Done;
+import dev.rtc.cli.Fleet.Outcome;
 import dev.rtc.io.IoErrors;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.ManifestException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,13 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -70,35 +62,6 @@ final class CompileCommand implements Callable<Integer> {
 
   @Mixin DiagnosticPrinter.Options diagnostics;
 
-  /**
-   * What compiling one manifest gave. In a fleet the bundle itself is not kept: it is staged on
-   * disk (or compared, with --check) by the worker that compiled it, so memory stays flat.
-   *
-   * @param bundle the bundle, single-manifest runs only
-   * @param staged a fleet's bundle written beside its target, waiting for the commit
-   * @param failed why a fleet's bundle could not be staged
-   * @param diffs --check in a fleet: how the folder differs
-   * @param consequences --check in a fleet: what the differences cost on the host (reboot, VMs), or empty
-   * @param crashed a fleet's manifest on which rtc itself failed (a bug): reported for it alone
-   */
-  record Compiled(Path manifest, List<Diagnostic> diagnostics, String name, int files, Bundle bundle,
-      BundleWriter.Staged staged, IOException failed, List<BundleComparison.Difference> diffs, String consequences,
-      Throwable crashed) {
-    boolean ok() {
-      return files > 0;
-    }
-
-    static Compiled crash(Path manifest, Throwable t) {
-      return new Compiled(manifest, List.of(), null, 0, null, null, null, null, null, t);
-    }
-  }
-
-  /**
-   * Tests inject a fault into one manifest's compile here, to prove that a bug of rtc's on one
-   * manifest costs the rest of a fleet nothing. The identity in every real run.
-   */
-  static volatile java.util.function.UnaryOperator<java.util.function.Function<Path, Compiler.Result>> faults = f -> f;
-
   @Override
   public Integer call() throws IOException {
     int code = compile();
@@ -109,7 +72,7 @@ final class CompileCommand implements Callable<Integer> {
   private int compile() throws IOException {
     dev.rtc.emit.Emitters.prepareInBackground();
     boolean fleet = manifests.size() > 1 || manifests.stream().anyMatch(Files::isDirectory);
-    List<Path> inputs = expand(manifests);
+    List<Path> inputs = Fleet.expand(manifests);
     if (inputs.isEmpty()) {
       spec.commandLine().getErr().println("rtc: no *.yaml manifests in " + manifests);
       return Main.USAGE;
@@ -122,55 +85,61 @@ final class CompileCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("rtc compile: -o " + output + " is the root of the file system; a bundle needs a folder of its own, such as out/");
       return Main.USAGE;
     }
+    Fleet engine = new Fleet(output, check, diagnostics);
     if (!fleet) {
-      Compiled only = compileOne(new Compiler(), inputs.get(0), null);
-      Optional<IOException> written = null;
-      if (only.ok() && !check) {
-        written = Optional.empty();
-        try {
-          BundleWriter.write(only.bundle(), output, force);
-        } catch (IOException e) {
-          written = Optional.of(e);
-        }
+      Outcome only = engine.compileOne(inputs.get(0), null);
+      if (!(only instanceof Outcome.Compiled c) || !(c.done() instanceof Done.Kept kept)) {
+        return report(only, null, null);
       }
-      List<BundleComparison.Difference> diffs = only.ok() && check ? BundleComparison.compare(only.bundle(), output) : null;
-      return report(only, output, written, diffs, only.ok() && check ? consequences(only.bundle(), output) : "");
+      if (check) {
+        return report(only, output, new Done.Checked(BundleComparison.compare(kept.bundle(), output), Fleet.consequences(kept.bundle(), output)));
+      }
+      try {
+        BundleWriter.write(kept.bundle(), output, force);
+        return report(only, output, null);
+      } catch (IOException e) {
+        return report(only, output, new Done.NotStaged(e));
+      }
     }
     BundleWriter.Fleet writer = new BundleWriter.Fleet(force);
-    List<Compiled> results = compileAll(inputs, writer);
+    List<Outcome> results = engine.compileAll(inputs, writer, jobs);
     // Two manifests that name the same bundle would write one folder twice: refuse both.
     Map<String, Path> byName = new HashMap<>();
     Map<String, Path> clash = new HashMap<>();
-    for (Compiled c : results) {
-      if (c.ok() && byName.putIfAbsent(c.name(), c.manifest()) != null) {
+    for (Outcome o : results) {
+      if (o instanceof Outcome.Compiled c && byName.putIfAbsent(c.name(), c.manifest()) != null) {
         clash.put(c.name(), c.manifest());
       }
     }
-    List<Compiled> toCommit = new ArrayList<>();
-    for (Compiled c : results) {
-      if (c.staged() != null) {
+    List<Outcome.Compiled> toCommit = new ArrayList<>();
+    for (Outcome o : results) {
+      if (o instanceof Outcome.Compiled c && c.done() instanceof Done.Staged st) {
         if (clash.containsKey(c.name())) {
-          c.staged().discard();
+          st.staged().discard();
         } else {
           toCommit.add(c);
         }
       }
     }
-    List<IOException> committed = writer.commit(toCommit.stream().map(Compiled::staged).toList());
-    Map<Compiled, Optional<IOException>> written = new java.util.IdentityHashMap<>();
+    List<IOException> committed = writer.commit(toCommit.stream().map(c -> ((Done.Staged) c.done()).staged()).toList());
+    Map<Outcome, IOException> failedCommit = new java.util.IdentityHashMap<>();
     for (int i = 0; i < toCommit.size(); i++) {
-      written.put(toCommit.get(i), Optional.ofNullable(committed.get(i)));
+      if (committed.get(i) != null) {
+        failedCommit.put(toCommit.get(i), committed.get(i));
+      }
     }
     int worst = Main.OK;
-    for (Compiled c : results) {
+    for (Outcome o : results) {
       int code;
-      if (c.ok() && clash.containsKey(c.name())) {
+      if (o instanceof Outcome.Compiled c && clash.containsKey(c.name())) {
         spec.commandLine().getErr().println("rtc: " + c.manifest() + ": bundle name '" + c.name() + "' is also the name in "
             + (byName.get(c.name()).equals(c.manifest()) ? clash.get(c.name()) : byName.get(c.name())) + "; nothing written for either");
         code = Main.MANIFEST_ERRORS;
+      } else if (o instanceof Outcome.Compiled c) {
+        Done done = failedCommit.containsKey(o) ? new Done.NotStaged(failedCommit.get(o)) : c.done();
+        code = report(o, output.resolve(c.name()), done instanceof Done.Staged ? null : done);
       } else {
-        Optional<IOException> w = c.failed() != null ? Optional.of(c.failed()) : written.get(c);
-        code = report(c, c.ok() ? output.resolve(c.name()) : null, w, c.diffs(), c.consequences());
+        code = report(o, null, null);
       }
       worst = Math.max(worst, code);
     }
@@ -178,33 +147,19 @@ final class CompileCommand implements Callable<Integer> {
   }
 
   /**
-   * The bundle name a manifest with errors asks for, if it can be read that far: its bundle, from
-   * an earlier compile, is then not a stale one. Null when the YAML does not parse or has no name.
-   */
-  private static String nameOf(Path manifest) {
-    try {
-      com.fasterxml.jackson.databind.JsonNode name = dev.rtc.manifest.ManifestLoader.parse(dev.rtc.manifest.ManifestLoader.read(manifest))
-          .tree().path("name");
-      return name.isTextual() && !name.asText().isEmpty() ? name.asText() : null;
-    } catch (ManifestException e) {
-      return null;
-    }
-  }
-
-  /**
    * A fleet's output folder may hold bundles of manifests that are gone (removed, or renamed):
    * says so, and with --check counts them as out of date; with --prune removes what rtc wrote of
    * them. Not when a manifest's name could not be read: its bundle cannot be told from a stale one.
    */
-  private int stale(List<Compiled> results) throws IOException {
+  private int stale(List<Outcome> results) throws IOException {
     PrintWriter err = spec.commandLine().getErr();
     java.util.Set<String> names = new java.util.HashSet<>();
     List<Path> unnamed = new ArrayList<>();
-    for (Compiled c : results) {
-      if (c.name() != null) {
-        names.add(c.name());
+    for (Outcome o : results) {
+      if (o.name() != null) {
+        names.add(o.name());
       } else {
-        unnamed.add(c.manifest());
+        unnamed.add(o.manifest());
       }
     }
     List<Path> stale = BundleFolders.bundlesExcept(output, names);
@@ -234,124 +189,35 @@ final class CompileCommand implements Callable<Integer> {
     return code;
   }
 
-  /** Folders become their *.yaml files, in name order; files stay as given (a missing one is reported). */
-  static List<Path> expand(List<Path> args) throws IOException {
-    List<Path> out = new ArrayList<>();
-    for (Path a : args) {
-      if (Files.isDirectory(a)) {
-        try (Stream<Path> s = Files.list(a)) {
-          s.filter(p -> p.getFileName().toString().endsWith(".yaml") && Files.isRegularFile(p)).sorted().forEach(out::add);
-        }
-      } else {
-        out.add(a);
-      }
-    }
-    return out;
-  }
-
-  /** In parallel, all workers on one Compiler: its schema is loaded once (see {@link Compiler}). */
-  private List<Compiled> compileAll(List<Path> inputs, BundleWriter.Fleet writer) {
-    Compiler compiler = new Compiler();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, inputs.size())));
-    try {
-      List<Future<Compiled>> futures = new ArrayList<>();
-      for (Path p : inputs) {
-        // A bug of rtc's on one manifest is that manifest's failure, never the fleet's: the others
-        // are still compiled, written and reported, and the crash is named and exits 3 at the end.
-        futures.add(pool.submit(() -> {
-          try {
-            return compileOne(compiler, p, writer);
-          } catch (RuntimeException | StackOverflowError | AssertionError e) {
-            return Compiled.crash(p, e);
-          }
-        }));
-      }
-      List<Compiled> out = new ArrayList<>();
-      for (Future<Compiled> f : futures) {
-        out.add(f.get());
-      }
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-    } finally {
-      pool.shutdownNow();
-    }
-  }
-
-  /** Compiles one manifest; in a fleet ({@code writer} given) also stages or compares its bundle, then lets it go. */
-  private Compiled compileOne(Compiler compiler, Path manifest, BundleWriter.Fleet writer) {
-    Compiler.Result r;
-    try {
-      r = faults.apply(compiler::compile).apply(manifest);
-    } catch (ManifestException e) {
-      return new Compiled(manifest, e.diagnostics(), writer == null ? null : nameOf(manifest), 0, null, null, null, null, null, null);
-    }
-    List<Diagnostic> found = DiagnosticPrinter.promote(r.warnings(), diagnostics);
-    String name = r.plan().name();
-    if (found.stream().anyMatch(Diagnostic::isError)) {
-      return new Compiled(manifest, found, name, 0, null, null, null, null, null, null);
-    }
-    int files = r.bundle().files().size();
-    if (writer == null) {
-      return new Compiled(manifest, found, name, files, r.bundle(), null, null, null, null, null);
-    }
-    Path dir = output.resolve(name);
-    if (check) {
-      return new Compiled(manifest, found, name, files, null, null, null, BundleComparison.compare(r.bundle(), dir),
-          consequences(r.bundle(), dir), null);
-    }
-    try {
-      return new Compiled(manifest, found, name, files, null, writer.stage(r.bundle(), dir), null, null, null, null);
-    } catch (IOException e) {
-      return new Compiled(manifest, found, name, files, null, null, e, null, null, null);
-    }
-  }
-
   /**
    * Prints one manifest's diagnostics and what became of its bundle at {@code dir}.
    *
-   * @param written null when nothing was to be written (errors, or --check); else empty when the
-   *     bundle was written, or what stopped it
+   * @param done null when the bundle was written (or there was none to write); else what --check
+   *     found, or what stopped the write
    */
-  private int report(Compiled c, Path dir, Optional<IOException> written, List<BundleComparison.Difference> diffs, String consequences) {
+  private int report(Outcome o, Path dir, Done done) {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter summary = diagnostics.format.machine() ? err : out;
-    if (c.crashed() != null) {
+    if (o instanceof Outcome.Crashed c) {
       err.println("rtc: " + c.manifest() + ": internal error (a bug in rtc, not in this manifest; nothing was written for it, "
           + "and the other manifests are not affected). Please report it with the manifest and this trace:");
-      c.crashed().printStackTrace(err);
+      c.error().printStackTrace(err);
       err.flush();
       return Main.INTERNAL;
     }
-    if (!c.ok()) {
-      DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
+    if (o instanceof Outcome.Refused r) {
+      DiagnosticPrinter.print(r.manifest().toString(), r.diagnostics(), null, diagnostics, out, err);
       return Main.MANIFEST_ERRORS;
     }
-    if (check) {
-      DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
-      List<String> kept = BundleComparison.foreign(dir);
-      if (!kept.isEmpty()) {
-        summary.println("rtc: " + dir + " also holds " + kept.size() + (kept.size() == 1 ? " file" : " files") + " rtc did not write, "
-            + "which a compile keeps: " + String.join(", ", kept.subList(0, Math.min(5, kept.size()))) + (kept.size() > 5 ? ", ..." : ""));
-      }
-      if (diffs.isEmpty()) {
-        summary.println("rtc: " + dir + " is up to date with " + c.manifest());
-        return Main.OK;
-      }
-      summary.print(consequences == null ? "" : consequences); // what it costs on the host, before the file-by-file detail
-      summary.print(checkReport(diffs));
-      summary.println("rtc: " + dir + " is out of date with " + c.manifest() + ": " + diffs.size() + " file"
-          + (diffs.size() == 1 ? "" : "s") + " differ; run rtc compile without --check to update it");
-      summary.flush();
-      return Main.MANIFEST_ERRORS;
+    Outcome.Compiled c = (Outcome.Compiled) o;
+    if (done instanceof Done.Checked checked) {
+      DiagnosticPrinter.print(c.manifest().toString(), c.warnings(), null, diagnostics, out, err);
+      return reportCheck(c, dir, checked, summary);
     }
-    if (written.isPresent()) {
-      DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), null, diagnostics, out, err);
-      IOException e = written.get();
+    if (done instanceof Done.NotStaged failed) {
+      DiagnosticPrinter.print(c.manifest().toString(), c.warnings(), null, diagnostics, out, err);
+      IOException e = failed.why();
       // A foreign folder is the user's to sort out; any other failure is the disk's, not rtc's
       // and not the manifest's: say what failed. Either way the old bundle, if any, is intact.
       if (e instanceof BundleWriter.ForeignFolderException) {
@@ -363,26 +229,30 @@ final class CompileCommand implements Callable<Integer> {
       err.flush();
       return Main.IO;
     }
-    DiagnosticPrinter.print(c.manifest().toString(), c.diagnostics(), dir.toString(), diagnostics, out, err);
+    DiagnosticPrinter.print(c.manifest().toString(), c.warnings(), dir.toString(), diagnostics, out, err);
     summary.println("rtc: wrote " + c.files() + " files to " + dir);
     summary.flush();
     return Main.OK;
   }
 
-  /**
-   * What the compiled bundle would change on the host against the one in {@code dir}, as rtc diff
-   * heads it (reboot, VMs to shut down and start); empty when {@code dir} holds no bundle with a plan.
-   */
-  static String consequences(Bundle compiled, Path dir) {
-    try {
-      if (!Files.isRegularFile(dir.resolve("plan.json"))) {
-        return "";
-      }
-      return dev.rtc.bundle.BundleDiff.diff(dev.rtc.bundle.BundleDiff.Side.read(dir), dev.rtc.bundle.BundleDiff.Side.of("compiled", compiled))
-          .headline();
-    } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-      return ""; // not a bundle rtc can read a plan from: the file-by-file report says what differs
+  /** --check: what the folder holds besides rtc's files, and how it differs from the compiled bundle. */
+  private int reportCheck(Outcome.Compiled c, Path dir, Done.Checked checked, PrintWriter summary) {
+    List<String> kept = BundleComparison.foreign(dir);
+    if (!kept.isEmpty()) {
+      summary.println("rtc: " + dir + " also holds " + kept.size() + (kept.size() == 1 ? " file" : " files") + " rtc did not write, "
+          + "which a compile keeps: " + String.join(", ", kept.subList(0, Math.min(5, kept.size()))) + (kept.size() > 5 ? ", ..." : ""));
     }
+    List<BundleComparison.Difference> diffs = checked.diffs();
+    if (diffs.isEmpty()) {
+      summary.println("rtc: " + dir + " is up to date with " + c.manifest());
+      return Main.OK;
+    }
+    summary.print(checked.consequences()); // what it costs on the host, before the file-by-file detail
+    summary.print(checkReport(diffs));
+    summary.println("rtc: " + dir + " is out of date with " + c.manifest() + ": " + diffs.size() + " file"
+        + (diffs.size() == 1 ? "" : "s") + " differ; run rtc compile without --check to update it");
+    summary.flush();
+    return Main.MANIFEST_ERRORS;
   }
 
   /**

@@ -23,7 +23,7 @@ class FleetCrashTest {
 
   @AfterEach
   void noFaults() {
-    CompileCommand.faults = f -> f;
+    Fleet.faults = f -> f;
   }
 
   @Test
@@ -35,7 +35,7 @@ class FleetCrashTest {
     Files.writeString(hosts.resolve("c-overflow.yaml"), Files.readString(Path.of("examples/atom-l2cat.yaml")));
     Files.writeString(hosts.resolve("d-bad.yaml"), Files.readString(Path.of("examples/hybrid-client.yaml")).replace("vcpus: 4", "vcpus: 0"));
     Files.copy(Path.of("examples/xeon-devices.yaml"), hosts.resolve("e-line-5.yaml"));
-    CompileCommand.faults = compile -> (Function<Path, Compiler.Result>) p -> {
+    Fleet.faults = compile -> (Function<Path, Compiler.Result>) p -> {
       if (p.endsWith("b-crash.yaml")) {
         throw new IllegalStateException("injected fault");
       }
