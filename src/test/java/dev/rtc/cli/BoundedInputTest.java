@@ -1,5 +1,6 @@
 package dev.rtc.cli;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * in this JVM (≤ 1 s each); the peak RSS in a JVM of its own, as the kernel counts it
  * (getrusage of the child), ≤ 256 MiB. Both are printed.
  */
+@Slow
 class BoundedInputTest {
 
   static final long MAX_RSS_KIB = 256 * 1024;

@@ -1,5 +1,6 @@
 package dev.rtc.cli;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * bundle at least one wrote, every bundle on disk is whole and exactly what its manifest compiles
  * to, and nothing is left beside them but the folder locks.
  */
+@Slow
 class ConcurrentWritersTest {
 
   static final int ROUNDS = Integer.getInteger("concurrent.rounds", 100);

@@ -1,5 +1,6 @@
 package dev.rtc.cli;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.File;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * charsets and umasks, from a different working folder, and every bundle must be identical,
  * byte for byte and mode for mode.
  */
+@Slow
 class DeterminismTest {
 
   @TempDir Path tmp;

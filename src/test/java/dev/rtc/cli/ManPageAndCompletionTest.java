@@ -1,5 +1,6 @@
 package dev.rtc.cli;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.emit.Tool;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** rtc(1) renders cleanly with groff and covers every command and option; the completion script works in bash. */
+@Slow
 class ManPageAndCompletionTest {
 
   @TempDir Path tmp;

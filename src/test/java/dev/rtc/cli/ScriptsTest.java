@@ -1,5 +1,6 @@
 package dev.rtc.cli;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.emit.Tool;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * installed bin/rtc), the benchmarks and the CI entry point pass bash -n and shellcheck, sources
  * followed (-x), run from the repository's root as the scripts' source= directives expect.
  */
+@Slow
 class ScriptsTest {
 
   static final Path ROOT = Path.of("").toAbsolutePath();

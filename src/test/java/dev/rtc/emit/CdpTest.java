@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A host whose resctrl is mounted with CDP (-o cdp): L3CODE and L3DATA replace L3, the CLOS are
  * halved, and libvirt must be asked for code and data (type both fails at start on such a host).
  */
+@Slow
 class CdpTest {
 
   static String cdp(String closids) throws IOException {

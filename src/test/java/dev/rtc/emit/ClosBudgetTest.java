@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the least num_closids among L3, L2 and MB (the kernel's closid_init), a cache's halved by CDP:
  * Skylake-SP has 16 L3 CLOS but 8 MB CLOS, so 8 groups, whether or not a VM asks for bandwidth.
  */
+@Slow
 class ClosBudgetTest {
 
   /** The reference with {@code vms} real-time VMs that each ask for cache, L3 with 16 CLOS and MB with {@code mb}. */

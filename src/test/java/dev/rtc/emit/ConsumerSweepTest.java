@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Prints how many bundles, refusals, files and runbook shapes, and fails on any consumer's
  * refusal, with its seed and manifest.
  */
+@Slow
 class ConsumerSweepTest {
 
   static final int MANIFESTS = Integer.getInteger("sweep.manifests", 12);

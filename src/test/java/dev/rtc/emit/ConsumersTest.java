@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * systemd read the reference bundle exactly as the host will. Missing tools skip locally and
  * fail under CI=true (see {@link Tool}).
  */
+@Slow
 class ConsumersTest {
 
   static final Path MANIFEST = Path.of("examples/eci-reference.yaml");

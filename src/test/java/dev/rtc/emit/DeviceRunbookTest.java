@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the VFs where planned after the reboot; verify sees the devices in the live VMs and their
  * interrupts on housekeeping CPUs; rollback gives the devices back and the VF count what it was.
  */
+@Slow
 class DeviceRunbookTest {
 
   @TempDir static Path tmp;

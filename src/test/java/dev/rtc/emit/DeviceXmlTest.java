@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * virtual function as an interface of type hostdev with its MAC and VLAN, and NICs on a libvirt
  * network, a bridge or macvtap; each domain passes libvirt's grammar and its test driver's define.
  */
+@Slow
 class DeviceXmlTest {
 
   static String domain(String manifest, String vm) {

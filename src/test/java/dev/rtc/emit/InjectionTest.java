@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * user-data, and running the scripts (bash -n, sourcing the GRUB drop-in, the runbook's dry run)
  * creates no file.
  */
+@Slow
 class InjectionTest {
 
   @TempDir static Path tmp;

@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * python3 against a fake {@code pro} and {@code cloud-init} that keep Pro's state; the guest's
  * own tools are not on this machine.
  */
+@Slow
 class ProAttachTest {
 
   @TempDir Path tmp;

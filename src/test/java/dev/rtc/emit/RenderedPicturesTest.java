@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the colours the SVGs draw (histogram bars, threshold lines; host and VM cells).
  * docs/report.png and docs/plan.png were made the same way ({@code -Ddocs.screenshots=true}).
  */
+@Slow
 class RenderedPicturesTest {
 
   @TempDir Path tmp;

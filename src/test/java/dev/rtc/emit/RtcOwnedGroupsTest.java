@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * no cachetune (its group would take the vCPU threads away from the CPU group); L2 CAT works only
  * this way. The runbook checks the groups the unit made.
  */
+@Slow
 class RtcOwnedGroupsTest {
 
   static Compiler.Result compile(String text) {

@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * undo list until each item is undone, and no secret outlives a failed step. Each test runs the
  * real runbook (bash) against a fake host.
  */
+@Slow
 class RunbookHardeningTest {
 
   /** Commands that only read: a refused step, a dry run and a rerun that changes nothing may run them. */

@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The runbook on the other platforms, against fake hosts: RHEL's boot entries (grubby) given back
  * their values, Ubuntu Pro's token kept out of the bundle, base images checked by their checksum.
  */
+@Slow
 class RunbookPlatformsTest {
 
   @TempDir Path tmp;

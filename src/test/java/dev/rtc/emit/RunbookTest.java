@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * host step and its reboot, and hosts that differ from it. The fake commands log what the runbook
  * ran and keep the state it changed, so each test asserts both.
  */
+@Slow
 class RunbookTest {
 
   static final Path MANIFEST = Path.of("examples/eci-reference.yaml");

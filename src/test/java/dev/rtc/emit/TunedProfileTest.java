@@ -1,5 +1,6 @@
 package dev.rtc.emit;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * values check-host and verify read back. (Applying the profile changes the machine it runs on:
  * the end-to-end test does that inside a real guest.)
  */
+@Slow
 class TunedProfileTest {
 
   @TempDir static Path tmp;

@@ -1,5 +1,6 @@
 package dev.rtc.init;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.emit.Tool;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** SHA-512 crypt against the specification's own test vectors and against glibc, through Python's crypt or openssl. */
+@Slow
 class Sha512CryptTest {
 
   @Test

@@ -1,5 +1,6 @@
 package dev.rtc.manifest;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dfuzz.cases=N} (default 5000),
  * {@code -Dfuzz.seed=S} (default fixed) to reproduce or explore.
  */
+@Slow
 class FuzzTest {
 
   static final int CASES = Integer.getInteger("fuzz.cases", 5000);

@@ -1,5 +1,6 @@
 package dev.rtc.manifest;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cpulist bounds) before it can cost memory or time. The limits are what the test checks; the
  * printed times are for the record, not asserted.
  */
+@Slow
 class HostileInputTest {
 
   @TempDir Path tmp;

@@ -1,5 +1,6 @@
 package dev.rtc.manifest;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * compile it or refuse it with located diagnostics. Any other outcome, an internal error (exit 3),
  * fails this test with the manifest that caused it.
  */
+@Slow
 class SchemaBoundsTest {
 
   static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)

@@ -1,5 +1,6 @@
 package dev.rtc.plan;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -27,6 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * real-time kernel from the right place, or a located error, never a silent omission. Each
  * guest's user-data, with a site's proxy and mirrors too, is checked by cloud-init's schema.
  */
+@Slow
 class KernelChoiceTest {
 
   @TempDir static Path tmp;

@@ -1,5 +1,6 @@
 package dev.rtc.probe;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code rtc probe} on recorded hosts: the block it writes must bind to exactly the host the facts
  * describe, and plan the same as the hand-written example of that host.
  */
+@Slow
 class ProbeTest {
 
   static final Path FACTS = Path.of("src/test/resources/probe");

@@ -1,5 +1,6 @@
 package dev.rtc.report;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * cyclictest's outputs, stored from real runs (rt-tests 2.4, Debian 12) and produced live, read
  * and judged: every form, the overflow case, cut-short and garbled files.
  */
+@Slow
 class CyclictestReportTest {
 
   static final Path STORED = Path.of("src/test/resources/cyclictest");

@@ -1,5 +1,6 @@
 package dev.rtc.report;
 
+import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and exit code (0 GREAT or GOOD, 1 FAIL, 3 NO VERDICT): a plan or a run that is not on a
  * PREEMPT_RT kernel, or whose stressors gave no load, is NO VERDICT in both.
  */
+@Slow
 class VerdictCorpusTest {
 
   static final Path CORPUS = Path.of("src/test/resources/verdicts");
