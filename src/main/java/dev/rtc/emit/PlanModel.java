@@ -1,7 +1,7 @@
 package dev.rtc.emit;
 
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelCmdline.KernelArg;
 import dev.rtc.plan.Plan;

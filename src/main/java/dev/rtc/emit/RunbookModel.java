@@ -1,7 +1,7 @@
 package dev.rtc.emit;
 
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelPlan;
 import dev.rtc.plan.Plan;

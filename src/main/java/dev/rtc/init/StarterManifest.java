@@ -5,9 +5,9 @@ import dev.rtc.manifest.Binder;
 import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Manifest.Os;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
 import dev.rtc.probe.Probe;
@@ -71,7 +71,7 @@ public final class StarterManifest {
     List<String> why = new ArrayList<>();
     // Housekeeping: the first core of each socket (CPU 0's on socket 0), both threads with SMT.
     CpuSet hk = CpuSet.empty();
-    for (Manifest.Socket s : t.sockets()) {
+    for (Topology.Socket s : t.sockets()) {
       int first = s.cpus().stream().filter(c -> t.coreType(c) == CoreType.P || !t.hybrid()).findFirst().orElse(s.cpus().stream().findFirst()
           .orElse(0));
       hk = hk.union(CpuSet.of(first, t.sibling(first)));
@@ -80,7 +80,7 @@ public final class StarterManifest {
         + "stay there, every other CPU is isolated for the VMs");
     // The real-time VM: up to 4 vCPUs, each on a whole core of one node (P-cores on hybrid parts).
     int bestCores = 0;
-    for (Manifest.NumaNode n : t.numaNodes()) {
+    for (Topology.NumaNode n : t.numaNodes()) {
       CpuSet usable = n.cpus().minus(hk).intersect(t.hybrid() ? t.cpusOfType(CoreType.P) : n.cpus());
       int cores = (int) usable.stream().filter(c -> c <= t.sibling(c) && usable.contains(t.sibling(c))).count();
       bestCores = Math.max(bestCores, cores);
@@ -91,13 +91,13 @@ public final class StarterManifest {
     int stressor = Math.max(0, Math.min(4, left));
     long memory = t.numaNodes().stream().flatMap(n -> n.memory().stream()).mapToLong(ByteSize::bytes).min().orElse(Long.MAX_VALUE);
     int memoryGiB = memory < (12L << 30) ? 2 : 4;
-    Optional<Manifest.CacheLevel> cat = t.catLevel().filter(c -> c.level() == 3 || !t.hybrid());
+    Optional<Topology.CacheLevel> cat = t.catLevel().filter(c -> c.level() == 3 || !t.hybrid());
     int waysHost = 0;
     int waysRt = 0;
     long wayBytes = 0;
     boolean rtcOwns = false;
     if (cat.isPresent()) {
-      Manifest.Cat c = cat.get().cat().orElseThrow();
+      Topology.Cat c = cat.get().cat().orElseThrow();
       int ways = c.cbmMask().ways();
       wayBytes = cat.get().size().bytes() / ways;
       waysHost = Math.max(c.minCbmBits(), Math.max(1, ways / 6));

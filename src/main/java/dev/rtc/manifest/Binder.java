@@ -2,23 +2,23 @@ package dev.rtc.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rtc.manifest.Manifest.Benchmark;
-import dev.rtc.manifest.Manifest.CacheInstance;
-import dev.rtc.manifest.Manifest.Cat;
+import dev.rtc.manifest.Topology.CacheInstance;
+import dev.rtc.manifest.Topology.Cat;
 import dev.rtc.manifest.Manifest.Cyclictest;
 import dev.rtc.manifest.Manifest.Disk;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.Guest;
 import dev.rtc.manifest.Manifest.Host;
-import dev.rtc.manifest.Manifest.CacheLevel;
-import dev.rtc.manifest.Manifest.CoreGroup;
-import dev.rtc.manifest.Manifest.CoreType;
-import dev.rtc.manifest.Manifest.Mba;
-import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.manifest.Topology.CacheLevel;
+import dev.rtc.manifest.Topology.CoreGroup;
+import dev.rtc.manifest.Topology.CoreType;
+import dev.rtc.manifest.Topology.Mba;
+import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.manifest.Manifest.Os;
 import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Role;
-import dev.rtc.manifest.Manifest.Socket;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology.Socket;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.manifest.Manifest.Workload;
 import dev.rtc.topology.ByteSize;
@@ -355,12 +355,12 @@ public final class Binder {
         c.get("minCbmBits").asInt(), c.get("closids").asInt(),
         c.has("shareableBits") ? mask(c, "shareableBits", at + "/cat") : new WayMask(0), c.path("cdp").asBoolean(false)));
     ByteSize size = size(n, "size", at).orElse(new ByteSize(0));
-    Map<Manifest.CoreType, ByteSize> typeSizes = new java.util.EnumMap<>(Manifest.CoreType.class);
+    Map<Topology.CoreType, ByteSize> typeSizes = new java.util.EnumMap<>(Topology.CoreType.class);
     JsonNode types = n.path("coreTypes");
     for (var it = types.fieldNames(); it.hasNext(); ) {
       String type = it.next();
       // LPE is the schema's first spelling, which no rtc could bind: LP-E is the core type's id, as probe writes it.
-      Manifest.CoreType t = Manifest.CoreType.of(type.equals("LPE") ? "LP-E" : type);
+      Topology.CoreType t = Topology.CoreType.of(type.equals("LPE") ? "LP-E" : type);
       size(types.get(type), "size", at + "/coreTypes/" + type).ifPresent(sz -> typeSizes.put(t, sz));
     }
     return new CacheLevel(level, size, instances, cat, typeSizes);

@@ -278,7 +278,7 @@ public final class DeviceRules {
             + first.said() + " is on node " + node + ": its DMA and interrupts would cross the interconnect on every packet",
             "place it on node " + node + " (numaNode: " + node + "), or leave placement to the solver, which follows the device");
       } else if (vm.placement() instanceof Placement.Pinned p && !p.cpus().isEmpty()) {
-        CpuSet nodeCpus = m.host().topology().numaNodes().stream().filter(n -> n.id() == node).findFirst().map(Manifest.NumaNode::cpus)
+        CpuSet nodeCpus = m.host().topology().numaNodes().stream().filter(n -> n.id() == node).findFirst().map(Topology.NumaNode::cpus)
             .orElse(CpuSet.empty());
         CpuSet off = p.cpus().minus(nodeCpus);
         if (!off.isEmpty()) {

@@ -2,8 +2,8 @@ package dev.rtc.manifest;
 
 import dev.rtc.manifest.Manifest.Benchmark;
 import dev.rtc.manifest.Manifest.Placement;
-import dev.rtc.manifest.Manifest.Socket;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology.Socket;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
@@ -165,7 +165,7 @@ public final class Rules {
         d.error(Code.RTC043, at + "/memoryBandwidth", "this host has no Memory Bandwidth Allocation (topology.mba is not given)",
             "remove memoryBandwidth, or add topology.mba from /sys/fs/resctrl/info/MB");
       } else {
-        Manifest.Mba mba = t.mba().get();
+        Topology.Mba mba = t.mba().get();
         if (bw % mba.granularity() != 0 || bw < mba.min()) {
           int up = Math.max(mba.min(), (bw + mba.granularity() - 1) / mba.granularity() * mba.granularity());
           d.error(Code.RTC043, at + "/memoryBandwidth", bw + "% is not a multiple of the bandwidth granularity "

@@ -1,10 +1,10 @@
 package dev.rtc.manifest;
 
-import dev.rtc.manifest.Manifest.Cat;
-import dev.rtc.manifest.Manifest.CacheInstance;
-import dev.rtc.manifest.Manifest.NumaNode;
-import dev.rtc.manifest.Manifest.Socket;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology.Cat;
+import dev.rtc.manifest.Topology.CacheInstance;
+import dev.rtc.manifest.Topology.NumaNode;
+import dev.rtc.manifest.Topology.Socket;
+import dev.rtc.manifest.Topology;
 import dev.rtc.topology.CpuSet;
 import java.util.HashMap;
 import java.util.List;
@@ -54,13 +54,13 @@ final class TopologyRules {
       siblings(t, at);
     }
     coreTypes(t, at, all);
-    t.l3().ifPresent(l3 -> cacheLevel(l3, at + "/l3", all.minus(t.cpusOfType(Manifest.CoreType.LPE))));
+    t.l3().ifPresent(l3 -> cacheLevel(l3, at + "/l3", all.minus(t.cpusOfType(Topology.CoreType.LPE))));
     t.l2().ifPresent(l2 -> cacheLevel(l2, at + "/l2", all));
     t.l2().ifPresent(l2 -> l2TypeSizes(t, l2, at + "/l2"));
   }
 
   /** A size for a core type the host has, and then each L2 instance of one core type, so its size is known. */
-  private void l2TypeSizes(Topology t, Manifest.CacheLevel l2, String at) {
+  private void l2TypeSizes(Topology t, Topology.CacheLevel l2, String at) {
     if (l2.typeSizes().isEmpty()) {
       return;
     }
@@ -70,10 +70,10 @@ final class TopologyRules {
             : "remove coreTypes, or give the host's core types in topology.coreTypes"));
     for (int i = 0; i < l2.instances().size(); i++) {
       CacheInstance inst = l2.instances().get(i);
-      List<Manifest.CoreType> types = inst.cpus().stream().mapToObj(t::coreType).distinct().sorted().toList();
+      List<Topology.CoreType> types = inst.cpus().stream().mapToObj(t::coreType).distinct().sorted().toList();
       if (types.size() > 1) {
         d.error(Code.RTC030, at + "/instances/" + i + "/cpus", "L2 instance " + inst.id() + " (" + inst.cpus().describe() + ") holds "
-            + String.join(" and ", types.stream().map(Manifest.CoreType::noun).map(n -> n + "s").toList())
+            + String.join(" and ", types.stream().map(Topology.CoreType::noun).map(n -> n + "s").toList())
             + ", so its size is not known (l2.coreTypes gives sizes by core type)", "an L2 is one core's or one cluster's: "
             + "compare with cache/index2/shared_cpu_list");
       }
@@ -83,7 +83,7 @@ final class TopologyRules {
   /**
    * The instances of a cache level split the CPUs that have one (low-power E-cores have no L3).
    */
-  private void cacheLevel(Manifest.CacheLevel c, String at, CpuSet cpusWithOne) {
+  private void cacheLevel(Topology.CacheLevel c, String at, CpuSet cpusWithOne) {
     String what = "L" + c.level() + " instance";
     if (c.instances().isEmpty()) {
       return; // Binder said why
@@ -102,9 +102,9 @@ final class TopologyRules {
       return;
     }
     CpuSet seen = CpuSet.empty();
-    java.util.Set<Manifest.CoreType> types = java.util.EnumSet.noneOf(Manifest.CoreType.class);
+    java.util.Set<Topology.CoreType> types = java.util.EnumSet.noneOf(Topology.CoreType.class);
     for (int i = 0; i < t.coreTypes().size(); i++) {
-      Manifest.CoreGroup g = t.coreTypes().get(i);
+      Topology.CoreGroup g = t.coreTypes().get(i);
       String p = at + "/coreTypes/" + i;
       if (!types.add(g.type())) {
         d.error(Code.RTC030, p + "/type", "core type " + g.type().id() + " is given twice", "list each type once, with all its CPUs");
@@ -212,7 +212,7 @@ final class TopologyRules {
    */
   private void cacheOwner(Topology t) {
     boolean anyCache = m.vms().stream().anyMatch(v -> v.cache().isPresent()) || m.host().cache().isPresent();
-    Manifest.CacheLevel level = t.catLevel().orElse(null);
+    Topology.CacheLevel level = t.catLevel().orElse(null);
     if (!anyCache || level == null || level.level() != 2) {
       return;
     }

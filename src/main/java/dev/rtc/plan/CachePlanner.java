@@ -4,8 +4,9 @@ import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Manifest.Cat;
-import dev.rtc.manifest.Manifest.CacheLevel;
+import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.Topology.Cat;
+import dev.rtc.manifest.Topology.CacheLevel;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.Plan.Bandwidth;
 import dev.rtc.plan.Plan.CacheAlloc;
@@ -134,7 +135,7 @@ final class CachePlanner {
     SortedMap<Integer, WayMask> hostMasks = new TreeMap<>();
     SortedMap<Integer, WayMask> free = new TreeMap<>();
     SortedMap<Integer, List<Owner>> owners = new TreeMap<>();
-    for (Manifest.CacheInstance inst : cache.instances()) {
+    for (Topology.CacheInstance inst : cache.instances()) {
       hostMasks.put(inst.id(), hostMask);
       free.put(inst.id(), c.cbmMask().minus(hostMask));
       owners.put(inst.id(), new ArrayList<>(List.of(new Owner("host", hostMask))));
@@ -314,7 +315,7 @@ final class CachePlanner {
   }
 
   private static List<Integer> instancesOf(CacheLevel cache, CpuSet cpus) {
-    return cache.instances().stream().filter(i -> i.cpus().intersects(cpus)).map(Manifest.CacheInstance::id).sorted().toList();
+    return cache.instances().stream().filter(i -> i.cpus().intersects(cpus)).map(Topology.CacheInstance::id).sorted().toList();
   }
 
   static int waysFor(ByteSize ask, ByteSize wayBytes, int minBits) {
@@ -351,7 +352,7 @@ final class CachePlanner {
   }
 
   /** The most NUMA nodes that share one L3 instance: 1, or 2 to 6 under sub-NUMA clustering. */
-  static int sncNodes(Manifest.Topology t) {
+  static int sncNodes(Topology t) {
     return t.l3().map(l3 -> l3.instances().stream().mapToInt(i -> t.nodesSharing(i).size()).max().orElse(1)).orElse(1);
   }
 

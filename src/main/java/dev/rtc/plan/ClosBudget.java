@@ -1,7 +1,8 @@
 package dev.rtc.plan;
 
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Manifest.Cat;
+import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.Topology.Cat;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -26,10 +27,10 @@ public record ClosBudget(int groups, List<Limit> limits) {
   }
 
   /** The budget of {@code t}'s resources, or empty when it allocates nothing. */
-  public static Optional<ClosBudget> of(Manifest.Topology t) {
+  public static Optional<ClosBudget> of(Topology t) {
     List<Limit> limits = new ArrayList<>();
-    t.l3().flatMap(Manifest.CacheLevel::cat).ifPresent(c -> limits.add(limit("L3", c)));
-    t.l2().flatMap(Manifest.CacheLevel::cat).ifPresent(c -> limits.add(limit("L2", c)));
+    t.l3().flatMap(Topology.CacheLevel::cat).ifPresent(c -> limits.add(limit("L3", c)));
+    t.l2().flatMap(Topology.CacheLevel::cat).ifPresent(c -> limits.add(limit("L2", c)));
     t.mba().ifPresent(mb -> mb.closids().ifPresent(n -> limits.add(new Limit("MB", n, n, false))));
     return limits.stream().min(Comparator.comparingInt(Limit::usable)).map(least -> new ClosBudget(least.usable(), limits));
   }

@@ -1,9 +1,9 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Manifest.CacheInstance;
-import dev.rtc.manifest.Manifest.CoreType;
-import dev.rtc.manifest.Manifest.NumaNode;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology.CacheInstance;
+import dev.rtc.manifest.Topology.CoreType;
+import dev.rtc.manifest.Topology.NumaNode;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;

@@ -2,10 +2,10 @@ package dev.rtc.plan;
 
 import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.Placement;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.Plan.Decision;
 import dev.rtc.topology.ByteSize;

@@ -4,6 +4,7 @@ import dev.rtc.manifest.Code;
 import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.DeviceRules;
 import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.Plan.Decision;
 import dev.rtc.plan.Plan.HostPlan;
@@ -128,7 +129,7 @@ public final class Planner {
                 : "the guide's split: the guest's own kernel work stays on vCPU 0, below the real-time vCPUs"));
       }
       List<Integer> instances = m.host().topology().l3().map(l3 -> l3.instances().stream()
-          .filter(i -> i.cpus().intersects(CpuSet.of(p.pins()))).map(Manifest.CacheInstance::id).sorted().toList()).orElse(List.of());
+          .filter(i -> i.cpus().intersects(CpuSet.of(p.pins()))).map(Topology.CacheInstance::id).sorted().toList()).orElse(List.of());
       vms.add(new VmPlan(vm, start++, p.node(), p.pins(), p.emulator(), rtVcpus,
           Optional.ofNullable(cache.groups().get(vm.name())), guest, Identity.uuid(m.name(), vm.name()),
           Identity.mac(m.name(), vm.name()), instances, guestKernel, guestTuning, nics(m, vm), passed(m, vm, devices.get(vm.name()))));

@@ -1,6 +1,6 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.plan.CpuPlanner.Option;

@@ -1,7 +1,7 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Manifest.CacheInstance;
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CacheInstance;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.topology.CpuSet;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.rtc.probe;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.probe.Probe.Host;
 import dev.rtc.probe.Probe.ProbeException;
 import dev.rtc.probe.Probe.Row;

@@ -1,6 +1,6 @@
 package dev.rtc.probe;
 
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import dev.rtc.topology.WayMask;

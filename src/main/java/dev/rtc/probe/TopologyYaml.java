@@ -1,6 +1,6 @@
 package dev.rtc.probe;
 
-import dev.rtc.manifest.Manifest.CoreType;
+import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.probe.Probe.CatInfo;
 import dev.rtc.probe.Probe.Host;
 import dev.rtc.probe.Probe.Row;

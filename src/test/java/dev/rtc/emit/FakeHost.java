@@ -1,7 +1,8 @@
 package dev.rtc.emit;
 
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Manifest.NumaNode;
+import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
 import dev.rtc.plan.TuningPlan;
@@ -40,7 +41,7 @@ public final class FakeHost {
   /** The manifest's host as it is before rtc: stock kernel, resctrl mounted, nothing of rtc's. */
   public static FakeHost of(Path root, Plan plan) {
     FakeHost h = new FakeHost(root, plan);
-    Manifest.Topology t = plan.manifest().host().topology();
+    Topology t = plan.manifest().host().topology();
     h.write("etc/os-release", osRelease(plan.manifest().host().os()));
     h.write("etc/default/grub", "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n");
     List<String> flags = new ArrayList<>(List.of("fpu", "vme", "vmx", "tsc"));
@@ -65,8 +66,8 @@ public final class FakeHost {
     t.l3().ifPresent(l3 -> h.write("sys/devices/system/cpu/cpu0/cache/index3/size", l3.size().bytes() / 1024 + "K\n"));
     t.l2().ifPresent(l2 -> h.write("sys/devices/system/cpu/cpu0/cache/index2/size", l2.size().bytes() / 1024 + "K\n"));
     if (t.hybrid()) {
-      h.write("sys/devices/cpu_core/cpus", t.cpusOfType(Manifest.CoreType.P) + "\n");
-      h.write("sys/devices/cpu_atom/cpus", t.cpusOfType(Manifest.CoreType.E).union(t.cpusOfType(Manifest.CoreType.LPE)) + "\n");
+      h.write("sys/devices/cpu_core/cpus", t.cpusOfType(Topology.CoreType.P) + "\n");
+      h.write("sys/devices/cpu_atom/cpus", t.cpusOfType(Topology.CoreType.E).union(t.cpusOfType(Topology.CoreType.LPE)) + "\n");
     }
     plan.cache().ifPresent(c -> {
       String info = "sys/fs/resctrl/info/" + c.resources().get(0) + "/";

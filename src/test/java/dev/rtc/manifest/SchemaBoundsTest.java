@@ -121,7 +121,7 @@ class SchemaBoundsTest {
       String text = example.replace("    l2:\n      size: 2 MiB\n", "    l2:\n      size: 2 MiB\n      coreTypes: {" + key + ": {size: 2 MiB}}\n");
       assertThat(text).contains("coreTypes: {" + key);
       var result = new Compiler().compile(new ManifestLoader.Source("hybrid.yaml", text.getBytes(StandardCharsets.UTF_8)));
-      assertThat(result.plan().manifest().host().topology().l2().orElseThrow().typeSizes()).containsKey(Manifest.CoreType.LPE);
+      assertThat(result.plan().manifest().host().topology().l2().orElseThrow().typeSizes()).containsKey(Topology.CoreType.LPE);
     }
   }
 

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
 import dev.rtc.cli.Main;
-import dev.rtc.manifest.Manifest.CoreType;
-import dev.rtc.manifest.Manifest.Topology;
+import dev.rtc.manifest.Topology.CoreType;
+import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.ManifestLoader;
 import dev.rtc.plan.Plan;
 import java.io.IOException;
