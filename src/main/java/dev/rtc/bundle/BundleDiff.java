@@ -195,11 +195,11 @@ public final class BundleDiff {
     JsonNode a = before.plan();
     JsonNode b = after.plan();
     List<String> reinstall = new ArrayList<>();
-    known("host OS", a.at("/host/os"), b.at("/host/os"), reinstall);
+    PlanFacts.known("host OS", a.at("/host/os"), b.at("/host/os"), reinstall);
     List<String> reboot = new ArrayList<>();
-    kernel("host kernel", a.at("/host/kernel"), b.at("/host/kernel"), reboot);
+    PlanFacts.kernel("host kernel", a.at("/host/kernel"), b.at("/host/kernel"), reboot);
     List<String> cmdline = new ArrayList<>();
-    args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), cmdline);
+    PlanFacts.args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), cmdline);
     if (!cmdline.isEmpty()) {
       reboot.add("the kernel command line changes");
       cmdline.forEach(l -> reboot.add("  " + l));
@@ -209,13 +209,13 @@ public final class BundleDiff {
       runtime.add("TuneD profile " + b.at("/host/tuning/tunedProfile").asText("") + " (applied at once)");
     }
     List<String> resctrl = new ArrayList<>();
-    change("default group", level(a).path("defaultGroupSchemata"), level(b).path("defaultGroupSchemata"), resctrl);
-    change("VM groups made by", level(a).path("vmGroupsMadeBy"), level(b).path("vmGroupsMadeBy"), resctrl);
+    PlanFacts.change("default group", PlanFacts.level(a).path("defaultGroupSchemata"), PlanFacts.level(b).path("defaultGroupSchemata"), resctrl);
+    PlanFacts.change("VM groups made by", PlanFacts.level(a).path("vmGroupsMadeBy"), PlanFacts.level(b).path("vmGroupsMadeBy"), resctrl);
 
     Map<String, List<String>> vms = new LinkedHashMap<>();
     Map<String, Consequences.Cost> vmCost = new TreeMap<>();
-    Map<String, JsonNode> va = byName(a.get("vms"));
-    Map<String, JsonNode> vb = byName(b.get("vms"));
+    Map<String, JsonNode> va = PlanFacts.byName(a.get("vms"));
+    Map<String, JsonNode> vb = PlanFacts.byName(b.get("vms"));
     TreeSet<String> names = new TreeSet<>(va.keySet());
     names.addAll(vb.keySet());
     for (String vm : names) {
@@ -229,34 +229,34 @@ public final class BundleDiff {
         lines.add("removed: virsh destroy " + vm + " && virsh undefine " + vm);
       } else {
         List<String> rebuild = new ArrayList<>();
-        known("guest OS", x.path("os"), y.path("os"), rebuild);
-        known("base image", x.at("/disk/baseImage"), y.at("/disk/baseImage"), rebuild);
+        PlanFacts.known("guest OS", x.path("os"), y.path("os"), rebuild);
+        PlanFacts.known("base image", x.at("/disk/baseImage"), y.at("/disk/baseImage"), rebuild);
         if (!rebuild.isEmpty()) {
           cost = Consequences.Cost.VM_REBUILD;
           rebuild.forEach(l -> lines.add(l + " (a new disk: ./runbook.sh --replace-disks images)"));
         }
-        known("disk bytes", x.at("/disk/bytes"), y.at("/disk/bytes"), lines);
-        known("memory bytes", x.path("memoryBytes"), y.path("memoryBytes"), lines);
-        change("NUMA node", x.get("numaNode"), y.get("numaNode"), lines);
-        change("vCPU pins", x.get("vcpuPins"), y.get("vcpuPins"), lines);
-        change("emulator CPUs", x.get("emulatorCpus"), y.get("emulatorCpus"), lines);
+        PlanFacts.known("disk bytes", x.at("/disk/bytes"), y.at("/disk/bytes"), lines);
+        PlanFacts.known("memory bytes", x.path("memoryBytes"), y.path("memoryBytes"), lines);
+        PlanFacts.change("NUMA node", x.get("numaNode"), y.get("numaNode"), lines);
+        PlanFacts.change("vCPU pins", x.get("vcpuPins"), y.get("vcpuPins"), lines);
+        PlanFacts.change("emulator CPUs", x.get("emulatorCpus"), y.get("emulatorCpus"), lines);
         String cache = x.at("/resctrl/l2").isMissingNode() && y.at("/resctrl/l2").isMissingNode() ? "L3 cache" : "L2 cache";
         // rtc's own groups change with the boot unit, not with the VM: they go with the default group.
-        boolean rtcGroups = level(b).path("vmGroupsMadeBy").asText().equals("rtc");
+        boolean rtcGroups = PlanFacts.level(b).path("vmGroupsMadeBy").asText().equals("rtc");
         List<String> groupLines = new ArrayList<>();
-        change(cache, caches(levelOf(x.path("resctrl"))), caches(levelOf(y.path("resctrl"))), rtcGroups ? groupLines : lines);
-        change("CPUs", x.at("/resctrl/cpus"), y.at("/resctrl/cpus"), groupLines);
+        PlanFacts.change(cache, PlanFacts.caches(PlanFacts.levelOf(x.path("resctrl"))), PlanFacts.caches(PlanFacts.levelOf(y.path("resctrl"))), rtcGroups ? groupLines : lines);
+        PlanFacts.change("CPUs", x.at("/resctrl/cpus"), y.at("/resctrl/cpus"), groupLines);
         groupLines.forEach(l -> resctrl.add("group " + dev.rtc.plan.Plan.rtcGroup(vm) + " " + l));
-        change("memory bandwidth", x.at("/resctrl/memoryBandwidth"), y.at("/resctrl/memoryBandwidth"), lines);
-        kernel("guest kernel", x.get("kernel"), y.get("kernel"), lines);
+        PlanFacts.change("memory bandwidth", x.at("/resctrl/memoryBandwidth"), y.at("/resctrl/memoryBandwidth"), lines);
+        PlanFacts.kernel("guest kernel", x.get("kernel"), y.get("kernel"), lines);
         List<String> guest = new ArrayList<>();
-        args(x.get("guestKernelArgs"), y.get("guestKernelArgs"), guest);
+        PlanFacts.args(x.get("guestKernelArgs"), y.get("guestKernelArgs"), guest);
         guest.forEach(g -> lines.add("guest kernel argument " + g + " (the guest reboots once more when cloud-init applies it)"));
         if (!Objects.equals(x.get("tuning"), y.get("tuning"))) {
           lines.add("guest TuneD profile (in its seed)");
         }
-        change("NICs", x.get("nics"), y.get("nics"), lines);
-        change("devices", x.get("devices"), y.get("devices"), lines);
+        PlanFacts.change("NICs", x.get("nics"), y.get("nics"), lines);
+        PlanFacts.change("devices", x.get("devices"), y.get("devices"), lines);
       }
       vms.put(vm, lines);
       vmCost.put(vm, cost);
@@ -326,87 +326,6 @@ public final class BundleDiff {
     if (!lines.contains(line)) {
       lines.add(line);
     }
-  }
-
-  /** A kernel (plan.json's kernel object) by its name; a change of packages or repository under the same name too. */
-  private static void kernel(String what, JsonNode a, JsonNode b, List<String> out) {
-    if (Objects.equals(a, b)) {
-      return;
-    }
-    String x = a == null || a.isMissingNode() ? "none" : a.path("name").asText();
-    String y = b == null || b.isMissingNode() ? "none" : b.path("name").asText();
-    out.add(what + ": " + (x.equals(y) ? x + ", from other packages or another repository" : x + " -> " + y));
-  }
-
-  /** The plan's cache level with CAT: its l3 object, or l2 on parts with only L2 CAT (missing when neither). */
-  private static JsonNode level(JsonNode plan) {
-    return plan.has("l3") ? plan.get("l3") : plan.path("l2");
-  }
-
-  /** A VM group's allocations, whichever level they are at. */
-  private static JsonNode levelOf(JsonNode resctrl) {
-    return resctrl.has("l3") ? resctrl.get("l3") : resctrl.path("l2");
-  }
-
-  /** Kernel arguments by key: added, removed, changed value. */
-  private static void args(JsonNode a, JsonNode b, List<String> out) {
-    Map<String, String> x = argMap(a);
-    Map<String, String> y = argMap(b);
-    TreeSet<String> keys = new TreeSet<>(x.keySet());
-    keys.addAll(y.keySet());
-    for (String k : keys) {
-      if (!x.containsKey(k)) {
-        out.add("+ " + y.get(k));
-      } else if (!y.containsKey(k)) {
-        out.add("- " + x.get(k));
-      } else if (!x.get(k).equals(y.get(k))) {
-        out.add(x.get(k) + " -> " + y.get(k));
-      }
-    }
-    if (out.isEmpty() && !Objects.equals(a, b) && a != null && b != null && !a.isMissingNode()) {
-      out.add("the same arguments in another order: " + b);
-    }
-  }
-
-  private static Map<String, String> argMap(JsonNode list) {
-    Map<String, String> m = new LinkedHashMap<>();
-    if (list != null && list.isArray()) {
-      list.forEach(n -> m.put(n.asText().split("=", 2)[0], n.asText()));
-    }
-    return m;
-  }
-
-  /** A fact the plans of earlier rtc versions did not carry (host and guest OS, disk, memory): a change only when both say it. */
-  private static void known(String what, JsonNode a, JsonNode b, List<String> out) {
-    if (!a.isMissingNode() && !b.isMissingNode()) {
-      change(what, a, b, out);
-    }
-  }
-
-  private static void change(String what, JsonNode a, JsonNode b, List<String> out) {
-    String x = a == null || a.isMissingNode() ? "none" : a.toString();
-    String y = b == null || b.isMissingNode() ? "none" : b.toString();
-    if (!x.equals(y)) {
-      out.add(what + ": " + x.replace("\"", "") + " -> " + y.replace("\"", ""));
-    }
-  }
-
-  /** "id 0: 2 ways, mask 000c" per cache instance, as text. */
-  private static JsonNode caches(JsonNode l3) {
-    if (l3 == null || !l3.isArray()) {
-      return l3;
-    }
-    List<String> parts = new ArrayList<>();
-    l3.forEach(c -> parts.add("id " + c.path("cacheId").asText() + ": " + c.path("ways").asText() + " ways, mask " + c.path("mask").asText()));
-    return JSON.getNodeFactory().textNode(String.join("; ", parts));
-  }
-
-  private static Map<String, JsonNode> byName(JsonNode vms) {
-    Map<String, JsonNode> m = new LinkedHashMap<>();
-    if (vms != null) {
-      vms.forEach(v -> m.put(v.path("name").asText(), v));
-    }
-    return m;
   }
 
   /** Equal once comment lines (#, XML comments, the provenance header) are set aside. */
