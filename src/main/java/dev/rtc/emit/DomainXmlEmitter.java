@@ -178,18 +178,18 @@ final class DomainXmlEmitter {
     return t;
   }
 
-  private static Domain.Devices devices(Distro distro, VmPlan vm) {
-    Domain.Devices dev = new Domain.Devices();
+  private static DomainDevices.Devices devices(Distro distro, VmPlan vm) {
+    DomainDevices.Devices dev = new DomainDevices.Devices();
     dev.emulator = distro.qemuEmulator();
-    Domain.Disk disk = fileDisk("disk", "qcow2", IMAGE_DIR + "/" + vm.name() + ".qcow2", "vda", "virtio");
+    DomainDevices.Disk disk = fileDisk("disk", "qcow2", IMAGE_DIR + "/" + vm.name() + ".qcow2", "vda", "virtio");
     disk.driver.cache = "none";
     disk.driver.io = "native";
     disk.driver.discard = "unmap";
     dev.disk.add(disk);
-    Domain.Disk seed = fileDisk("cdrom", "raw", IMAGE_DIR + "/" + vm.name() + "-seed.iso", "sda", "sata");
+    DomainDevices.Disk seed = fileDisk("cdrom", "raw", IMAGE_DIR + "/" + vm.name() + "-seed.iso", "sda", "sata");
     seed.readonly = new Domain.Empty();
     dev.disk.add(seed);
-    Domain.Controller usb = new Domain.Controller();
+    DomainDevices.Controller usb = new DomainDevices.Controller();
     usb.type = "usb";
     usb.model = "none";
     dev.controller.add(usb);
@@ -203,30 +203,30 @@ final class DomainXmlEmitter {
         dev.hostdev.add(hostdev(p));
       }
     }
-    dev.serial = new Domain.Serial();
+    dev.serial = new DomainDevices.Serial();
     dev.serial.type = "pty";
-    dev.serial.target = new Domain.Target();
+    dev.serial.target = new DomainDevices.Target();
     dev.serial.target.port = 0;
-    dev.console = new Domain.Console();
+    dev.console = new DomainDevices.Console();
     dev.console.type = "pty";
-    dev.console.target = new Domain.Target();
+    dev.console.target = new DomainDevices.Target();
     dev.console.target.type = "serial";
     dev.console.target.port = 0;
-    dev.channel = new Domain.Channel();
+    dev.channel = new DomainDevices.Channel();
     dev.channel.type = "unix";
-    dev.channel.target = new Domain.Target();
+    dev.channel.target = new DomainDevices.Target();
     dev.channel.target.type = "virtio";
     dev.channel.target.name = "org.qemu.guest_agent.0";
-    dev.memballoon = Domain.Model.model("none");
+    dev.memballoon = DomainDevices.Model.model("none");
     return dev;
   }
 
   /** A virtio NIC on a libvirt network, a host bridge, or macvtap (bridge mode) on a host interface. */
-  private static Domain.Interface nic(Plan.Nic n) {
-    Domain.Interface nic = new Domain.Interface();
-    nic.mac = new Domain.Mac();
+  private static DomainDevices.Interface nic(Plan.Nic n) {
+    DomainDevices.Interface nic = new DomainDevices.Interface();
+    nic.mac = new DomainDevices.Mac();
     nic.mac.address = n.mac();
-    nic.source = new Domain.NetSource();
+    nic.source = new DomainDevices.NetSource();
     switch (n.attachment().kind()) {
       case NETWORK -> {
         nic.type = "network";
@@ -242,7 +242,7 @@ final class DomainXmlEmitter {
         nic.source.mode = "bridge";
       }
     }
-    nic.model = Domain.Model.type("virtio");
+    nic.model = DomainDevices.Model.type("virtio");
     return nic;
   }
 
@@ -250,39 +250,39 @@ final class DomainXmlEmitter {
    * A virtual function as {@code <interface type='hostdev'>}: libvirt sets its MAC and VLAN through
    * the physical function before it hands the VF to the guest, which a plain hostdev cannot.
    */
-  private static Domain.Interface vfInterface(Plan.Passed p) {
-    Domain.Interface nic = new Domain.Interface();
+  private static DomainDevices.Interface vfInterface(Plan.Passed p) {
+    DomainDevices.Interface nic = new DomainDevices.Interface();
     nic.type = "hostdev";
     nic.managed = "yes";
-    nic.mac = new Domain.Mac();
+    nic.mac = new DomainDevices.Mac();
     nic.mac.address = p.mac().orElseThrow();
-    nic.driver = new Domain.Driver();
+    nic.driver = new DomainDevices.Driver();
     nic.driver.name = "vfio";
-    nic.source = new Domain.NetSource();
+    nic.source = new DomainDevices.NetSource();
     nic.source.address = pciAddr(p.device().address(), true);
     p.device().vlan().ifPresent(v -> {
-      nic.vlan = new Domain.Vlan();
-      nic.vlan.tag = new Domain.Tag();
+      nic.vlan = new DomainDevices.Vlan();
+      nic.vlan.tag = new DomainDevices.Tag();
       nic.vlan.tag.id = v;
     });
     return nic;
   }
 
   /** A whole host device, managed: libvirt binds it to vfio-pci at start and back to its driver when the VM stops. */
-  private static Domain.Hostdev hostdev(Plan.Passed p) {
-    Domain.Hostdev h = new Domain.Hostdev();
+  private static DomainDevices.Hostdev hostdev(Plan.Passed p) {
+    DomainDevices.Hostdev h = new DomainDevices.Hostdev();
     h.mode = "subsystem";
     h.type = "pci";
     h.managed = "yes";
-    h.driver = new Domain.Driver();
+    h.driver = new DomainDevices.Driver();
     h.driver.name = "vfio";
-    h.source = new Domain.HostdevSource();
+    h.source = new DomainDevices.HostdevSource();
     h.source.address = pciAddr(p.device().address(), false);
     return h;
   }
 
-  private static Domain.PciAddr pciAddr(dev.rtc.topology.PciAddress a, boolean typed) {
-    Domain.PciAddr x = new Domain.PciAddr();
+  private static DomainDevices.PciAddr pciAddr(dev.rtc.topology.PciAddress a, boolean typed) {
+    DomainDevices.PciAddr x = new DomainDevices.PciAddr();
     x.type = typed ? "pci" : null;
     x.domain = String.format(java.util.Locale.ROOT, "0x%04x", a.domain());
     x.bus = String.format(java.util.Locale.ROOT, "0x%02x", a.bus());
@@ -340,16 +340,16 @@ final class DomainXmlEmitter {
     return c;
   }
 
-  private static Domain.Disk fileDisk(String device, String format, String path, String targetDev, String bus) {
-    Domain.Disk d = new Domain.Disk();
+  private static DomainDevices.Disk fileDisk(String device, String format, String path, String targetDev, String bus) {
+    DomainDevices.Disk d = new DomainDevices.Disk();
     d.type = "file";
     d.device = device;
-    d.driver = new Domain.Driver();
+    d.driver = new DomainDevices.Driver();
     d.driver.name = "qemu";
     d.driver.type = format;
-    d.source = new Domain.Source();
+    d.source = new DomainDevices.Source();
     d.source.file = path;
-    d.target = new Domain.Target();
+    d.target = new DomainDevices.Target();
     d.target.dev = targetDev;
     d.target.bus = bus;
     return d;
