@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The packages of src/main/java/dev/rtc depend downwards only: each on packages of the layers
  * below its own, never on its own layer's others, never up, so there is no circle. A reference is
- * an import or a qualified name in code (comments and strings do not count).
+ * an import or a qualified name in code (comments and strings do not count). And no file grows past
+ * one job's length.
  */
 class ArchitectureTest {
 
@@ -48,6 +49,23 @@ class ArchitectureTest {
     }));
     System.out.println("package graph: " + graph);
     assertThat(up).as("references that do not run down the layers " + LAYERS).isEmpty();
+  }
+
+  /** A file past this holds more than one job: split it by job, as BundleWriter, Rules and SchemaCheck were. */
+  static final int MAX_LINES = 400;
+
+  @Test
+  void noMainSourceFileIsLongerThanOneJob() throws IOException {
+    List<String> long_ = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(MAIN)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+        long n = Files.readAllLines(f).size();
+        if (n > MAX_LINES) {
+          long_.add(MAIN.relativize(f) + " (" + n + " lines)");
+        }
+      }
+    }
+    assertThat(long_).as("main source files over %d lines", MAX_LINES).isEmpty();
   }
 
   @Test
