@@ -18,7 +18,26 @@ public final class Emitters {
   /** The runbook's steps, beside runbook.sh in every bundle. */
   public static final String RUNBOOK_STEPS = "runbook-steps.sh";
 
+  /**
+   * templates/runbook/, by subject, in this order: the runbook's steps are their concatenation
+   * (RunbookStepsTest holds this list to the folder).
+   */
+  public static final List<String> RUNBOOK_PARTS = List.of("00-core.sh", "10-identity.sh", "20-kernel.sh", "30-tuning.sh", "40-boot-units.sh", "50-devices.sh",
+      "60-images.sh", "65-vms.sh", "70-benchmark.sh", "80-evidence.sh", "90-steps.sh");
+
   private Emitters() {}
+
+  /** The runbook's steps: the parts in order, as they are, each parted from the next by a blank line. */
+  static byte[] runbookSteps() {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < RUNBOOK_PARTS.size(); i++) {
+      if (i > 0) {
+        out.write('\n');
+      }
+      out.writeBytes(Templates.verbatim("runbook/" + RUNBOOK_PARTS.get(i)));
+    }
+    return out.toByteArray();
+  }
 
   /** The group's schemata: the cache line, then the MB line when the VM asks for bandwidth. */
   public static String groupSchemata(Plan plan, VmPlan vm) {
@@ -91,7 +110,7 @@ public final class Emitters {
         () -> List.of(new Bundle.Artifact("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)), true),
             // The steps, which runbook.sh sources: the same bytes in every bundle of this rtc, so a
             // change to them shows once in golden/, and the plan's own file shows only the plan.
-            text(RUNBOOK_STEPS, Templates.verbatim(RUNBOOK_STEPS))),
+            text(RUNBOOK_STEPS, runbookSteps())),
         () -> {
           Map<String, Object> docs = PlanModel.of(plan, header);
           return List.of(text("plan.md", Templates.renderUtf8("plan.md.ftl", docs)), text("plan.html", Templates.renderUtf8("plan.html.ftlh", docs)),

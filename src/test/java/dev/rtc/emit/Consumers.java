@@ -37,7 +37,7 @@ import java.util.regex.Pattern;
  */
 final class Consumers implements AutoCloseable {
 
-  static final String LIBRARY = read(Path.of("templates/runbook-steps.sh"));
+  static final String LIBRARY = new String(Emitters.runbookSteps(), StandardCharsets.UTF_8);
   /** The Python cloud-init and TuneD are installed for (their own scripts start with #!/usr/bin/python3). */
   private static final Tool SYSTEM_PYTHON = new Tool("/usr/bin/python3");
   private static final Pattern ASSIGNMENT = Pattern.compile("(?:^|\\s)(declare -[aA] )?([A-Za-z_][A-Za-z0-9_]*)=(\\()?");
@@ -117,7 +117,7 @@ final class Consumers implements AutoCloseable {
    */
   Tool.Run runbook(Path dir, String runbook, String steps) throws IOException {
     if (!steps.equals(LIBRARY)) {
-      return new Tool.Run(1, "", "runbook-steps.sh is not templates/runbook-steps.sh as it is: the check by parts cannot hold");
+      return new Tool.Run(1, "", "runbook-steps.sh is not templates/runbook/ as it is: the check by parts cannot hold");
     }
     String text = RunbookLint.whole(runbook, steps);
     Path whole = dir.resolve("runbook-whole.sh");

@@ -10,14 +10,14 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * templates/runbook-steps.sh ships as it is, beside runbook.sh, which sources it; it is never
- * parsed as a template. Anything FreeMarker-like in the steps would reach the bundle as it stands:
+ * templates/runbook/ holds the runbook's steps by subject; their concatenation ships as it is, as
+ * runbook-steps.sh beside runbook.sh, which sources it; it is never parsed as a template. Anything FreeMarker-like in the steps would reach the bundle as it stands:
  * a value that was never filled in, or a quoting that never happened. This holds the steps to plain
  * bash, and the plan's values to runbook.sh.
  */
 class RunbookStepsTest {
 
-  static final Path STEPS = Path.of("templates/runbook-steps.sh");
+  static final Path PARTS = Path.of("templates/runbook");
   static final Path TEMPLATE = Path.of("templates/runbook.sh.ftl");
 
   /**
@@ -28,12 +28,27 @@ class RunbookStepsTest {
 
   @Test
   void theStepsHoldNoFreeMarker() throws Exception {
-    List<String> lines = Files.readAllLines(STEPS);
-    assertThat(lines).hasSizeGreaterThan(1000);
-    for (int i = 0; i < lines.size(); i++) {
-      Matcher m = FREEMARKER.matcher(lines.get(i));
-      assertThat(m.find()).as("runbook-steps.sh:%d is included unparsed; move the value into runbook.sh.ftl's values block: %s",
-          i + 1, lines.get(i)).isFalse();
+    int total = 0;
+    for (String part : Emitters.RUNBOOK_PARTS) {
+      List<String> lines = Files.readAllLines(PARTS.resolve(part));
+      total += lines.size();
+      for (int i = 0; i < lines.size(); i++) {
+        Matcher m = FREEMARKER.matcher(lines.get(i));
+        assertThat(m.find()).as("runbook/%s:%d ships as it is; move the value into runbook.sh.ftl's values block: %s",
+            part, i + 1, lines.get(i)).isFalse();
+      }
+    }
+    assertThat(total).isGreaterThan(1000);
+  }
+
+  /** The parts are the folder's files, each by subject and under 400 lines, and nothing else. */
+  @Test
+  void thePartsAreTheFolderByName() throws Exception {
+    try (var files = Files.list(PARTS)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).isEqualTo(Emitters.RUNBOOK_PARTS);
+    }
+    for (String part : Emitters.RUNBOOK_PARTS) {
+      assertThat(Files.readAllLines(PARTS.resolve(part))).as(part).hasSizeLessThanOrEqualTo(400);
     }
   }
 
@@ -46,7 +61,7 @@ class RunbookStepsTest {
 
   @Test
   void everyBundleCarriesTheStepsByteForByte() throws Exception {
-    byte[] steps = Files.readAllBytes(STEPS);
+    byte[] steps = Emitters.runbookSteps();
     for (String example : List.of("eci-reference", "atom-l2cat", "rhel9-reference")) {
       Bundle b = new dev.rtc.Compiler().compile(Path.of("examples/" + example + ".yaml")).bundle();
       assertThat(b.get(Emitters.RUNBOOK_STEPS).bytes()).as(example).isEqualTo(steps);

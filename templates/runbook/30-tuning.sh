@@ -1,0 +1,110 @@
+# TuneD tuning: the profile, the services, and the sysctls and sysfs values read back.
+
+# Applying a TuneD profile is not free on a running host (it resets NIC channels, moves
+# workqueues, walks every CPU): it is applied only when another profile is active or its file changed.
+host_tuning() {
+  keep tuned-profile sh -c "tuned-adm active 2>/dev/null | sed -n 's/^Current active profile: //p'"
+  WROTE=0
+  install_file "$HERE/host/tuned/$TUNED_PROFILE/tuned.conf" "/etc/tuned/$TUNED_PROFILE/tuned.conf" 0644
+  record "tuned-profile $TUNED_PROFILE"
+  enable_now tuned
+  local active
+  active=$(tuned-adm active 2>/dev/null | sed -n 's/^Current active profile: //p' || true)
+  if [ "$WROTE" = 0 ] && [ "$active" = "$TUNED_PROFILE" ]; then
+    ok "TuneD profile $TUNED_PROFILE is active and unchanged"
+  else
+    run tuned-adm profile "$TUNED_PROFILE"
+  fi
+  if [ "$STALLD" = 1 ]; then
+    keep stalld-enabled systemctl is-enabled stalld
+    enable_now stalld
+    record "stalld"
+  fi
+}
+
+# enable_now UNIT: enabled and running, by systemctl only when it is not both already.
+enable_now() {
+  if systemctl is-enabled "$1" >/dev/null 2>&1 && systemctl is-active -q "$1" 2>/dev/null; then
+    ok "$1 is enabled and running"
+  else
+    run systemctl enable --now "$1"
+  fi
+}
+
+# enable UNIT: enabled at boot, by systemctl only when it is not already.
+enable() {
+  if systemctl is-enabled "$1" >/dev/null 2>&1; then
+    ok "$1 is enabled"
+  else
+    run systemctl enable "$1"
+  fi
+}
+
+# prove_tuning WHO FACTS PROFILE STALLD CHECK...: the TuneD profile active and verified, the values read back.
+prove_tuning() {
+  local who=$1 facts=$2 profile=$3 stalld=$4 c path kind expected what value active
+  shift 4
+  active=$(fact "$facts" tuned.active)
+  if [ "$active" = "$profile" ]; then ok "$who: TuneD profile $profile active"; else
+    bad "$who: TuneD's active profile is '${active:-none}', planned $profile (tuned-adm profile $profile)"
+  fi
+  case $(fact "$facts" tuned.verify) in
+    ok) ok "$who: tuned-adm verify passes" ;;
+    absent) bad "$who: TuneD is not installed" ;;
+    *) bad "$who: tuned-adm verify fails: the live settings differ from the profile (run tuned-adm verify; /var/log/tuned/tuned.log names them)" ;;
+  esac
+  for c in "$@"; do
+    IFS='|' read -r path kind expected what <<<"$c"
+    value=$(fact "$facts" "file:$path")
+    if value_matches "$kind" "$value" "$expected"; then ok "$who: $what"; else
+      local src=
+      if [ "$who" = host ] && [[ $path == /proc/sys/* ]]; then src=$(sysctl_sources "$path"); fi
+      bad "$who: $what: $path is '$value', planned '$expected'${src:+ (set by ${src% }, which TuneD applies again after its profile: change it there)}"
+    fi
+  done
+  if [ "$stalld" = 1 ]; then
+    if [ "$(fact "$facts" stalld)" = active ]; then ok "$who: stalld running"; else
+      bad "$who: stalld is not running (systemctl enable --now stalld)"
+    fi
+  fi
+}
+
+# sysctl_sources PATH: the files that set PATH's sysctl key (sysctl.d in every place systemd reads
+# it, and /etc/sysctl.conf), space-separated; TuneD applies them again after its profile
+# (reapply_sysctl = 1), so one of them, not the profile, decides the value.
+sysctl_sources() {
+  local key=${1#/proc/sys/} f
+  key=${key//\//.}
+  for f in "$ROOT"/etc/sysctl.d/*.conf "$ROOT"/run/sysctl.d/*.conf "$ROOT"/usr/local/lib/sysctl.d/*.conf "$ROOT"/usr/lib/sysctl.d/*.conf \
+    "$ROOT"/lib/sysctl.d/*.conf "$ROOT"/etc/sysctl.conf; do
+    [ -f "$f" ] || continue
+    if awk -v k="$key" -F= '{ gsub(/[[:space:]]/, "", $1); sub(/^-/, "", $1); gsub(/\//, ".", $1) } $1 == k { found = 1 } END { exit !found }' "$f"; then
+      printf '%s ' "${f#"$ROOT"}"
+    fi
+  done
+}
+
+# value_matches KIND VALUE EXPECTED: equal; equal-or-absent (a knob some kernels lack); selected
+# (the bracketed choice of a sysfs list, "always madvise [never]"); mask (a cpumask, as a number).
+value_matches() {
+  case $1 in
+    equal) [ "$2" = "$3" ] ;;
+    equal-or-absent) [ "$2" = "$3" ] || [ "$2" = absent ] ;;
+    selected) [[ $2 == *"[$3]"* ]] ;;
+    mask) [ "$(normalize_mask "$2")" = "$3" ] ;;
+    *) return 1 ;;
+  esac
+}
+
+# write_sysfs FILE VALUE: for rollback, a kernel setting back to VALUE (a VF count through 0, as the kernel asks).
+write_sysfs() {
+  if [ "$DRY_RUN" = 1 ]; then
+    printf '   would write: %s to %s\n' "$2" "$1"
+    return 0
+  fi
+  printf '   + echo %s > %s\n' "$2" "$1"
+  if ! { [[ $1 != */sriov_numvfs ]] || echo 0 >"$ROOT$1"; } 2>/dev/null || ! echo "$2" >"$ROOT$1" 2>/dev/null; then
+    UNDONE+=("echo $2 > $1")
+    printf '   could not: echo %s > %s (going on)\n' "$2" "$1" >&2
+  fi
+}

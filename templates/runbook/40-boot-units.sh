@@ -1,0 +1,67 @@
+# The boot units: resctrl groups and schemata, hugepages, SR-IOV, the VMs' start order.
+
+host_units() {
+  local u g
+  if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
+    install_file "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata 0644
+    for g in "${RESCTRL_GROUPS[@]}"; do
+      install_file "$HERE/host/resctrl/$g/cpus_list" "/etc/rtc/resctrl/$g/cpus_list" 0644
+      install_file "$HERE/host/resctrl/$g/schemata" "/etc/rtc/resctrl/$g/schemata" 0644
+    done
+  fi
+  local p
+  for p in "${SRIOV_PFS[@]}"; do # the VF counts to return to on rollback
+    keep "sriov_numvfs-${p%%|*}" read_file "/sys/bus/pci/devices/${p%%|*}/sriov_numvfs"
+  done
+  [ "${#UNITS[@]}" -gt 0 ] || return 0
+  WROTE=0
+  for u in "${UNITS[@]}"; do
+    install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
+    record "unit $u"
+  done
+  [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  for u in "${UNITS[@]}"; do
+    enable "$u"
+  done
+}
+
+# A cpumask as the kernel prints it ("00000000,0000000f") as a bare number ("f").
+normalize_mask() {
+  local m
+  m=$(printf '%s' "$1" | tr -d ',' | tr 'A-F' 'a-f' | sed 's/^0*//')
+  printf '%s' "${m:-0}"
+}
+
+# Kernels print masks with or without leading zeros; compare them as numbers.
+normalize_schemata() {
+  printf '%s' "$1" | sed -E 's/=0*([0-9a-fA-F])/=\1/g' | tr 'A-F' 'a-f'
+}
+
+# schemata_differs FILE LINE...: succeeds when FILE has every planned line (by resource, masks
+# compared as numbers); otherwise fails, printing the lines FILE has for those resources.
+schemata_differs() {
+  local file=$1 line res found all=() ok=0
+  shift
+  for line in "$@"; do
+    res=${line%%:*}
+    found=$(grep -E "^ *$res:" "$file" 2>/dev/null | tr -d ' ' || true)
+    [ -z "$found" ] || all+=("$found")
+    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$line")" ] || ok=1
+  done
+  printf '%s' "${all[*]}"
+  return "$ok"
+}
+
+# remove_unit UNIT: disabled, then its file restored (or removed). A unit systemctl could not
+# disable keeps its file, so that the next rollback finds it and disables it then.
+remove_unit() {
+  local f=/etc/systemd/system/$1 before=${#UNDONE[@]}
+  [ -e "$ROOT$f" ] || return 0
+  try systemctl disable "$1"
+  if [ "${#UNDONE[@]}" != "$before" ]; then
+    note "$f stays until it is disabled (run rollback again)"
+    return 0
+  fi
+  restore "$f"
+  try systemctl daemon-reload
+}
