@@ -68,6 +68,21 @@ class ArchitectureTest {
     assertThat(long_).as("main source files over %d lines", MAX_LINES).isEmpty();
   }
 
+  /** The plan is the whole truth the emitters need: none of them reaches past it into the manifest. */
+  @Test
+  void noEmitterReadsTheManifest() throws IOException {
+    List<String> reads = new ArrayList<>();
+    try (Stream<Path> files = Files.list(MAIN.resolve("emit"))) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
+        String code = code(Files.readString(f));
+        if (code.contains(".manifest()")) {
+          reads.add(f.getFileName().toString());
+        }
+      }
+    }
+    assertThat(reads).as("emitters that read plan.manifest() (give the plan what they need)").isEmpty();
+  }
+
   @Test
   void theCheckSeesWhatItGuardsAgainst() {
     Matcher m = REFERENCE.matcher("import dev.rtc.emit.Bundle; x = dev.rtc.Compiler.run(); dev.rtc.io.Version.get()");

@@ -18,7 +18,7 @@ final class BiosChecklist {
   record Row(String setting, String option, String menu, String note) {}
 
   static List<Map<String, String>> of(Plan plan) {
-    boolean smt = plan.manifest().host().topology().smt();
+    boolean smt = plan.topology().smt();
     boolean vfs = plan.vms().stream().anyMatch(v -> v.devices().stream().anyMatch(Plan.Passed::isVf));
     List<Row> rows = new ArrayList<>();
     rows.add(new Row("Hyper-Threading", smt ? "Enabled" : "Disabled", "Intel Advanced Menu → CPU Configuration", smt

@@ -25,7 +25,7 @@ final class DomainXmlEmitter {
   }
 
   static Domain domain(Plan plan, VmPlan vm) {
-    Distro distro = Distro.of(plan.manifest().host().os());
+    Distro distro = Distro.of(plan.os());
     Domain d = new Domain();
     d.name = vm.name();
     d.uuid = vm.uuid();

@@ -19,9 +19,9 @@ final class PlanJson {
     root.put("planVersion", 1);
     root.put("generator", "rtc " + Version.get());
     root.put("bundle", plan.name());
-    root.put("manifestSha256", plan.manifest().sha256());
+    root.put("manifestSha256", plan.manifestSha256());
     ObjectNode host = root.putObject("host");
-    host.put("os", plan.manifest().host().os().id());
+    host.put("os", plan.os().id());
     host.put("housekeeping", plan.host().housekeeping().toString());
     host.put("isolated", plan.host().isolated().toString());
     ArrayNode args = host.putArray("kernelArgs");
@@ -53,8 +53,8 @@ final class PlanJson {
           .put("bytes", vm.vm().disk().size().bytes());
       v.put("startOrder", vm.startOrder());
       v.put("numaNode", vm.numaNode());
-      if (plan.manifest().host().topology().hybrid()) {
-        v.put("coreType", plan.manifest().host().topology().coreType(vm.vcpuPins().get(0)).id());
+      if (plan.topology().hybrid()) {
+        v.put("coreType", plan.topology().coreType(vm.vcpuPins().get(0)).id());
       }
       ArrayNode pins = v.putArray("vcpuPins");
       vm.vcpuPins().forEach(pins::add);

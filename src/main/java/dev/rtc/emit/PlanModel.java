@@ -23,13 +23,12 @@ final class PlanModel {
   private PlanModel() {}
 
   static Map<String, Object> of(Plan plan, String header) {
-    Manifest m = plan.manifest();
     Map<String, Object> model = new HashMap<>();
     model.put("header", header);
     model.put("bundle", plan.name());
-    model.put("os", m.host().os().id());
-    model.put("grubUpdate", String.join(" ", Distro.of(m.host().os()).grubUpdate()));
-    model.put("grubby", Distro.of(m.host().os()).grubby());
+    model.put("os", plan.os().id());
+    model.put("grubUpdate", String.join(" ", Distro.of(plan.os()).grubUpdate()));
+    model.put("grubby", Distro.of(plan.os()).grubby());
     model.put("housekeeping", plan.host().housekeeping().toString());
     model.put("isolated", plan.host().isolated().toString());
     model.put("hostArgs", args(plan.host().cmdline().args()));
@@ -69,16 +68,16 @@ final class PlanModel {
     Map<Character, String> meanings = new HashMap<>();
     legend.forEach(l -> meanings.put(((String) l.get("mark")).charAt(0), (String) l.get("meaning")));
     List<Map<String, Object>> nodes = new ArrayList<>();
-    for (NumaNode n : m.host().topology().numaNodes()) {
+    for (NumaNode n : plan.topology().numaNodes()) {
       StringBuilder map = new StringBuilder();
       n.cpus().forEach(c -> map.append(cpuOwner.getOrDefault(c, '.')));
       Map<String, Object> node = new HashMap<>(Map.of("id", n.id(), "cpus", n.cpus().describe(), "map", map.toString()));
       String types = null;
-      if (m.host().topology().hybrid()) {
+      if (plan.topology().hybrid()) {
         // One letter per CPU under the map: P, E, or L for a low-power E-core.
         StringBuilder t = new StringBuilder();
-        n.cpus().forEach(c -> t.append(m.host().topology().coreType(c).id().charAt(0) == 'L' ? 'L'
-            : m.host().topology().coreType(c).id().charAt(0)));
+        n.cpus().forEach(c -> t.append(plan.topology().coreType(c).id().charAt(0) == 'L' ? 'L'
+            : plan.topology().coreType(c).id().charAt(0)));
         types = t.toString();
         node.put("types", types);
       }
@@ -87,7 +86,7 @@ final class PlanModel {
       nodes.add(node);
     }
     model.put("nodes", nodes);
-    model.put("hybrid", m.host().topology().hybrid());
+    model.put("hybrid", plan.topology().hybrid());
     model.put("vms", vms);
     model.put("devices", devices(plan));
     model.put("bios", BiosChecklist.of(plan));
@@ -106,7 +105,7 @@ final class PlanModel {
     model.put("stressors", plan.vms().stream().filter(v -> !v.isRealtime()).map(VmPlan::name).toList());
     List<Map<String, Object>> kernels = new ArrayList<>();
     List<Map<String, Object>> tunings = new ArrayList<>();
-    kernels.add(kernel("host", plan.host().kernel(), Distro.of(m.host().os())));
+    kernels.add(kernel("host", plan.host().kernel(), Distro.of(plan.os())));
     tunings.add(tuning("host", plan.host().tuning()));
     for (VmPlan vm : plan.vms()) {
       vm.kernel().ifPresent(k -> kernels.add(kernel(vm.name(), k, Distro.of(vm.vm().guest().os()))));
@@ -116,7 +115,7 @@ final class PlanModel {
     model.put("tunings", tunings);
     model.put("hugepagesUnit", !plan.host().hugepagesByUnit().isEmpty());
     model.put("supplies", supplies(dev.rtc.plan.Supplies.of(plan)));
-    model.put("apt", Distro.of(m.host().os()).apt());
+    model.put("apt", Distro.of(plan.os()).apt());
     return model;
   }
 
@@ -156,7 +155,7 @@ final class PlanModel {
     v.put("grubby", Distro.of(vm.vm().guest().os()).grubby());
     v.put("order", vm.startOrder());
     v.put("node", vm.numaNode());
-    var t = plan.manifest().host().topology();
+    var t = plan.topology();
     // On hybrid parts, the core type the VM's vCPUs run on (one per VM): ", P-cores".
     v.put("coreType", t.hybrid() ? ", " + t.coreType(vm.vcpuPins().get(0)).noun() + "s" : "");
     v.put("vcpus", vm.vm().vcpus());

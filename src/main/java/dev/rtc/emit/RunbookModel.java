@@ -25,14 +25,13 @@ final class RunbookModel {
   private RunbookModel() {}
 
   static Map<String, Object> of(Plan plan, String header) {
-    Manifest m = plan.manifest();
-    var t = m.host().topology();
-    Distro host = Distro.of(m.host().os());
+    var t = plan.topology();
+    Distro host = Distro.of(plan.os());
     Map<String, Object> model = new HashMap<>();
     model.put("header", header);
     model.put("bundle", plan.name());
-    model.put("osId", osId(m.host().os()));
-    model.put("osVersion", osVersion(m.host().os()));
+    model.put("osId", osId(plan.os()));
+    model.put("osVersion", osVersion(plan.os()));
     model.put("cpuList", t.allCpus().toString());
     model.put("nodes", t.numaNodes().stream().map(n -> Map.of("id", n.id(), "cpus", n.cpus().toString())).toList());
     model.put("threadsPerCore", t.threadsPerCore());
@@ -115,7 +114,7 @@ final class RunbookModel {
       v.put("kernelName", vm.kernel().map(KernelPlan::name).orElse("the image's own kernel"));
       v.put("pro", vm.kernel().map(KernelPlan::ubuntuPro).orElse(false) ? 1 : 0);
       // A real-time RHEL guest without a site mirror registers with the host's activation key (its RT and NFV repositories).
-      v.put("rhel", vm.isRealtime() && vm.vm().guest().os() == Manifest.Os.RHEL9 && plan.manifest().site().rhel().isEmpty() ? 1 : 0);
+      v.put("rhel", vm.isRealtime() && vm.vm().guest().os() == Manifest.Os.RHEL9 && plan.site().rhel().isEmpty() ? 1 : 0);
       v.put("tunedProfile", vm.tuning().map(TuningPlan::profile).orElse(""));
       v.put("tuningChecks", vm.tuning().map(tp -> String.join(";", checks(tp.checks(false)))).orElse(""));
       v.put("stalld", vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);

@@ -25,6 +25,26 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
     return manifest.name();
   }
 
+  /** The host's OS, for which the artifacts are made. */
+  public Manifest.Os os() {
+    return manifest.host().os();
+  }
+
+  /** The host's topology as the plan was solved for it. */
+  public dev.rtc.manifest.Topology topology() {
+    return manifest.host().topology();
+  }
+
+  /** What the plant's network offers the guests and the host: proxy and mirrors. */
+  public Manifest.Site site() {
+    return manifest.site();
+  }
+
+  /** The SHA-256 of the manifest's bytes, which every artifact's provenance header names. */
+  public String manifestSha256() {
+    return manifest.sha256();
+  }
+
   public Optional<VmPlan> benchmarkVm() {
     return manifest.benchmark().flatMap(b -> vms.stream().filter(v -> v.name().equals(b.vm())).findFirst());
   }
