@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The steps of an rtc runbook, the same in every bundle of this rtc version: runbook.sh sets the
 # plan (its variables) and sources this file. Run ./runbook.sh, not this file.
-# Output, running commands, and what changes and how it is undone (the record, backups, restore).
+
+# ---- core ------------------------------------------------------------------------------------
+# Output, running commands, and what changes and how it is undone: the record of changes,
+# backups, restore.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${RTC_ROOT:-}      # tests point this at a fake /: its /proc, /sys, /etc, /boot and /var
@@ -147,7 +150,9 @@ write_file() {
   printf '   wrote: %s\n' "$1"
 }
 
-# Is this the manifest's host? Its topology, cache ways and facts, read and compared before any change.
+# ---- identity --------------------------------------------------------------------------------
+# Is this the manifest's host? Its topology, cache ways and facts, read and compared before any
+# change.
 
 # Compares one expected and one found value; prints a table row, marking a mismatch.
 check_row() {
@@ -342,7 +347,9 @@ step_facts() {
   ) | awk -v r="$r" 'r != "" && index($0, r) == 1 { $0 = substr($0, length(r) + 1) } { print }'
 }
 
-# The kernel and its command line: the real-time kernel (ECI, the distribution's, Ubuntu Pro, RHEL), the GRUB drop-in or grubby, and their proofs.
+# ---- kernel and command line -----------------------------------------------------------------
+# The real-time kernel (Intel ECI, the distribution's, Ubuntu Pro, RHEL's kernel-rt), the kernel
+# command line (the GRUB drop-in, or grubby), their proofs and their undo.
 
 # The kernel command line has one owner: an rtc argument set anywhere else as well would be
 # given twice. Found before the host step, named with the file to change.
@@ -668,7 +675,8 @@ rollback_grubby() {
   restore /etc/kernel/cmdline
 }
 
-# TuneD tuning: the profile, the services, and the sysctls and sysfs values read back.
+# ---- tuning ----------------------------------------------------------------------------------
+# TuneD: the profile, the services, and the sysctls and sysfs values read back.
 
 # Applying a TuneD profile is not free on a running host (it resets NIC channels, moves
 # workqueues, walks every CPU): it is applied only when another profile is active or its file changed.
@@ -779,7 +787,9 @@ write_sysfs() {
   fi
 }
 
-# The boot units: resctrl groups and schemata, hugepages, SR-IOV, the VMs' start order.
+# ---- boot units ------------------------------------------------------------------------------
+# The units that run at every boot: resctrl groups and schemata, hugepages, SR-IOV, the VMs'
+# start order.
 
 host_units() {
   local u g
@@ -847,7 +857,8 @@ remove_unit() {
   try systemctl daemon-reload
 }
 
-# Devices given to VMs (VFIO, SR-IOV): drivers, IOMMU groups, and what the guests see.
+# ---- devices ---------------------------------------------------------------------------------
+# Devices given to VMs (VFIO, SR-IOV): drivers, IOMMU groups, and what the guests see of them.
 
 # device_driver ADDRESS: the driver the device is bound to now, or nothing.
 device_driver() {
@@ -997,7 +1008,8 @@ prove_vm_devices() {
   done
 }
 
-# Images: each VM's disk on its base image, and its cloud-init seed.
+# ---- images ----------------------------------------------------------------------------------
+# Each VM's disk on its base image, and its cloud-init seed.
 
 preflight_images() {
   local vm img seen=" "
@@ -1152,7 +1164,8 @@ image_seed() {
   printf '%s\n' "$sums" >"$STATE/seeds/$vm.sha256"
 }
 
-# VMs: networks, definitions, the first boot, the guest agent, and what each guest proves.
+# ---- VMs -------------------------------------------------------------------------------------
+# Networks, definitions, the first boot, the guest agent, and what each guest proves.
 
 preflight_network() {
   local n
@@ -1434,7 +1447,8 @@ step_guest() {
   guest_run "$1" 300 "${@:2}"
 }
 
-# The benchmark: stressors' load, cyclictest in the real-time guest, its status and collection.
+# ---- benchmark -------------------------------------------------------------------------------
+# The stressors' load, cyclictest in the real-time guest, its status and its collection.
 
 step_stress() {
   guard stress
@@ -1654,7 +1668,8 @@ step_collect() {
   bench_collect "$id"
 }
 
-# Evidence and the verdict: the report tarball, and the judge rtc report agrees with.
+# ---- evidence and verdict --------------------------------------------------------------------
+# The report tarball, and the judge that rtc report agrees with.
 
 step_report() {
   guard report
@@ -1788,7 +1803,9 @@ judge() {
   fi
 }
 
-# The steps, each running the subjects above in order; rollback undoes them in reverse; main.
+# ---- steps -----------------------------------------------------------------------------------
+# The steps, each running the subjects above in order; rollback, which undoes them; usage and
+# main.
 
 step_preflight() {
   need_root preflight

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The steps of an rtc runbook, the same in every bundle of this rtc version: runbook.sh sets the
 # plan (its variables) and sources this file. Run ./runbook.sh, not this file.
-# Output, running commands, and what changes and how it is undone (the record, backups, restore).
+
+# ---- core ------------------------------------------------------------------------------------
+# Output, running commands, and what changes and how it is undone: the record of changes,
+# backups, restore.
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=${RTC_ROOT:-}      # tests point this at a fake /: its /proc, /sys, /etc, /boot and /var

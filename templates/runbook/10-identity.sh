@@ -1,4 +1,6 @@
-# Is this the manifest's host? Its topology, cache ways and facts, read and compared before any change.
+# ---- identity --------------------------------------------------------------------------------
+# Is this the manifest's host? Its topology, cache ways and facts, read and compared before any
+# change.
 
 # Compares one expected and one found value; prints a table row, marking a mismatch.
 check_row() {

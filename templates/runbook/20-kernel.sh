@@ -1,4 +1,6 @@
-# The kernel and its command line: the real-time kernel (ECI, the distribution's, Ubuntu Pro, RHEL), the GRUB drop-in or grubby, and their proofs.
+# ---- kernel and command line -----------------------------------------------------------------
+# The real-time kernel (Intel ECI, the distribution's, Ubuntu Pro, RHEL's kernel-rt), the kernel
+# command line (the GRUB drop-in, or grubby), their proofs and their undo.
 
 # The kernel command line has one owner: an rtc argument set anywhere else as well would be
 # given twice. Found before the host step, named with the file to change.

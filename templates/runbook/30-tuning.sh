@@ -1,4 +1,5 @@
-# TuneD tuning: the profile, the services, and the sysctls and sysfs values read back.
+# ---- tuning ----------------------------------------------------------------------------------
+# TuneD: the profile, the services, and the sysctls and sysfs values read back.
 
 # Applying a TuneD profile is not free on a running host (it resets NIC channels, moves
 # workqueues, walks every CPU): it is applied only when another profile is active or its file changed.

@@ -1,4 +1,6 @@
-# The boot units: resctrl groups and schemata, hugepages, SR-IOV, the VMs' start order.
+# ---- boot units ------------------------------------------------------------------------------
+# The units that run at every boot: resctrl groups and schemata, hugepages, SR-IOV, the VMs'
+# start order.
 
 host_units() {
   local u g

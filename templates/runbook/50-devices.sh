@@ -1,4 +1,5 @@
-# Devices given to VMs (VFIO, SR-IOV): drivers, IOMMU groups, and what the guests see.
+# ---- devices ---------------------------------------------------------------------------------
+# Devices given to VMs (VFIO, SR-IOV): drivers, IOMMU groups, and what the guests see of them.
 
 # device_driver ADDRESS: the driver the device is bound to now, or nothing.
 device_driver() {

@@ -1,4 +1,5 @@
-# Images: each VM's disk on its base image, and its cloud-init seed.
+# ---- images ----------------------------------------------------------------------------------
+# Each VM's disk on its base image, and its cloud-init seed.
 
 preflight_images() {
   local vm img seen=" "

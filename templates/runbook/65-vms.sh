@@ -1,4 +1,5 @@
-# VMs: networks, definitions, the first boot, the guest agent, and what each guest proves.
+# ---- VMs -------------------------------------------------------------------------------------
+# Networks, definitions, the first boot, the guest agent, and what each guest proves.
 
 preflight_network() {
   local n

@@ -1,4 +1,5 @@
-# The benchmark: stressors' load, cyclictest in the real-time guest, its status and collection.
+# ---- benchmark -------------------------------------------------------------------------------
+# The stressors' load, cyclictest in the real-time guest, its status and its collection.
 
 step_stress() {
   guard stress

@@ -1,4 +1,5 @@
-# Evidence and the verdict: the report tarball, and the judge rtc report agrees with.
+# ---- evidence and verdict --------------------------------------------------------------------
+# The report tarball, and the judge that rtc report agrees with.
 
 step_report() {
   guard report

@@ -1,4 +1,6 @@
-# The steps, each running the subjects above in order; rollback undoes them in reverse; main.
+# ---- steps -----------------------------------------------------------------------------------
+# The steps, each running the subjects above in order; rollback, which undoes them; usage and
+# main.
 
 step_preflight() {
   need_root preflight
