@@ -23,7 +23,12 @@ final class UsageErrors implements CommandLine.IParameterExceptionHandler {
     CommandSpec spec = cmd.getCommandSpec();
     String name = spec.qualifiedName();
     List<String> unknown = unknownOptions(spec, args);
-    if (!unknown.isEmpty()) {
+    String command = args.length > 0 && !spec.subcommands().isEmpty() && !args[0].startsWith("-") ? args[0] : null;
+    if (command != null && !spec.subcommands().containsKey(command)) {
+      // rtc compil m.yaml -o out: the command is the mistake, not the option picocli trips on next.
+      String meant = Suggest.closest(command, spec.subcommands().keySet());
+      err.println(name + ": unknown command '" + command + "'" + (meant != null ? "; did you mean '" + meant + "'?" : ""));
+    } else if (!unknown.isEmpty()) {
       List<String> known = new ArrayList<>();
       spec.options().forEach(o -> known.addAll(List.of(o.names())));
       for (String u : unknown) {

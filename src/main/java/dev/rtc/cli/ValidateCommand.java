@@ -14,29 +14,34 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
-    description = "Checks a manifest and solves it, without writing anything.",
-    footer = {"", "Example:", "  rtc validate examples/eci-reference.yaml"})
+    description = "Checks manifests and solves them, without writing anything.",
+    footer = {"", "Examples:", "  rtc validate examples/eci-reference.yaml", "  rtc validate hosts/*.yaml",
+        "", "Exit codes: 0 valid, 1 manifest errors (in any of them), 2 usage error, 3 internal error."})
 final class ValidateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "MANIFEST", description = "The deployment manifest (YAML).")
-  Path manifest;
+  @Parameters(arity = "1..*", paramLabel = "MANIFEST", description = "Deployment manifests (YAML); each is checked on its own.")
+  List<Path> manifests;
 
   @Mixin DiagnosticPrinter.Options diagnostics;
 
   @Override
   public Integer call() {
-    int code = validate();
+    Compiler compiler = new Compiler();
+    int code = Main.OK;
+    for (Path manifest : manifests) {
+      code = Math.max(code, validate(compiler, manifest));
+    }
     DiagnosticPrinter.finish(diagnostics, spec.commandLine().getOut());
     return code;
   }
 
-  private int validate() {
+  private int validate(Compiler compiler, Path manifest) {
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
     try {
-      var v = new Compiler().validate(ManifestLoader.read(manifest));
+      var v = compiler.validate(ManifestLoader.read(manifest));
       List<Diagnostic> found = DiagnosticPrinter.promote(v.diagnostics().all(), diagnostics);
       DiagnosticPrinter.print(manifest.toString(), found, null, diagnostics, out, err);
       if (found.stream().anyMatch(Diagnostic::isError)) {
