@@ -101,8 +101,9 @@ final class CompileCommand implements Callable<Integer> {
         return report(only, output, new Done.NotStaged(e));
       }
     }
+    inFleet = true;
     BundleWriter.Fleet writer = new BundleWriter.Fleet(force);
-    List<Outcome> results = engine.compileAll(inputs, writer, jobs);
+    List<Outcome> results = engine.compileAll(inputs, writer, jobs, progress(inputs.size()));
     // Two manifests that name the same bundle would write one folder twice: refuse both.
     Map<String, Path> byName = new HashMap<>();
     Map<String, Path> clash = new HashMap<>();
@@ -129,6 +130,7 @@ final class CompileCommand implements Callable<Integer> {
       }
     }
     int worst = Main.OK;
+    Summary summary = new Summary();
     for (Outcome o : results) {
       int code;
       if (o instanceof Outcome.Compiled c && clash.containsKey(c.name())) {
@@ -141,9 +143,83 @@ final class CompileCommand implements Callable<Integer> {
       } else {
         code = report(o, null, null);
       }
+      summary.add(o, code, o instanceof Outcome.Compiled named && clash.containsKey(named.name()));
       worst = Math.max(worst, code);
     }
-    return Math.max(worst, stale(results));
+    worst = Math.max(worst, stale(results));
+    (diagnostics.format.machine() ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(summary.line(results.size()));
+    return worst;
+  }
+
+  /** Whether this run is a fleet: each manifest's error count then names it. */
+  private boolean inFleet;
+
+  /**
+   * A fleet's progress, on a terminal only (a pipeline's log gets the lines that stay): how many of
+   * the manifests are compiled, on one line that is cleared when they all are.
+   */
+  private java.util.function.IntConsumer progress(int total) {
+    if (System.console() == null || diagnostics.format.machine() || total < 2) {
+      return n -> { };
+    }
+    PrintWriter err = spec.commandLine().getErr();
+    return n -> {
+      err.print(n < total ? "\rrtc: compiled " + n + " of " + total + " manifests" : "\r" + " ".repeat(50) + "\r");
+      err.flush();
+    };
+  }
+
+  /** What became of a fleet's manifests, by name, for its closing line. */
+  private final class Summary {
+    final List<String> written = new ArrayList<>();
+    final List<String> upToDate = new ArrayList<>();
+    final List<String> outOfDate = new ArrayList<>();
+    final List<String> errors = new ArrayList<>();
+    final List<String> failed = new ArrayList<>();
+    final List<String> crashed = new ArrayList<>();
+
+    void add(Outcome o, int code, boolean clashed) {
+      if (o instanceof Outcome.Crashed) {
+        crashed.add(o.manifest().toString());
+      } else if (clashed) {
+        errors.add(o.manifest().toString());
+      } else if (o instanceof Outcome.Compiled c && code == Main.OK) {
+        (check ? upToDate : written).add(c.name());
+      } else if (o instanceof Outcome.Compiled c && check && code == Main.MANIFEST_ERRORS && c.done() instanceof Done.Checked) {
+        outOfDate.add(c.name());
+      } else if (o instanceof Outcome.Compiled c && code != Main.MANIFEST_ERRORS) {
+        failed.add(c.name()); // the folder is foreign, or the disk failed
+      } else {
+        errors.add(o.manifest().toString());
+      }
+    }
+
+    String line(int manifests) {
+      List<String> parts = new ArrayList<>();
+      if (!check) {
+        parts.add(written.size() + " written to " + output);
+      } else {
+        parts.add(upToDate.size() + " up to date");
+        if (!outOfDate.isEmpty()) {
+          parts.add(outOfDate.size() + " out of date: " + names(outOfDate));
+        }
+      }
+      if (!failed.isEmpty()) {
+        parts.add(failed.size() + " not written: " + names(failed));
+      }
+      if (!errors.isEmpty()) {
+        parts.add(errors.size() + " with errors" + (check ? "" : " (nothing written for " + (errors.size() == 1 ? "it" : "them") + ")") + ": "
+            + names(errors));
+      }
+      if (!crashed.isEmpty()) {
+        parts.add("rtc failed on " + crashed.size() + " (a bug; reported above): " + names(crashed));
+      }
+      return "rtc: " + manifests + " manifests: " + String.join("; ", parts);
+    }
+
+    private static String names(List<String> names) {
+      return String.join(", ", names.subList(0, Math.min(10, names.size()))) + (names.size() > 10 ? ", and " + (names.size() - 10) + " more" : "");
+    }
   }
 
   /**
@@ -207,7 +283,7 @@ final class CompileCommand implements Callable<Integer> {
       return Main.INTERNAL;
     }
     if (o instanceof Outcome.Refused r) {
-      DiagnosticPrinter.print(r.manifest().toString(), r.diagnostics(), null, diagnostics, out, err);
+      DiagnosticPrinter.print(r.manifest().toString(), r.diagnostics(), null, diagnostics, out, err, inFleet);
       return Main.MANIFEST_ERRORS;
     }
     Outcome.Compiled c = (Outcome.Compiled) o;

@@ -70,29 +70,36 @@ final class DiagnosticPrinter {
    * @param written the bundle folder when one was written, else null
    */
   static void print(String manifest, List<Diagnostic> diagnostics, String written, Options o, PrintWriter out, PrintWriter err) {
+    print(manifest, diagnostics, written, o, out, err, false);
+  }
+
+  /** @param inFleet one manifest of several: its error count names it, so it does not read as the whole fleet's */
+  static void print(String manifest, List<Diagnostic> diagnostics, String written, Options o, PrintWriter out, PrintWriter err,
+      boolean inFleet) {
+    String of = inFleet ? manifest : null;
     switch (o.format) {
       case json -> out.println(json(manifest, diagnostics, written));
       case github -> {
         diagnostics.forEach(d -> out.println(github(d)));
-        text(diagnostics, written != null, err);
+        text(diagnostics, written != null, of, err);
       }
       case sarif -> {
         o.sarif.add(diagnostics);
-        text(diagnostics, written != null, err);
+        text(diagnostics, written != null, of, err);
       }
-      case text -> text(diagnostics, written != null, err);
+      case text -> text(diagnostics, written != null, of, err);
     }
     out.flush();
     err.flush();
   }
 
-  static void text(List<Diagnostic> diagnostics, boolean written, PrintWriter err) {
+  static void text(List<Diagnostic> diagnostics, boolean written, String inFleet, PrintWriter err) {
     diagnostics.forEach(d -> err.println(d.render()));
     long errors = diagnostics.stream().filter(Diagnostic::isError).count();
     long warnings = diagnostics.size() - errors;
     if (errors > 0) {
       err.println(count(errors, "error") + (warnings > 0 ? ", " + count(warnings, "warning") : "")
-          + (written ? "" : "; nothing was written"));
+          + (inFleet != null ? " in " + inFleet + (written ? "" : "; nothing was written for it") : written ? "" : "; nothing was written"));
     }
   }
 

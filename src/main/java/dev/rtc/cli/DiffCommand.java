@@ -38,7 +38,7 @@ final class DiffCommand implements Callable<Integer> {
       out.flush();
       return r.actionNeeded() ? 1 : Main.OK;
     } catch (ManifestException e) {
-      DiagnosticPrinter.text(e.diagnostics(), false, err);
+      DiagnosticPrinter.text(e.diagnostics(), false, null, err);
       err.flush();
       return Main.USAGE;
     } catch (IllegalArgumentException e) {

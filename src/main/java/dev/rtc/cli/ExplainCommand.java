@@ -30,7 +30,7 @@ final class ExplainCommand implements Callable<Integer> {
     var err = spec.commandLine().getErr();
     try {
       var v = new Compiler().validate(ManifestLoader.read(manifest));
-      DiagnosticPrinter.text(v.diagnostics().all(), false, err);
+      DiagnosticPrinter.text(v.diagnostics().all(), false, null, err);
       out.print(Emitters.explain(v.plan()));
       out.flush();
       return Main.OK;

@@ -98,7 +98,7 @@ final class Fleet {
   }
 
   /** In parallel on {@code jobs} threads, all workers on one Compiler: its schema is loaded once (see {@link Compiler}). */
-  List<Outcome> compileAll(List<Path> inputs, BundleWriter.Fleet writer, int jobs) {
+  List<Outcome> compileAll(List<Path> inputs, BundleWriter.Fleet writer, int jobs, java.util.function.IntConsumer progress) {
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, inputs.size())));
     try {
       List<Future<Outcome>> futures = new ArrayList<>();
@@ -116,6 +116,7 @@ final class Fleet {
       List<Outcome> out = new ArrayList<>();
       for (Future<Outcome> f : futures) {
         out.add(f.get());
+        progress.accept(out.size());
       }
       return out;
     } catch (InterruptedException e) {

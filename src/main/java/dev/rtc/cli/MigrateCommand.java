@@ -58,7 +58,7 @@ final class MigrateCommand implements Callable<Integer> {
       source = ManifestLoader.read(manifest);
       result = migration.migrate(source);
     } catch (ManifestException e) {
-      DiagnosticPrinter.text(e.diagnostics(), false, err);
+      DiagnosticPrinter.text(e.diagnostics(), false, null, err);
       err.flush();
       return Main.MANIFEST_ERRORS;
     } catch (Migration.MigrationException e) {
@@ -74,7 +74,7 @@ final class MigrateCommand implements Callable<Integer> {
       new Compiler().validate(new ManifestLoader.Source(manifest.toString(), result.text().getBytes(StandardCharsets.UTF_8)));
     } catch (ManifestException e) {
       err.println("rtc: " + manifest + " migrated to " + result.version() + " has errors; nothing written:");
-      DiagnosticPrinter.text(e.diagnostics(), false, err);
+      DiagnosticPrinter.text(e.diagnostics(), false, null, err);
       err.flush();
       return Main.MANIFEST_ERRORS;
     }
