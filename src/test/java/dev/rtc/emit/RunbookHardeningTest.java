@@ -92,6 +92,19 @@ class RunbookHardeningTest {
     assertThat(h.calls()).as("no guest-agent call at all").noneMatch(c -> c.startsWith("virsh qemu-agent-command"));
   }
 
+  /** runbook.sh copied without the steps it sources: it says what is missing and changes nothing. */
+  @Test
+  void aRunbookWithoutItsStepsSaysSoAndChangesNothing() throws IOException {
+    FakeHost h = host("eci-reference", "no-steps");
+    Path alone = Files.createDirectories(tmp.resolve("runbook-alone"));
+    Files.copy(bundles.get("eci-reference").dir().resolve("runbook.sh"), alone.resolve("runbook.sh"));
+    Tool.Run r = Tool.require("bash").run(alone, h.env(), "./runbook.sh", "host");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).isEqualTo("runbook.sh: " + alone.toAbsolutePath() + "/runbook-steps.sh is missing: copy the whole bundle folder, "
+        + "not runbook.sh alone\n");
+    assertThat(h.calls()).as("nothing ran").isEmpty();
+  }
+
   // ---- ownership and topology before the first change ----------------------------------------
 
   @Test
