@@ -67,8 +67,11 @@ final class SchemaFindings {
       // A block list or mapping starts on the line below its key; the key is where to look.
       String expected = expectedType(v.getViolatedSchema());
       String found = expected.equals("Integer") && node != null && node.isNumber() ? node.asText() : kind(node);
+      // A size given as a bare number: quoting it would only lead to the next error (no unit).
+      String hint = expected.equals("String") && node != null && node.isNumber() && definition(v, "size")
+          ? "a size needs its unit: write e.g. \"" + node.asText() + " MiB\" (B, KiB, MiB, GiB, TiB)" : typeHint(expected, node);
       d.add(Severity.ERROR, Code.RTC012, pointer, node != null && node.isContainerNode(), "must be " + article(expected) + ", not " + found,
-          typeHint(expected, node));
+          hint);
     } else if (keyword.equals("enum") || keyword.equals("const")) {
       d.error(Code.RTC013, pointer, shown(node) + " is not allowed; " + allowed(v), "");
     } else if (pointer.endsWith("/passwordHash") && (keyword.equals("pattern") || keyword.equals("minLength"))) {
@@ -82,6 +85,10 @@ final class SchemaFindings {
           "write CPUs as a Linux cpulist, e.g. \"0-3\", \"4-63\", \"0-62:2\" (even CPUs)");
     } else if (keyword.equals("pattern") && node != null && node.isTextual() && definition(v, "size")) {
       d.error(Code.RTC021, pointer, parserSays(node, "a size", dev.rtc.topology.ByteSize::parse), "e.g. 60 MiB, 28160K, 8 GiB");
+    } else if (keyword.equals("pattern") && node != null && node.isTextual() && fitsInLowerCase(v, node.asText())) {
+      // A MAC, a PCI address or a name with capitals: the rule, not just "not valid".
+      d.error(Code.RTC013, pointer, shown(node) + " has upper-case letters; this value is written in lower case",
+          "write \"" + node.asText().toLowerCase(java.util.Locale.ROOT) + "\"");
     } else if (keyword.equals("pattern")) {
       d.error(Code.RTC013, pointer, shown(node) + " is not valid here", patternHint(v));
     } else if (keyword.equals("minimum") || keyword.equals("maximum")
@@ -159,6 +166,15 @@ final class SchemaFindings {
     } catch (IllegalArgumentException e) { // CpuSet's and ByteSize's SyntaxException
       return e.getMessage();
     }
+  }
+
+  /** Whether the value would match the pattern it failed if it were in lower case. */
+  static boolean fitsInLowerCase(ValidationException v, String value) {
+    String lower = value.toLowerCase(java.util.Locale.ROOT);
+    // The schema's pattern run on RE2/J (linear time), as the validation ran it: never java.util.regex,
+    // which recurses once per item of a long list.
+    return !lower.equals(value) && v.getViolatedSchema() instanceof org.everit.json.schema.StringSchema ss && ss.getPattern() != null
+        && com.google.re2j.Pattern.compile(ss.getPattern().pattern()).matcher(lower).find();
   }
 
   /** Whether the schema {@code v} failed is the pattern of definitions/{@code name}: compared by the pattern itself. */

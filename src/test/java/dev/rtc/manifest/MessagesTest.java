@@ -36,6 +36,25 @@ class MessagesTest {
     assertThat(of("int-digit-groups.yaml")).singleElement().satisfies(d -> assertThat(d.hint()).isEqualTo("write 16"));
   }
 
+  /** Capitals say the rule and the value to write; a bare size says its unit, not "quote it" (whose result is the next error). */
+  @Test
+  void capitalsAndABareSizeSayTheRuleAndAHintThatWorks() throws IOException {
+    List<Diagnostic> ds = of("upper-case-and-bare-size.yaml");
+    assertThat(ds).anySatisfy(d -> {
+      assertThat(d.path()).isEqualTo("vms[0].devices[0].mac");
+      assertThat(d.message()).isEqualTo("'52:54:00:0A:00:01' has upper-case letters; this value is written in lower case");
+      assertThat(d.hint()).isEqualTo("write \"52:54:00:0a:00:01\"");
+    });
+    assertThat(ds).anySatisfy(d -> {
+      assertThat(d.path()).isEqualTo("vms[0].name");
+      assertThat(d.hint()).isEqualTo("write \"rt\"");
+    });
+    assertThat(ds).anySatisfy(d -> {
+      assertThat(d.path()).isEqualTo("host.cache");
+      assertThat(d.hint()).startsWith("a size needs its unit: write e.g. \"5 MiB\"").doesNotContain("quote it");
+    });
+  }
+
   @Test
   void infinityAndNanAreNamedNotReportedAsYamlSyntax() throws IOException {
     for (String f : List.of("float-inf.yaml", "float-nan.yaml")) {
