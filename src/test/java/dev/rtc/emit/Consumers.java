@@ -3,7 +3,6 @@ package dev.rtc.emit;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -249,14 +248,6 @@ final class Consumers implements AutoCloseable {
 
   private static Tool.Run both(Tool.Run a, Tool.Run b) {
     return a.exit() != 0 ? a : b;
-  }
-
-  private static String read(Path p) {
-    try {
-      return Files.readString(p, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Override
