@@ -129,7 +129,16 @@ public final class BundleWriter {
      */
     public Staged stage(Bundle bundle, Path out) throws IOException {
       Path target = target(out);
-      refuseForeign(target, out, force);
+      try {
+        refuseForeign(target, out, force);
+      } catch (ForeignFolderException | java.nio.file.NoSuchFileException e) {
+        // Looked at without the lock: another rtc may be between the two renames of a swap of this
+        // very folder (gone a moment, or without its marker). Look again under the lock: then it
+        // is either refused as busy, or seen whole.
+        try (OutputLock lock = OutputLock.acquire(target)) {
+          refuseForeign(target, out, force);
+        }
+      }
       Set<Path> stale = leftovers.computeIfAbsent(target.getParent(), Fleet::scan);
       if (stale.contains(target)) {
         try (OutputLock lock = OutputLock.acquire(target)) {
