@@ -150,22 +150,156 @@ write_file() {
   printf '   wrote: %s\n' "$1"
 }
 
+# ---- checks ----------------------------------------------------------------------------------
+# The plan's checks are data: CHECKS in runbook.sh holds one row for each value rtc planned and a
+# step reads back, as
+#
+#   SCOPE|ID|READ|COMPARE|PLANNED|WHAT|FIX
+#
+# SCOPE is host or a VM's name. ID is the check's stable name, from the catalogue (rtc's
+# docs/runbook-checks.md); several rows may share one (a sysctl each, a NUMA node each). READ says
+# what to read: a file (on the host, or in a guest through its agent), os-release, siblings (how
+# many threads cpu0's core has), flag:NAME (a CPU flag), dir:PATH (yes or no), schemata:PATH (a
+# resctrl schemata file's lines). COMPARE says how what was found is held to PLANNED. WHAT says
+# in words what is checked, FIX what to do when it differs. The one engine reading them is
+# check_rows; the checks that are more than a value (the kernel, its command line, devices,
+# pins) are functions, which report through check_ok and check_bad with an ID of the same
+# catalogue.
+
+# check_ok ID SCOPE MESSAGE, check_bad ID SCOPE MESSAGE: one check's result, as a person reads it.
+check_ok() { ok "$3"; }
+check_bad() { bad "$3"; }
+
+# table_row ID WHAT PLANNED FOUND MARK: a row of the identity table.
+table_row() { printf '   %-34s %-22s %-22s %s\n' "$2" "$3" "$4" "$5"; }
+
+# check_read READ: what is there, as text ("absent" when there is nothing to read). With
+# CHECK_FACTS set (collect_facts' output, from a guest), a file is read from those facts.
+check_read() {
+  local v
+  case $1 in
+    os-release)
+      v=$(os_release VERSION_ID)
+      printf '%s %s' "$(os_release ID)" "$v" ;;
+    siblings)
+      v=$(read_file /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)
+      if [ "$v" = absent ]; then printf 'unreadable'; else expand_cpus "$v" | tr ',' '\n' | grep -c . || true; fi ;;
+    flag:*) has_flag "${1#flag:}" ;;
+    dir:*) if [ -d "$ROOT${1#dir:}" ]; then printf 'yes'; else printf 'no'; fi ;;
+    schemata:*) schemata_lines "${1#schemata:}" ;;
+    /*) if [ -n "${CHECK_FACTS-}" ]; then fact "$CHECK_FACTS" "file:$1"; else read_file "$1"; fi ;;
+    *) printf 'unreadable' ;;
+  esac
+}
+
+# check_matches COMPARE FOUND PLANNED: whether what was found is what was planned.
+#   equal            the same text
+#   equal-or-absent  the same, or no such file (a knob some kernels lack)
+#   selected         the bracketed choice of a sysfs list ("always madvise [never]")
+#   mask             a cpumask ("00000000,0000000f"), as a number ("f")
+#   hex              a number in hex, leading zeros aside (resctrl's cbm_mask)
+#   cpus             a CPU list, as a set ("4-5" is "4,5")
+#   at-least         a number, no less than planned
+#   os               ID and VERSION_ID, the version as precise as planned ("rhel 9" is "rhel 9.4")
+#   schemata         every planned resource's line, masks compared as numbers
+check_matches() {
+  case $1 in
+    equal) [ "$2" = "$3" ] ;;
+    equal-or-absent) [ "$2" = "$3" ] || [ "$2" = absent ] ;;
+    selected) [[ $2 == *"[$3]"* ]] ;;
+    mask) [ "$(normalize_mask "$2")" = "$3" ] ;;
+    hex) [ "$(normalize_mask "$2")" = "$(normalize_mask "$3")" ] ;;
+    cpus) [ "$(expand_cpus "$2")" = "$(expand_cpus "$3")" ] ;;
+    at-least) [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] ;;
+    os) [ "$2" = "$3" ] || [[ $2 == "$3".* ]] ;;
+    schemata) schemata_has "$2" "$3" ;;
+    *) return 1 ;;
+  esac
+}
+
+# check_rows MODE SCOPE PREFIX: every row of SCOPE whose ID starts with PREFIX, read and compared.
+# MODE table prints the identity table's rows (what, planned, found, ok or MISMATCH); MODE lines
+# prints an ok or FAIL line for each and counts failures in FAILS.
+check_rows() {
+  local mode=$1 scope=$2 prefix=$3 row s id read compare planned what fix found extra least
+  for row in "${CHECKS[@]}"; do
+    IFS='|' read -r s id read compare planned what fix <<<"$row"
+    if [ "$s" != "$scope" ] || [[ $id != "$prefix"* ]]; then continue; fi
+    found=$(check_read "$read")
+    [ "$compare" != schemata ] || found=$(schemata_for "$found" "$planned")
+    if [ "$mode" = table ]; then
+      if check_matches "$compare" "$found" "$planned"; then
+        table_row "$id" "$what" "$planned" "$planned" ok
+      else
+        table_row "$id" "$what" "$planned" "${found:-empty}" MISMATCH
+      fi
+    elif check_matches "$compare" "$found" "$planned"; then
+      check_ok "$id" "$scope" "$scope: $what"
+    else
+      extra=
+      if [ "$scope" = host ] && [[ $read == /proc/sys/* ]]; then
+        extra=$(sysctl_sources "$read")
+        extra=${extra:+ (set by ${extra% }, which TuneD applies again after its profile: change it there)}
+      fi
+      least=
+      [ "$compare" != at-least ] || least=' at least'
+      check_bad "$id" "$scope" "$scope: $what: ${read#*:} is '${found:-empty}', planned$least '$planned'$extra${fix:+ ($fix)}"
+    fi
+  done
+}
+
+# check_files SCOPE PREFIX: the files the rows of SCOPE read, one per line (what collect_facts
+# reads in a guest).
+check_files() {
+  local row s id read
+  for row in "${CHECKS[@]}"; do
+    IFS='|' read -r s id read _ <<<"$row"
+    if [ "$s" = "$1" ] && [[ $id == "$2"* ]] && [[ $read == /* ]]; then printf '%s\n' "$read"; fi
+  done
+}
+
+# schemata_lines FILE: a resctrl schemata file's lines, spaces taken out, one line of them.
+schemata_lines() {
+  if [ -r "$ROOT$1" ]; then tr -d ' ' <"$ROOT$1" | grep -v '^$' | paste -sd ' ' -; else printf 'absent'; fi
+}
+
+# schemata_for FOUND PLANNED: FOUND's lines of the resources PLANNED has a line for (or FOUND as it
+# is, when it has none of them: "absent").
+schemata_for() {
+  local line out=()
+  for line in $2; do
+    line=$(tr ' ' '\n' <<<"$1" | grep -E "^${line%%:*}:" || true)
+    [ -z "$line" ] || out+=("$line")
+  done
+  if [ "${#out[@]}" -gt 0 ]; then printf '%s' "${out[*]}"; else printf '%s' "$1"; fi
+}
+
+# schemata_has FOUND PLANNED: every line of PLANNED (space-separated, RESOURCE:ID=MASK;...) is
+# in FOUND for its resource, masks compared as numbers (kernels print them with or without
+# leading zeros, in either case).
+schemata_has() {
+  local line found
+  for line in $2; do
+    found=$(tr ' ' '\n' <<<"$1" | grep -E "^${line%%:*}:" || true)
+    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$line")" ] || return 1
+  done
+}
+
+# A cpumask as the kernel prints it ("00000000,0000000f") as a bare number ("f").
+normalize_mask() {
+  local m
+  m=$(printf '%s' "$1" | tr -d ',' | tr 'A-F' 'a-f' | sed 's/^0*//')
+  printf '%s' "${m:-0}"
+}
+
+# Kernels print masks with or without leading zeros; compare them as numbers.
+normalize_schemata() {
+  printf '%s' "$1" | sed -E 's/=0*([0-9a-fA-F])/=\1/g' | tr 'A-F' 'a-f'
+}
+
 # ---- identity --------------------------------------------------------------------------------
 # Is this the manifest's host? Its topology, cache ways and facts, read and compared before any
 # change.
-
-# Compares one expected and one found value; prints a table row, marking a mismatch.
-check_row() {
-  local mark=ok
-  [ "$2" = "$3" ] || mark=MISMATCH
-  printf '   %-34s %-22s %-22s %s\n' "$1" "$2" "$3" "$mark"
-}
-
-# check_cpus WHAT EXPECTED FOUND: check_row for CPU lists, compared as sets (the kernel writes
-# "4-5" where rtc writes "4,5").
-check_cpus() {
-  if [ "$(expand_cpus "$2")" = "$(expand_cpus "$3")" ]; then check_row "$1" "$2" "$2"; else check_row "$1" "$2" "$3"; fi
-}
 
 os_release() {
   local v
@@ -176,52 +310,18 @@ os_release() {
 cpu_flags() { sed -n 's/^flags[[:space:]]*: //p' "$ROOT/proc/cpuinfo" 2>/dev/null | head -n 1; }
 has_flag() { case " $(cpu_flags) " in *" $1 "*) echo yes ;; *) echo no ;; esac; }
 
-# The rows that say whether this is the manifest's host; MISMATCH marks a difference.
+# The rows that say whether this is the manifest's host (CHECKS' identity rows); MISMATCH marks
+# a difference.
 topology_rows() {
-  local version siblings node
-  version=$(os_release VERSION_ID)
-  [ "$EXPECTED_OS_ID" != rhel ] || version=${version%%.*}
-  check_row "operating system" "$EXPECTED_OS_ID $EXPECTED_OS_VERSION" "$(os_release ID) $version"
-  check_cpus "online CPUs" "$EXPECTED_CPUS" "$(read_file /sys/devices/system/cpu/online)"
-  for node in $(printf '%s\n' "${!EXPECTED_NODE_CPUS[@]}" | sort -n); do
-    check_cpus "NUMA node $node CPUs" "${EXPECTED_NODE_CPUS[$node]}" "$(read_file "/sys/devices/system/node/node$node/cpulist")"
-  done
-  siblings=$(read_file /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)
-  if [ "$siblings" = absent ]; then
-    siblings="unreadable"
-  else
-    siblings=$(expand_cpus "$siblings" | tr ',' '\n' | grep -c . || true)
-  fi
-  check_row "threads per core (SMT)" "$EXPECTED_THREADS_PER_CORE" "$siblings"
-  if [ -n "$EXPECTED_L3_SIZE" ]; then
-    check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
-  fi
-  if [ -n "$EXPECTED_L2_SIZE" ]; then
-    check_row "L2 size per instance" "$EXPECTED_L2_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index2/size)"
-  fi
-  if [ -n "$EXPECTED_P_CORES" ]; then
-    check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
-    check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
-  fi
-  if [ -n "$EXPECTED_MB_CLOSIDS" ] && [ -d "$ROOT/sys/fs/resctrl/info" ]; then
-    check_row "resctrl MB num_closids" "$EXPECTED_MB_CLOSIDS" "$(read_file /sys/fs/resctrl/info/MB/num_closids)"
-  fi
-  [ -n "$RESCTRL_INFO" ] || return 0
-  local info=/sys/fs/resctrl/info/$RESCTRL_INFO
+  check_rows table host topology.
   if [ -d "$ROOT/sys/fs/resctrl/info" ]; then
-    check_row "resctrl $RESCTRL_INFO (CAT) available" "yes" "$([ -d "$ROOT$info" ] && echo yes || echo no)"
-    check_row "resctrl $RESCTRL_INFO cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file "$info/cbm_mask" | sed 's/^0*//')"
-    check_row "resctrl $RESCTRL_INFO min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file "$info/min_cbm_bits")"
-    check_row "resctrl $RESCTRL_INFO num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file "$info/num_closids")"
-  else
+    check_rows table host resctrl-info.
+  elif [ -n "$RESCTRL_INFO" ]; then
     # A fresh host: resctrl is mounted by rtc-resctrl.service at the next boot. Until then the
     # CPU's flags say whether the cache allocation the plan needs is there at all.
-    check_row "CPU flag $CAT_FLAG (cache alloc.)" "yes" "$(has_flag "$CAT_FLAG")"
-    if [ -n "$CDP_FLAG" ]; then
-      check_row "CPU flag $CDP_FLAG (code/data)" "yes" "$(has_flag "$CDP_FLAG")"
-    fi
+    check_rows table host cpu.
     cache_ways_row
-    printf '   %-34s %-22s %-22s %s\n' "resctrl" "mounted" "not mounted yet" "ok (its parameters are checked after the reboot)"
+    table_row resctrl-info.mounted "resctrl" "mounted" "not mounted yet" "ok (its parameters are checked after the reboot)"
   fi
 }
 
@@ -234,13 +334,18 @@ cache_ways_row() {
   want=$(mask_bits "$EXPECTED_CBM_MASK")
   ways=$(read_file "/sys/devices/system/cpu/cpu0/cache/index$level/ways_of_associativity")
   if [ "$ways" = "$want" ]; then
-    check_row "L$level ways (associativity)" "$want" "$ways"
+    table_row cpu.cache-ways "L$level ways (associativity)" "$want" "$ways" ok
   elif ! [[ $ways =~ ^[0-9]+$ ]]; then
-    printf '   %-34s %-22s %-22s %s\n' "L$level ways (associativity)" "$want" "unreadable" "ok (cbm_mask is checked after the reboot)"
+    table_row cpu.cache-ways "L$level ways (associativity)" "$want" "unreadable" "ok (cbm_mask is checked after the reboot)"
   elif [ "$DRY_RUN" = 1 ]; then
-    printf '   %-34s %-22s %-22s %s\n' "L$level ways (associativity)" "$want" "$ways" "unsure: a real run mounts resctrl a moment to read cbm_mask"
+    table_row cpu.cache-ways "L$level ways (associativity)" "$want" "$ways" "unsure: a real run mounts resctrl a moment to read cbm_mask"
   else
-    check_row "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$(cbm_mask_now "$level")"
+    ways=$(cbm_mask_now "$level")
+    if check_matches hex "$ways" "$EXPECTED_CBM_MASK"; then
+      table_row cpu.cache-ways "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$ways" ok
+    else
+      table_row cpu.cache-ways "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$ways" MISMATCH
+    fi
   fi
 }
 
@@ -360,7 +465,7 @@ preflight_cmdline() {
     case " $linux " in
       *" $key "* | *" $key="*)
         files=$(grep -ls -- "$key" "$ROOT/etc/default/grub" "$ROOT"/etc/default/grub.d/*.cfg 2>/dev/null | grep -v '/99-rtc.cfg$' | sed "s|^$ROOT||" | paste -sd ' ' - || true)
-        bad "GRUB_CMDLINE_LINUX sets $key (in ${files:-/etc/default/grub}), which rtc sets: remove it there, or it is given twice" ;;
+        check_bad preflight.cmdline-owner host "GRUB_CMDLINE_LINUX sets $key (in ${files:-/etc/default/grub}), which rtc sets: remove it there, or it is given twice" ;;
     esac
   done
   for f in "$ROOT"/etc/grub.d/*; do
@@ -370,7 +475,7 @@ preflight_cmdline() {
       if [ "${f##*/}" = 09_eci ] && [ "$HOST_KERNEL_ECI" = 1 ]; then
         note "${f#"$ROOT"} adds ECI's own isolation arguments: the host step stops it from running (dpkg-statoverride), as rtc owns the command line"
       else
-        bad "${f#"$ROOT"} adds its own kernel arguments (isolcpus, nohz_full, ...), which rtc sets: make it not executable (chmod -x), or they are given twice"
+        check_bad preflight.cmdline-owner host "${f#"$ROOT"} adds its own kernel arguments (isolcpus, nohz_full, ...), which rtc sets: make it not executable (chmod -x), or they are given twice"
       fi
     fi
   done
@@ -415,18 +520,18 @@ rhel_key_ok() { [ -r "$ROOT$RHEL_KEY_FILE" ] && grep -q '^org=.' "$ROOT$RHEL_KEY
 preflight_rhel() {
   [ "$NEEDS_RHEL_KEY" = 1 ] || return 0
   if rhel_key_ok; then
-    ok "RHEL activation key in $RHEL_KEY_FILE (the real-time guests register with it; it stays out of the bundle)"
+    check_ok preflight.rhel-key host "RHEL activation key in $RHEL_KEY_FILE (the real-time guests register with it; it stays out of the bundle)"
   else
-    bad "the real-time RHEL guests register with an activation key: put org=<organization ID> and key=<activation key> lines in $RHEL_KEY_FILE (chmod 600), or point RTC_RHEL_ACTIVATION_KEY_FILE at it; a site mirror (site.mirrors.rhel) needs none"
+    check_bad preflight.rhel-key host "the real-time RHEL guests register with an activation key: put org=<organization ID> and key=<activation key> lines in $RHEL_KEY_FILE (chmod 600), or point RTC_RHEL_ACTIVATION_KEY_FILE at it; a site mirror (site.mirrors.rhel) needs none"
   fi
 }
 
 preflight_pro() {
   [ "$NEEDS_PRO_TOKEN" = 1 ] || return 0
   if [ -r "$ROOT$PRO_TOKEN_FILE" ] && [ -s "$ROOT$PRO_TOKEN_FILE" ]; then
-    ok "Ubuntu Pro token in $PRO_TOKEN_FILE (for the real-time kernel; it stays out of the bundle)"
+    check_ok preflight.ubuntu-pro host "Ubuntu Pro token in $PRO_TOKEN_FILE (for the real-time kernel; it stays out of the bundle)"
   else
-    bad "Ubuntu's real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600), or point RTC_UBUNTU_PRO_TOKEN_FILE at it"
+    check_bad preflight.ubuntu-pro host "Ubuntu's real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600), or point RTC_UBUNTU_PRO_TOKEN_FILE at it"
   fi
 }
 
@@ -605,11 +710,11 @@ prove_kernel() {
   fi
   # shellcheck disable=SC2053 # $release is a glob
   if [ "$(fact "$facts" realtime)" != 1 ] && [[ $(fact "$facts" version) != *PREEMPT_RT* ]]; then
-    bad "$who runs $running, which is not a PREEMPT_RT kernel; planned: $name (installed, and the default boot entry?)"
+    check_bad kernel.realtime "$who" "$who runs $running, which is not a PREEMPT_RT kernel; planned: $name (installed, and the default boot entry?)"
   elif [ -n "$release" ] && [[ $running != $release ]]; then
-    bad "$who runs the real-time kernel $running, not $name (a release like $release)"
+    check_bad kernel.realtime "$who" "$who runs the real-time kernel $running, not $name (a release like $release)"
   else
-    ok "$who runs $running (PREEMPT_RT, $name)"
+    check_ok kernel.realtime "$who" "$who runs $running (PREEMPT_RT, $name)"
   fi
 }
 
@@ -626,17 +731,17 @@ prove_cmdline() {
     done
     if [ "${#found[@]}" = 0 ]; then
       lacking=$((lacking + 1))
-      bad "$who: /proc/cmdline lacks $arg"
+      check_bad kernel.cmdline "$who" "$who: /proc/cmdline lacks $arg"
     elif [ "${#found[@]}" -gt 1 ]; then
-      bad "$who: $key is on the command line ${#found[@]} times (${found[*]}); rtc's is $arg$(arg_sources "$who" "$key")"
+      check_bad kernel.cmdline "$who" "$who: $key is on the command line ${#found[@]} times (${found[*]}); rtc's is $arg$(arg_sources "$who" "$key")"
     elif [ "${found[0]}" != "$arg" ]; then
-      bad "$who: /proc/cmdline has ${found[0]} where rtc planned $arg$(arg_sources "$who" "$key")"
+      check_bad kernel.cmdline "$who" "$who: /proc/cmdline has ${found[0]} where rtc planned $arg$(arg_sources "$who" "$key")"
     fi
   done
   if [ "$lacking" -gt 0 ] && [ "$lacking" = "$#" ]; then
     note "$who: none of rtc's arguments are there: did the host step (or cloud-init) run, and did it reboot since?"
   fi
-  [ "$FAILS" -gt "$before" ] || ok "$who: all $# planned kernel arguments once each, with rtc's values"
+  [ "$FAILS" -gt "$before" ] || check_ok kernel.cmdline "$who" "$who: all $# planned kernel arguments once each, with rtc's values"
 }
 
 # Where else an argument comes from, on the host: the files to fix.
@@ -718,31 +823,27 @@ enable() {
   fi
 }
 
-# prove_tuning WHO FACTS PROFILE STALLD CHECK...: the TuneD profile active and verified, the values read back.
+# prove_tuning WHO FACTS PROFILE STALLD: the TuneD profile active and verified, and the values it
+# sets read back (WHO's tuning.value rows of CHECKS; a guest's from its FACTS).
 prove_tuning() {
-  local who=$1 facts=$2 profile=$3 stalld=$4 c path kind expected what value active
-  shift 4
+  local who=$1 facts=$2 profile=$3 stalld=$4 active
   active=$(fact "$facts" tuned.active)
-  if [ "$active" = "$profile" ]; then ok "$who: TuneD profile $profile active"; else
-    bad "$who: TuneD's active profile is '${active:-none}', planned $profile (tuned-adm profile $profile)"
+  if [ "$active" = "$profile" ]; then check_ok tuned.profile "$who" "$who: TuneD profile $profile active"; else
+    check_bad tuned.profile "$who" "$who: TuneD's active profile is '${active:-none}', planned $profile (tuned-adm profile $profile)"
   fi
   case $(fact "$facts" tuned.verify) in
-    ok) ok "$who: tuned-adm verify passes" ;;
-    absent) bad "$who: TuneD is not installed" ;;
-    *) bad "$who: tuned-adm verify fails: the live settings differ from the profile (run tuned-adm verify; /var/log/tuned/tuned.log names them)" ;;
+    ok) check_ok tuned.verify "$who" "$who: tuned-adm verify passes" ;;
+    absent) check_bad tuned.verify "$who" "$who: TuneD is not installed" ;;
+    *) check_bad tuned.verify "$who" "$who: tuned-adm verify fails: the live settings differ from the profile (run tuned-adm verify; /var/log/tuned/tuned.log names them)" ;;
   esac
-  for c in "$@"; do
-    IFS='|' read -r path kind expected what <<<"$c"
-    value=$(fact "$facts" "file:$path")
-    if value_matches "$kind" "$value" "$expected"; then ok "$who: $what"; else
-      local src=
-      if [ "$who" = host ] && [[ $path == /proc/sys/* ]]; then src=$(sysctl_sources "$path"); fi
-      bad "$who: $what: $path is '$value', planned '$expected'${src:+ (set by ${src% }, which TuneD applies again after its profile: change it there)}"
-    fi
-  done
+  if [ "$who" = host ]; then
+    check_rows lines host tuning.
+  else
+    CHECK_FACTS=$facts check_rows lines "$who" tuning.
+  fi
   if [ "$stalld" = 1 ]; then
-    if [ "$(fact "$facts" stalld)" = active ]; then ok "$who: stalld running"; else
-      bad "$who: stalld is not running (systemctl enable --now stalld)"
+    if [ "$(fact "$facts" stalld)" = active ]; then check_ok tuning.stalld "$who" "$who: stalld running"; else
+      check_bad tuning.stalld "$who" "$who: stalld is not running (systemctl enable --now stalld)"
     fi
   fi
 }
@@ -760,18 +861,6 @@ sysctl_sources() {
       printf '%s ' "${f#"$ROOT"}"
     fi
   done
-}
-
-# value_matches KIND VALUE EXPECTED: equal; equal-or-absent (a knob some kernels lack); selected
-# (the bracketed choice of a sysfs list, "always madvise [never]"); mask (a cpumask, as a number).
-value_matches() {
-  case $1 in
-    equal) [ "$2" = "$3" ] ;;
-    equal-or-absent) [ "$2" = "$3" ] || [ "$2" = absent ] ;;
-    selected) [[ $2 == *"[$3]"* ]] ;;
-    mask) [ "$(normalize_mask "$2")" = "$3" ] ;;
-    *) return 1 ;;
-  esac
 }
 
 # write_sysfs FILE VALUE: for rollback, a kernel setting back to VALUE (a VF count through 0, as the kernel asks).
@@ -816,33 +905,6 @@ host_units() {
   done
 }
 
-# A cpumask as the kernel prints it ("00000000,0000000f") as a bare number ("f").
-normalize_mask() {
-  local m
-  m=$(printf '%s' "$1" | tr -d ',' | tr 'A-F' 'a-f' | sed 's/^0*//')
-  printf '%s' "${m:-0}"
-}
-
-# Kernels print masks with or without leading zeros; compare them as numbers.
-normalize_schemata() {
-  printf '%s' "$1" | sed -E 's/=0*([0-9a-fA-F])/=\1/g' | tr 'A-F' 'a-f'
-}
-
-# schemata_differs FILE LINE...: succeeds when FILE has every planned line (by resource, masks
-# compared as numbers); otherwise fails, printing the lines FILE has for those resources.
-schemata_differs() {
-  local file=$1 line res found all=() ok=0
-  shift
-  for line in "$@"; do
-    res=${line%%:*}
-    found=$(grep -E "^ *$res:" "$file" 2>/dev/null | tr -d ' ' || true)
-    [ -z "$found" ] || all+=("$found")
-    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$line")" ] || ok=1
-  done
-  printf '%s' "${all[*]}"
-  return "$ok"
-}
-
 # remove_unit UNIT: disabled, then its file restored (or removed). A unit systemctl could not
 # disable keeps its file, so that the next rollback finds it and disables it then.
 remove_unit() {
@@ -879,26 +941,26 @@ check_device() {
   local who=$1 addr=$2 id=$3 driver=$4 node=$5 group=$6 dir found before=$FAILS
   dir=/sys/bus/pci/devices/$addr
   if [ ! -e "$ROOT$dir" ]; then
-    bad "$who: this host has no PCI device $addr (lspci -D lists them; rtc probe writes host.devices)"
+    check_bad device.host "$who" "$who: this host has no PCI device $addr (lspci -D lists them; rtc probe writes host.devices)"
     return 0
   fi
   found="$(read_file "$dir/vendor"):$(read_file "$dir/device")"
   found=${found//0x/}
   if [ "$found" != "$id" ]; then
-    bad "$who: $addr is a $found, planned $id: another card in that slot?"
+    check_bad device.host "$who" "$who: $addr is a $found, planned $id: another card in that slot?"
     return 0
   fi
   found=$(read_file "$dir/numa_node")
-  [ "$found" = "$node" ] || bad "$who: $addr is on NUMA node $found, planned $node (the VM's CPUs are chosen by it)"
+  [ "$found" = "$node" ] || check_bad device.host "$who" "$who: $addr is on NUMA node $found, planned $node (the VM's CPUs are chosen by it)"
   found=$(device_driver "$addr")
   if [ -n "$driver" ] && [ "$found" != "$driver" ] && [ "$found" != vfio-pci ]; then
-    bad "$who: $addr is bound to '${found:-no driver}', planned $driver (or vfio-pci while a VM has it)"
+    check_bad device.host "$who" "$who: $addr is bound to '${found:-no driver}', planned $driver (or vfio-pci while a VM has it)"
   fi
   found=$(device_group "$addr")
   if [ -n "$group" ] && [ -n "$found" ] && [ "$found" != "$group" ]; then
-    bad "$who: $addr is in IOMMU group $found, planned $group (another slot or firmware: probe the host again)"
+    check_bad device.host "$who" "$who: $addr is in IOMMU group $found, planned $group (another slot or firmware: probe the host again)"
   fi
-  [ "$FAILS" -gt "$before" ] || ok "$who: $addr ($id) on NUMA node $node${group:+, IOMMU group $group}"
+  [ "$FAILS" -gt "$before" ] || check_ok device.host "$who" "$who: $addr ($id) on NUMA node $node${group:+, IOMMU group $group}"
 }
 
 preflight_devices() {
@@ -913,7 +975,7 @@ preflight_devices() {
     IFS='|' read -r addr id driver node <<<"$d"
     check_device "SR-IOV" "$addr" "$id" "$driver" "$node" ""
     if [ -e "$ROOT/sys/bus/pci/devices/$addr" ] && [ ! -e "$ROOT/sys/bus/pci/devices/$addr/sriov_totalvfs" ]; then
-      bad "SR-IOV: $addr shows no sriov_totalvfs: SR-IOV is off in the BIOS, or its driver does not offer it"
+      check_bad device.sriov-capable host "SR-IOV: $addr shows no sriov_totalvfs: SR-IOV is off in the BIOS, or its driver does not offer it"
     fi
   done
   if [ -z "$(ls -A "$ROOT/sys/kernel/iommu_groups" 2>/dev/null)" ]; then
@@ -926,17 +988,17 @@ preflight_devices() {
 prove_devices() {
   [ "${#DEVICES[@]}" -gt 0 ] || return 0
   if [ -z "$(ls -A "$ROOT/sys/kernel/iommu_groups" 2>/dev/null)" ]; then
-    bad "the IOMMU is off (/sys/kernel/iommu_groups is empty): is VT-d on in the BIOS, and intel_iommu=on on the command line?"
+    check_bad device.iommu host "the IOMMU is off (/sys/kernel/iommu_groups is empty): is VT-d on in the BIOS, and intel_iommu=on on the command line?"
     return 0
   fi
-  ok "IOMMU on"
+  check_ok device.iommu host "IOMMU on"
   local d e vm kind addr id driver node group pf vf mac member mine others found p count
   for d in "${DEVICES[@]}"; do
     IFS='|' read -r vm kind addr id driver node group pf vf mac <<<"$d"
     if [ "$kind" = vf ]; then
       found=$(readlink "$ROOT/sys/bus/pci/devices/$pf/virtfn$vf" 2>/dev/null) || found=
-      if [ "${found##*/}" = "$addr" ]; then ok "$vm: VF $vf of $pf is $addr"; else
-        bad "$vm: VF $vf of $pf is '${found##*/}', planned $addr (systemctl status rtc-sriov)"
+      if [ "${found##*/}" = "$addr" ]; then check_ok device.vf "$vm" "$vm: VF $vf of $pf is $addr"; else
+        check_bad device.vf "$vm" "$vm: VF $vf of $pf is '${found##*/}', planned $addr (systemctl status rtc-sriov)"
       fi
       continue
     fi
@@ -954,16 +1016,16 @@ prove_devices() {
       others+=("$member")
     done
     if [ "$found" = no ]; then
-      bad "$vm: $addr is not in an IOMMU group (/sys/bus/pci/devices/$addr/iommu_group): is the device there, and the IOMMU on for it?"
-    elif [ "${#others[@]}" -eq 0 ]; then ok "$vm: IOMMU group $(device_group "$addr") of $addr holds only its devices"; else
-      bad "$vm: IOMMU group $(device_group "$addr") of $addr also holds ${others[*]}, which $vm is not given: the VM will not start"
+      check_bad device.iommu-group "$vm" "$vm: $addr is not in an IOMMU group (/sys/bus/pci/devices/$addr/iommu_group): is the device there, and the IOMMU on for it?"
+    elif [ "${#others[@]}" -eq 0 ]; then check_ok device.iommu-group "$vm" "$vm: IOMMU group $(device_group "$addr") of $addr holds only its devices"; else
+      check_bad device.iommu-group "$vm" "$vm: IOMMU group $(device_group "$addr") of $addr also holds ${others[*]}, which $vm is not given: the VM will not start"
     fi
   done
   for p in "${SRIOV_PFS[@]}"; do
     IFS='|' read -r addr count <<<"$p"
     found=$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")
-    if [ "$found" = "$count" ]; then ok "SR-IOV: $count VFs on $addr"; else
-      bad "SR-IOV: $addr has '$found' VFs, planned $count (systemctl status rtc-sriov)"
+    if [ "$found" = "$count" ]; then check_ok device.sriov-count host "SR-IOV: $count VFs on $addr"; else
+      check_bad device.sriov-count host "SR-IOV: $addr has '$found' VFs, planned $count (systemctl status rtc-sriov)"
     fi
   done
 }
@@ -980,14 +1042,14 @@ prove_vm_devices() {
     IFS='|' read -r dvm kind addr id driver node group pf vf mac <<<"$d"
     [ "$dvm" = "$vm" ] || continue
     found=$(device_driver "$addr")
-    if [ "$found" = vfio-pci ]; then ok "$vm: $addr is bound to vfio-pci (the VM has it)"; else
-      bad "$vm: $addr is bound to '${found:-no driver}', not vfio-pci: the VM does not have it (virsh dumpxml $vm)"
+    if [ "$found" = vfio-pci ]; then check_ok device.vfio "$vm" "$vm: $addr is bound to vfio-pci (the VM has it)"; else
+      check_bad device.vfio "$vm" "$vm: $addr is bound to '${found:-no driver}', not vfio-pci: the VM does not have it (virsh dumpxml $vm)"
     fi
     # Its interrupts on the host: the vfio-msi(x)/intx lines of /proc/interrupts that name it.
     while read -r irq; do
       cpus=$(read_file "/proc/irq/$irq/smp_affinity_list")
-      if cpus_within "$cpus" "$HOUSEKEEPING"; then ok "$vm: IRQ $irq of $addr on housekeeping CPUs $cpus"; else
-        bad "$vm: IRQ $irq of $addr may run on CPUs $cpus, not only the housekeeping CPUs $HOUSEKEEPING (irqbalance? irqaffinity=?)"
+      if cpus_within "$cpus" "$HOUSEKEEPING"; then check_ok device.irq "$vm" "$vm: IRQ $irq of $addr on housekeeping CPUs $cpus"; else
+        check_bad device.irq "$vm" "$vm: IRQ $irq of $addr may run on CPUs $cpus, not only the housekeeping CPUs $HOUSEKEEPING (irqbalance? irqaffinity=?)"
       fi
     done < <(awk -v a="($addr)" 'index($0, a) && /vfio/ { sub(":", "", $1); print $1 }' "$ROOT/proc/interrupts" 2>/dev/null)
     if [ "$DRY_RUN" = 1 ]; then
@@ -996,13 +1058,13 @@ prove_vm_devices() {
     fi
     if [ "$kind" = vf ]; then
       seen=$(guest_run "$vm" 60 /bin/sh -c "$(declare -f guest_macs); guest_macs") || seen=
-      if grep -qixF "$mac" <<<"$seen"; then ok "$vm: the guest has VF $vf of $pf (MAC $mac)"; else
-        bad "$vm: no interface with MAC $mac in the guest (VF $vf of $pf)"
+      if grep -qixF "$mac" <<<"$seen"; then check_ok device.in-guest "$vm" "$vm: the guest has VF $vf of $pf (MAC $mac)"; else
+        check_bad device.in-guest "$vm" "$vm: no interface with MAC $mac in the guest (VF $vf of $pf)"
       fi
     else
       seen=$(guest_run "$vm" 60 /bin/sh -c "$(declare -f guest_pci_ids); guest_pci_ids") || seen=
-      if grep -qxF "0x${id%%:*}:0x${id#*:}" <<<"$seen"; then ok "$vm: the guest has $addr ($id)"; else
-        bad "$vm: the guest shows no PCI device $id ($addr)"
+      if grep -qxF "0x${id%%:*}:0x${id#*:}" <<<"$seen"; then check_ok device.in-guest "$vm" "$vm: the guest has $addr ($id)"; else
+        check_bad device.in-guest "$vm" "$vm: the guest shows no PCI device $id ($addr)"
       fi
     fi
   done
@@ -1018,15 +1080,15 @@ preflight_images() {
     case "$seen" in *" $img "*) continue ;; esac
     seen="$seen$img "
     if [ ! -r "$ROOT$img" ]; then
-      bad "base image $img is missing (for $vm; README.md says where it comes from)"
+      check_bad preflight.base-image host "base image $img is missing (for $vm; README.md says where it comes from)"
     elif [ -n "${VM_BASE_SHA256[$vm]}" ]; then
       if [ "$(sha256sum <"$ROOT$img" | cut -d' ' -f1)" = "${VM_BASE_SHA256[$vm]}" ]; then
-        ok "base image $img (sha256 as planned)"
+        check_ok preflight.base-image host "base image $img (sha256 as planned)"
       else
-        bad "base image $img has another sha256 than the manifest's ${VM_BASE_SHA256[$vm]}: download it again"
+        check_bad preflight.base-image host "base image $img has another sha256 than the manifest's ${VM_BASE_SHA256[$vm]}: download it again"
       fi
     else
-      ok "base image $img"
+      check_ok preflight.base-image host "base image $img"
     fi
   done
 }
@@ -1170,24 +1232,24 @@ image_seed() {
 preflight_network() {
   local n
   for n in "${BRIDGES[@]}"; do
-    if [ -d "$ROOT/sys/class/net/$n/bridge" ]; then ok "bridge $n exists"; else
-      bad "the VMs' NICs need bridge $n, which this host does not have (ip link add $n type bridge, and a port on it)"
+    if [ -d "$ROOT/sys/class/net/$n/bridge" ]; then check_ok network.bridge host "bridge $n exists"; else
+      check_bad network.bridge host "the VMs' NICs need bridge $n, which this host does not have (ip link add $n type bridge, and a port on it)"
     fi
   done
   for n in "${MACVTAP_IFACES[@]}"; do
-    if [ -e "$ROOT/sys/class/net/$n" ]; then ok "interface $n exists (macvtap)"; else
-      bad "the VMs' NICs need host interface $n (macvtap), which this host does not have (ip link lists them)"
+    if [ -e "$ROOT/sys/class/net/$n" ]; then check_ok network.macvtap host "interface $n exists (macvtap)"; else
+      check_bad network.macvtap host "the VMs' NICs need host interface $n (macvtap), which this host does not have (ip link lists them)"
     fi
   done
   have virsh || return 0
   for n in "${SITE_NETWORKS[@]}"; do
-    if virsh net-info "$n" 2>/dev/null | grep -qE '^Active:[[:space:]]+yes'; then ok "libvirt network $n is active"; else
-      bad "the VMs' NICs need libvirt network $n, which is not defined or not active here (virsh net-list --all)"
+    if virsh net-info "$n" 2>/dev/null | grep -qE '^Active:[[:space:]]+yes'; then check_ok network.libvirt host "libvirt network $n is active"; else
+      check_bad network.libvirt host "the VMs' NICs need libvirt network $n, which is not defined or not active here (virsh net-list --all)"
     fi
   done
   for n in "${NETWORKS[@]}"; do
     if virsh net-info "$n" >/dev/null 2>&1; then
-      ok "libvirt network $n exists"
+      check_ok network.libvirt host "libvirt network $n exists"
     else
       note "libvirt network $n does not exist yet: the vms step defines it from ${NETWORK_FILE[$n]}"
     fi
@@ -1330,26 +1392,29 @@ prove_vms() {
     for i in "${!pins[@]}"; do
       # virsh prints a table: " VCPU   CPU Affinity", a rule, then " 0      4".
       found=$(virsh vcpupin "$vm" --vcpu "$i" --live 2>/dev/null | awk -v i="$i" '$1 == i && NF >= 2 { print $2 }' || true)
-      [ "$(expand_cpus "$found")" = "${pins[$i]}" ] || bad "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
+      [ "$(expand_cpus "$found")" = "${pins[$i]}" ] || check_bad vm.pins "$vm" "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
     done
-    [ "$FAILS" -gt "$before" ] || ok "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
+    [ "$FAILS" -gt "$before" ] || check_ok vm.pins "$vm" "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
     # "emulator: CPU Affinity", a rule, then "       *: 56,58,60,62" (libvirt may write ranges).
     found=$(virsh emulatorpin "$vm" --live 2>/dev/null | awk -F: 'NF > 1 && $1 ~ /\*/ { gsub(/ /, "", $2); print $2 }' || true)
     expected=${VM_EMULATOR[$vm]}
-    if [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ]; then ok "$vm: emulator threads on $expected"; else
-      bad "$vm emulator threads on '$found', planned $expected"
+    if [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ]; then check_ok vm.emulator "$vm" "$vm: emulator threads on $expected"; else
+      check_bad vm.emulator "$vm" "$vm emulator threads on '$found', planned $expected"
     fi
     if [ -n "${VM_RESCTRL[$vm]}" ]; then
-      local group lines=()
-      read -r -a lines <<<"${VM_RESCTRL[$vm]}"
+      local group
       if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
         group=$ROOT/sys/fs/resctrl/${VM_GROUP[$vm]}
       else
         # libvirt names its group qemu-<domid>-<name>-vcpus_<list>; the domain id changes at every start.
         group=$(find "$ROOT/sys/fs/resctrl" -maxdepth 1 -name "qemu-*-$vm-vcpus_*" -print -quit 2>/dev/null || true)
       fi
-      if found=$(schemata_differs "${group:-/nonexistent}/schemata" "${lines[@]}"); then ok "$vm: cache group ${VM_RESCTRL[$vm]}"; else
-        bad "$vm cache group is '${found:-missing}', planned '${VM_RESCTRL[$vm]}'"
+      found=$(schemata_for "$(schemata_lines "${group#"$ROOT"}/schemata")" "${VM_RESCTRL[$vm]}")
+      if [ -n "$group" ] && check_matches schemata "$found" "${VM_RESCTRL[$vm]}"; then
+        check_ok resctrl.vm-group "$vm" "$vm: cache group ${VM_RESCTRL[$vm]}"
+      else
+        [ -n "$group" ] || found=missing
+        check_bad resctrl.vm-group "$vm" "$vm cache group is '$found', planned '${VM_RESCTRL[$vm]}'"
       fi
     fi
     prove_vm_devices "$vm"
@@ -1369,22 +1434,21 @@ cpus_within() {
 
 # A real-time guest's kernel, command line and tuning, read inside it through its agent.
 prove_guest() {
-  local vm=$1 facts c files=() checks=()
+  local vm=$1 facts files=()
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would read in %s: its kernel, /proc/cmdline and TuneD state\n' "$vm"
     return 0
   fi
-  IFS=';' read -r -a checks <<<"${VM_TUNING_CHECKS[$vm]}"
-  for c in "${checks[@]}"; do files+=("${c%%|*}"); done
+  mapfile -t files < <(check_files "$vm" tuning.)
   if ! facts=$(guest_run "$vm" 120 /bin/bash -c "$(declare -f collect_facts); ROOT=; collect_facts \"\$@\"" facts "${files[@]}"); then
-    bad "$vm: its guest agent does not answer (is it booted? ./runbook.sh wait)"
+    check_bad guest.agent "$vm" "$vm: its guest agent does not answer (is it booted? ./runbook.sh wait)"
     return 0
   fi
   prove_kernel "$vm" "$facts" "${VM_KERNEL_RT[$vm]}" "${VM_KERNEL_RELEASE[$vm]}" "${VM_KERNEL_NAME[$vm]}"
   local args=()
   read -r -a args <<<"${VM_GUEST_ARGS[$vm]}"
   SOURCE_FACTS=$facts prove_cmdline "$vm" "$(fact "$facts" cmdline)" "${args[@]}"
-  prove_tuning "$vm" "$facts" "${VM_TUNED_PROFILE[$vm]}" "${VM_STALLD[$vm]}" "${checks[@]}"
+  prove_tuning "$vm" "$facts" "${VM_TUNED_PROFILE[$vm]}" "${VM_STALLD[$vm]}"
 }
 
 # expand_cpus LIST: a cpulist as comma-separated CPUs ("4-6,9" -> "4,5,6,9"), to compare sets
@@ -1832,11 +1896,11 @@ step_preflight() {
 
 preflight_virtualization() {
   if [ "$(has_flag vmx)" = no ] && [ "$(has_flag svm)" = no ]; then
-    bad "the CPU shows no VT-x (flag vmx): switch on Intel VMX virtualization (and VT-d) in the BIOS"
+    check_bad preflight.virtualization host "the CPU shows no VT-x (flag vmx): switch on Intel VMX virtualization (and VT-d) in the BIOS"
   elif [ ! -e "$ROOT/dev/kvm" ]; then
     note "/dev/kvm is missing: the host step installs QEMU, and kvm_intel loads at the next boot"
   else
-    ok "VT-x, /dev/kvm"
+    check_ok preflight.virtualization host "VT-x, /dev/kvm"
   fi
 }
 
@@ -1849,15 +1913,15 @@ preflight_tools() {
   if [ "${#missing[@]}" -gt 0 ]; then
     note "not installed yet: ${missing[*]}; the host step installs ${HOST_PACKAGES[*]}"
   else
-    ok "tools: virsh, qemu-img, jq, curl, tuned-adm, a seed builder"
+    check_ok preflight.tools host "tools: virsh, qemu-img, jq, curl, tuned-adm, a seed builder"
   fi
   if [ "$APT" = 1 ] && have apt-get; then
     local out
     # A dry run of the install, which reads the package lists only: are the packages to be had?
     if out=$(apt-get -s -q install "${DISTRO_PACKAGES[@]}" 2>&1); then
-      ok "the distribution's packages are available from this host's APT sources"
+      check_ok preflight.packages host "the distribution's packages are available from this host's APT sources"
     else
-      bad "apt-get cannot install the host packages: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+      check_bad preflight.packages host "apt-get cannot install the host packages: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
     fi
   fi
 }
@@ -1884,40 +1948,16 @@ host_refuse_foreign() {
 
 # prove_host: every proof on the host; counts failures in FAILS.
 prove_host() {
-  local facts files=() c g found
-  for c in "${TUNING_CHECKS[@]}"; do files+=("${c%%|*}"); done
+  local facts files=()
+  mapfile -t files < <(check_files host tuning.)
   facts=$(collect_facts "${files[@]}")
   prove_kernel host "$facts" "$HOST_KERNEL_RT" "$HOST_KERNEL_RELEASE" "$HOST_KERNEL_NAME"
   prove_kvm
   prove_cmdline host "$(fact "$facts" cmdline)" "${HOST_ARGS[@]}"
-  if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
-    if found=$(schemata_differs "$ROOT/sys/fs/resctrl/schemata" "${RESCTRL_DEFAULT[@]}"); then
-      ok "resctrl default group: ${RESCTRL_DEFAULT[*]}"
-    else
-      bad "resctrl default group is '${found:-not mounted}', planned '${RESCTRL_DEFAULT[*]}' (systemctl status rtc-resctrl)"
-    fi
-    for g in "${RESCTRL_GROUPS[@]}"; do
-      found=$(read_file "/sys/fs/resctrl/$g/cpus_list")
-      if [ "$(expand_cpus "$found")" = "$(expand_cpus "${RESCTRL_GROUP_CPUS[$g]}")" ]; then
-        ok "resctrl group $g: CPUs ${RESCTRL_GROUP_CPUS[$g]}"
-      else
-        bad "resctrl group $g has CPUs '$found', planned ${RESCTRL_GROUP_CPUS[$g]} (systemctl status rtc-resctrl)"
-      fi
-    done
-  fi
-  local h file pages what got
-  for h in "${HUGEPAGE_CHECKS[@]}"; do
-    IFS='|' read -r file pages what <<<"$h"
-    got=$(read_file "$file")
-    if [ "$got" != absent ] && [ "$got" -ge "$pages" ]; then ok "hugepages: $got on $what"; else
-      case " ${UNITS[*]} " in
-        *" rtc-hugepages.service "*) bad "hugepages: $got of $pages on $what (systemctl status rtc-hugepages)" ;;
-        *) bad "hugepages: $got of $pages on $what: the command line's hugepages= did not reserve them (cat /proc/cmdline; the node may lack the memory: grep Huge /sys/devices/system/node/node*/meminfo)" ;;
-      esac
-    fi
-  done
+  check_rows lines host resctrl.
+  check_rows lines host memory.
   prove_devices
-  prove_tuning host "$facts" "$TUNED_PROFILE" "$STALLD" "${TUNING_CHECKS[@]}"
+  prove_tuning host "$facts" "$TUNED_PROFILE" "$STALLD"
 }
 
 # The running kernel has KVM: /dev/kvm, and the kvm module with its vendor part (loaded, or built in:
@@ -1929,11 +1969,11 @@ prove_kvm() {
   [ -d "$ROOT/sys/module/kvm" ] || missing+=("the kvm module")
   [ -d "$ROOT/sys/module/kvm_intel" ] || [ -d "$ROOT/sys/module/kvm_amd" ] || missing+=("kvm_intel (or kvm_amd)")
   if [ "${#missing[@]}" = 0 ]; then
-    ok "KVM: /dev/kvm and its modules in the running kernel"
+    check_ok kernel.kvm host "KVM: /dev/kvm and its modules in the running kernel"
   elif [ "$EXPECTED_OS_ID" = rhel ]; then
-    bad "KVM is missing from the running kernel (${missing[*]}): RHEL's kernel-rt needs kernel-rt-kvm (dnf install kernel-rt-kvm, then reboot)"
+    check_bad kernel.kvm host "KVM is missing from the running kernel (${missing[*]}): RHEL's kernel-rt needs kernel-rt-kvm (dnf install kernel-rt-kvm, then reboot)"
   else
-    bad "KVM is missing from the running kernel (${missing[*]}): modprobe kvm_intel; if it refuses, switch on VT-x in the BIOS"
+    check_bad kernel.kvm host "KVM is missing from the running kernel (${missing[*]}): modprobe kvm_intel; if it refuses, switch on VT-x in the BIOS"
   fi
 }
 

@@ -29,16 +29,11 @@ set -Eeuo pipefail
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=[=bundle]
 EXPECTED_OS_ID=[=osId]
-EXPECTED_OS_VERSION=[=osVersion]
-EXPECTED_CPUS=[=cpuList]
-EXPECTED_THREADS_PER_CORE=[=threadsPerCore]
-EXPECTED_L3_SIZE=[=l3Size]
-EXPECTED_L2_SIZE=[=l2Size]
-EXPECTED_MB_CLOSIDS=[=mbClosids]
-# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
-EXPECTED_P_CORES=[=pCores]
-EXPECTED_E_CORES=[=eCores]
-declare -A EXPECTED_NODE_CPUS=(<#list nodes as n>[[=n.id]]=[=n.cpus]<#sep> </#list>)
+# What the steps read back, and what the plan says they find: scope|ID|read|compare|planned|what|fix
+# (runbook-steps.sh's check engine reads them; rtc's docs/runbook-checks.md lists the IDs).
+CHECKS=(
+<#list checks as c>  [=c]
+</#list>)
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).
 HOST_KERNEL_NAME=[=kernel.name]
 HOST_KERNEL_RT=[=kernel.rt]
@@ -74,32 +69,22 @@ GRUBBY=[=grubby?then(1, 0)]
 GRUB_UPDATE=(<#list grubUpdate as w>[=w]<#sep> </#list>)
 TUNED_PROFILE=[=tunedProfile]
 STALLD=[=stalld?then(1, 0)]
-# What check-host reads back to prove the tuning is live: file|how to compare|expected|what.
-TUNING_CHECKS=(<#list tuningChecks as c>[=c]<#sep> </#list>)
 # Boot units the host step installs (the VMs' unit comes with the vms step).
 UNITS=(<#list units as u>[=u]<#sep> </#list>)
-# Hugepages that rtc-hugepages.service reserves per node: file|pages|what.
-HUGEPAGE_CHECKS=(<#list hugepageChecks as h>[=h]<#sep> </#list>)
 <#if resctrl??>
 RESCTRL_INFO=[=resctrl.info]
 # The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
 RESCTRL_DEFAULT=(<#list resctrl.defaultLines as l>[=l]<#sep> </#list>)
 EXPECTED_CBM_MASK=[=resctrl.cbmMask]
-EXPECTED_MIN_CBM_BITS=[=resctrl.minCbmBits]
-EXPECTED_NUM_CLOSIDS=[=resctrl.closids]
-CAT_FLAG=[=resctrl.catFlag]
-CDP_FLAG=[=resctrl.cdpFlag]
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=(<#list resctrl.groups as g>[=g.name]<#sep> </#list>)
-declare -A RESCTRL_GROUP_CPUS=(<#list resctrl.groups as g>[[=g.name]]=[=g.cpus]<#sep> </#list>)
 declare -A VM_GROUP=(<#list resctrl.groups as g>[[=g.vm]]=[=g.name]<#sep> </#list>)
 <#else>
 # No cache allocation on this host: nothing of resctrl's to check or write.
 RESCTRL_INFO=
-EXPECTED_CBM_MASK='' EXPECTED_MIN_CBM_BITS='' EXPECTED_NUM_CLOSIDS='' CAT_FLAG='' CDP_FLAG=''
+EXPECTED_CBM_MASK=''
 RESCTRL_DEFAULT=()
 RESCTRL_GROUPS=()
-declare -A RESCTRL_GROUP_CPUS=()
 declare -A VM_GROUP=()
 </#if>
 VMS=(<#list vms as vm>[=vm.name]<#sep> </#list>)
@@ -119,7 +104,6 @@ declare -A VM_KERNEL_RELEASE=(<#list vms as vm>[[=vm.name]]=[=vm.kernelRelease]<
 declare -A VM_PRO=(<#list vms as vm>[[=vm.name]]=[=vm.pro]<#sep> </#list>)
 declare -A VM_RHEL=(<#list vms as vm>[[=vm.name]]=[=vm.rhel]<#sep> </#list>)
 declare -A VM_TUNED_PROFILE=(<#list vms as vm>[[=vm.name]]=[=vm.tunedProfile]<#sep> </#list>)
-declare -A VM_TUNING_CHECKS=(<#list vms as vm>[[=vm.name]]=[=vm.tuningChecks]<#sep> </#list>)
 declare -A VM_STALLD=(<#list vms as vm>[[=vm.name]]=[=vm.stalld]<#sep> </#list>)
 NETWORKS=(<#list networks as n>[=n.name]<#sep> </#list>)
 declare -A NETWORK_FILE=(<#list networks as n>[[=n.name]]=[=n.file]<#sep> </#list>)

@@ -29,16 +29,33 @@ set -Eeuo pipefail
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=atom-l2cat
 EXPECTED_OS_ID=debian
-EXPECTED_OS_VERSION=12
-EXPECTED_CPUS=0-7
-EXPECTED_THREADS_PER_CORE=1
-EXPECTED_L3_SIZE=''
-EXPECTED_L2_SIZE=4608K
-EXPECTED_MB_CLOSIDS=''
-# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
-EXPECTED_P_CORES=''
-EXPECTED_E_CORES=''
-declare -A EXPECTED_NODE_CPUS=([0]=0-7)
+# What the steps read back, and what the plan says they find: scope|ID|read|compare|planned|what|fix
+# (runbook-steps.sh's check engine reads them; rtc's docs/runbook-checks.md lists the IDs).
+CHECKS=(
+  'host|topology.os|os-release|os|debian 12|operating system|'
+  'host|topology.cpus|/sys/devices/system/cpu/online|cpus|0-7|online CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node0/cpulist|cpus|0-7|NUMA node 0 CPUs|'
+  'host|topology.smt|siblings|equal|1|threads per core (SMT)|'
+  'host|topology.l2-size|/sys/devices/system/cpu/cpu0/cache/index2/size|equal|4608K|L2 size per instance|'
+  'host|resctrl-info.cat|dir:/sys/fs/resctrl/info/L2|equal|yes|resctrl L2 (CAT) available|'
+  'host|resctrl-info.cbm-mask|/sys/fs/resctrl/info/L2/cbm_mask|hex|3ffff|resctrl L2 cbm_mask|'
+  'host|resctrl-info.min-cbm-bits|/sys/fs/resctrl/info/L2/min_cbm_bits|equal|1|resctrl L2 min_cbm_bits|'
+  'host|resctrl-info.num-closids|/sys/fs/resctrl/info/L2/num_closids|equal|8|resctrl L2 num_closids|'
+  'host|cpu.cat|flag:cat_l2|equal|yes|CPU flag cat_l2 (cache alloc.)|'
+  'host|resctrl.default-group|schemata:/sys/fs/resctrl/schemata|schemata|L2:0=0000f;1=0000f|resctrl default group L2:0=0000f;1=0000f|systemctl status rtc-resctrl'
+  'host|resctrl.group-cpus|/sys/fs/resctrl/rtc-rt/cpus_list|cpus|5-7|resctrl group rtc-rt on CPUs 5-7|systemctl status rtc-resctrl'
+  'host|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'host|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'host|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'host|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|3|workqueues on 0,1|'
+  'host|tuning.value|/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped|'
+  'rt|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'rt|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'rt|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'rt|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'rt|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
+)
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).
 HOST_KERNEL_NAME='Intel ECI'\''s linux-intel-rt'
 HOST_KERNEL_RT=1
@@ -72,23 +89,14 @@ GRUBBY=0
 GRUB_UPDATE=(update-grub)
 TUNED_PROFILE=rtc-atom-l2cat
 STALLD=0
-# What check-host reads back to prove the tuning is live: file|how to compare|expected|what.
-TUNING_CHECKS=('/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off' '/proc/sys/kernel/timer_migration|equal|0|timer migration off' '/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s' '/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never' '/sys/devices/virtual/workqueue/cpumask|mask|3|workqueues on 0,1' '/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped')
 # Boot units the host step installs (the VMs' unit comes with the vms step).
 UNITS=(rtc-resctrl.service)
-# Hugepages that rtc-hugepages.service reserves per node: file|pages|what.
-HUGEPAGE_CHECKS=()
 RESCTRL_INFO=L2
 # The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
 RESCTRL_DEFAULT=('L2:0=0000f;1=0000f')
 EXPECTED_CBM_MASK=3ffff
-EXPECTED_MIN_CBM_BITS=1
-EXPECTED_NUM_CLOSIDS=8
-CAT_FLAG=cat_l2
-CDP_FLAG=''
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=(rtc-rt)
-declare -A RESCTRL_GROUP_CPUS=([rtc-rt]=5-7)
 declare -A VM_GROUP=([rt]=rtc-rt)
 VMS=(rt stress)
 declare -A VM_ROLE=([rt]=realtime [stress]=stressor)
@@ -107,7 +115,6 @@ declare -A VM_KERNEL_RELEASE=([rt]='*-rt-amd64' [stress]='')
 declare -A VM_PRO=([rt]=0 [stress]=0)
 declare -A VM_RHEL=([rt]=0 [stress]=0)
 declare -A VM_TUNED_PROFILE=([rt]=rtc-rt [stress]='')
-declare -A VM_TUNING_CHECKS=([rt]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [stress]='')
 declare -A VM_STALLD=([rt]=0 [stress]=0)
 NETWORKS=(default)
 declare -A NETWORK_FILE=([default]=host/libvirt/networks/default.xml)

@@ -29,16 +29,33 @@ set -Eeuo pipefail
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=eci-reference
 EXPECTED_OS_ID=debian
-EXPECTED_OS_VERSION=12
-EXPECTED_CPUS=0-63
-EXPECTED_THREADS_PER_CORE=1
-EXPECTED_L3_SIZE=61440K
-EXPECTED_L2_SIZE=''
-EXPECTED_MB_CLOSIDS=''
-# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
-EXPECTED_P_CORES=''
-EXPECTED_E_CORES=''
-declare -A EXPECTED_NODE_CPUS=([0]='0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62' [1]='1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,51,53,55,57,59,61,63')
+# What the steps read back, and what the plan says they find: scope|ID|read|compare|planned|what|fix
+# (runbook-steps.sh's check engine reads them; rtc's docs/runbook-checks.md lists the IDs).
+CHECKS=(
+  'host|topology.os|os-release|os|debian 12|operating system|'
+  'host|topology.cpus|/sys/devices/system/cpu/online|cpus|0-63|online CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node0/cpulist|cpus|0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62|NUMA node 0 CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node1/cpulist|cpus|1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,51,53,55,57,59,61,63|NUMA node 1 CPUs|'
+  'host|topology.smt|siblings|equal|1|threads per core (SMT)|'
+  'host|topology.l3-size|/sys/devices/system/cpu/cpu0/cache/index3/size|equal|61440K|L3 size per instance|'
+  'host|resctrl-info.cat|dir:/sys/fs/resctrl/info/L3|equal|yes|resctrl L3 (CAT) available|'
+  'host|resctrl-info.cbm-mask|/sys/fs/resctrl/info/L3/cbm_mask|hex|7fff|resctrl L3 cbm_mask|'
+  'host|resctrl-info.min-cbm-bits|/sys/fs/resctrl/info/L3/min_cbm_bits|equal|1|resctrl L3 min_cbm_bits|'
+  'host|resctrl-info.num-closids|/sys/fs/resctrl/info/L3/num_closids|equal|16|resctrl L3 num_closids|'
+  'host|cpu.cat|flag:cat_l3|equal|yes|CPU flag cat_l3 (cache alloc.)|'
+  'host|resctrl.default-group|schemata:/sys/fs/resctrl/schemata|schemata|L3:0=0003;1=0003|resctrl default group L3:0=0003;1=0003|systemctl status rtc-resctrl'
+  'host|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'host|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'host|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'host|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|f|workqueues on 0-3|'
+  'host|tuning.value|/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped|'
+  'debian12-rt|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'debian12-rt|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'debian12-rt|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'debian12-rt|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'debian12-rt|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
+)
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).
 HOST_KERNEL_NAME='Intel ECI'\''s linux-intel-rt'
 HOST_KERNEL_RT=1
@@ -72,23 +89,14 @@ GRUBBY=0
 GRUB_UPDATE=(update-grub)
 TUNED_PROFILE=rtc-eci-reference
 STALLD=0
-# What check-host reads back to prove the tuning is live: file|how to compare|expected|what.
-TUNING_CHECKS=('/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off' '/proc/sys/kernel/timer_migration|equal|0|timer migration off' '/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s' '/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never' '/sys/devices/virtual/workqueue/cpumask|mask|f|workqueues on 0-3' '/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped')
 # Boot units the host step installs (the VMs' unit comes with the vms step).
 UNITS=(rtc-resctrl.service)
-# Hugepages that rtc-hugepages.service reserves per node: file|pages|what.
-HUGEPAGE_CHECKS=()
 RESCTRL_INFO=L3
 # The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
 RESCTRL_DEFAULT=('L3:0=0003;1=0003')
 EXPECTED_CBM_MASK=7fff
-EXPECTED_MIN_CBM_BITS=1
-EXPECTED_NUM_CLOSIDS=16
-CAT_FLAG=cat_l3
-CDP_FLAG=''
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=()
-declare -A RESCTRL_GROUP_CPUS=()
 declare -A VM_GROUP=()
 VMS=(debian12-rt debian12-stress)
 declare -A VM_ROLE=([debian12-rt]=realtime [debian12-stress]=stressor)
@@ -107,7 +115,6 @@ declare -A VM_KERNEL_RELEASE=([debian12-rt]='*intel*' [debian12-stress]='')
 declare -A VM_PRO=([debian12-rt]=0 [debian12-stress]=0)
 declare -A VM_RHEL=([debian12-rt]=0 [debian12-stress]=0)
 declare -A VM_TUNED_PROFILE=([debian12-rt]=rtc-debian12-rt [debian12-stress]='')
-declare -A VM_TUNING_CHECKS=([debian12-rt]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [debian12-stress]='')
 declare -A VM_STALLD=([debian12-rt]=0 [debian12-stress]=0)
 NETWORKS=(default)
 declare -A NETWORK_FILE=([default]=host/libvirt/networks/default.xml)

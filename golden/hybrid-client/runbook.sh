@@ -29,16 +29,34 @@ set -Eeuo pipefail
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=hybrid-client
 EXPECTED_OS_ID=ubuntu
-EXPECTED_OS_VERSION=24.04
-EXPECTED_CPUS=0-21
-EXPECTED_THREADS_PER_CORE=2
-EXPECTED_L3_SIZE=24576K
-EXPECTED_L2_SIZE=''
-EXPECTED_MB_CLOSIDS=''
-# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
-EXPECTED_P_CORES=0-11
-EXPECTED_E_CORES=12-21
-declare -A EXPECTED_NODE_CPUS=([0]=0-21)
+# What the steps read back, and what the plan says they find: scope|ID|read|compare|planned|what|fix
+# (runbook-steps.sh's check engine reads them; rtc's docs/runbook-checks.md lists the IDs).
+CHECKS=(
+  'host|topology.os|os-release|os|ubuntu 24.04|operating system|'
+  'host|topology.cpus|/sys/devices/system/cpu/online|cpus|0-21|online CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node0/cpulist|cpus|0-21|NUMA node 0 CPUs|'
+  'host|topology.smt|siblings|equal|2|threads per core (SMT)|'
+  'host|topology.l3-size|/sys/devices/system/cpu/cpu0/cache/index3/size|equal|24576K|L3 size per instance|'
+  'host|topology.p-cores|/sys/devices/cpu_core/cpus|cpus|0-11|P-core CPUs (cpu_core)|'
+  'host|topology.e-cores|/sys/devices/cpu_atom/cpus|cpus|12-21|E-core CPUs (cpu_atom)|'
+  'host|resctrl-info.cat|dir:/sys/fs/resctrl/info/L3|equal|yes|resctrl L3 (CAT) available|'
+  'host|resctrl-info.cbm-mask|/sys/fs/resctrl/info/L3/cbm_mask|hex|fff|resctrl L3 cbm_mask|'
+  'host|resctrl-info.min-cbm-bits|/sys/fs/resctrl/info/L3/min_cbm_bits|equal|1|resctrl L3 min_cbm_bits|'
+  'host|resctrl-info.num-closids|/sys/fs/resctrl/info/L3/num_closids|equal|4|resctrl L3 num_closids|'
+  'host|cpu.cat|flag:cat_l3|equal|yes|CPU flag cat_l3 (cache alloc.)|'
+  'host|resctrl.default-group|schemata:/sys/fs/resctrl/schemata|schemata|L3:0=003|resctrl default group L3:0=003|systemctl status rtc-resctrl'
+  'host|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'host|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'host|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'host|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|300003|workqueues on 0,1,20,21|'
+  'host|tuning.value|/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped|'
+  'rt|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'rt|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'rt|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'rt|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'rt|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
+)
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).
 HOST_KERNEL_NAME='Ubuntu Pro'\''s real-time kernel'
 HOST_KERNEL_RT=1
@@ -65,23 +83,14 @@ GRUBBY=0
 GRUB_UPDATE=(update-grub)
 TUNED_PROFILE=rtc-hybrid-client
 STALLD=1
-# What check-host reads back to prove the tuning is live: file|how to compare|expected|what.
-TUNING_CHECKS=('/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off' '/proc/sys/kernel/timer_migration|equal|0|timer migration off' '/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s' '/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never' '/sys/devices/virtual/workqueue/cpumask|mask|300003|workqueues on 0,1,20,21' '/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped')
 # Boot units the host step installs (the VMs' unit comes with the vms step).
 UNITS=(rtc-resctrl.service)
-# Hugepages that rtc-hugepages.service reserves per node: file|pages|what.
-HUGEPAGE_CHECKS=()
 RESCTRL_INFO=L3
 # The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
 RESCTRL_DEFAULT=(L3:0=003)
 EXPECTED_CBM_MASK=fff
-EXPECTED_MIN_CBM_BITS=1
-EXPECTED_NUM_CLOSIDS=4
-CAT_FLAG=cat_l3
-CDP_FLAG=''
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=()
-declare -A RESCTRL_GROUP_CPUS=()
 declare -A VM_GROUP=()
 VMS=(rt stress)
 declare -A VM_ROLE=([rt]=realtime [stress]=stressor)
@@ -100,7 +109,6 @@ declare -A VM_KERNEL_RELEASE=([rt]='*-realtime' [stress]='')
 declare -A VM_PRO=([rt]=1 [stress]=0)
 declare -A VM_RHEL=([rt]=0 [stress]=0)
 declare -A VM_TUNED_PROFILE=([rt]=rtc-rt [stress]='')
-declare -A VM_TUNING_CHECKS=([rt]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [stress]='')
 declare -A VM_STALLD=([rt]=1 [stress]=0)
 NETWORKS=(default)
 declare -A NETWORK_FILE=([default]=host/libvirt/networks/default.xml)

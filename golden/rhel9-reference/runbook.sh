@@ -29,16 +29,34 @@ set -Eeuo pipefail
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=rhel9-reference
 EXPECTED_OS_ID=rhel
-EXPECTED_OS_VERSION=9
-EXPECTED_CPUS=0-63
-EXPECTED_THREADS_PER_CORE=1
-EXPECTED_L3_SIZE=61440K
-EXPECTED_L2_SIZE=''
-EXPECTED_MB_CLOSIDS=''
-# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
-EXPECTED_P_CORES=''
-EXPECTED_E_CORES=''
-declare -A EXPECTED_NODE_CPUS=([0]='0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62' [1]='1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,51,53,55,57,59,61,63')
+# What the steps read back, and what the plan says they find: scope|ID|read|compare|planned|what|fix
+# (runbook-steps.sh's check engine reads them; rtc's docs/runbook-checks.md lists the IDs).
+CHECKS=(
+  'host|topology.os|os-release|os|rhel 9|operating system|'
+  'host|topology.cpus|/sys/devices/system/cpu/online|cpus|0-63|online CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node0/cpulist|cpus|0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30,32,34,36,38,40,42,44,46,48,50,52,54,56,58,60,62|NUMA node 0 CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node1/cpulist|cpus|1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31,33,35,37,39,41,43,45,47,49,51,53,55,57,59,61,63|NUMA node 1 CPUs|'
+  'host|topology.smt|siblings|equal|1|threads per core (SMT)|'
+  'host|topology.l3-size|/sys/devices/system/cpu/cpu0/cache/index3/size|equal|61440K|L3 size per instance|'
+  'host|resctrl-info.cat|dir:/sys/fs/resctrl/info/L3|equal|yes|resctrl L3 (CAT) available|'
+  'host|resctrl-info.cbm-mask|/sys/fs/resctrl/info/L3/cbm_mask|hex|7fff|resctrl L3 cbm_mask|'
+  'host|resctrl-info.min-cbm-bits|/sys/fs/resctrl/info/L3/min_cbm_bits|equal|1|resctrl L3 min_cbm_bits|'
+  'host|resctrl-info.num-closids|/sys/fs/resctrl/info/L3/num_closids|equal|16|resctrl L3 num_closids|'
+  'host|cpu.cat|flag:cat_l3|equal|yes|CPU flag cat_l3 (cache alloc.)|'
+  'host|resctrl.default-group|schemata:/sys/fs/resctrl/schemata|schemata|L3:0=0003;1=0003|resctrl default group L3:0=0003;1=0003|systemctl status rtc-resctrl'
+  'host|memory.hugepages|/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages|at-least|8|8 hugepages of 1 GiB on node 0|systemctl status rtc-hugepages'
+  'host|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'host|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'host|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'host|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|f|workqueues on 0-3|'
+  'host|tuning.value|/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped|'
+  'rhel9-rt|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'rhel9-rt|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'rhel9-rt|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'rhel9-rt|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'rhel9-rt|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
+)
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).
 HOST_KERNEL_NAME='RHEL'\''s kernel-rt'
 HOST_KERNEL_RT=1
@@ -65,23 +83,14 @@ GRUBBY=1
 GRUB_UPDATE=(grub2-mkconfig -o /boot/grub2/grub.cfg)
 TUNED_PROFILE=rtc-rhel9-reference
 STALLD=1
-# What check-host reads back to prove the tuning is live: file|how to compare|expected|what.
-TUNING_CHECKS=('/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off' '/proc/sys/kernel/timer_migration|equal|0|timer migration off' '/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s' '/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never' '/sys/devices/virtual/workqueue/cpumask|mask|f|workqueues on 0-3' '/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped')
 # Boot units the host step installs (the VMs' unit comes with the vms step).
 UNITS=(rtc-resctrl.service rtc-hugepages.service)
-# Hugepages that rtc-hugepages.service reserves per node: file|pages|what.
-HUGEPAGE_CHECKS=('/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages|8|node 0, 1 GiB pages')
 RESCTRL_INFO=L3
 # The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
 RESCTRL_DEFAULT=('L3:0=0003;1=0003')
 EXPECTED_CBM_MASK=7fff
-EXPECTED_MIN_CBM_BITS=1
-EXPECTED_NUM_CLOSIDS=16
-CAT_FLAG=cat_l3
-CDP_FLAG=''
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=()
-declare -A RESCTRL_GROUP_CPUS=()
 declare -A VM_GROUP=()
 VMS=(rhel9-rt rhel9-stress)
 declare -A VM_ROLE=([rhel9-rt]=realtime [rhel9-stress]=stressor)
@@ -100,7 +109,6 @@ declare -A VM_KERNEL_RELEASE=([rhel9-rt]='*rt*' [rhel9-stress]='')
 declare -A VM_PRO=([rhel9-rt]=0 [rhel9-stress]=0)
 declare -A VM_RHEL=([rhel9-rt]=1 [rhel9-stress]=0)
 declare -A VM_TUNED_PROFILE=([rhel9-rt]=rtc-rhel9-rt [rhel9-stress]='')
-declare -A VM_TUNING_CHECKS=([rhel9-rt]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [rhel9-stress]='')
 declare -A VM_STALLD=([rhel9-rt]=1 [rhel9-stress]=0)
 NETWORKS=(default)
 declare -A NETWORK_FILE=([default]=host/libvirt/networks/default.xml)

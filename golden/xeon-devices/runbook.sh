@@ -29,16 +29,38 @@ set -Eeuo pipefail
 # ---- The plan (generated; every value below comes from the manifest via rtc) ----------------
 BUNDLE=xeon-devices
 EXPECTED_OS_ID=debian
-EXPECTED_OS_VERSION=12
-EXPECTED_CPUS=0-47
-EXPECTED_THREADS_PER_CORE=1
-EXPECTED_L3_SIZE=36864K
-EXPECTED_L2_SIZE=''
-EXPECTED_MB_CLOSIDS=''
-# Hybrid parts: the kernel lists P-cores in cpu_core, E-cores (low-power ones too) in cpu_atom.
-EXPECTED_P_CORES=''
-EXPECTED_E_CORES=''
-declare -A EXPECTED_NODE_CPUS=([0]=0-23 [1]=24-47)
+# What the steps read back, and what the plan says they find: scope|ID|read|compare|planned|what|fix
+# (runbook-steps.sh's check engine reads them; rtc's docs/runbook-checks.md lists the IDs).
+CHECKS=(
+  'host|topology.os|os-release|os|debian 12|operating system|'
+  'host|topology.cpus|/sys/devices/system/cpu/online|cpus|0-47|online CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node0/cpulist|cpus|0-23|NUMA node 0 CPUs|'
+  'host|topology.node-cpus|/sys/devices/system/node/node1/cpulist|cpus|24-47|NUMA node 1 CPUs|'
+  'host|topology.smt|siblings|equal|1|threads per core (SMT)|'
+  'host|topology.l3-size|/sys/devices/system/cpu/cpu0/cache/index3/size|equal|36864K|L3 size per instance|'
+  'host|resctrl-info.cat|dir:/sys/fs/resctrl/info/L3|equal|yes|resctrl L3 (CAT) available|'
+  'host|resctrl-info.cbm-mask|/sys/fs/resctrl/info/L3/cbm_mask|hex|fff|resctrl L3 cbm_mask|'
+  'host|resctrl-info.min-cbm-bits|/sys/fs/resctrl/info/L3/min_cbm_bits|equal|1|resctrl L3 min_cbm_bits|'
+  'host|resctrl-info.num-closids|/sys/fs/resctrl/info/L3/num_closids|equal|16|resctrl L3 num_closids|'
+  'host|cpu.cat|flag:cat_l3|equal|yes|CPU flag cat_l3 (cache alloc.)|'
+  'host|resctrl.default-group|schemata:/sys/fs/resctrl/schemata|schemata|L3:0=003;1=003|resctrl default group L3:0=003;1=003|systemctl status rtc-resctrl'
+  'host|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'host|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'host|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'host|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|3000003|workqueues on 0,1,24,25|'
+  'host|tuning.value|/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped|'
+  'debian12-ethercat|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'debian12-ethercat|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'debian12-ethercat|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'debian12-ethercat|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'debian12-ethercat|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
+  'debian12-opcua|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
+  'debian12-opcua|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
+  'debian12-opcua|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
+  'debian12-opcua|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'debian12-opcua|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
+)
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).
 HOST_KERNEL_NAME='Debian'\''s linux-image-rt-amd64'
 HOST_KERNEL_RT=1
@@ -65,23 +87,14 @@ GRUBBY=0
 GRUB_UPDATE=(update-grub)
 TUNED_PROFILE=rtc-xeon-devices
 STALLD=0
-# What check-host reads back to prove the tuning is live: file|how to compare|expected|what.
-TUNING_CHECKS=('/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off' '/proc/sys/kernel/timer_migration|equal|0|timer migration off' '/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s' '/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never' '/sys/devices/virtual/workqueue/cpumask|mask|3000003|workqueues on 0,1,24,25' '/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped')
 # Boot units the host step installs (the VMs' unit comes with the vms step).
 UNITS=(rtc-sriov.service rtc-resctrl.service)
-# Hugepages that rtc-hugepages.service reserves per node: file|pages|what.
-HUGEPAGE_CHECKS=()
 RESCTRL_INFO=L3
 # The default group's lines: one per resource (L3, or L3CODE and L3DATA with CDP).
 RESCTRL_DEFAULT=('L3:0=003;1=003')
 EXPECTED_CBM_MASK=fff
-EXPECTED_MIN_CBM_BITS=1
-EXPECTED_NUM_CLOSIDS=16
-CAT_FLAG=cat_l3
-CDP_FLAG=''
 # rtc's own groups (host.cacheOwner: resctrl), made at boot by rtc-resctrl.service; none when libvirt makes them.
 RESCTRL_GROUPS=()
-declare -A RESCTRL_GROUP_CPUS=()
 declare -A VM_GROUP=()
 VMS=(debian12-ethercat debian12-opcua debian12-stress)
 declare -A VM_ROLE=([debian12-ethercat]=realtime [debian12-opcua]=realtime [debian12-stress]=stressor)
@@ -100,7 +113,6 @@ declare -A VM_KERNEL_RELEASE=([debian12-ethercat]='*-rt-amd64' [debian12-opcua]=
 declare -A VM_PRO=([debian12-ethercat]=0 [debian12-opcua]=0 [debian12-stress]=0)
 declare -A VM_RHEL=([debian12-ethercat]=0 [debian12-opcua]=0 [debian12-stress]=0)
 declare -A VM_TUNED_PROFILE=([debian12-ethercat]=rtc-debian12-ethercat [debian12-opcua]=rtc-debian12-opcua [debian12-stress]='')
-declare -A VM_TUNING_CHECKS=([debian12-ethercat]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [debian12-opcua]='/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off;/proc/sys/kernel/timer_migration|equal|0|timer migration off;/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s;/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never;/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0' [debian12-stress]='')
 declare -A VM_STALLD=([debian12-ethercat]=0 [debian12-opcua]=0 [debian12-stress]=0)
 NETWORKS=(default)
 declare -A NETWORK_FILE=([default]=host/libvirt/networks/default.xml)

@@ -2,19 +2,6 @@
 # Is this the manifest's host? Its topology, cache ways and facts, read and compared before any
 # change.
 
-# Compares one expected and one found value; prints a table row, marking a mismatch.
-check_row() {
-  local mark=ok
-  [ "$2" = "$3" ] || mark=MISMATCH
-  printf '   %-34s %-22s %-22s %s\n' "$1" "$2" "$3" "$mark"
-}
-
-# check_cpus WHAT EXPECTED FOUND: check_row for CPU lists, compared as sets (the kernel writes
-# "4-5" where rtc writes "4,5").
-check_cpus() {
-  if [ "$(expand_cpus "$2")" = "$(expand_cpus "$3")" ]; then check_row "$1" "$2" "$2"; else check_row "$1" "$2" "$3"; fi
-}
-
 os_release() {
   local v
   v=$(sed -n "s/^$1=//p" "$ROOT/etc/os-release" 2>/dev/null | tr -d "\"'" | head -n 1 || true)
@@ -24,52 +11,18 @@ os_release() {
 cpu_flags() { sed -n 's/^flags[[:space:]]*: //p' "$ROOT/proc/cpuinfo" 2>/dev/null | head -n 1; }
 has_flag() { case " $(cpu_flags) " in *" $1 "*) echo yes ;; *) echo no ;; esac; }
 
-# The rows that say whether this is the manifest's host; MISMATCH marks a difference.
+# The rows that say whether this is the manifest's host (CHECKS' identity rows); MISMATCH marks
+# a difference.
 topology_rows() {
-  local version siblings node
-  version=$(os_release VERSION_ID)
-  [ "$EXPECTED_OS_ID" != rhel ] || version=${version%%.*}
-  check_row "operating system" "$EXPECTED_OS_ID $EXPECTED_OS_VERSION" "$(os_release ID) $version"
-  check_cpus "online CPUs" "$EXPECTED_CPUS" "$(read_file /sys/devices/system/cpu/online)"
-  for node in $(printf '%s\n' "${!EXPECTED_NODE_CPUS[@]}" | sort -n); do
-    check_cpus "NUMA node $node CPUs" "${EXPECTED_NODE_CPUS[$node]}" "$(read_file "/sys/devices/system/node/node$node/cpulist")"
-  done
-  siblings=$(read_file /sys/devices/system/cpu/cpu0/topology/thread_siblings_list)
-  if [ "$siblings" = absent ]; then
-    siblings="unreadable"
-  else
-    siblings=$(expand_cpus "$siblings" | tr ',' '\n' | grep -c . || true)
-  fi
-  check_row "threads per core (SMT)" "$EXPECTED_THREADS_PER_CORE" "$siblings"
-  if [ -n "$EXPECTED_L3_SIZE" ]; then
-    check_row "L3 size per instance" "$EXPECTED_L3_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index3/size)"
-  fi
-  if [ -n "$EXPECTED_L2_SIZE" ]; then
-    check_row "L2 size per instance" "$EXPECTED_L2_SIZE" "$(read_file /sys/devices/system/cpu/cpu0/cache/index2/size)"
-  fi
-  if [ -n "$EXPECTED_P_CORES" ]; then
-    check_cpus "P-core CPUs (cpu_core)" "$EXPECTED_P_CORES" "$(read_file /sys/devices/cpu_core/cpus)"
-    check_cpus "E-core CPUs (cpu_atom)" "$EXPECTED_E_CORES" "$(read_file /sys/devices/cpu_atom/cpus)"
-  fi
-  if [ -n "$EXPECTED_MB_CLOSIDS" ] && [ -d "$ROOT/sys/fs/resctrl/info" ]; then
-    check_row "resctrl MB num_closids" "$EXPECTED_MB_CLOSIDS" "$(read_file /sys/fs/resctrl/info/MB/num_closids)"
-  fi
-  [ -n "$RESCTRL_INFO" ] || return 0
-  local info=/sys/fs/resctrl/info/$RESCTRL_INFO
+  check_rows table host topology.
   if [ -d "$ROOT/sys/fs/resctrl/info" ]; then
-    check_row "resctrl $RESCTRL_INFO (CAT) available" "yes" "$([ -d "$ROOT$info" ] && echo yes || echo no)"
-    check_row "resctrl $RESCTRL_INFO cbm_mask" "$EXPECTED_CBM_MASK" "$(read_file "$info/cbm_mask" | sed 's/^0*//')"
-    check_row "resctrl $RESCTRL_INFO min_cbm_bits" "$EXPECTED_MIN_CBM_BITS" "$(read_file "$info/min_cbm_bits")"
-    check_row "resctrl $RESCTRL_INFO num_closids" "$EXPECTED_NUM_CLOSIDS" "$(read_file "$info/num_closids")"
-  else
+    check_rows table host resctrl-info.
+  elif [ -n "$RESCTRL_INFO" ]; then
     # A fresh host: resctrl is mounted by rtc-resctrl.service at the next boot. Until then the
     # CPU's flags say whether the cache allocation the plan needs is there at all.
-    check_row "CPU flag $CAT_FLAG (cache alloc.)" "yes" "$(has_flag "$CAT_FLAG")"
-    if [ -n "$CDP_FLAG" ]; then
-      check_row "CPU flag $CDP_FLAG (code/data)" "yes" "$(has_flag "$CDP_FLAG")"
-    fi
+    check_rows table host cpu.
     cache_ways_row
-    printf '   %-34s %-22s %-22s %s\n' "resctrl" "mounted" "not mounted yet" "ok (its parameters are checked after the reboot)"
+    table_row resctrl-info.mounted "resctrl" "mounted" "not mounted yet" "ok (its parameters are checked after the reboot)"
   fi
 }
 
@@ -82,13 +35,18 @@ cache_ways_row() {
   want=$(mask_bits "$EXPECTED_CBM_MASK")
   ways=$(read_file "/sys/devices/system/cpu/cpu0/cache/index$level/ways_of_associativity")
   if [ "$ways" = "$want" ]; then
-    check_row "L$level ways (associativity)" "$want" "$ways"
+    table_row cpu.cache-ways "L$level ways (associativity)" "$want" "$ways" ok
   elif ! [[ $ways =~ ^[0-9]+$ ]]; then
-    printf '   %-34s %-22s %-22s %s\n' "L$level ways (associativity)" "$want" "unreadable" "ok (cbm_mask is checked after the reboot)"
+    table_row cpu.cache-ways "L$level ways (associativity)" "$want" "unreadable" "ok (cbm_mask is checked after the reboot)"
   elif [ "$DRY_RUN" = 1 ]; then
-    printf '   %-34s %-22s %-22s %s\n' "L$level ways (associativity)" "$want" "$ways" "unsure: a real run mounts resctrl a moment to read cbm_mask"
+    table_row cpu.cache-ways "L$level ways (associativity)" "$want" "$ways" "unsure: a real run mounts resctrl a moment to read cbm_mask"
   else
-    check_row "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$(cbm_mask_now "$level")"
+    ways=$(cbm_mask_now "$level")
+    if check_matches hex "$ways" "$EXPECTED_CBM_MASK"; then
+      table_row cpu.cache-ways "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$ways" ok
+    else
+      table_row cpu.cache-ways "resctrl L$level cbm_mask (mounted a moment)" "$EXPECTED_CBM_MASK" "$ways" MISMATCH
+    fi
   fi
 }
 

@@ -11,7 +11,7 @@ preflight_cmdline() {
     case " $linux " in
       *" $key "* | *" $key="*)
         files=$(grep -ls -- "$key" "$ROOT/etc/default/grub" "$ROOT"/etc/default/grub.d/*.cfg 2>/dev/null | grep -v '/99-rtc.cfg$' | sed "s|^$ROOT||" | paste -sd ' ' - || true)
-        bad "GRUB_CMDLINE_LINUX sets $key (in ${files:-/etc/default/grub}), which rtc sets: remove it there, or it is given twice" ;;
+        check_bad preflight.cmdline-owner host "GRUB_CMDLINE_LINUX sets $key (in ${files:-/etc/default/grub}), which rtc sets: remove it there, or it is given twice" ;;
     esac
   done
   for f in "$ROOT"/etc/grub.d/*; do
@@ -21,7 +21,7 @@ preflight_cmdline() {
       if [ "${f##*/}" = 09_eci ] && [ "$HOST_KERNEL_ECI" = 1 ]; then
         note "${f#"$ROOT"} adds ECI's own isolation arguments: the host step stops it from running (dpkg-statoverride), as rtc owns the command line"
       else
-        bad "${f#"$ROOT"} adds its own kernel arguments (isolcpus, nohz_full, ...), which rtc sets: make it not executable (chmod -x), or they are given twice"
+        check_bad preflight.cmdline-owner host "${f#"$ROOT"} adds its own kernel arguments (isolcpus, nohz_full, ...), which rtc sets: make it not executable (chmod -x), or they are given twice"
       fi
     fi
   done
@@ -66,18 +66,18 @@ rhel_key_ok() { [ -r "$ROOT$RHEL_KEY_FILE" ] && grep -q '^org=.' "$ROOT$RHEL_KEY
 preflight_rhel() {
   [ "$NEEDS_RHEL_KEY" = 1 ] || return 0
   if rhel_key_ok; then
-    ok "RHEL activation key in $RHEL_KEY_FILE (the real-time guests register with it; it stays out of the bundle)"
+    check_ok preflight.rhel-key host "RHEL activation key in $RHEL_KEY_FILE (the real-time guests register with it; it stays out of the bundle)"
   else
-    bad "the real-time RHEL guests register with an activation key: put org=<organization ID> and key=<activation key> lines in $RHEL_KEY_FILE (chmod 600), or point RTC_RHEL_ACTIVATION_KEY_FILE at it; a site mirror (site.mirrors.rhel) needs none"
+    check_bad preflight.rhel-key host "the real-time RHEL guests register with an activation key: put org=<organization ID> and key=<activation key> lines in $RHEL_KEY_FILE (chmod 600), or point RTC_RHEL_ACTIVATION_KEY_FILE at it; a site mirror (site.mirrors.rhel) needs none"
   fi
 }
 
 preflight_pro() {
   [ "$NEEDS_PRO_TOKEN" = 1 ] || return 0
   if [ -r "$ROOT$PRO_TOKEN_FILE" ] && [ -s "$ROOT$PRO_TOKEN_FILE" ]; then
-    ok "Ubuntu Pro token in $PRO_TOKEN_FILE (for the real-time kernel; it stays out of the bundle)"
+    check_ok preflight.ubuntu-pro host "Ubuntu Pro token in $PRO_TOKEN_FILE (for the real-time kernel; it stays out of the bundle)"
   else
-    bad "Ubuntu's real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600), or point RTC_UBUNTU_PRO_TOKEN_FILE at it"
+    check_bad preflight.ubuntu-pro host "Ubuntu's real-time kernel comes with Ubuntu Pro: put your token in $PRO_TOKEN_FILE (chmod 600), or point RTC_UBUNTU_PRO_TOKEN_FILE at it"
   fi
 }
 
@@ -256,11 +256,11 @@ prove_kernel() {
   fi
   # shellcheck disable=SC2053 # $release is a glob
   if [ "$(fact "$facts" realtime)" != 1 ] && [[ $(fact "$facts" version) != *PREEMPT_RT* ]]; then
-    bad "$who runs $running, which is not a PREEMPT_RT kernel; planned: $name (installed, and the default boot entry?)"
+    check_bad kernel.realtime "$who" "$who runs $running, which is not a PREEMPT_RT kernel; planned: $name (installed, and the default boot entry?)"
   elif [ -n "$release" ] && [[ $running != $release ]]; then
-    bad "$who runs the real-time kernel $running, not $name (a release like $release)"
+    check_bad kernel.realtime "$who" "$who runs the real-time kernel $running, not $name (a release like $release)"
   else
-    ok "$who runs $running (PREEMPT_RT, $name)"
+    check_ok kernel.realtime "$who" "$who runs $running (PREEMPT_RT, $name)"
   fi
 }
 
@@ -277,17 +277,17 @@ prove_cmdline() {
     done
     if [ "${#found[@]}" = 0 ]; then
       lacking=$((lacking + 1))
-      bad "$who: /proc/cmdline lacks $arg"
+      check_bad kernel.cmdline "$who" "$who: /proc/cmdline lacks $arg"
     elif [ "${#found[@]}" -gt 1 ]; then
-      bad "$who: $key is on the command line ${#found[@]} times (${found[*]}); rtc's is $arg$(arg_sources "$who" "$key")"
+      check_bad kernel.cmdline "$who" "$who: $key is on the command line ${#found[@]} times (${found[*]}); rtc's is $arg$(arg_sources "$who" "$key")"
     elif [ "${found[0]}" != "$arg" ]; then
-      bad "$who: /proc/cmdline has ${found[0]} where rtc planned $arg$(arg_sources "$who" "$key")"
+      check_bad kernel.cmdline "$who" "$who: /proc/cmdline has ${found[0]} where rtc planned $arg$(arg_sources "$who" "$key")"
     fi
   done
   if [ "$lacking" -gt 0 ] && [ "$lacking" = "$#" ]; then
     note "$who: none of rtc's arguments are there: did the host step (or cloud-init) run, and did it reboot since?"
   fi
-  [ "$FAILS" -gt "$before" ] || ok "$who: all $# planned kernel arguments once each, with rtc's values"
+  [ "$FAILS" -gt "$before" ] || check_ok kernel.cmdline "$who" "$who: all $# planned kernel arguments once each, with rtc's values"
 }
 
 # Where else an argument comes from, on the host: the files to fix.

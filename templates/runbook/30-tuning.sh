@@ -41,31 +41,27 @@ enable() {
   fi
 }
 
-# prove_tuning WHO FACTS PROFILE STALLD CHECK...: the TuneD profile active and verified, the values read back.
+# prove_tuning WHO FACTS PROFILE STALLD: the TuneD profile active and verified, and the values it
+# sets read back (WHO's tuning.value rows of CHECKS; a guest's from its FACTS).
 prove_tuning() {
-  local who=$1 facts=$2 profile=$3 stalld=$4 c path kind expected what value active
-  shift 4
+  local who=$1 facts=$2 profile=$3 stalld=$4 active
   active=$(fact "$facts" tuned.active)
-  if [ "$active" = "$profile" ]; then ok "$who: TuneD profile $profile active"; else
-    bad "$who: TuneD's active profile is '${active:-none}', planned $profile (tuned-adm profile $profile)"
+  if [ "$active" = "$profile" ]; then check_ok tuned.profile "$who" "$who: TuneD profile $profile active"; else
+    check_bad tuned.profile "$who" "$who: TuneD's active profile is '${active:-none}', planned $profile (tuned-adm profile $profile)"
   fi
   case $(fact "$facts" tuned.verify) in
-    ok) ok "$who: tuned-adm verify passes" ;;
-    absent) bad "$who: TuneD is not installed" ;;
-    *) bad "$who: tuned-adm verify fails: the live settings differ from the profile (run tuned-adm verify; /var/log/tuned/tuned.log names them)" ;;
+    ok) check_ok tuned.verify "$who" "$who: tuned-adm verify passes" ;;
+    absent) check_bad tuned.verify "$who" "$who: TuneD is not installed" ;;
+    *) check_bad tuned.verify "$who" "$who: tuned-adm verify fails: the live settings differ from the profile (run tuned-adm verify; /var/log/tuned/tuned.log names them)" ;;
   esac
-  for c in "$@"; do
-    IFS='|' read -r path kind expected what <<<"$c"
-    value=$(fact "$facts" "file:$path")
-    if value_matches "$kind" "$value" "$expected"; then ok "$who: $what"; else
-      local src=
-      if [ "$who" = host ] && [[ $path == /proc/sys/* ]]; then src=$(sysctl_sources "$path"); fi
-      bad "$who: $what: $path is '$value', planned '$expected'${src:+ (set by ${src% }, which TuneD applies again after its profile: change it there)}"
-    fi
-  done
+  if [ "$who" = host ]; then
+    check_rows lines host tuning.
+  else
+    CHECK_FACTS=$facts check_rows lines "$who" tuning.
+  fi
   if [ "$stalld" = 1 ]; then
-    if [ "$(fact "$facts" stalld)" = active ]; then ok "$who: stalld running"; else
-      bad "$who: stalld is not running (systemctl enable --now stalld)"
+    if [ "$(fact "$facts" stalld)" = active ]; then check_ok tuning.stalld "$who" "$who: stalld running"; else
+      check_bad tuning.stalld "$who" "$who: stalld is not running (systemctl enable --now stalld)"
     fi
   fi
 }
@@ -83,18 +79,6 @@ sysctl_sources() {
       printf '%s ' "${f#"$ROOT"}"
     fi
   done
-}
-
-# value_matches KIND VALUE EXPECTED: equal; equal-or-absent (a knob some kernels lack); selected
-# (the bracketed choice of a sysfs list, "always madvise [never]"); mask (a cpumask, as a number).
-value_matches() {
-  case $1 in
-    equal) [ "$2" = "$3" ] ;;
-    equal-or-absent) [ "$2" = "$3" ] || [ "$2" = absent ] ;;
-    selected) [[ $2 == *"[$3]"* ]] ;;
-    mask) [ "$(normalize_mask "$2")" = "$3" ] ;;
-    *) return 1 ;;
-  esac
 }
 
 # write_sysfs FILE VALUE: for rollback, a kernel setting back to VALUE (a VF count through 0, as the kernel asks).

@@ -27,33 +27,6 @@ host_units() {
   done
 }
 
-# A cpumask as the kernel prints it ("00000000,0000000f") as a bare number ("f").
-normalize_mask() {
-  local m
-  m=$(printf '%s' "$1" | tr -d ',' | tr 'A-F' 'a-f' | sed 's/^0*//')
-  printf '%s' "${m:-0}"
-}
-
-# Kernels print masks with or without leading zeros; compare them as numbers.
-normalize_schemata() {
-  printf '%s' "$1" | sed -E 's/=0*([0-9a-fA-F])/=\1/g' | tr 'A-F' 'a-f'
-}
-
-# schemata_differs FILE LINE...: succeeds when FILE has every planned line (by resource, masks
-# compared as numbers); otherwise fails, printing the lines FILE has for those resources.
-schemata_differs() {
-  local file=$1 line res found all=() ok=0
-  shift
-  for line in "$@"; do
-    res=${line%%:*}
-    found=$(grep -E "^ *$res:" "$file" 2>/dev/null | tr -d ' ' || true)
-    [ -z "$found" ] || all+=("$found")
-    [ "$(normalize_schemata "$found")" = "$(normalize_schemata "$line")" ] || ok=1
-  done
-  printf '%s' "${all[*]}"
-  return "$ok"
-}
-
 # remove_unit UNIT: disabled, then its file restored (or removed). A unit systemctl could not
 # disable keeps its file, so that the next rollback finds it and disables it then.
 remove_unit() {

@@ -20,26 +20,26 @@ check_device() {
   local who=$1 addr=$2 id=$3 driver=$4 node=$5 group=$6 dir found before=$FAILS
   dir=/sys/bus/pci/devices/$addr
   if [ ! -e "$ROOT$dir" ]; then
-    bad "$who: this host has no PCI device $addr (lspci -D lists them; rtc probe writes host.devices)"
+    check_bad device.host "$who" "$who: this host has no PCI device $addr (lspci -D lists them; rtc probe writes host.devices)"
     return 0
   fi
   found="$(read_file "$dir/vendor"):$(read_file "$dir/device")"
   found=${found//0x/}
   if [ "$found" != "$id" ]; then
-    bad "$who: $addr is a $found, planned $id: another card in that slot?"
+    check_bad device.host "$who" "$who: $addr is a $found, planned $id: another card in that slot?"
     return 0
   fi
   found=$(read_file "$dir/numa_node")
-  [ "$found" = "$node" ] || bad "$who: $addr is on NUMA node $found, planned $node (the VM's CPUs are chosen by it)"
+  [ "$found" = "$node" ] || check_bad device.host "$who" "$who: $addr is on NUMA node $found, planned $node (the VM's CPUs are chosen by it)"
   found=$(device_driver "$addr")
   if [ -n "$driver" ] && [ "$found" != "$driver" ] && [ "$found" != vfio-pci ]; then
-    bad "$who: $addr is bound to '${found:-no driver}', planned $driver (or vfio-pci while a VM has it)"
+    check_bad device.host "$who" "$who: $addr is bound to '${found:-no driver}', planned $driver (or vfio-pci while a VM has it)"
   fi
   found=$(device_group "$addr")
   if [ -n "$group" ] && [ -n "$found" ] && [ "$found" != "$group" ]; then
-    bad "$who: $addr is in IOMMU group $found, planned $group (another slot or firmware: probe the host again)"
+    check_bad device.host "$who" "$who: $addr is in IOMMU group $found, planned $group (another slot or firmware: probe the host again)"
   fi
-  [ "$FAILS" -gt "$before" ] || ok "$who: $addr ($id) on NUMA node $node${group:+, IOMMU group $group}"
+  [ "$FAILS" -gt "$before" ] || check_ok device.host "$who" "$who: $addr ($id) on NUMA node $node${group:+, IOMMU group $group}"
 }
 
 preflight_devices() {
@@ -54,7 +54,7 @@ preflight_devices() {
     IFS='|' read -r addr id driver node <<<"$d"
     check_device "SR-IOV" "$addr" "$id" "$driver" "$node" ""
     if [ -e "$ROOT/sys/bus/pci/devices/$addr" ] && [ ! -e "$ROOT/sys/bus/pci/devices/$addr/sriov_totalvfs" ]; then
-      bad "SR-IOV: $addr shows no sriov_totalvfs: SR-IOV is off in the BIOS, or its driver does not offer it"
+      check_bad device.sriov-capable host "SR-IOV: $addr shows no sriov_totalvfs: SR-IOV is off in the BIOS, or its driver does not offer it"
     fi
   done
   if [ -z "$(ls -A "$ROOT/sys/kernel/iommu_groups" 2>/dev/null)" ]; then
@@ -67,17 +67,17 @@ preflight_devices() {
 prove_devices() {
   [ "${#DEVICES[@]}" -gt 0 ] || return 0
   if [ -z "$(ls -A "$ROOT/sys/kernel/iommu_groups" 2>/dev/null)" ]; then
-    bad "the IOMMU is off (/sys/kernel/iommu_groups is empty): is VT-d on in the BIOS, and intel_iommu=on on the command line?"
+    check_bad device.iommu host "the IOMMU is off (/sys/kernel/iommu_groups is empty): is VT-d on in the BIOS, and intel_iommu=on on the command line?"
     return 0
   fi
-  ok "IOMMU on"
+  check_ok device.iommu host "IOMMU on"
   local d e vm kind addr id driver node group pf vf mac member mine others found p count
   for d in "${DEVICES[@]}"; do
     IFS='|' read -r vm kind addr id driver node group pf vf mac <<<"$d"
     if [ "$kind" = vf ]; then
       found=$(readlink "$ROOT/sys/bus/pci/devices/$pf/virtfn$vf" 2>/dev/null) || found=
-      if [ "${found##*/}" = "$addr" ]; then ok "$vm: VF $vf of $pf is $addr"; else
-        bad "$vm: VF $vf of $pf is '${found##*/}', planned $addr (systemctl status rtc-sriov)"
+      if [ "${found##*/}" = "$addr" ]; then check_ok device.vf "$vm" "$vm: VF $vf of $pf is $addr"; else
+        check_bad device.vf "$vm" "$vm: VF $vf of $pf is '${found##*/}', planned $addr (systemctl status rtc-sriov)"
       fi
       continue
     fi
@@ -95,16 +95,16 @@ prove_devices() {
       others+=("$member")
     done
     if [ "$found" = no ]; then
-      bad "$vm: $addr is not in an IOMMU group (/sys/bus/pci/devices/$addr/iommu_group): is the device there, and the IOMMU on for it?"
-    elif [ "${#others[@]}" -eq 0 ]; then ok "$vm: IOMMU group $(device_group "$addr") of $addr holds only its devices"; else
-      bad "$vm: IOMMU group $(device_group "$addr") of $addr also holds ${others[*]}, which $vm is not given: the VM will not start"
+      check_bad device.iommu-group "$vm" "$vm: $addr is not in an IOMMU group (/sys/bus/pci/devices/$addr/iommu_group): is the device there, and the IOMMU on for it?"
+    elif [ "${#others[@]}" -eq 0 ]; then check_ok device.iommu-group "$vm" "$vm: IOMMU group $(device_group "$addr") of $addr holds only its devices"; else
+      check_bad device.iommu-group "$vm" "$vm: IOMMU group $(device_group "$addr") of $addr also holds ${others[*]}, which $vm is not given: the VM will not start"
     fi
   done
   for p in "${SRIOV_PFS[@]}"; do
     IFS='|' read -r addr count <<<"$p"
     found=$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")
-    if [ "$found" = "$count" ]; then ok "SR-IOV: $count VFs on $addr"; else
-      bad "SR-IOV: $addr has '$found' VFs, planned $count (systemctl status rtc-sriov)"
+    if [ "$found" = "$count" ]; then check_ok device.sriov-count host "SR-IOV: $count VFs on $addr"; else
+      check_bad device.sriov-count host "SR-IOV: $addr has '$found' VFs, planned $count (systemctl status rtc-sriov)"
     fi
   done
 }
@@ -121,14 +121,14 @@ prove_vm_devices() {
     IFS='|' read -r dvm kind addr id driver node group pf vf mac <<<"$d"
     [ "$dvm" = "$vm" ] || continue
     found=$(device_driver "$addr")
-    if [ "$found" = vfio-pci ]; then ok "$vm: $addr is bound to vfio-pci (the VM has it)"; else
-      bad "$vm: $addr is bound to '${found:-no driver}', not vfio-pci: the VM does not have it (virsh dumpxml $vm)"
+    if [ "$found" = vfio-pci ]; then check_ok device.vfio "$vm" "$vm: $addr is bound to vfio-pci (the VM has it)"; else
+      check_bad device.vfio "$vm" "$vm: $addr is bound to '${found:-no driver}', not vfio-pci: the VM does not have it (virsh dumpxml $vm)"
     fi
     # Its interrupts on the host: the vfio-msi(x)/intx lines of /proc/interrupts that name it.
     while read -r irq; do
       cpus=$(read_file "/proc/irq/$irq/smp_affinity_list")
-      if cpus_within "$cpus" "$HOUSEKEEPING"; then ok "$vm: IRQ $irq of $addr on housekeeping CPUs $cpus"; else
-        bad "$vm: IRQ $irq of $addr may run on CPUs $cpus, not only the housekeeping CPUs $HOUSEKEEPING (irqbalance? irqaffinity=?)"
+      if cpus_within "$cpus" "$HOUSEKEEPING"; then check_ok device.irq "$vm" "$vm: IRQ $irq of $addr on housekeeping CPUs $cpus"; else
+        check_bad device.irq "$vm" "$vm: IRQ $irq of $addr may run on CPUs $cpus, not only the housekeeping CPUs $HOUSEKEEPING (irqbalance? irqaffinity=?)"
       fi
     done < <(awk -v a="($addr)" 'index($0, a) && /vfio/ { sub(":", "", $1); print $1 }' "$ROOT/proc/interrupts" 2>/dev/null)
     if [ "$DRY_RUN" = 1 ]; then
@@ -137,13 +137,13 @@ prove_vm_devices() {
     fi
     if [ "$kind" = vf ]; then
       seen=$(guest_run "$vm" 60 /bin/sh -c "$(declare -f guest_macs); guest_macs") || seen=
-      if grep -qixF "$mac" <<<"$seen"; then ok "$vm: the guest has VF $vf of $pf (MAC $mac)"; else
-        bad "$vm: no interface with MAC $mac in the guest (VF $vf of $pf)"
+      if grep -qixF "$mac" <<<"$seen"; then check_ok device.in-guest "$vm" "$vm: the guest has VF $vf of $pf (MAC $mac)"; else
+        check_bad device.in-guest "$vm" "$vm: no interface with MAC $mac in the guest (VF $vf of $pf)"
       fi
     else
       seen=$(guest_run "$vm" 60 /bin/sh -c "$(declare -f guest_pci_ids); guest_pci_ids") || seen=
-      if grep -qxF "0x${id%%:*}:0x${id#*:}" <<<"$seen"; then ok "$vm: the guest has $addr ($id)"; else
-        bad "$vm: the guest shows no PCI device $id ($addr)"
+      if grep -qxF "0x${id%%:*}:0x${id#*:}" <<<"$seen"; then check_ok device.in-guest "$vm" "$vm: the guest has $addr ($id)"; else
+        check_bad device.in-guest "$vm" "$vm: the guest shows no PCI device $id ($addr)"
       fi
     fi
   done

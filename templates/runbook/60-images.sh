@@ -8,15 +8,15 @@ preflight_images() {
     case "$seen" in *" $img "*) continue ;; esac
     seen="$seen$img "
     if [ ! -r "$ROOT$img" ]; then
-      bad "base image $img is missing (for $vm; README.md says where it comes from)"
+      check_bad preflight.base-image host "base image $img is missing (for $vm; README.md says where it comes from)"
     elif [ -n "${VM_BASE_SHA256[$vm]}" ]; then
       if [ "$(sha256sum <"$ROOT$img" | cut -d' ' -f1)" = "${VM_BASE_SHA256[$vm]}" ]; then
-        ok "base image $img (sha256 as planned)"
+        check_ok preflight.base-image host "base image $img (sha256 as planned)"
       else
-        bad "base image $img has another sha256 than the manifest's ${VM_BASE_SHA256[$vm]}: download it again"
+        check_bad preflight.base-image host "base image $img has another sha256 than the manifest's ${VM_BASE_SHA256[$vm]}: download it again"
       fi
     else
-      ok "base image $img"
+      check_ok preflight.base-image host "base image $img"
     fi
   done
 }

@@ -4,24 +4,24 @@
 preflight_network() {
   local n
   for n in "${BRIDGES[@]}"; do
-    if [ -d "$ROOT/sys/class/net/$n/bridge" ]; then ok "bridge $n exists"; else
-      bad "the VMs' NICs need bridge $n, which this host does not have (ip link add $n type bridge, and a port on it)"
+    if [ -d "$ROOT/sys/class/net/$n/bridge" ]; then check_ok network.bridge host "bridge $n exists"; else
+      check_bad network.bridge host "the VMs' NICs need bridge $n, which this host does not have (ip link add $n type bridge, and a port on it)"
     fi
   done
   for n in "${MACVTAP_IFACES[@]}"; do
-    if [ -e "$ROOT/sys/class/net/$n" ]; then ok "interface $n exists (macvtap)"; else
-      bad "the VMs' NICs need host interface $n (macvtap), which this host does not have (ip link lists them)"
+    if [ -e "$ROOT/sys/class/net/$n" ]; then check_ok network.macvtap host "interface $n exists (macvtap)"; else
+      check_bad network.macvtap host "the VMs' NICs need host interface $n (macvtap), which this host does not have (ip link lists them)"
     fi
   done
   have virsh || return 0
   for n in "${SITE_NETWORKS[@]}"; do
-    if virsh net-info "$n" 2>/dev/null | grep -qE '^Active:[[:space:]]+yes'; then ok "libvirt network $n is active"; else
-      bad "the VMs' NICs need libvirt network $n, which is not defined or not active here (virsh net-list --all)"
+    if virsh net-info "$n" 2>/dev/null | grep -qE '^Active:[[:space:]]+yes'; then check_ok network.libvirt host "libvirt network $n is active"; else
+      check_bad network.libvirt host "the VMs' NICs need libvirt network $n, which is not defined or not active here (virsh net-list --all)"
     fi
   done
   for n in "${NETWORKS[@]}"; do
     if virsh net-info "$n" >/dev/null 2>&1; then
-      ok "libvirt network $n exists"
+      check_ok network.libvirt host "libvirt network $n exists"
     else
       note "libvirt network $n does not exist yet: the vms step defines it from ${NETWORK_FILE[$n]}"
     fi
@@ -164,26 +164,29 @@ prove_vms() {
     for i in "${!pins[@]}"; do
       # virsh prints a table: " VCPU   CPU Affinity", a rule, then " 0      4".
       found=$(virsh vcpupin "$vm" --vcpu "$i" --live 2>/dev/null | awk -v i="$i" '$1 == i && NF >= 2 { print $2 }' || true)
-      [ "$(expand_cpus "$found")" = "${pins[$i]}" ] || bad "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
+      [ "$(expand_cpus "$found")" = "${pins[$i]}" ] || check_bad vm.pins "$vm" "$vm vCPU $i runs on CPU '${found}', planned ${pins[$i]}"
     done
-    [ "$FAILS" -gt "$before" ] || ok "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
+    [ "$FAILS" -gt "$before" ] || check_ok vm.pins "$vm" "$vm: vCPUs 0-$((${#pins[@]} - 1)) pinned to ${VM_PINS[$vm]}"
     # "emulator: CPU Affinity", a rule, then "       *: 56,58,60,62" (libvirt may write ranges).
     found=$(virsh emulatorpin "$vm" --live 2>/dev/null | awk -F: 'NF > 1 && $1 ~ /\*/ { gsub(/ /, "", $2); print $2 }' || true)
     expected=${VM_EMULATOR[$vm]}
-    if [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ]; then ok "$vm: emulator threads on $expected"; else
-      bad "$vm emulator threads on '$found', planned $expected"
+    if [ "$(expand_cpus "$found")" = "$(expand_cpus "$expected")" ]; then check_ok vm.emulator "$vm" "$vm: emulator threads on $expected"; else
+      check_bad vm.emulator "$vm" "$vm emulator threads on '$found', planned $expected"
     fi
     if [ -n "${VM_RESCTRL[$vm]}" ]; then
-      local group lines=()
-      read -r -a lines <<<"${VM_RESCTRL[$vm]}"
+      local group
       if [ "${#RESCTRL_GROUPS[@]}" -gt 0 ]; then
         group=$ROOT/sys/fs/resctrl/${VM_GROUP[$vm]}
       else
         # libvirt names its group qemu-<domid>-<name>-vcpus_<list>; the domain id changes at every start.
         group=$(find "$ROOT/sys/fs/resctrl" -maxdepth 1 -name "qemu-*-$vm-vcpus_*" -print -quit 2>/dev/null || true)
       fi
-      if found=$(schemata_differs "${group:-/nonexistent}/schemata" "${lines[@]}"); then ok "$vm: cache group ${VM_RESCTRL[$vm]}"; else
-        bad "$vm cache group is '${found:-missing}', planned '${VM_RESCTRL[$vm]}'"
+      found=$(schemata_for "$(schemata_lines "${group#"$ROOT"}/schemata")" "${VM_RESCTRL[$vm]}")
+      if [ -n "$group" ] && check_matches schemata "$found" "${VM_RESCTRL[$vm]}"; then
+        check_ok resctrl.vm-group "$vm" "$vm: cache group ${VM_RESCTRL[$vm]}"
+      else
+        [ -n "$group" ] || found=missing
+        check_bad resctrl.vm-group "$vm" "$vm cache group is '$found', planned '${VM_RESCTRL[$vm]}'"
       fi
     fi
     prove_vm_devices "$vm"
@@ -203,22 +206,21 @@ cpus_within() {
 
 # A real-time guest's kernel, command line and tuning, read inside it through its agent.
 prove_guest() {
-  local vm=$1 facts c files=() checks=()
+  local vm=$1 facts files=()
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would read in %s: its kernel, /proc/cmdline and TuneD state\n' "$vm"
     return 0
   fi
-  IFS=';' read -r -a checks <<<"${VM_TUNING_CHECKS[$vm]}"
-  for c in "${checks[@]}"; do files+=("${c%%|*}"); done
+  mapfile -t files < <(check_files "$vm" tuning.)
   if ! facts=$(guest_run "$vm" 120 /bin/bash -c "$(declare -f collect_facts); ROOT=; collect_facts \"\$@\"" facts "${files[@]}"); then
-    bad "$vm: its guest agent does not answer (is it booted? ./runbook.sh wait)"
+    check_bad guest.agent "$vm" "$vm: its guest agent does not answer (is it booted? ./runbook.sh wait)"
     return 0
   fi
   prove_kernel "$vm" "$facts" "${VM_KERNEL_RT[$vm]}" "${VM_KERNEL_RELEASE[$vm]}" "${VM_KERNEL_NAME[$vm]}"
   local args=()
   read -r -a args <<<"${VM_GUEST_ARGS[$vm]}"
   SOURCE_FACTS=$facts prove_cmdline "$vm" "$(fact "$facts" cmdline)" "${args[@]}"
-  prove_tuning "$vm" "$facts" "${VM_TUNED_PROFILE[$vm]}" "${VM_STALLD[$vm]}" "${checks[@]}"
+  prove_tuning "$vm" "$facts" "${VM_TUNED_PROFILE[$vm]}" "${VM_STALLD[$vm]}"
 }
 
 # expand_cpus LIST: a cpulist as comma-separated CPUs ("4-6,9" -> "4,5,6,9"), to compare sets

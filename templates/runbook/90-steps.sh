@@ -27,11 +27,11 @@ step_preflight() {
 
 preflight_virtualization() {
   if [ "$(has_flag vmx)" = no ] && [ "$(has_flag svm)" = no ]; then
-    bad "the CPU shows no VT-x (flag vmx): switch on Intel VMX virtualization (and VT-d) in the BIOS"
+    check_bad preflight.virtualization host "the CPU shows no VT-x (flag vmx): switch on Intel VMX virtualization (and VT-d) in the BIOS"
   elif [ ! -e "$ROOT/dev/kvm" ]; then
     note "/dev/kvm is missing: the host step installs QEMU, and kvm_intel loads at the next boot"
   else
-    ok "VT-x, /dev/kvm"
+    check_ok preflight.virtualization host "VT-x, /dev/kvm"
   fi
 }
 
@@ -44,15 +44,15 @@ preflight_tools() {
   if [ "${#missing[@]}" -gt 0 ]; then
     note "not installed yet: ${missing[*]}; the host step installs ${HOST_PACKAGES[*]}"
   else
-    ok "tools: virsh, qemu-img, jq, curl, tuned-adm, a seed builder"
+    check_ok preflight.tools host "tools: virsh, qemu-img, jq, curl, tuned-adm, a seed builder"
   fi
   if [ "$APT" = 1 ] && have apt-get; then
     local out
     # A dry run of the install, which reads the package lists only: are the packages to be had?
     if out=$(apt-get -s -q install "${DISTRO_PACKAGES[@]}" 2>&1); then
-      ok "the distribution's packages are available from this host's APT sources"
+      check_ok preflight.packages host "the distribution's packages are available from this host's APT sources"
     else
-      bad "apt-get cannot install the host packages: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+      check_bad preflight.packages host "apt-get cannot install the host packages: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
     fi
   fi
 }
@@ -79,40 +79,16 @@ host_refuse_foreign() {
 
 # prove_host: every proof on the host; counts failures in FAILS.
 prove_host() {
-  local facts files=() c g found
-  for c in "${TUNING_CHECKS[@]}"; do files+=("${c%%|*}"); done
+  local facts files=()
+  mapfile -t files < <(check_files host tuning.)
   facts=$(collect_facts "${files[@]}")
   prove_kernel host "$facts" "$HOST_KERNEL_RT" "$HOST_KERNEL_RELEASE" "$HOST_KERNEL_NAME"
   prove_kvm
   prove_cmdline host "$(fact "$facts" cmdline)" "${HOST_ARGS[@]}"
-  if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
-    if found=$(schemata_differs "$ROOT/sys/fs/resctrl/schemata" "${RESCTRL_DEFAULT[@]}"); then
-      ok "resctrl default group: ${RESCTRL_DEFAULT[*]}"
-    else
-      bad "resctrl default group is '${found:-not mounted}', planned '${RESCTRL_DEFAULT[*]}' (systemctl status rtc-resctrl)"
-    fi
-    for g in "${RESCTRL_GROUPS[@]}"; do
-      found=$(read_file "/sys/fs/resctrl/$g/cpus_list")
-      if [ "$(expand_cpus "$found")" = "$(expand_cpus "${RESCTRL_GROUP_CPUS[$g]}")" ]; then
-        ok "resctrl group $g: CPUs ${RESCTRL_GROUP_CPUS[$g]}"
-      else
-        bad "resctrl group $g has CPUs '$found', planned ${RESCTRL_GROUP_CPUS[$g]} (systemctl status rtc-resctrl)"
-      fi
-    done
-  fi
-  local h file pages what got
-  for h in "${HUGEPAGE_CHECKS[@]}"; do
-    IFS='|' read -r file pages what <<<"$h"
-    got=$(read_file "$file")
-    if [ "$got" != absent ] && [ "$got" -ge "$pages" ]; then ok "hugepages: $got on $what"; else
-      case " ${UNITS[*]} " in
-        *" rtc-hugepages.service "*) bad "hugepages: $got of $pages on $what (systemctl status rtc-hugepages)" ;;
-        *) bad "hugepages: $got of $pages on $what: the command line's hugepages= did not reserve them (cat /proc/cmdline; the node may lack the memory: grep Huge /sys/devices/system/node/node*/meminfo)" ;;
-      esac
-    fi
-  done
+  check_rows lines host resctrl.
+  check_rows lines host memory.
   prove_devices
-  prove_tuning host "$facts" "$TUNED_PROFILE" "$STALLD" "${TUNING_CHECKS[@]}"
+  prove_tuning host "$facts" "$TUNED_PROFILE" "$STALLD"
 }
 
 # The running kernel has KVM: /dev/kvm, and the kvm module with its vendor part (loaded, or built in:
@@ -124,11 +100,11 @@ prove_kvm() {
   [ -d "$ROOT/sys/module/kvm" ] || missing+=("the kvm module")
   [ -d "$ROOT/sys/module/kvm_intel" ] || [ -d "$ROOT/sys/module/kvm_amd" ] || missing+=("kvm_intel (or kvm_amd)")
   if [ "${#missing[@]}" = 0 ]; then
-    ok "KVM: /dev/kvm and its modules in the running kernel"
+    check_ok kernel.kvm host "KVM: /dev/kvm and its modules in the running kernel"
   elif [ "$EXPECTED_OS_ID" = rhel ]; then
-    bad "KVM is missing from the running kernel (${missing[*]}): RHEL's kernel-rt needs kernel-rt-kvm (dnf install kernel-rt-kvm, then reboot)"
+    check_bad kernel.kvm host "KVM is missing from the running kernel (${missing[*]}): RHEL's kernel-rt needs kernel-rt-kvm (dnf install kernel-rt-kvm, then reboot)"
   else
-    bad "KVM is missing from the running kernel (${missing[*]}): modprobe kvm_intel; if it refuses, switch on VT-x in the BIOS"
+    check_bad kernel.kvm host "KVM is missing from the running kernel (${missing[*]}): modprobe kvm_intel; if it refuses, switch on VT-x in the BIOS"
   fi
 }
 

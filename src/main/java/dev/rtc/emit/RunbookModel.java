@@ -1,7 +1,6 @@
 package dev.rtc.emit;
 
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelPlan;
 import dev.rtc.plan.Plan;
@@ -25,25 +24,12 @@ final class RunbookModel {
   private RunbookModel() {}
 
   static Map<String, Object> of(Plan plan, String header) {
-    var t = plan.topology();
     Distro host = Distro.of(plan.os());
     Map<String, Object> model = new HashMap<>();
     model.put("header", header);
     model.put("bundle", plan.name());
     model.put("osId", osId(plan.os()));
-    model.put("osVersion", osVersion(plan.os()));
-    model.put("cpuList", t.allCpus().toString());
-    model.put("nodes", t.numaNodes().stream().map(n -> Map.of("id", n.id(), "cpus", n.cpus().toString())).toList());
-    model.put("threadsPerCore", t.threadsPerCore());
-    // As sysfs prints cache/index3/size: KiB with a K.
-    model.put("l3Size", t.l3().map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
-    // On parts with L2 CAT only, the L2 the plan divides; sysfs prints cpu0's.
-    model.put("l2Size", t.catLevel().filter(c -> c.level() == 2).map(l -> (l.size().bytes() / 1024) + "K").orElse(""));
-    // MB's CLOS can be the resctrl limit (ClosBudget), so a host with fewer than planned is not this one.
-    model.put("mbClosids", t.mba().flatMap(mb -> mb.closids().isPresent() ? java.util.Optional.of(mb.closids().getAsInt()) : java.util.Optional.empty())
-        .map(String::valueOf).orElse(""));
-    model.put("pCores", t.hybrid() ? t.cpusOfType(CoreType.P).toString() : "");
-    model.put("eCores", t.hybrid() ? t.cpusOfType(CoreType.E).union(t.cpusOfType(CoreType.LPE)).toString() : "");
+    model.put("checks", RunbookChecks.rows(plan));
 
     model.put("hostArgs", plan.host().cmdline().strings());
     model.put("hostArgKeys", plan.host().cmdline().keys());
@@ -66,7 +52,6 @@ final class RunbookModel {
         "keyUrl", r.keyUrl(), "keyring", r.keyring(), "prefFile", r.preferencesFile(), "pref", r.preferences())));
     TuningPlan tuning = plan.host().tuning();
     model.put("tunedProfile", tuning.profile());
-    model.put("tuningChecks", checks(tuning.checks(true)));
     model.put("stalld", tuning.stalld());
     // Any VM that needs Ubuntu Pro's token at images time (its vendor-data), or the host step.
     model.put("rhelKey", dev.rtc.plan.Supplies.of(plan).rhelActivationKey());
@@ -78,20 +63,10 @@ final class RunbookModel {
       r.put("defaultLines", c.schemataLines(c.hostMasks()));
       r.put("info", c.resources().get(0));
       r.put("cbmMask", Integer.toHexString(c.cbmMask().bits()));
-      r.put("minCbmBits", c.minCbmBits());
-      r.put("closids", c.usableClosids()); // info/L3CODE/num_closids is already halved
-      r.put("catFlag", c.level() == 2 ? "cat_l2" : "cat_l3");
-      r.put("cdpFlag", c.cdp() ? (c.level() == 2 ? "cdp_l2" : "cdp_l3") : "");
       r.put("groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
-          .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "vm", v.name(), "cpus", plan.rtHostCpus(v).toString())).toList());
+          .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "vm", v.name())).toList());
       model.put("resctrl", r);
     });
-    List<String> hugepages = new ArrayList<>();
-    // Read back per node whichever way they are reserved: the command line's form or the boot unit.
-    plan.host().hugepages().forEach((size, nodes) -> nodes.forEach((node, pages) -> hugepages.add(
-        "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages|" + pages + "|node " + node
-            + ", " + new dev.rtc.topology.ByteSize(size).exact() + " pages")));
-    model.put("hugepageChecks", hugepages);
     model.put("units", units(plan));
 
     List<Map<String, Object>> vms = new ArrayList<>();
@@ -116,7 +91,6 @@ final class RunbookModel {
       // A real-time RHEL guest without a site mirror registers with the host's activation key (its RT and NFV repositories).
       v.put("rhel", vm.isRealtime() && vm.vm().guest().os() == Manifest.Os.RHEL9 && plan.site().rhel().isEmpty() ? 1 : 0);
       v.put("tunedProfile", vm.tuning().map(TuningPlan::profile).orElse(""));
-      v.put("tuningChecks", vm.tuning().map(tp -> String.join(";", checks(tp.checks(false)))).orElse(""));
       v.put("stalld", vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);
       vms.add(v);
     }
@@ -184,12 +158,8 @@ final class RunbookModel {
     return u;
   }
 
-  private static List<String> checks(List<TuningPlan.Check> checks) {
-    return checks.stream().map(c -> c.path() + "|" + c.kind() + "|" + c.expected() + "|" + c.what()).toList();
-  }
-
   /** /etc/os-release's ID. */
-  private static String osId(Manifest.Os os) {
+  static String osId(Manifest.Os os) {
     return switch (os) {
       case DEBIAN11, DEBIAN12 -> "debian";
       case UBUNTU2204, UBUNTU2404 -> "ubuntu";
@@ -198,7 +168,7 @@ final class RunbookModel {
   }
 
   /** /etc/os-release's VERSION_ID, up to what the manifest's OS pins down (RHEL: the major release). */
-  private static String osVersion(Manifest.Os os) {
+  static String osVersion(Manifest.Os os) {
     return switch (os) {
       case DEBIAN11 -> "11";
       case DEBIAN12 -> "12";

@@ -89,7 +89,7 @@ class CdpTest {
     h.write("sys/fs/resctrl/schemata", "L3CODE:0=0003;1=0003\nL3DATA:0=7fff;1=7fff\n");
     Tool.Run wrong = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(wrong.exit()).isEqualTo(1);
-    assertThat(wrong.out() + wrong.err()).contains("resctrl default group is 'L3CODE:0=0003;1=0003 L3DATA:0=7fff;1=7fff', planned "
+    assertThat(wrong.out() + wrong.err()).contains("/sys/fs/resctrl/schemata is 'L3CODE:0=0003;1=0003 L3DATA:0=7fff;1=7fff', planned "
         + "'L3CODE:0=0003;1=0003 L3DATA:0=0003;1=0003'");
   }
 

@@ -112,7 +112,8 @@ class ConsumerSweepTest {
   /**
    * The runbook's check by parts finds what shellcheck finds on the whole file: the two faults that
    * reached users (an unquoted name that reads as arithmetic; a variable the library reads that
-   * the header of a plan without CAT never set) each fail it, as each failed the whole-file check.
+   * the header of a plan without CAT never set, played here by one the header leaves out) each fail
+   * it, as each failed the whole-file check.
    */
   @Test
   void theRunbookCheckByPartsFindsTheFaultsAWholeFileCheckFinds() throws IOException {
@@ -122,14 +123,14 @@ class ConsumerSweepTest {
     Path dir = Files.createDirectories(tmp.resolve("parts"));
     Files.writeString(dir.resolve("runbook.sh"), runbook);
     assertThat(Consumers.LIBRARY_NAMES).as("the library's variables, not words of its comments and strings")
-        .contains("\nrt=1\n", "\nSTATE=1\n", "\nmark=1\n").doesNotContain("\nrtc=1\n", "\nthe=1\n");
+        .contains("\nrt=1\n", "\nSTATE=1\n", "\nleast=1\n").doesNotContain("\nrtc=1\n", "\nthe=1\n");
     try (Consumers consumers = new Consumers(tmp.resolve("batch"))) {
       Tool.Run example = consumers.runbook(dir, runbook, steps);
       assertThat(example.exit()).as(example.all()).isZero();
       Tool.Run unquoted = consumers.runbook(dir, runbook.replace("BUNDLE=eci-reference\n", "BUNDLE=rt-1\n"), steps);
       assertThat(unquoted.exit()).isNotZero();
       assertThat(unquoted.all()).contains("SC2100");
-      Tool.Run unset = consumers.runbook(dir, runbook.replaceFirst("(?m)^CAT_FLAG=.*\n", ""), steps);
+      Tool.Run unset = consumers.runbook(dir, runbook.replaceFirst("(?m)^HOST_KERNEL_RT=.*\n", ""), steps);
       assertThat(unset.exit()).isNotZero();
       assertThat(unset.all()).contains("SC2153");
       assertThat(consumers.shapes()).as("the unset variable made a shape of its own").isEqualTo(2);

@@ -129,17 +129,17 @@ class RtcOwnedGroupsTest {
     h.write("sys/fs/resctrl/rtc-rt/schemata", "L2:0=0000f;1=00ff0\n");
     Tool.Run ok = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(ok.exit()).as(ok.out() + ok.err()).isZero();
-    assertThat(ok.out()).contains("resctrl default group: L2:0=0000f;1=0000f").contains("resctrl group rtc-rt: CPUs 5-7");
+    assertThat(ok.out()).contains("ok: host: resctrl default group L2:0=0000f;1=0000f").contains("ok: host: resctrl group rtc-rt on CPUs 5-7");
 
     h.write("sys/fs/resctrl/rtc-rt/cpus_list", "4-7\n");
     Tool.Run wrong = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(wrong.exit()).isEqualTo(1);
-    assertThat(wrong.out() + wrong.err()).contains("resctrl group rtc-rt has CPUs '4-7', planned 5-7");
+    assertThat(wrong.out() + wrong.err()).contains("resctrl group rtc-rt on CPUs 5-7: /sys/fs/resctrl/rtc-rt/cpus_list is '4-7', planned '5-7' (systemctl status rtc-resctrl)");
 
     h.delete("sys/fs/resctrl/rtc-rt/cpus_list");
     Tool.Run missing = bash.run(bundle, h.env(), "./runbook.sh", "check-host");
     assertThat(missing.exit()).isEqualTo(1);
-    assertThat(missing.out() + missing.err()).contains("resctrl group rtc-rt has CPUs 'absent', planned 5-7");
+    assertThat(missing.out() + missing.err()).contains("/sys/fs/resctrl/rtc-rt/cpus_list is 'absent', planned '5-7'");
   }
 
   /** Lays a bundle's files out under {@code out} (plain files: the runbook is run with bash). */

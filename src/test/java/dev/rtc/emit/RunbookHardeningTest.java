@@ -250,11 +250,11 @@ class RunbookHardeningTest {
     FakeHost h = host("eci-hugepages", "hugepages").booted();
     String nr = "sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages";
     assertThat(h.read(nr)).isEqualTo("8\n");
-    assertThat(run("eci-hugepages", h, "check-host").out()).contains("ok: hugepages: 8 on node 0, 1 GiB pages");
+    assertThat(run("eci-hugepages", h, "check-host").out()).contains("ok: host: 8 hugepages of 1 GiB on node 0");
     h.write(nr, "0\n");
     Tool.Run r = run("eci-hugepages", h, "check-host");
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.all()).contains("hugepages: 0 of 8 on node 0, 1 GiB pages");
+    assertThat(r.all()).contains("host: 8 hugepages of 1 GiB on node 0: /sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages is '0', planned at least '8' (");
   }
 
   /** The drop-in replaces the administrator's values of rtc's keys: preflight says each, with its file, before the host step. */

@@ -213,7 +213,7 @@ class RunbookTest {
     assertThat(ok.exit()).as(ok.all()).isZero();
     assertThat(ok.out()).contains("host runs 6.6.23-rt28-intel-ese-standard-lts-rt (PREEMPT_RT, Intel ECI's linux-intel-rt)",
         "all 22 planned kernel arguments once each", "TuneD profile rtc-eci-reference active", "tuned-adm verify passes",
-        "RT throttling off", "workqueues on 0-3", "resctrl default group: L3:0=0003;1=0003", "the host is as planned");
+        "RT throttling off", "workqueues on 0-3", "resctrl default group L3:0=0003;1=0003", "the host is as planned");
 
     record Case(String name, java.util.function.Consumer<FakeHost> breakIt, String expect) {}
     for (Case c : List.of(
@@ -237,7 +237,7 @@ class RunbookTest {
             "host: TuneD's active profile is 'balanced', planned rtc-eci-reference"),
         new Case("verify", h -> h.write("fake/tuned/verify", "1\n"), "host: tuned-adm verify fails"),
         new Case("resctrl", h -> h.write("sys/fs/resctrl/schemata", "L3:0=7fff;1=7fff\n"),
-            "resctrl default group is 'L3:0=7fff;1=7fff', planned 'L3:0=0003;1=0003'"))) {
+            "/sys/fs/resctrl/schemata is 'L3:0=7fff;1=7fff', planned 'L3:0=0003;1=0003' (systemctl status rtc-resctrl)"))) {
       FakeHost h = host("proof-" + c.name()).booted();
       c.breakIt().accept(h);
       Tool.Run r = run(h, "check-host");
