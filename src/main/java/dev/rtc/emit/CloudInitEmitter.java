@@ -45,7 +45,7 @@ final class CloudInitEmitter {
   record GuestFiles(String grubDropIn, String stressScript, String tunedProfile) {}
 
   static String userData(VmPlan vm, Manifest.Site site, String header, GuestFiles files) {
-    Guest g = vm.vm().guest();
+    Guest g = vm.guest();
     Distro distro = Distro.of(g.os());
     ObjectNode doc = N.objectNode();
     doc.put("hostname", vm.name());

@@ -35,12 +35,12 @@ final class DomainXmlEmitter {
     d.metadata.bundle = new Domain.RtcBundle();
     d.metadata.bundle.name = plan.name();
     d.metadata.bundle.vm = vm.name();
-    long kib = vm.vm().memory().kib();
+    long kib = vm.memory().kib();
     d.memory = new Domain.Sized("KiB", kib);
     d.currentMemory = new Domain.Sized("KiB", kib);
-    if (vm.isRealtime() || vm.vm().hugepages().isPresent()) {
+    if (vm.isRealtime() || vm.hugepages().isPresent()) {
       d.memoryBacking = new Domain.MemoryBacking();
-      vm.vm().hugepages().ifPresent(page -> {
+      vm.hugepages().ifPresent(page -> {
         // No nodeset: the guest has no NUMA cells of its own; numatune binds the pages to the host node.
         d.memoryBacking.hugepages = new Domain.Hugepages();
         d.memoryBacking.hugepages.page = new Domain.Page();
@@ -54,7 +54,7 @@ final class DomainXmlEmitter {
     }
     d.vcpu = new Domain.Vcpu();
     d.vcpu.placement = "static";
-    d.vcpu.count = vm.vm().vcpus();
+    d.vcpu.count = vm.vcpus();
     d.cputune = cputune(plan, vm);
     d.numatune = new Domain.Numatune();
     d.numatune.memory = new Domain.NumaMemory();
@@ -96,7 +96,7 @@ final class DomainXmlEmitter {
     t.emulatorpin.cpuset = vm.emulatorCpus().toString();
     if (vm.isRealtime()) {
       // One element per vCPU, as libvirt itself writes them back (so `virsh dumpxml` matches).
-      for (int i = 0; i < vm.vm().vcpus(); i++) {
+      for (int i = 0; i < vm.vcpus(); i++) {
         Domain.VcpuSched s = new Domain.VcpuSched();
         s.vcpus = Integer.toString(i);
         s.scheduler = "fifo";
@@ -150,8 +150,8 @@ final class DomainXmlEmitter {
     c.topology.sockets = 1;
     c.topology.dies = 1;
     // siblings: pair: vCPUs 2k and 2k+1 share a host core, and the guest is told so.
-    c.topology.cores = vm.vm().siblingPairs() ? vm.vm().vcpus() / 2 : vm.vm().vcpus();
-    c.topology.threads = vm.vm().siblingPairs() ? 2 : 1;
+    c.topology.cores = vm.siblingPairs() ? vm.vcpus() / 2 : vm.vcpus();
+    c.topology.threads = vm.siblingPairs() ? 2 : 1;
     if (vm.isRealtime()) {
       Domain.CpuFeature f = new Domain.CpuFeature();
       f.policy = "require";

@@ -141,11 +141,11 @@ public final class Emitters {
   private static List<Bundle.Artifact> vmFiles(Plan plan, VmPlan vm, String header) {
     List<Bundle.Artifact> files = new java.util.ArrayList<>();
     String dir = "vms/" + vm.name() + "/";
-    Distro guestDistro = Distro.of(vm.vm().guest().os());
+    Distro guestDistro = Distro.of(vm.os());
     String dropIn = guestDistro.grubby() ? null
         : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
     String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
-        "workload", vm.vm().workload().map(w -> w.id()).orElse("kernel-build")));
+        "workload", vm.workload().map(w -> w.id()).orElse("kernel-build")));
     String tuned = vm.tuning().map(t -> tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
     if (dropIn != null) {
       files.add(text(dir + "grub/99-rtc.cfg", dropIn));

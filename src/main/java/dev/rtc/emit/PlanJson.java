@@ -46,11 +46,11 @@ final class PlanJson {
     for (VmPlan vm : plan.vms()) {
       ObjectNode v = vms.addObject();
       v.put("name", vm.name());
-      v.put("role", vm.vm().role().id());
-      v.put("os", vm.vm().guest().os().id());
-      v.put("memoryBytes", vm.vm().memory().bytes());
-      v.putObject("disk").put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.vm().disk().baseImage()))
-          .put("bytes", vm.vm().disk().size().bytes());
+      v.put("role", vm.role().id());
+      v.put("os", vm.os().id());
+      v.put("memoryBytes", vm.memory().bytes());
+      v.putObject("disk").put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.disk().baseImage()))
+          .put("bytes", vm.disk().size().bytes());
       v.put("startOrder", vm.startOrder());
       v.put("numaNode", vm.numaNode());
       if (plan.topology().hybrid()) {
@@ -62,7 +62,7 @@ final class PlanJson {
       if (!plan.idleSiblings(vm).isEmpty()) {
         v.put("idleSiblings", plan.idleSiblings(vm).toString());
       }
-      vm.vm().hugepages().ifPresent(h -> v.put("hugepageBytes", h.bytes()));
+      vm.hugepages().ifPresent(h -> v.put("hugepageBytes", h.bytes()));
       v.put("realtimeVcpus", vm.rtVcpus().toString());
       v.put("uuid", vm.uuid());
       v.put("mac", vm.mac());

@@ -42,7 +42,7 @@ final class PlanModel {
       char letter = (char) ('A' + (vm.startOrder() - 1) % 26);
       vm.vcpuPins().forEach(c -> cpuOwner.put(c, letter));
       plan.idleSiblings(vm).forEach(c -> cpuOwner.put(c, '-'));
-      boolean shared = vm.vm().emulator() instanceof Manifest.Emulator.Shared;
+      boolean shared = vm.sharedEmulator();
       boolean dedicated = !shared && !plan.host().housekeeping().containsAll(vm.emulatorCpus());
       if (dedicated) {
         vm.emulatorCpus().forEach(c -> cpuOwner.put(c, Character.toLowerCase(letter)));
@@ -108,7 +108,7 @@ final class PlanModel {
     kernels.add(kernel("host", plan.host().kernel(), Distro.of(plan.os())));
     tunings.add(tuning("host", plan.host().tuning()));
     for (VmPlan vm : plan.vms()) {
-      vm.kernel().ifPresent(k -> kernels.add(kernel(vm.name(), k, Distro.of(vm.vm().guest().os()))));
+      vm.kernel().ifPresent(k -> kernels.add(kernel(vm.name(), k, Distro.of(vm.os()))));
       vm.tuning().ifPresent(t -> tunings.add(tuning(vm.name(), t)));
     }
     model.put("kernels", kernels);
@@ -151,15 +151,15 @@ final class PlanModel {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("name", vm.name());
     v.put("letter", String.valueOf(letter));
-    v.put("role", vm.vm().role().id());
-    v.put("grubby", Distro.of(vm.vm().guest().os()).grubby());
+    v.put("role", vm.role().id());
+    v.put("grubby", Distro.of(vm.os()).grubby());
     v.put("order", vm.startOrder());
     v.put("node", vm.numaNode());
     var t = plan.topology();
     // On hybrid parts, the core type the VM's vCPUs run on (one per VM): ", P-cores".
     v.put("coreType", t.hybrid() ? ", " + t.coreType(vm.vcpuPins().get(0)).noun() + "s" : "");
-    v.put("vcpus", vm.vm().vcpus());
-    v.put("memory", vm.vm().memory().exact());
+    v.put("vcpus", vm.vcpus());
+    v.put("memory", vm.memory().exact());
     List<String> pins = new ArrayList<>();
     for (int i = 0; i < vm.vcpuPins().size(); i++) {
       pins.add(i + "→" + vm.vcpuPins().get(i));
@@ -168,7 +168,7 @@ final class PlanModel {
     v.put("hostCpus", vm.hostCpus().toString());
     v.put("emulator", vm.emulatorCpus().toString());
     v.put("rtVcpus", vm.rtVcpus().toString());
-    CpuSet guestHk = vm.vm().guestHousekeepingVcpus();
+    CpuSet guestHk = vm.guestHousekeepingVcpus();
     v.put("guestHk", (guestHk.size() > 1 ? "vCPUs " : "vCPU ") + guestHk);
     v.put("guestArgs", vm.guestCmdline().map(c -> args(c.args())).orElse(List.of()));
     v.put("cache", vm.resctrl().map(r -> r.caches().stream().map(a -> "L" + plan.cache().map(Plan.CachePlan::level).orElse(3)

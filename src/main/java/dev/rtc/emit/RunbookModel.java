@@ -73,13 +73,13 @@ final class RunbookModel {
     for (VmPlan vm : plan.vms()) {
       Map<String, Object> v = new LinkedHashMap<>();
       v.put("name", vm.name());
-      v.put("role", vm.vm().role().id());
-      v.put("vcpus", vm.vm().vcpus());
+      v.put("role", vm.role().id());
+      v.put("vcpus", vm.vcpus());
       v.put("pins", String.join(",", vm.vcpuPins().stream().map(String::valueOf).toList()));
       v.put("emulator", vm.emulatorCpus().toString());
-      v.put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.vm().disk().baseImage()));
-      v.put("baseSha256", vm.vm().disk().sha256().orElse(""));
-      var size = vm.vm().disk().size(); // qemu-img's suffixes are binary: 10G = 10 GiB
+      v.put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.disk().baseImage()));
+      v.put("baseSha256", vm.disk().sha256().orElse(""));
+      var size = vm.disk().size(); // qemu-img's suffixes are binary: 10G = 10 GiB
       v.put("diskSize", size.exactValue() + size.exactUnit().substring(0, 1).replace("B", ""));
       v.put("diskBytes", size.bytes());
       v.put("resctrlLine", resctrlLine(plan, vm));
@@ -89,7 +89,7 @@ final class RunbookModel {
       v.put("kernelName", vm.kernel().map(KernelPlan::name).orElse("the image's own kernel"));
       v.put("pro", vm.kernel().map(KernelPlan::ubuntuPro).orElse(false) ? 1 : 0);
       // A real-time RHEL guest without a site mirror registers with the host's activation key (its RT and NFV repositories).
-      v.put("rhel", vm.isRealtime() && vm.vm().guest().os() == Manifest.Os.RHEL9 && plan.site().rhel().isEmpty() ? 1 : 0);
+      v.put("rhel", vm.isRealtime() && vm.os() == Manifest.Os.RHEL9 && plan.site().rhel().isEmpty() ? 1 : 0);
       v.put("tunedProfile", vm.tuning().map(TuningPlan::profile).orElse(""));
       v.put("stalld", vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);
       vms.add(v);

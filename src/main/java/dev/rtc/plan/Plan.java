@@ -143,6 +143,58 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
       return vm.isRealtime();
     }
 
+    // What the emitters need of the manifest's VM, through the plan: they never read vm() itself
+    // (ArchitectureTest), so what the plan decides about a VM is one place to change.
+
+    public Manifest.Role role() {
+      return vm.role();
+    }
+
+    public int vcpus() {
+      return vm.vcpus();
+    }
+
+    public ByteSize memory() {
+      return vm.memory();
+    }
+
+    /** The guest's hugepage size; empty: none asked for (a real-time VM gets its memory locked either way). */
+    public Optional<ByteSize> hugepages() {
+      return vm.hugepages();
+    }
+
+    public Manifest.Disk disk() {
+      return vm.disk();
+    }
+
+    /** The guest inside: its OS, user, keys, packages. */
+    public Manifest.Guest guest() {
+      return vm.guest();
+    }
+
+    public Manifest.Os os() {
+      return vm.guest().os();
+    }
+
+    public Optional<Manifest.Workload> workload() {
+      return vm.workload();
+    }
+
+    /** vCPUs in sibling pairs: the guest sees cores of two threads. */
+    public boolean siblingPairs() {
+      return vm.siblingPairs();
+    }
+
+    /** The emulator threads share housekeeping CPUs (not CPUs of their own). */
+    public boolean sharedEmulator() {
+      return vm.emulator() instanceof Manifest.Emulator.Shared;
+    }
+
+    /** The guest's own housekeeping vCPUs (the rest are isolated inside it). */
+    public CpuSet guestHousekeepingVcpus() {
+      return vm.guestHousekeepingVcpus();
+    }
+
     public CpuSet hostCpus() {
       return CpuSet.of(vcpuPins);
     }
