@@ -4,7 +4,6 @@ import dev.rtc.io.Version;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelCmdline;
 import dev.rtc.plan.Plan;
-import dev.rtc.plan.Plan.VmPlan;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,95 +38,43 @@ public final class Emitters {
     return out.toByteArray();
   }
 
-  /** The group's schemata: the cache line, then the MB line when the VM asks for bandwidth. */
-  public static String groupSchemata(Plan plan, VmPlan vm) {
-    Plan.Resctrl group = vm.resctrl().orElseThrow();
-    String line = plan.cache().orElseThrow().groupLine(group);
-    if (!group.bandwidth().isEmpty()) {
-      StringBuilder mb = new StringBuilder("MB:");
-      group.bandwidth().forEach(bw -> mb.append(mb.length() > 3 ? ";" : "").append(bw.node()).append('=').append(bw.percent()));
-      line += "\n" + mb;
-    }
-    return line;
-  }
-
   public static Bundle emit(Plan plan) {
     return emit(plan, plan.vms().size() >= PARALLEL_VMS);
+  }
+
+  /**
+   * Every kind of artifact, each behind {@link Emitter}: the documents first (the longest pieces,
+   * so that on several threads none is left running alone at the end), then the host's files, then
+   * each VM's. The bundle sorts its files by path, so the order only decides the threads' work.
+   */
+  private static List<Emitter> kinds(boolean parallel) {
+    return List.of(Emitters::runbook, PlanModel::documents, PlanJson::emit, HostEmitter::grub, HostEmitter::tuned,
+        HostEmitter::networks, HostEmitter::resctrl, HostEmitter::hugepages, HostEmitter::sriov, HostEmitter::vmsUnit,
+        (plan, header) -> VmEmitter.all(plan, header, parallel));
   }
 
   /** {@link #emit(Plan)} on one thread or several: the same bytes either way. */
   static Bundle emit(Plan plan, boolean parallel) {
     String header = header(plan);
     Bundle b = new Bundle();
-    Distro hostDistro = Distro.of(plan.os());
-    if (!hostDistro.grubby()) {
-      b.add("host/grub/99-rtc.cfg", grubDropIn(header, "host " + plan.name(), plan.host().cmdline(), hostDistro, plan.host().kernel()));
-    }
-    b.add("host/tuned/" + plan.host().tuning().profile() + "/tuned.conf", tunedProfile(header, "the host " + plan.name(), plan.host().tuning()));
-    b.add("host/libvirt/networks/default.xml", DomainXmlEmitter.network(Network.defaultNat(), header));
-    plan.cache().ifPresent(cache -> {
-      b.add("host/resctrl/schemata", cache.schemataLine() + "\n"); // written verbatim to resctrl: no comment lines
-      List<String> groups = new java.util.ArrayList<>();
-      if (cache.rtcOwned()) {
-        for (VmPlan vm : plan.vms()) {
-          if (vm.resctrl().isEmpty()) {
-            continue;
-          }
-          String group = Plan.rtcGroup(vm.name());
-          groups.add(group);
-          b.add("host/resctrl/" + group + "/cpus_list", plan.rtHostCpus(vm) + "\n");
-          b.add("host/resctrl/" + group + "/schemata", groupSchemata(plan, vm) + "\n");
-        }
-      }
-      Map<String, Object> unit = new HashMap<>(resctrlMount(cache));
-      unit.put("header", header);
-      unit.put("bundle", plan.name());
-      unit.put("summary", "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
-          + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s")));
-      unit.put("groups", groups);
-      b.add("host/systemd/rtc-resctrl.service", Templates.renderUtf8("rtc-resctrl.service.ftl", unit));
-    });
-    if (!plan.host().hugepagesByUnit().isEmpty()) {
-      List<Map<String, Object>> pools = new java.util.ArrayList<>();
-      plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> pools.add(Map.of("node", node, "pages", pages,
-          "size", new dev.rtc.topology.ByteSize(size).exact(),
-          "file", "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages"))));
-      b.add("host/systemd/rtc-hugepages.service", Templates.renderUtf8("rtc-hugepages.service.ftl", Map.of("header", header,
-          "bundle", plan.name(), "kernel", plan.host().kernel().series() + ", " + plan.os().id(), "pools", pools)));
-    }
-    List<Map<String, Object>> pfs = sriovFunctions(plan);
-    if (!pfs.isEmpty()) {
-      b.add("host/systemd/rtc-sriov.service", Templates.renderUtf8("rtc-sriov.service.ftl", Map.of("header", header, "bundle", plan.name(),
-          "pfs", pfs)));
-    }
-    b.add("host/systemd/rtc-vms.service", Templates.renderUtf8("rtc-vms.service.ftl", Map.of("header", header, "bundle", plan.name(),
-        "vms", plan.vms().stream().map(VmPlan::name).toList(), "sriov", !pfs.isEmpty())));
-    // The bundle's documents and the files of each VM are made apart from one another: on a large
-    // host on several threads, then added in one fixed order, so the bytes never depend on which
-    // thread finished first. The documents, the longest pieces, are started first, so that no
-    // thread is left with one of them at the end while the others idle.
-    List<java.util.function.Supplier<List<Bundle.Artifact>>> documents = List.of(
-        () -> List.of(new Bundle.Artifact("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)), true),
-            // The steps, which runbook.sh sources: the same bytes in every bundle of this rtc, so a
-            // change to them shows once in golden/, and the plan's own file shows only the plan.
-            text(RUNBOOK_STEPS, runbookSteps())),
-        () -> {
-          Map<String, Object> docs = PlanModel.of(plan, header);
-          return List.of(text("plan.md", Templates.renderUtf8("plan.md.ftl", docs)), text("plan.html", Templates.renderUtf8("plan.html.ftlh", docs)),
-              text("README.md", Templates.renderUtf8("README.md.ftl", docs)));
-        },
-        () -> List.of(text("plan.json", PlanJson.of(plan))));
+    List<Emitter> kinds = kinds(parallel);
     if (!parallel) {
-      documents.forEach(d -> d.get().forEach(b::add));
-      plan.vms().forEach(vm -> vmFiles(plan, vm, header).forEach(b::add));
+      kinds.forEach(k -> k.emit(plan, header).forEach(b::add));
     } else {
-      List<java.util.concurrent.ForkJoinTask<List<Bundle.Artifact>>> started = documents.stream()
-          .map(d -> java.util.concurrent.ForkJoinTask.adapt(d::get).fork()).toList();
-      plan.vms().parallelStream().map(vm -> vmFiles(plan, vm, header)).toList().forEach(files -> files.forEach(b::add));
+      List<java.util.concurrent.ForkJoinTask<List<Bundle.Artifact>>> started = kinds.stream()
+          .map(k -> java.util.concurrent.ForkJoinTask.adapt(() -> k.emit(plan, header)).fork()).toList();
       started.forEach(t -> t.join().forEach(b::add));
     }
     b.add("SHA256SUMS", Checksums.of(b));
     return b;
+  }
+
+  /** runbook.sh, the plan's values, and the steps it sources. */
+  private static List<Bundle.Artifact> runbook(Plan plan, String header) {
+    return List.of(new Bundle.Artifact("runbook.sh", Templates.renderUtf8("runbook.sh.ftl", RunbookModel.of(plan, header)), true),
+        // The steps, which runbook.sh sources: the same bytes in every bundle of this rtc, so a
+        // change to them shows once in golden/, and the plan's own file shows only the plan.
+        text(RUNBOOK_STEPS, runbookSteps()));
   }
 
   /**
@@ -137,67 +84,12 @@ public final class Emitters {
    */
   static final int PARALLEL_VMS = 16;
 
-  /** One VM's files, {@code vms/<vm>/...}: a pure function of the plan, safe on any thread. */
-  private static List<Bundle.Artifact> vmFiles(Plan plan, VmPlan vm, String header) {
-    List<Bundle.Artifact> files = new java.util.ArrayList<>();
-    String dir = "vms/" + vm.name() + "/";
-    Distro guestDistro = Distro.of(vm.os());
-    String dropIn = guestDistro.grubby() ? null
-        : vm.guestCmdline().map(c -> grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
-    String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
-        "workload", vm.workload().map(w -> w.id()).orElse("kernel-build")));
-    String tuned = vm.tuning().map(t -> tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
-    if (dropIn != null) {
-      files.add(text(dir + "grub/99-rtc.cfg", dropIn));
-    }
-    if (tuned != null) {
-      files.add(text(dir + "tuned/" + vm.tuning().get().profile() + "/tuned.conf", tuned));
-    }
-    if (stress != null) {
-      files.add(new Bundle.Artifact(dir + "rtc-stress.sh", stress.getBytes(java.nio.charset.StandardCharsets.UTF_8), true));
-    }
-    String userData = CloudInitEmitter.userData(vm, plan.site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned));
-    // The password hash and any proxy credentials: the owner's alone, whatever the umask.
-    files.add(new Bundle.Artifact(dir + "user-data", userData.getBytes(java.nio.charset.StandardCharsets.UTF_8), Bundle.Mode.SECRET));
-    files.add(text(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData)));
-    files.add(text(dir + "domain.xml", DomainXmlEmitter.emit(plan, vm, header)));
-    return files;
-  }
-
-  private static Bundle.Artifact text(String path, String text) {
+  static Bundle.Artifact text(String path, String text) {
     return text(path, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  private static Bundle.Artifact text(String path, byte[] utf8) {
+  static Bundle.Artifact text(String path, byte[] utf8) {
     return new Bundle.Artifact(path, utf8, false);
-  }
-
-  /** The physical functions whose VFs rtc-sriov.service makes: address, count, and the sysfs file it writes. */
-  static List<Map<String, Object>> sriovFunctions(Plan plan) {
-    List<Map<String, Object>> out = new java.util.ArrayList<>();
-    plan.virtualFunctions().forEach((a, n) -> out.add(Map.of("address", a.toString(), "count", n, "file",
-        "/sys/bus/pci/devices/" + a + "/sriov_numvfs")));
-    return out;
-  }
-
-  /**
-   * How rtc-resctrl.service mounts resctrl: with {@code -o cdp} (L3) or {@code -o cdpl2} (L2) when
-   * the plan has code and data masks, without when it has one mask per group, and refusing a mount
-   * that does not match, since every line it writes would fail.
-   */
-  private static Map<String, Object> resctrlMount(Plan.CachePlan cache) {
-    String option = cache.level() == 2 ? "cdpl2" : "cdp";
-    String has = "grep -Eq \"^resctrl /sys/fs/resctrl resctrl ([^ ]*,)?" + option + "(,| )\" /proc/mounts";
-    return Map.of("mountCheck", cache.cdp() ? has : "! " + has,
-        "mountArgs", cache.cdp() ? "-o " + option + " " : "",
-        "mountWrong", cache.cdp() ? "without " + option : "with " + option,
-        "mountWhat", cache.cdp() ? "-o " + option + ", code/data prioritization: CODE and DATA lines" : "without " + option
-            + ": one line per resource");
-  }
-
-  private static String tunedProfile(String header, String who, dev.rtc.plan.TuningPlan t) {
-    return Templates.render("tuned.conf.ftl", Map.of("header", header, "who", who, "profile", t.profile(), "include", t.include(),
-        "isolated", t.isolated().toString(), "psBlacklist", t.psBlacklist(), "netChannels", t.netChannels()));
   }
 
   /**
@@ -237,7 +129,14 @@ public final class Emitters {
         + plan.manifestSha256().substring(0, 16) + "); do not edit, change the manifest and compile again.";
   }
 
-  private static String grubDropIn(String header, String who, KernelCmdline cmdline, Distro distro, dev.rtc.plan.KernelPlan kernel) {
+  /** A TuneD profile, the host's or a real-time guest's. */
+  static String tunedProfile(String header, String who, dev.rtc.plan.TuningPlan t) {
+    return Templates.render("tuned.conf.ftl", Map.of("header", header, "who", who, "profile", t.profile(), "include", t.include(),
+        "isolated", t.isolated().toString(), "psBlacklist", t.psBlacklist(), "netChannels", t.netChannels()));
+  }
+
+  /** A GRUB drop-in with rtc's kernel arguments, the host's or a guest's. */
+  static String grubDropIn(String header, String who, KernelCmdline cmdline, Distro distro, dev.rtc.plan.KernelPlan kernel) {
     Map<String, Object> m = new HashMap<>();
     m.put("header", header);
     m.put("who", who);

@@ -14,6 +14,11 @@ final class PlanJson {
 
   private PlanJson() {}
 
+  /** plan.json, as an {@link Emitter}. */
+  static java.util.List<Bundle.Artifact> emit(Plan plan, String header) {
+    return java.util.List.of(Emitters.text("plan.json", of(plan)));
+  }
+
   static byte[] of(Plan plan) {
     ObjectNode root = JSON.objectNode();
     root.put("planVersion", 1);

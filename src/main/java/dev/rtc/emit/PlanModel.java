@@ -22,6 +22,14 @@ final class PlanModel {
 
   private PlanModel() {}
 
+  /** plan.md, plan.html and the bundle's README.md: one model, three documents. */
+  static List<Bundle.Artifact> documents(Plan plan, String header) {
+    Map<String, Object> docs = of(plan, header);
+    return List.of(Emitters.text("plan.md", Templates.renderUtf8("plan.md.ftl", docs)),
+        Emitters.text("plan.html", Templates.renderUtf8("plan.html.ftlh", docs)),
+        Emitters.text("README.md", Templates.renderUtf8("README.md.ftl", docs)));
+  }
+
   static Map<String, Object> of(Plan plan, String header) {
     Map<String, Object> model = new HashMap<>();
     model.put("header", header);
