@@ -7,13 +7,20 @@ import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
 import dev.rtc.plan.TuningPlan;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
+import dev.rtc.plan.Supplies;
 import java.util.List;
-import java.util.Map;
 
-/** The values runbook.sh.ftl lays out, computed here so the template holds no logic. */
-final class RunbookModel {
+/**
+ * The values runbook.sh.ftl lays out, computed here so the template holds no logic: one record, each
+ * component a value of the runbook's plan block. An absent part (no repository of rtc's, no cache
+ * allocation, no benchmark) is null, which the template tests with {@code ??}.
+ */
+public record RunbookModel(String header, String bundle, String osId, List<String> checks, Kernel kernel, boolean proToken,
+    boolean rhelKey, List<String> rhelRepos, List<String> hostPackages, List<String> distroPackages, List<String> install, boolean apt,
+    List<String> extraRepos, Repo repo, List<String> hostArgs, List<String> hostArgKeys, boolean grubby, List<String> grubUpdate,
+    String tunedProfile, boolean stalld, List<String> units, Resctrl resctrl, List<Vm> vms, List<NetworkFile> networks,
+    List<String> libvirtNetworks, List<String> bridges, List<String> macvtapIfaces, List<String> devices, List<String> pfDevices,
+    List<String> sriovPfs, String housekeeping, int stressLoadMin, Bench bench, String imageDir) {
 
   /**
    * The least a stressor must load its vCPUs, as the host sees their time: a benchmark beside a
@@ -21,105 +28,77 @@ final class RunbookModel {
    */
   static final int STRESS_LOAD_MIN_PERCENT = 50;
 
-  private RunbookModel() {}
+  /** The host's kernel and how to recognise it running; rt, eci, pro: 1 or 0, as bash tests them. */
+  public record Kernel(String name, int rt, String release, int eci, int pro) {}
 
-  static Map<String, Object> of(Plan plan, String header) {
+  /** A repository of rtc's (the guide's ECI repository): its key, list and pinning. */
+  public record Repo(String keyUrl, String keyring, String file, String line, String prefFile, String pref) {}
+
+  /** resctrl on the host: the resource rtc reads, the default group's lines, and rtc's own groups. */
+  public record Resctrl(String info, List<String> defaultLines, String cbmMask, List<Group> groups) {}
+
+  public record Group(String name, String vm) {}
+
+  /** One VM as the steps use it; kernelRt, pro, rhel, stalld: 1 or 0. */
+  public record Vm(String name, String role, int vcpus, String pins, String emulator, String baseImage, String baseSha256, String diskSize,
+      long diskBytes, String resctrlLine, String guestArgs, String kernelName, int kernelRt, String kernelRelease, int pro, int rhel,
+      String tunedProfile, int stalld) {}
+
+  public record NetworkFile(String name, String file) {}
+
+  public record Bench(String vm, String duration, long seconds, List<String> args, int threads, int intervalUs, int buckets, long greatUs,
+      long goodUs) {}
+
+  static RunbookModel of(Plan plan, String header) {
     Distro host = Distro.of(plan.os());
-    Map<String, Object> model = new HashMap<>();
-    model.put("header", header);
-    model.put("bundle", plan.name());
-    model.put("osId", osId(plan.os()));
-    model.put("checks", RunbookChecks.rows(plan));
-
-    model.put("hostArgs", plan.host().cmdline().strings());
-    model.put("hostArgKeys", plan.host().cmdline().keys());
-    model.put("grubUpdate", host.grubUpdate());
-    model.put("grubby", host.grubby());
-    model.put("apt", host.apt());
-    model.put("install", host.install());
-    model.put("imageDir", DomainXmlEmitter.IMAGE_DIR);
-
     KernelPlan k = plan.host().kernel();
-    Map<String, Object> kernel = new HashMap<>(kernel(k));
-    List<String> hostPackages = dev.rtc.plan.Supplies.of(plan).hostPackages();
-    model.put("hostPackages", hostPackages);
-    // What preflight can ask the package manager about before the host step: the packages of the
-    // distribution's own repositories, not those of a repository rtc adds (ECI).
-    model.put("distroPackages", hostPackages.stream().filter(p -> k.repo().isEmpty() || !k.packages().contains(p)).toList());
-    model.put("extraRepos", host.extraRepos());
-    model.put("kernel", kernel);
-    k.repo().ifPresent(r -> model.put("repo", Map.of("name", r.name(), "line", r.sourcesLine(), "file", r.sourcesFile(),
-        "keyUrl", r.keyUrl(), "keyring", r.keyring(), "prefFile", r.preferencesFile(), "pref", r.preferences())));
+    List<String> hostPackages = Supplies.of(plan).hostPackages();
     TuningPlan tuning = plan.host().tuning();
-    model.put("tunedProfile", tuning.profile());
-    model.put("stalld", tuning.stalld());
-    // Any VM that needs Ubuntu Pro's token at images time (its vendor-data), or the host step.
-    model.put("rhelKey", dev.rtc.plan.Supplies.of(plan).rhelActivationKey());
-    model.put("rhelRepos", dev.rtc.plan.KernelPlan.RHEL_REPOS);
-    model.put("proToken", k.ubuntuPro() || plan.vms().stream().anyMatch(v -> v.kernel().map(KernelPlan::ubuntuPro).orElse(false)));
-
-    plan.cache().ifPresent(c -> {
-      Map<String, Object> r = new HashMap<>();
-      r.put("defaultLines", c.schemataLines(c.hostMasks()));
-      r.put("info", c.resources().get(0));
-      r.put("cbmMask", Integer.toHexString(c.cbmMask().bits()));
-      r.put("groups", !c.rtcOwned() ? List.of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
-          .map(v -> Map.of("name", Plan.rtcGroup(v.name()), "vm", v.name())).toList());
-      model.put("resctrl", r);
-    });
-    model.put("units", units(plan));
-
-    List<Map<String, Object>> vms = new ArrayList<>();
-    for (VmPlan vm : plan.vms()) {
-      Map<String, Object> v = new LinkedHashMap<>();
-      v.put("name", vm.name());
-      v.put("role", vm.role().id());
-      v.put("vcpus", vm.vcpus());
-      v.put("pins", String.join(",", vm.vcpuPins().stream().map(String::valueOf).toList()));
-      v.put("emulator", vm.emulatorCpus().toString());
-      v.put("baseImage", dev.rtc.plan.Supplies.imagePath(vm.disk().baseImage()));
-      v.put("baseSha256", vm.disk().sha256().orElse(""));
-      var size = vm.disk().size(); // qemu-img's suffixes are binary: 10G = 10 GiB
-      v.put("diskSize", size.exactValue() + size.exactUnit().substring(0, 1).replace("B", ""));
-      v.put("diskBytes", size.bytes());
-      v.put("resctrlLine", resctrlLine(plan, vm));
-      v.put("guestArgs", vm.guestCmdline().map(Object::toString).orElse(""));
-      v.put("kernelRt", vm.kernel().map(KernelPlan::isRealtime).orElse(false) ? 1 : 0);
-      v.put("kernelRelease", vm.kernel().map(KernelPlan::release).orElse(""));
-      v.put("kernelName", vm.kernel().map(KernelPlan::name).orElse("the image's own kernel"));
-      v.put("pro", vm.kernel().map(KernelPlan::ubuntuPro).orElse(false) ? 1 : 0);
-      // A real-time RHEL guest without a site mirror registers with the host's activation key (its RT and NFV repositories).
-      v.put("rhel", vm.isRealtime() && vm.os() == Manifest.Os.RHEL9 && plan.site().rhel().isEmpty() ? 1 : 0);
-      v.put("tunedProfile", vm.tuning().map(TuningPlan::profile).orElse(""));
-      v.put("stalld", vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);
-      vms.add(v);
-    }
-    model.put("vms", vms);
-    model.put("networks", List.of(Map.of("name", "default", "file", "host/libvirt/networks/default.xml")));
-    devices(plan, model);
-    model.put("housekeeping", plan.host().housekeeping().toString());
-    model.put("stressLoadMin", STRESS_LOAD_MIN_PERCENT);
-    plan.benchmark().ifPresent(b -> model.put("bench", Map.of("vm", b.vm(), "duration", b.duration(), "seconds", b.durationSeconds(),
-        "args", b.cyclictestArgs(), "greatUs", b.greatUs(), "goodUs", b.goodUs(), "buckets", b.histogramBuckets(),
-        "threads", b.threads(), "intervalUs", b.intervalUs())));
-    return model;
+    Resctrl resctrl = plan.cache().map(c -> new Resctrl(c.resources().get(0), c.schemataLines(c.hostMasks()),
+        Integer.toHexString(c.cbmMask().bits()), !c.rtcOwned() ? List.<Group>of() : plan.vms().stream().filter(v -> v.resctrl().isPresent())
+            .map(v -> new Group(Plan.rtcGroup(v.name()), v.name())).toList())).orElse(null);
+    var libvirtNetworks = plan.attachments(Manifest.NetKind.NETWORK);
+    return new RunbookModel(header, plan.name(), osId(plan.os()), RunbookChecks.rows(plan),
+        new Kernel(k.name(), k.isRealtime() ? 1 : 0, k.release(), k.realtime() == Manifest.Realtime.ECI ? 1 : 0, k.ubuntuPro() ? 1 : 0),
+        // Any VM that needs Ubuntu Pro's token at images time (its vendor-data), or the host step.
+        k.ubuntuPro() || plan.vms().stream().anyMatch(v -> v.kernel().map(KernelPlan::ubuntuPro).orElse(false)),
+        Supplies.of(plan).rhelActivationKey(), KernelPlan.RHEL_REPOS, hostPackages,
+        // What preflight can ask the package manager about before the host step: the packages of the
+        // distribution's own repositories, not those of a repository rtc adds (ECI).
+        hostPackages.stream().filter(p -> k.repo().isEmpty() || !k.packages().contains(p)).toList(), host.install(), host.apt(),
+        host.extraRepos(), k.repo().map(r -> new Repo(r.keyUrl(), r.keyring(), r.sourcesFile(), r.sourcesLine(), r.preferencesFile(),
+            r.preferences())).orElse(null),
+        plan.host().cmdline().strings(), plan.host().cmdline().keys(), host.grubby(), host.grubUpdate(), tuning.profile(), tuning.stalld(),
+        units(plan), resctrl, plan.vms().stream().map(vm -> vm(plan, vm)).toList(),
+        // No VM on the NAT network: the vms step neither checks nor defines it.
+        libvirtNetworks.contains("default") ? List.of(new NetworkFile("default", "host/libvirt/networks/default.xml")) : List.of(),
+        List.copyOf(libvirtNetworks), List.copyOf(plan.attachments(Manifest.NetKind.BRIDGE)),
+        List.copyOf(plan.attachments(Manifest.NetKind.MACVTAP)), devices(plan), pfDevices(plan),
+        plan.virtualFunctions().entrySet().stream().map(e -> e.getKey() + "|" + e.getValue()).toList(), plan.host().housekeeping().toString(),
+        STRESS_LOAD_MIN_PERCENT, plan.benchmark().map(b -> new Bench(b.vm(), b.duration(), b.durationSeconds(), b.cyclictestArgs(),
+            b.threads(), b.intervalUs(), b.histogramBuckets(), b.greatUs(), b.goodUs())).orElse(null),
+        DomainXmlEmitter.IMAGE_DIR);
   }
 
-  private static Map<String, Object> kernel(KernelPlan k) {
-    return Map.of("name", k.name(), "rt", k.isRealtime() ? 1 : 0, "release", k.release(), "realtime", k.realtime().id(),
-        "pro", k.ubuntuPro() ? 1 : 0, "eci", k.realtime() == Manifest.Realtime.ECI ? 1 : 0);
+  private static Vm vm(Plan plan, VmPlan vm) {
+    var size = vm.disk().size(); // qemu-img's suffixes are binary: 10G = 10 GiB
+    return new Vm(vm.name(), vm.role().id(), vm.vcpus(), String.join(",", vm.vcpuPins().stream().map(String::valueOf).toList()),
+        vm.emulatorCpus().toString(), Supplies.imagePath(vm.disk().baseImage()), vm.disk().sha256().orElse(""),
+        size.exactValue() + size.exactUnit().substring(0, 1).replace("B", ""), size.bytes(), resctrlLine(plan, vm),
+        vm.guestCmdline().map(Object::toString).orElse(""), vm.kernel().map(KernelPlan::name).orElse("the image's own kernel"),
+        vm.kernel().map(KernelPlan::isRealtime).orElse(false) ? 1 : 0, vm.kernel().map(KernelPlan::release).orElse(""),
+        vm.kernel().map(KernelPlan::ubuntuPro).orElse(false) ? 1 : 0,
+        // A real-time RHEL guest without a site mirror registers with the host's activation key (its RT and NFV repositories).
+        vm.isRealtime() && vm.os() == Manifest.Os.RHEL9 && plan.site().rhel().isEmpty() ? 1 : 0,
+        vm.tuning().map(TuningPlan::profile).orElse(""), vm.tuning().map(TuningPlan::stalld).orElse(false) ? 1 : 0);
   }
 
-  /** The boot units the host step installs, in the order systemd should know them. */
   /**
-   * What the runbook checks and gives back of devices and networks: each passed device as
-   * vm|kind|address|id|driver|node|group|pf|vf|mac (empty where it has none), each physical
-   * function to create VFs on as address|count, and the libvirt networks, bridges and host
-   * interfaces the VMs' NICs need.
+   * Each passed device as vm|kind|address|id|driver|node|group|pf|vf|mac (empty where it has none):
+   * what the runbook checks and gives back.
    */
-  private static void devices(Plan plan, Map<String, Object> model) {
+  private static List<String> devices(Plan plan) {
     List<String> rows = new ArrayList<>();
-    java.util.Set<String> pfs = new java.util.TreeSet<>();
     for (VmPlan vm : plan.vms()) {
       for (Plan.Passed p : vm.devices()) {
         var a = p.device();
@@ -127,23 +106,26 @@ final class RunbookModel {
         rows.add(String.join("|", vm.name(), a.isVf() ? "vf" : "whole", a.address().toString(), h.id(), h.driver().orElse(""),
             String.valueOf(h.node()), a.isVf() ? "" : h.iommuGroup().isPresent() ? String.valueOf(h.iommuGroup().getAsInt()) : "",
             a.isVf() ? h.address().toString() : "", a.isVf() ? String.valueOf(a.vf().getAsInt()) : "", p.mac().orElse("")));
-        if (a.isVf()) {
+      }
+    }
+    return rows;
+  }
+
+  /** Each physical function whose virtual functions are given, as address|vendor:device|driver|node. */
+  private static List<String> pfDevices(Plan plan) {
+    java.util.Set<String> pfs = new java.util.TreeSet<>();
+    for (VmPlan vm : plan.vms()) {
+      for (Plan.Passed p : vm.devices()) {
+        if (p.isVf()) {
+          var h = p.device().device();
           pfs.add(h.address() + "|" + h.id() + "|" + h.driver().orElse("") + "|" + h.node());
         }
       }
     }
-    model.put("devices", rows);
-    model.put("sriovPfs", plan.virtualFunctions().entrySet().stream().map(e -> e.getKey() + "|" + e.getValue()).toList());
-    model.put("pfDevices", List.copyOf(pfs));
-    var networks = plan.attachments(Manifest.NetKind.NETWORK);
-    model.put("libvirtNetworks", List.copyOf(networks));
-    if (!networks.contains("default")) {
-      model.put("networks", List.of()); // no VM uses the NAT network: the vms step neither checks nor defines it
-    }
-    model.put("bridges", List.copyOf(plan.attachments(Manifest.NetKind.BRIDGE)));
-    model.put("macvtapIfaces", List.copyOf(plan.attachments(Manifest.NetKind.MACVTAP)));
+    return List.copyOf(pfs);
   }
 
+  /** The boot units the host step installs, in the order systemd should know them. */
   private static List<String> units(Plan plan) {
     List<String> u = new ArrayList<>();
     if (!plan.virtualFunctions().isEmpty()) {

@@ -28,16 +28,16 @@ final class Templates {
 
   private Templates() {}
 
-  static String render(String name, Map<String, Object> model) {
+  static String render(String name, Object model) {
     return process(name, model).toString();
   }
 
   /** The rendered template as UTF-8, for a bundle file: no String in between. */
-  static byte[] renderUtf8(String name, Map<String, Object> model) {
+  static byte[] renderUtf8(String name, Object model) {
     return process(name, model).utf8();
   }
 
-  private static TextWriter process(String name, Map<String, Object> model) {
+  private static TextWriter process(String name, Object model) {
     try {
       TextWriter out = new TextWriter();
       template(name).process(model, out);
