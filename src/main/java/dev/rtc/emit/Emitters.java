@@ -4,9 +4,7 @@ import dev.rtc.io.Version;
 import dev.rtc.plan.Distro;
 import dev.rtc.plan.KernelCmdline;
 import dev.rtc.plan.Plan;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Runs every emitter over a plan and collects the bundle. Each emitter is a pure function of the
@@ -131,20 +129,13 @@ public final class Emitters {
 
   /** A TuneD profile, the host's or a real-time guest's. */
   static String tunedProfile(String header, String who, dev.rtc.plan.TuningPlan t) {
-    return Templates.render("tuned.conf.ftl", Map.of("header", header, "who", who, "profile", t.profile(), "include", t.include(),
-        "isolated", t.isolated().toString(), "psBlacklist", t.psBlacklist(), "netChannels", t.netChannels()));
+    return Templates.render("tuned.conf.ftl", new TemplateModels.TunedProfile(header, who, t.profile(), t.include(), t.isolated().toString(),
+        t.psBlacklist(), t.netChannels()));
   }
 
   /** A GRUB drop-in with rtc's kernel arguments, the host's or a guest's. */
   static String grubDropIn(String header, String who, KernelCmdline cmdline, Distro distro, dev.rtc.plan.KernelPlan kernel) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("header", header);
-    m.put("who", who);
-    m.put("args", cmdline.toString());
-    m.put("keys", String.join(" ", cmdline.keys()));
-    m.put("grubUpdate", String.join(" ", distro.grubUpdate()));
-    m.put("rtDefault", kernel.isRealtime());
-    m.put("kernel", kernel.name());
-    return Templates.render("grub-dropin.cfg.ftl", m);
+    return Templates.render("grub-dropin.cfg.ftl", new TemplateModels.GrubDropIn(header, who, cmdline.toString(),
+        String.join(" ", cmdline.keys()), String.join(" ", distro.grubUpdate()), kernel.isRealtime(), kernel.name()));
   }
 }

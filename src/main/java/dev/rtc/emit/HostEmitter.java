@@ -4,9 +4,7 @@ import dev.rtc.plan.Distro;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The host's files, one {@link Emitter} each: the GRUB drop-in, the TuneD profile, libvirt's
@@ -54,12 +52,9 @@ final class HostEmitter {
         files.add(Emitters.text("host/resctrl/" + group + "/schemata", groupSchemata(plan, vm) + "\n"));
       }
     }
-    Map<String, Object> unit = new HashMap<>(resctrlMount(cache));
-    unit.put("header", header);
-    unit.put("bundle", plan.name());
-    unit.put("summary", "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
-        + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s")));
-    unit.put("groups", groups);
+    String summary = "host keeps L" + cache.level() + " " + cache.hostMasks().values().iterator().next().describe()
+        + (groups.isEmpty() ? "" : ", " + groups.size() + " real-time group" + (groups.size() == 1 ? "" : "s"));
+    TemplateModels.ResctrlUnit unit = resctrlUnit(header, plan.name(), summary, groups, cache);
     files.add(Emitters.text("host/systemd/rtc-resctrl.service", Templates.renderUtf8("rtc-resctrl.service.ftl", unit)));
     return files;
   }
@@ -68,26 +63,26 @@ final class HostEmitter {
     if (plan.host().hugepagesByUnit().isEmpty()) {
       return List.of();
     }
-    List<Map<String, Object>> pools = new ArrayList<>();
-    plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> pools.add(Map.of("node", node, "pages", pages,
-        "size", new dev.rtc.topology.ByteSize(size).exact(),
-        "file", "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages"))));
-    return List.of(Emitters.text("host/systemd/rtc-hugepages.service", Templates.renderUtf8("rtc-hugepages.service.ftl", Map.of("header", header,
-        "bundle", plan.name(), "kernel", plan.host().kernel().series() + ", " + plan.os().id(), "pools", pools))));
+    List<TemplateModels.Pool> pools = new ArrayList<>();
+    plan.host().hugepagesByUnit().forEach((size, nodes) -> nodes.forEach((node, pages) -> pools.add(new TemplateModels.Pool(node, pages,
+        new dev.rtc.topology.ByteSize(size).exact(),
+        "/sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages"))));
+    return List.of(Emitters.text("host/systemd/rtc-hugepages.service", Templates.renderUtf8("rtc-hugepages.service.ftl",
+        new TemplateModels.HugepagesUnit(header, plan.name(), plan.host().kernel().series() + ", " + plan.os().id(), pools))));
   }
 
   static List<Bundle.Artifact> sriov(Plan plan, String header) {
-    List<Map<String, Object>> pfs = sriovFunctions(plan);
+    List<TemplateModels.Pf> pfs = sriovFunctions(plan);
     if (pfs.isEmpty()) {
       return List.of();
     }
-    return List.of(Emitters.text("host/systemd/rtc-sriov.service", Templates.renderUtf8("rtc-sriov.service.ftl", Map.of("header", header,
-        "bundle", plan.name(), "pfs", pfs))));
+    return List.of(Emitters.text("host/systemd/rtc-sriov.service", Templates.renderUtf8("rtc-sriov.service.ftl",
+        new TemplateModels.SriovUnit(header, plan.name(), pfs))));
   }
 
   static List<Bundle.Artifact> vmsUnit(Plan plan, String header) {
-    return List.of(Emitters.text("host/systemd/rtc-vms.service", Templates.renderUtf8("rtc-vms.service.ftl", Map.of("header", header,
-        "bundle", plan.name(), "vms", plan.vms().stream().map(VmPlan::name).toList(), "sriov", !plan.virtualFunctions().isEmpty()))));
+    return List.of(Emitters.text("host/systemd/rtc-vms.service", Templates.renderUtf8("rtc-vms.service.ftl",
+        new TemplateModels.VmsUnit(header, plan.name(), plan.vms().stream().map(VmPlan::name).toList(), !plan.virtualFunctions().isEmpty()))));
   }
 
   /** The group's schemata: the cache line, then the MB line when the VM asks for bandwidth. */
@@ -103,10 +98,9 @@ final class HostEmitter {
   }
 
   /** The physical functions whose VFs rtc-sriov.service makes: address, count, and the sysfs file it writes. */
-  static List<Map<String, Object>> sriovFunctions(Plan plan) {
-    List<Map<String, Object>> out = new java.util.ArrayList<>();
-    plan.virtualFunctions().forEach((a, n) -> out.add(Map.of("address", a.toString(), "count", n, "file",
-        "/sys/bus/pci/devices/" + a + "/sriov_numvfs")));
+  static List<TemplateModels.Pf> sriovFunctions(Plan plan) {
+    List<TemplateModels.Pf> out = new ArrayList<>();
+    plan.virtualFunctions().forEach((a, n) -> out.add(new TemplateModels.Pf(a.toString(), n, "/sys/bus/pci/devices/" + a + "/sriov_numvfs")));
     return out;
   }
 
@@ -115,13 +109,12 @@ final class HostEmitter {
    * the plan has code and data masks, without when it has one mask per group, and refusing a mount
    * that does not match, since every line it writes would fail.
    */
-  private static Map<String, Object> resctrlMount(Plan.CachePlan cache) {
+  private static TemplateModels.ResctrlUnit resctrlUnit(String header, String bundle, String summary, List<String> groups,
+      Plan.CachePlan cache) {
     String option = cache.level() == 2 ? "cdpl2" : "cdp";
     String has = "grep -Eq \"^resctrl /sys/fs/resctrl resctrl ([^ ]*,)?" + option + "(,| )\" /proc/mounts";
-    return Map.of("mountCheck", cache.cdp() ? has : "! " + has,
-        "mountArgs", cache.cdp() ? "-o " + option + " " : "",
-        "mountWrong", cache.cdp() ? "without " + option : "with " + option,
-        "mountWhat", cache.cdp() ? "-o " + option + ", code/data prioritization: CODE and DATA lines" : "without " + option
-            + ": one line per resource");
+    return new TemplateModels.ResctrlUnit(header, bundle, summary, groups, cache.cdp() ? has : "! " + has,
+        cache.cdp() ? "-o " + option + " " : "", cache.cdp() ? "without " + option : "with " + option,
+        cache.cdp() ? "-o " + option + ", code/data prioritization: CODE and DATA lines" : "without " + option + ": one line per resource");
   }
 }

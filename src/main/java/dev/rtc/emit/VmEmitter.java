@@ -4,7 +4,6 @@ import dev.rtc.plan.Distro;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Plan.VmPlan;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Each VM's files, {@code vms/<vm>/...}: its GRUB drop-in, TuneD profile or stress script, the
@@ -27,8 +26,7 @@ final class VmEmitter {
     Distro guestDistro = Distro.of(vm.os());
     String dropIn = guestDistro.grubby() ? null
         : vm.guestCmdline().map(c -> Emitters.grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
-    String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", Map.of("header", header, "vm", vm.name(),
-        "workload", vm.workload().map(w -> w.id()).orElse("kernel-build")));
+    String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", new TemplateModels.StressScript(header, vm.name(), vm.workload().map(w -> w.id()).orElse("kernel-build")));
     String tuned = vm.tuning().map(t -> Emitters.tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
     if (dropIn != null) {
       files.add(Emitters.text(dir + "grub/99-rtc.cfg", dropIn));

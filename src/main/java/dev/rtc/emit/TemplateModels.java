@@ -1,0 +1,40 @@
+package dev.rtc.emit;
+
+import java.util.List;
+
+/**
+ * What each small template of templates/ is given: one record per template, its components the
+ * names the template reads. (runbook.sh.ftl's is {@link RunbookModel}.) Public, because FreeMarker
+ * reads only public classes; built by the emitters of this package alone.
+ */
+public final class TemplateModels {
+
+  private TemplateModels() {}
+
+  /** grub-dropin.cfg.ftl: rtc's kernel arguments for the host or a guest, and the keys they own. */
+  public record GrubDropIn(String header, String who, String args, String keys, String grubUpdate, boolean rtDefault, String kernel) {}
+
+  /** tuned.conf.ftl: a TuneD profile for the host or a real-time guest. */
+  public record TunedProfile(String header, String who, String profile, String include, String isolated, String psBlacklist,
+      int netChannels) {}
+
+  /** rtc-resctrl.service.ftl: how resctrl is mounted, and rtc's own groups. */
+  public record ResctrlUnit(String header, String bundle, String summary, List<String> groups, String mountCheck, String mountArgs,
+      String mountWrong, String mountWhat) {}
+
+  /** rtc-hugepages.service.ftl: the pools reserved per node at boot. */
+  public record HugepagesUnit(String header, String bundle, String kernel, List<Pool> pools) {}
+
+  public record Pool(int node, long pages, String size, String file) {}
+
+  /** rtc-sriov.service.ftl: the virtual functions made on each physical function at boot. */
+  public record SriovUnit(String header, String bundle, List<Pf> pfs) {}
+
+  public record Pf(String address, int count, String file) {}
+
+  /** rtc-vms.service.ftl: the VMs started in the plan's order, after SR-IOV when there is any. */
+  public record VmsUnit(String header, String bundle, List<String> vms, boolean sriov) {}
+
+  /** rtc-stress.sh.ftl: a stressor's load. */
+  public record StressScript(String header, String vm, String workload) {}
+}
