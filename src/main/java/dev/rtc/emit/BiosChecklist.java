@@ -3,7 +3,6 @@ package dev.rtc.emit;
 import dev.rtc.plan.Plan;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The BIOS settings of Intel's guide ("Host Configuration: BIOS", shared/reference), as a
@@ -15,9 +14,9 @@ final class BiosChecklist {
   private BiosChecklist() {}
 
   /** One row: the setting, the option to choose, the guide's menu path, and why when rtc departs from the guide. */
-  record Row(String setting, String option, String menu, String note) {}
+  public record Row(String setting, String option, String menu, String note) {}
 
-  static List<Map<String, String>> of(Plan plan) {
+  static List<Row> of(Plan plan) {
     boolean smt = plan.topology().smt();
     boolean vfs = plan.vms().stream().anyMatch(v -> v.devices().stream().anyMatch(Plan.Passed::isVf));
     List<Row> rows = new ArrayList<>();
@@ -49,7 +48,7 @@ final class BiosChecklist {
       rows.add(new Row("SR-IOV Support", "Enabled", "the platform's PCI or PCIe menu (its name differs by vendor)",
           "not in the guide's table: VMs of this plan get SR-IOV virtual functions"));
     }
-    return rows.stream().map(r -> Map.of("setting", r.setting(), "option", r.option(), "menu", r.menu(), "note", r.note())).toList();
+    return List.copyOf(rows);
   }
 
   private static boolean hasDevices(Plan plan) {

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rtc.report.LatencyReport;
 import dev.rtc.report.LatencyReport.Stats;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,9 +26,33 @@ public final class ReportEmitter {
 
   private ReportEmitter() {}
 
+  /**
+   * What report.md.ftl and report.html.ftlh are given. {@code context} (where and when, from
+   * cyclictest's --json) is null when the run did not say. Public, because FreeMarker reads only
+   * public classes.
+   */
+  public record Model(String source, String cmdline, String verdict, String verdictClass, List<String> reasons, long great, long good,
+      boolean histogram, int buckets, List<Row> rows, List<Chart> charts, dev.rtc.report.LatencyRun.Context context) {}
+
+  /** One thread's line of the table, or the overall one; a percentile the histogram cannot give is "–". */
+  public record Row(String label, long samples, long min, String avg, String p50, String p99, String p999, String p9999, long max,
+      long overflows) {}
+
+  /** One histogram as SVG geometry, every number already formatted. {@code overflow} is null when nothing overflowed. */
+  public record Chart(String label, int width, int height, int left, String axisY, int plotTop, String right, List<Bar> bars,
+      List<Line> lines, List<Tick> ticks, long top, long overflows, Overflow overflow) {}
+
+  public record Bar(String x, String y, String w, String h, String title) {}
+
+  public record Line(String x, String label, String cls, String y, String anchor, String dx) {}
+
+  public record Tick(String x, String label) {}
+
+  public record Overflow(String x, String y, String w, String h, String mid, String label, String title) {}
+
   /** File name → content, in a stable order. */
   public static Map<String, String> render(LatencyReport r) {
-    Map<String, Object> model = model(r);
+    Model model = model(r);
     Map<String, String> out = new LinkedHashMap<>();
     out.put("report.md", Templates.render("report.md.ftl", model));
     out.put("report.html", Templates.render("report.html.ftlh", model));
@@ -37,50 +60,28 @@ public final class ReportEmitter {
     return out;
   }
 
-  static Map<String, Object> model(LatencyReport r) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("source", r.run().source());
-    m.put("cmdline", r.run().cmdline().orElse(""));
-    m.put("verdict", r.verdict().text());
-    m.put("verdictClass", r.verdict().name());
-    m.put("reasons", r.reasons());
-    m.put("great", r.criteria().greatUs());
-    m.put("good", r.criteria().goodUs());
-    m.put("histogram", r.run().hasHistogram());
-    m.put("buckets", r.run().histogramBuckets());
-    List<Map<String, Object>> rows = new ArrayList<>();
+  static Model model(LatencyReport r) {
+    List<Row> rows = new ArrayList<>();
     for (Stats s : r.threads()) {
       rows.add(row(s));
     }
     rows.add(row(r.overall()));
-    m.put("rows", rows);
-    List<Map<String, Object>> charts = new ArrayList<>();
+    List<Chart> charts = new ArrayList<>();
     if (r.run().hasHistogram()) {
       Scale scale = Scale.of(r.threads(), r);
       for (Stats s : r.threads()) {
         charts.add(chart(s, r, scale));
       }
     }
-    m.put("charts", charts);
-    // Where and when, from cyclictest's --json: the host, its kernel (PREEMPT_RT or not), the run's start and end.
-    r.run().context().ifPresent(c -> m.put("context", Map.of("host", c.host(), "kernel", c.kernel(), "realtime", c.realtime(),
-        "start", c.start(), "end", c.end())));
-    return m;
+    return new Model(r.run().source(), r.run().cmdline().orElse(""), r.verdict().text(), r.verdict().name(), r.reasons(),
+        r.criteria().greatUs(), r.criteria().goodUs(), r.run().hasHistogram(), r.run().histogramBuckets(), rows, charts,
+        r.run().context().orElse(null));
   }
 
-  private static Map<String, Object> row(Stats s) {
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("label", s.label());
-    row.put("samples", s.samples());
-    row.put("min", s.min());
-    row.put("avg", s.avgText());
-    row.put("p50", s.p50().map(Object::toString).orElse("–"));
-    row.put("p99", s.p99().map(Object::toString).orElse("–"));
-    row.put("p999", s.p999().map(Object::toString).orElse("–"));
-    row.put("p9999", s.p9999().map(Object::toString).orElse("–"));
-    row.put("max", s.max());
-    row.put("overflows", s.overflows());
-    return row;
+  private static Row row(Stats s) {
+    return new Row(s.label(), s.samples(), s.min(), s.avgText(), s.p50().map(Object::toString).orElse("–"),
+        s.p99().map(Object::toString).orElse("–"), s.p999().map(Object::toString).orElse("–"), s.p9999().map(Object::toString).orElse("–"),
+        s.max(), s.overflows());
   }
 
   /**
@@ -89,55 +90,43 @@ public final class ReportEmitter {
    * past the axis's end. Every thread is drawn to one scale ({@link Scale}), so their pictures
    * compare at a glance.
    */
-  private static Map<String, Object> chart(Stats s, LatencyReport r, Scale sc) {
+  private static Chart chart(Stats s, LatencyReport r, Scale sc) {
     double plotW = WIDTH - LEFT - 10 - OVERFLOW_W;
     double plotH = HEIGHT - BOTTOM - TOP;
     double logTop = Math.log10(sc.top() + 1.0);
     double barW = Math.max(1.0, plotW / sc.xMax());
-    List<Map<String, String>> bars = new ArrayList<>();
+    List<Bar> bars = new ArrayList<>();
     s.histogram().forEach((us, count) -> {
       if (us <= sc.xMax()) {
         double h = plotH * Math.log10(count + 1.0) / logTop;
-        bars.add(Map.of("x", f(LEFT + plotW * us / sc.xMax()), "y", f(TOP + plotH - h), "w", f(barW), "h", f(h),
-            "title", us + " µs: " + dev.rtc.manifest.Words.count(count, "sample")));
+        bars.add(new Bar(f(LEFT + plotW * us / sc.xMax()), f(TOP + plotH - h), f(barW), f(h),
+            us + " µs: " + dev.rtc.manifest.Words.count(count, "sample")));
       }
     });
-    List<Map<String, String>> lines = new ArrayList<>();
+    List<Line> lines = new ArrayList<>();
     // The two labels on two rows, so they never run into each other however close the thresholds are.
     int row = 0;
     for (var t : List.of(Map.entry("great", r.criteria().greatUs()), Map.entry("good", r.criteria().goodUs()))) {
       double x = LEFT + plotW * Math.min(t.getValue(), sc.xMax()) / sc.xMax();
       boolean nearRight = x > LEFT + plotW - 110; // keep the label inside the picture
       String beyond = t.getValue() > sc.xMax() ? " (beyond the histogram) →" : "";
-      lines.add(Map.of("x", f(x), "label", t.getKey() + " < " + t.getValue() + " µs" + beyond, "cls", t.getKey(), "y", String.valueOf(13 + 13 * row++),
-          "anchor", nearRight ? "end" : "start", "dx", nearRight ? "-4" : "4"));
+      lines.add(new Line(f(x), t.getKey() + " < " + t.getValue() + " µs" + beyond, t.getKey(), String.valueOf(13 + 13 * row++),
+          nearRight ? "end" : "start", nearRight ? "-4" : "4"));
     }
-    List<Map<String, String>> ticks = new ArrayList<>();
+    List<Tick> ticks = new ArrayList<>();
     long step = niceStep(sc.xMax());
     for (long t = 0; t <= sc.xMax(); t += step) {
-      ticks.add(Map.of("x", f(LEFT + plotW * t / sc.xMax()), "label", Long.toString(t)));
+      ticks.add(new Tick(f(LEFT + plotW * t / sc.xMax()), Long.toString(t)));
     }
-    Map<String, Object> c = new HashMap<>();
-    c.put("label", s.label());
-    c.put("width", WIDTH);
-    c.put("height", HEIGHT);
-    c.put("left", LEFT);
-    c.put("axisY", f(TOP + plotH));
-    c.put("plotTop", TOP);
-    c.put("right", f(LEFT + plotW));
-    c.put("bars", bars);
-    c.put("lines", lines);
-    c.put("ticks", ticks);
-    c.put("top", sc.top());
-    c.put("overflows", s.overflows());
+    Overflow overflow = null;
     if (s.overflows() > 0) {
       double h = plotH * Math.log10(s.overflows() + 1.0) / logTop;
-      c.put("overflow", Map.of("x", f(LEFT + plotW + 8), "y", f(TOP + plotH - h), "w", f(OVERFLOW_W - 12), "h", f(h),
-          "mid", f(LEFT + plotW + 8 + (OVERFLOW_W - 12) / 2.0),
-          "label", "≥ " + r.run().histogramBuckets(), "title", dev.rtc.manifest.Words.count(s.overflows(), "sample") + " at or above "
-              + r.run().histogramBuckets() + " µs (beyond the histogram; worst " + s.max() + " µs)"));
+      overflow = new Overflow(f(LEFT + plotW + 8), f(TOP + plotH - h), f(OVERFLOW_W - 12), f(h), f(LEFT + plotW + 8 + (OVERFLOW_W - 12) / 2.0),
+          "≥ " + r.run().histogramBuckets(), dev.rtc.manifest.Words.count(s.overflows(), "sample") + " at or above "
+              + r.run().histogramBuckets() + " µs (beyond the histogram; worst " + s.max() + " µs)");
     }
-    return c;
+    return new Chart(s.label(), WIDTH, HEIGHT, LEFT, f(TOP + plotH), TOP, f(LEFT + plotW), bars, lines, ticks, sc.top(), s.overflows(),
+        overflow);
   }
 
   /** Room above the bars for the threshold labels, which then never sit on a bar. */

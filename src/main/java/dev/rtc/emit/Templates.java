@@ -21,6 +21,8 @@ import java.util.TimeZone;
  * The FreeMarker set-up for {@code templates/}: fixed locale, time zone and number format (so
  * output never depends on the machine), strict about missing values, and shell auto-quoting for
  * shell templates. Built on first use only; a command that renders nothing never pays for it.
+ * Every template is given a record (RunbookModel, PlanDocument, ReportEmitter.Model, TemplateModels),
+ * never a map: what a template reads is a type, and a renamed value fails the compile.
  */
 final class Templates {
 
@@ -28,16 +30,16 @@ final class Templates {
 
   private Templates() {}
 
-  static String render(String name, Object model) {
+  static String render(String name, Record model) {
     return process(name, model).toString();
   }
 
   /** The rendered template as UTF-8, for a bundle file: no String in between. */
-  static byte[] renderUtf8(String name, Object model) {
+  static byte[] renderUtf8(String name, Record model) {
     return process(name, model).utf8();
   }
 
-  private static TextWriter process(String name, Object model) {
+  private static TextWriter process(String name, Record model) {
     try {
       TextWriter out = new TextWriter();
       template(name).process(model, out);
