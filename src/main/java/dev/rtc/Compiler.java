@@ -3,15 +3,15 @@ package dev.rtc;
 import dev.rtc.emit.Bundle;
 import dev.rtc.emit.Emitters;
 import dev.rtc.manifest.Binder;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
-import dev.rtc.manifest.PartialRules;
-import dev.rtc.manifest.Rules;
 import dev.rtc.manifest.SchemaCheck;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.rules.PartialRules;
+import dev.rtc.manifest.rules.Rules;
 import dev.rtc.plan.Plan;
 import dev.rtc.plan.Planner;
 import java.nio.file.Path;
@@ -20,7 +20,7 @@ import java.util.List;
 /**
  * The pipeline, stage by stage: load → schema → bind → rules → plan → emit. Each stage consumes
  * the previous stage's value. Errors stop the pipeline at the end of the stage that found them
- * (a {@link dev.rtc.manifest.ManifestException} carrying every diagnostic so far); warnings ride
+ * (a {@link dev.rtc.manifest.diagnostics.ManifestException} carrying every diagnostic so far); warnings ride
  * along in the result. One exception: when the schema finds errors, the binder and the rules
  * still run on the parts its errors cannot sway ({@link PartialRules}), so one pass shows them all. Nothing here touches the disk except reading the manifest.
  *

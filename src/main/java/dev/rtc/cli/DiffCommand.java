@@ -2,14 +2,14 @@ package dev.rtc.cli;
 
 import dev.rtc.Compiler;
 import dev.rtc.bundle.BundleDiff;
-import dev.rtc.manifest.ManifestException;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "diff", mixinStandardHelpOptions = true,
     description = {"Says what changes for the host between two bundles (or two manifests, or one of each), and what",

@@ -2,15 +2,15 @@ package dev.rtc.cli;
 
 import dev.rtc.Compiler;
 import dev.rtc.emit.Emitters;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
     description = "Prints the plan: who owns each CPU and cache way, every decision and rounding, with its reason (what plan.md says).",

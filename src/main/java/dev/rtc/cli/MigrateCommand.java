@@ -3,9 +3,9 @@ package dev.rtc.cli;
 import dev.rtc.Compiler;
 import dev.rtc.bundle.BundleComparison;
 import dev.rtc.io.IoErrors;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
-import dev.rtc.manifest.Migration;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.migrate.Migration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,10 +13,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "migrate", mixinStandardHelpOptions = true,
     description = {"Rewrites a manifest written for an older manifest version (apiVersion) for this rtc's: keys renamed or moved, "

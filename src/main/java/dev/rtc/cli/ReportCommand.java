@@ -7,7 +7,6 @@ import dev.rtc.report.CyclictestParser;
 import dev.rtc.report.LatencyReport;
 import dev.rtc.report.LatencyRun;
 import dev.rtc.io.InputFiles;
-import dev.rtc.io.IoErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,12 +1,12 @@
 package dev.rtc.cli;
 
-import dev.rtc.manifest.Suggest;
+import dev.rtc.manifest.diagnostics.Suggest;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * How a usage error is told: the mistake, what was probably meant, and where the help is; not the

@@ -1,17 +1,17 @@
 package dev.rtc.cli;
 
 import dev.rtc.Compiler;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import dev.rtc.manifest.Diagnostic;
 import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
     description = "Checks manifests and solves them, without writing anything.",

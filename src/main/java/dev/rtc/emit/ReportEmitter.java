@@ -3,8 +3,8 @@ package dev.rtc.emit;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rtc.report.LatencyReport;
 import dev.rtc.report.LatencyReport.Stats;
+import dev.rtc.report.LatencyReport;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,7 +100,7 @@ public final class ReportEmitter {
       if (us <= sc.xMax()) {
         double h = plotH * Math.log10(count + 1.0) / logTop;
         bars.add(new Bar(f(LEFT + plotW * us / sc.xMax()), f(TOP + plotH - h), f(barW), f(h),
-            us + " µs: " + dev.rtc.manifest.Words.count(count, "sample")));
+            us + " µs: " + dev.rtc.manifest.diagnostics.Words.count(count, "sample")));
       }
     });
     List<Line> lines = new ArrayList<>();
@@ -122,7 +122,7 @@ public final class ReportEmitter {
     if (s.overflows() > 0) {
       double h = plotH * Math.log10(s.overflows() + 1.0) / logTop;
       overflow = new Overflow(f(LEFT + plotW + 8), f(TOP + plotH - h), f(OVERFLOW_W - 12), f(h), f(LEFT + plotW + 8 + (OVERFLOW_W - 12) / 2.0),
-          "≥ " + r.run().histogramBuckets(), dev.rtc.manifest.Words.count(s.overflows(), "sample") + " at or above "
+          "≥ " + r.run().histogramBuckets(), dev.rtc.manifest.diagnostics.Words.count(s.overflows(), "sample") + " at or above "
               + r.run().histogramBuckets() + " µs (beyond the histogram; worst " + s.max() + " µs)");
     }
     return new Chart(s.label(), WIDTH, HEIGHT, LEFT, f(TOP + plotH), TOP, f(LEFT + plotW), bars, lines, ticks, sc.top(), s.overflows(),

@@ -1,7 +1,7 @@
 package dev.rtc.init;
 
 import dev.rtc.io.InputFiles;
-import dev.rtc.manifest.Diagnostic;
+import dev.rtc.manifest.diagnostics.Diagnostic;
 import dev.rtc.probe.HostFiles;
 import dev.rtc.probe.Probe;
 import java.io.IOException;

@@ -12,6 +12,9 @@ import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Role;
 import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.manifest.Manifest.Workload;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import dev.rtc.topology.HttpUrl;
@@ -44,7 +47,7 @@ public final class Binder {
    * Binds all but the VMs at the indices in {@code skip} (which failed the schema): for checking
    * the rest while those errors stand. The VMs bound keep their own index in their pointer.
    */
-  static Manifest bindExcept(ManifestLoader.Loaded loaded, java.util.Set<Integer> skip, Diagnostics d) {
+  public static Manifest bindExcept(ManifestLoader.Loaded loaded, java.util.Set<Integer> skip, Diagnostics d) {
     return new Binder(d).manifest(loaded, skip);
   }
 

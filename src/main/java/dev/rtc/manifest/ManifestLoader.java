@@ -11,6 +11,11 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import dev.rtc.io.InputFiles;
 import dev.rtc.io.IoErrors;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.diagnostics.SourceLocation;
+import dev.rtc.manifest.diagnostics.SourceMap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -88,7 +93,7 @@ public final class ManifestLoader {
   }
 
   /** The manifest's text, strictly decoded; a located error when it is not UTF-8 text. */
-  static String decodeOrThrow(Source source) {
+  public static String decodeOrThrow(Source source) {
     Diagnostics d = new Diagnostics(source.displayName(), new SourceMap());
     String text = decode(source, d);
     d.orThrow();

@@ -1,6 +1,11 @@
 package dev.rtc.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
+import dev.rtc.manifest.diagnostics.Severity;
+import dev.rtc.manifest.diagnostics.Suggest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -63,7 +68,7 @@ public final class SchemaCheck {
   }
 
   /**
-   * Where the schema found fault, as pointers: for {@link PartialRules}, which checks the rest.
+   * Where the schema found fault, as pointers: for {@link dev.rtc.manifest.rules.PartialRules}, which checks the rest.
    *
    * @param unknownKeys keys the schema does not know (removing them changes nothing rtc reads)
    * @param broken values that are wrong, and objects that miss a required key

@@ -1,6 +1,11 @@
 package dev.rtc.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
+import dev.rtc.manifest.diagnostics.Severity;
+import dev.rtc.manifest.diagnostics.Suggest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -2,14 +2,17 @@ package dev.rtc.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rtc.manifest.Topology.CacheInstance;
-import dev.rtc.manifest.Topology.Cat;
 import dev.rtc.manifest.Topology.CacheLevel;
+import dev.rtc.manifest.Topology.Cat;
 import dev.rtc.manifest.Topology.CoreGroup;
 import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Topology.Mba;
 import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.manifest.Topology.Socket;
 import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import dev.rtc.topology.WayMask;

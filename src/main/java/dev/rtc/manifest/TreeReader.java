@@ -7,6 +7,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.diagnostics.Pointers;
+import dev.rtc.manifest.diagnostics.SourceMap;
 import java.io.IOException;
 
 /** Builds the tree one token at a time, so every node and key gets its position. */

@@ -1,6 +1,6 @@
 /**
- * The manifest: read with every position (no anchors, tags or duplicate keys), checked against the
- * JSON Schema, bound to the immutable model, and checked by the semantic rules. Diagnostics are
- * values with a stable code, a location and a hint; every one of them is found in one pass.
+ * The manifest: the immutable model ({@link Manifest}, {@link Topology}) and how a file becomes one:
+ * read with every position (no anchors, tags or duplicate keys), checked against the JSON Schema,
+ * and bound. Its sub-packages hold the diagnostics, the semantic rules and migration.
  */
 package dev.rtc.manifest;

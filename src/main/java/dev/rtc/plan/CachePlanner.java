@@ -1,13 +1,13 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.Diagnostics;
-import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.Topology;
-import dev.rtc.manifest.Topology.Cat;
-import dev.rtc.manifest.Topology.CacheLevel;
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Topology.CacheLevel;
+import dev.rtc.manifest.Topology.Cat;
+import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import dev.rtc.plan.Plan.Bandwidth;
 import dev.rtc.plan.Plan.CacheAlloc;
 import dev.rtc.plan.Plan.CachePlan;
@@ -328,7 +328,7 @@ final class CachePlanner {
    * is placed: planned again silently for each size, so the hint is one that works.
    */
   private Optional<ByteSize> largestCacheThatFits(List<CpuPlanner.Placed> placed, Vm vm, int most, ByteSize unit, int minBits) {
-    String at = dev.rtc.manifest.Pointers.display(vm.pointer() + "/cache");
+    String at = dev.rtc.manifest.diagnostics.Pointers.display(vm.pointer() + "/cache");
     for (int w = most; w >= Math.max(1, minBits); w--) {
       ByteSize size = new ByteSize(w * unit.bytes());
       List<CpuPlanner.Placed> changed = placed.stream().map(p -> p.vm().name().equals(vm.name())

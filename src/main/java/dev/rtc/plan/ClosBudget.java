@@ -1,6 +1,5 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Topology.Cat;
 import java.util.ArrayList;

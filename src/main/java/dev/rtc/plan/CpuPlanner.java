@@ -1,12 +1,12 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostics;
-import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Manifest.Emulator;
 import dev.rtc.manifest.Manifest.Placement;
-import dev.rtc.manifest.Topology;
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Topology.CoreType;
+import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import dev.rtc.plan.Plan.Decision;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
@@ -342,14 +342,14 @@ final class CpuPlanner {
           + "DMA and interrupts never cross the interconnect" + typeWhy(vm, p);
     }
     int need = VcpuPicker.threads(l, vm, p.type()) + (p.equals(o.emulator()) && vm.emulator() instanceof Emulator.Dedicated ded ? ded.count() : 0);
-    String what = dev.rtc.manifest.Words.count(vm.vcpus(), "vCPU") + (vm.emulator() instanceof Emulator.Dedicated ded ? " + "
-        + dev.rtc.manifest.Words.count(ded.count(), "emulator CPU") : "");
+    String what = dev.rtc.manifest.diagnostics.Words.count(vm.vcpus(), "vCPU") + (vm.emulator() instanceof Emulator.Dedicated ded ? " + "
+        + dev.rtc.manifest.diagnostics.Words.count(ded.count(), "emulator CPU") : "");
     if (!separated(l, p, vm.isRealtime() ? stDomains : rtDomains) && interference.singleDomain()) {
       return "the only node" + (topology.l3().isPresent() ? " and L3" : "") + " of this host, which every VM shares" + typeWhy(vm, p);
     }
     if (!separated(l, p, vm.isRealtime() ? stDomains : rtDomains)) {
       return "no " + (topology.l3().isPresent() ? "L3 instance" : "node") + " without a " + (vm.isRealtime() ? "stressor" : "real-time VM")
-          + " has " + dev.rtc.manifest.Words.count(need, "free isolated CPU") + ", so it shares one (warning RTC063)";
+          + " has " + dev.rtc.manifest.diagnostics.Words.count(need, "free isolated CPU") + ", so it shares one (warning RTC063)";
     }
     if (!vm.isRealtime() && !rtDomains.isEmpty()) {
       return interference.separation(l, p);
@@ -357,7 +357,7 @@ final class CpuPlanner {
     // With cache: a lower node that had the CPUs but not the ways is passed over, and the reason says so.
     boolean skipped = l.cacheWays(vm) > 0 && l.allPools(vm).stream().filter(x -> separated(l, x, vm.isRealtime() ? stDomains : rtDomains))
         .takeWhile(x -> !x.equals(p)).anyMatch(x -> VcpuPicker.fits(l, vm, x) && l.memoryFits(vm, x.node()));
-    return "the lowest node with " + dev.rtc.manifest.Words.count(need, "free isolated CPU") + (vm.isRealtime() ? " (" + what + ")" : "") + typeWhy(vm, p)
+    return "the lowest node with " + dev.rtc.manifest.diagnostics.Words.count(need, "free isolated CPU") + (vm.isRealtime() ? " (" + what + ")" : "") + typeWhy(vm, p)
         + (skipped ? " whose L3 instance still has the " + l.cacheWays(vm) + " ways it asks for" : "");
   }
 

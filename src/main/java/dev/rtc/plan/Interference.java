@@ -1,10 +1,10 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostics;
-import dev.rtc.manifest.Topology.CacheInstance;
 import dev.rtc.manifest.Manifest.Placement;
+import dev.rtc.manifest.Topology.CacheInstance;
 import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import dev.rtc.plan.Plan.Decision;
 import dev.rtc.topology.CpuSet;
 import java.util.HashSet;

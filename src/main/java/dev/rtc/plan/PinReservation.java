@@ -1,12 +1,12 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostics;
-import dev.rtc.manifest.Topology.CoreType;
 import dev.rtc.manifest.Manifest.Emulator;
-import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Topology.CoreType;
+import dev.rtc.manifest.Topology.NumaNode;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import dev.rtc.plan.Plan.Decision;
 import dev.rtc.topology.CpuSet;
 import java.util.List;

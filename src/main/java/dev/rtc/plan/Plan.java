@@ -1,7 +1,7 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Manifest;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import dev.rtc.topology.WayMask;
@@ -207,7 +207,7 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    * A host device given to a VM: whole ({@code <hostdev>}) or a virtual function
    * ({@code <interface type='hostdev'>}, with {@code mac}: the manifest's or a name-based one).
    */
-  public record Passed(dev.rtc.manifest.DeviceRules.Assigned device, Optional<String> mac) {
+  public record Passed(dev.rtc.manifest.rules.DeviceRules.Assigned device, Optional<String> mac) {
 
     public boolean isVf() {
       return device.isVf();

@@ -1,11 +1,11 @@
 package dev.rtc.plan;
 
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostics;
-import dev.rtc.manifest.DeviceRules;
+import dev.rtc.manifest.Manifest.Vm;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Topology;
-import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.rules.DeviceRules;
 import dev.rtc.plan.Plan.Decision;
 import dev.rtc.plan.Plan.HostPlan;
 import dev.rtc.plan.Plan.VmPlan;

@@ -1,14 +1,14 @@
 package dev.rtc.plan;
 
 import dev.rtc.manifest.Binder;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest.Emulator;
-import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.manifest.Manifest.Placement;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.manifest.Topology.Socket;
 import dev.rtc.manifest.Topology;
-import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import dev.rtc.plan.CpuPlanner.Option;
 import dev.rtc.plan.CpuPlanner.Placed;
 import dev.rtc.topology.ByteSize;
@@ -101,7 +101,7 @@ final class Refusal {
     }
     int want = EmulatorPicker.threads(l, vm, pool.node(), planner.emulatorPoolSize());
     d.error(Code.RTC060, vm.pointer() + "/emulator", vm.name() + " is pinned to NUMA node " + pool.node() + ", which has "
-        + dev.rtc.manifest.Words.count(f.size(), "free isolated CPU") + " left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its " + want
+        + dev.rtc.manifest.diagnostics.Words.count(f.size(), "free isolated CPU") + " left" + (f.isEmpty() ? "" : " (" + f.describe() + ")") + " for its " + want
         + " emulator CPUs", String.join("; or ", orElse(emulatorHints(vm, before),
             "pin " + vm.name() + " where its node has free isolated CPUs left, or free some there")));
   }
@@ -160,8 +160,8 @@ final class Refusal {
       }
       int threads = VcpuPicker.threads(l, vm, first.type());
       message = vm.name() + (topology.hybrid() && needs.size() > 1
-          ? " needs, for " + dev.rtc.manifest.Words.count(vm.vcpus(), "vCPU") + " on " + where + " and one core type, " + String.join(" or ", needs) + emu
-          : " needs " + dev.rtc.manifest.Words.count(threads + emulator, "free isolated CPU") + " on " + where + " (" + needs.get(0) + emu + ")")
+          ? " needs, for " + dev.rtc.manifest.diagnostics.Words.count(vm.vcpus(), "vCPU") + " on " + where + " and one core type, " + String.join(" or ", needs) + emu
+          : " needs " + dev.rtc.manifest.diagnostics.Words.count(threads + emulator, "free isolated CPU") + " on " + where + " (" + needs.get(0) + emu + ")")
           + "; free isolated CPUs: " + (free.length() == 0 ? "none" : free);
     }
     d.error(Code.RTC060, vm.pointer() + "/vcpus", message, String.join("; or ", cpuHints(vm, before, options, l)));

@@ -2,11 +2,11 @@ package dev.rtc.bench;
 
 import dev.rtc.Compiler;
 import dev.rtc.manifest.Binder;
-import dev.rtc.manifest.Diagnostics;
 import dev.rtc.manifest.Manifest;
-import dev.rtc.manifest.ManifestException;
-import dev.rtc.plan.Planner;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.plan.Planner;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 

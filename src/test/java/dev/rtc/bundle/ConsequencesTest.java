@@ -176,7 +176,7 @@ class ConsequencesTest {
   static Bundle compile(String name, String text) {
     try {
       return new Compiler().compile(new ManifestLoader.Source(name, text.getBytes(StandardCharsets.UTF_8))).bundle();
-    } catch (dev.rtc.manifest.ManifestException e) {
+    } catch (dev.rtc.manifest.diagnostics.ManifestException e) {
       throw new AssertionError(name + " does not compile: " + e.diagnostics().stream().map(d -> d.render()).toList(), e);
     }
   }

@@ -1,11 +1,11 @@
 package dev.rtc.cli;
 
-import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.rtc.manifest.ManifestException;
+import dev.rtc.Slow;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

@@ -1,13 +1,13 @@
 package dev.rtc.emit;
 
-import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.ManifestException;
+import dev.rtc.Slow;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -3,6 +3,10 @@ package dev.rtc.manifest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.diagnostics.Severity;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,6 +2,7 @@ package dev.rtc.manifest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rtc.manifest.diagnostics.Code;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,14 @@
 package dev.rtc.manifest;
 
-import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.rtc.Compiler;
-import dev.rtc.emit.Bundle;
+import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
+import dev.rtc.emit.Bundle;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -3,6 +3,8 @@ package dev.rtc.manifest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

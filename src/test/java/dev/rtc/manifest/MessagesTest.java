@@ -2,6 +2,9 @@ package dev.rtc.manifest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.Printable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

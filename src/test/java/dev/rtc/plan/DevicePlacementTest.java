@@ -4,8 +4,8 @@ import static dev.rtc.plan.PlacementRulesTest.compile;
 import static dev.rtc.plan.PlacementRulesTest.errors;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
 import dev.rtc.topology.PciAddress;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,16 +1,16 @@
 package dev.rtc.plan;
 
-import dev.rtc.Slow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
+import dev.rtc.Slow;
 import dev.rtc.emit.Tool;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
 import dev.rtc.manifest.Manifest.Os;
 import dev.rtc.manifest.Manifest.Realtime;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

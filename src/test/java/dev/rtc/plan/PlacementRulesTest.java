@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.rtc.Compiler;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,8 +51,8 @@ class PlacementRulesTest {
   void countsOfOneAreSingular() {
     List<Diagnostic> e = errors(rtVm("    placement: {pin: \"4\"}\n"));
     assertThat(e).extracting(Diagnostic::message).anySatisfy(m -> assertThat(m).contains("1 CPU (4) for 8 vCPUs"));
-    assertThat(dev.rtc.manifest.Words.count(1, "free isolated CPU")).isEqualTo("1 free isolated CPU");
-    assertThat(dev.rtc.manifest.Words.count(0, "vCPU")).isEqualTo("0 vCPUs");
+    assertThat(dev.rtc.manifest.diagnostics.Words.count(1, "free isolated CPU")).isEqualTo("1 free isolated CPU");
+    assertThat(dev.rtc.manifest.diagnostics.Words.count(0, "vCPU")).isEqualTo("0 vCPUs");
   }
 
   @Test

@@ -3,10 +3,10 @@ package dev.rtc.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rtc.Compiler;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.rtc.Compiler;
-import dev.rtc.manifest.Code;
-import dev.rtc.manifest.Diagnostic;
-import dev.rtc.manifest.ManifestException;
 import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.ManifestException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

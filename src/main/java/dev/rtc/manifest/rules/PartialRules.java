@@ -1,8 +1,14 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.rules;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rtc.manifest.Binder;
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.SchemaCheck;
+import dev.rtc.manifest.diagnostics.Diagnostic;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;

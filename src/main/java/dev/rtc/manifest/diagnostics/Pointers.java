@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 /** JSON pointers (RFC 6901), the one way rtc names a place in the manifest tree. */
 public final class Pointers {

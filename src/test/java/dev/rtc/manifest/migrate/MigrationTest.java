@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.migrate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.rtc.Compiler;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.migrate.Migration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

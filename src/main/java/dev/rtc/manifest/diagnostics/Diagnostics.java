@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +54,7 @@ public final class Diagnostics {
   }
 
   /** Takes over one finding of a scratch collector. */
-  void add(Diagnostic found) {
+  public void add(Diagnostic found) {
     list.add(found);
   }
 

@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 /**
  * Text that is safe to put on a terminal or into a CI log. A diagnostic echoes what the user

@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -12,11 +12,11 @@ public final class SourceMap {
   private final Map<String, int[]> values = new HashMap<>();
   private final Map<String, int[]> keys = new HashMap<>();
 
-  void value(String pointer, int line, int column) {
+  public void value(String pointer, int line, int column) {
     values.put(pointer, new int[] {line, column});
   }
 
-  void key(String pointer, int line, int column) {
+  public void key(String pointer, int line, int column) {
     keys.put(pointer, new int[] {line, column});
   }
 

@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 import java.util.List;
 

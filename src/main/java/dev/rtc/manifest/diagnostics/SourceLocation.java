@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 /** A place in a manifest file; line and column are 1-based, as editors count them. */
 public record SourceLocation(String file, int line, int column) {

@@ -1,4 +1,4 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
 
 /** Counts as people write them: "1 vCPU", "2 vCPUs", "1 free isolated CPU". */
 public final class Words {

@@ -1,10 +1,14 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.rules;
 
-import dev.rtc.manifest.Topology.Cat;
+import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Topology.CacheInstance;
+import dev.rtc.manifest.Topology.Cat;
 import dev.rtc.manifest.Topology.NumaNode;
 import dev.rtc.manifest.Topology.Socket;
 import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
 import dev.rtc.topology.CpuSet;
 import java.util.HashMap;
 import java.util.List;

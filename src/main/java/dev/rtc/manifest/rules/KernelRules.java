@@ -1,6 +1,9 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.rules;
 
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 
 /**
  * Where the kernels and packages come from: a kernel choice each OS can give (ECI only on Debian

@@ -1,5 +1,8 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.rules;
 
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;

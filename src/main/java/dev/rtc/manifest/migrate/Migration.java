@@ -1,7 +1,10 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.migrate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.diagnostics.Pointers;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;

@@ -1,4 +1,5 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.diagnostics;
+
 
 /**
  * Every diagnostic rtc can give, with a stable id. Ids are never reused or renumbered: pipelines

@@ -1,10 +1,15 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.rules;
 
 import dev.rtc.manifest.Manifest.Benchmark;
 import dev.rtc.manifest.Manifest.Placement;
+import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Topology.Socket;
 import dev.rtc.manifest.Topology;
-import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
+import dev.rtc.manifest.diagnostics.Words;
 import dev.rtc.topology.ByteSize;
 import dev.rtc.topology.CpuSet;
 import java.util.HashMap;

@@ -1,9 +1,14 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.rules;
 
 import dev.rtc.manifest.Manifest.DeviceRequest;
 import dev.rtc.manifest.Manifest.HostDevice;
 import dev.rtc.manifest.Manifest.Placement;
 import dev.rtc.manifest.Manifest.Vm;
+import dev.rtc.manifest.Manifest;
+import dev.rtc.manifest.Topology;
+import dev.rtc.manifest.diagnostics.Code;
+import dev.rtc.manifest.diagnostics.Diagnostics;
+import dev.rtc.manifest.diagnostics.Pointers;
 import dev.rtc.topology.CpuSet;
 import dev.rtc.topology.PciAddress;
 import java.util.ArrayList;

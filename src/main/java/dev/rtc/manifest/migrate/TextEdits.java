@@ -1,6 +1,9 @@
-package dev.rtc.manifest;
+package dev.rtc.manifest.migrate;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rtc.manifest.ManifestLoader;
+import dev.rtc.manifest.diagnostics.ManifestException;
+import dev.rtc.manifest.diagnostics.SourceLocation;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
