@@ -70,6 +70,22 @@ class ArchitectureTest {
     assertThat(long_).as("main source files over %d lines", MAX_LINES).isEmpty();
   }
 
+  /** Test packages mirror main's: a test lives in the package of what it tests (bench/ holds benchmarks, not tests). */
+  @Test
+  void testPackagesMirrorMainPackages() throws IOException {
+    Path test = Path.of("src/test/java/dev/rtc");
+    List<String> strays = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(test)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        Path dir = test.relativize(f.getParent());
+        if (!dir.toString().equals("bench") && !Files.isDirectory(MAIN.resolve(dir))) {
+          strays.add(test.relativize(f).toString());
+        }
+      }
+    }
+    assertThat(strays).as("tests in a package main does not have").isEmpty();
+  }
+
   /** A chained call on a VmPlan's manifest VM. */
   static final Pattern MANIFEST_VM = Pattern.compile("\\.vm\\(\\)\\.");
 
