@@ -780,6 +780,37 @@ rollback_grubby() {
   restore /etc/kernel/cmdline
 }
 
+# rollback_kernel: the kernel command line as it was (the drop-in, or each boot entry's arguments),
+# the repositories rtc added; the kernel packages stay, and the boot default is what it was.
+rollback_kernel() {
+  if recorded "grub-dropin"; then
+    if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ] && ! is_rtc_file "$ROOT/etc/default/grub.d/99-rtc.cfg"; then
+      note "/etc/default/grub.d/99-rtc.cfg is no longer rtc's file: left alone"
+    else
+      restore /etc/default/grub.d/99-rtc.cfg
+    fi
+  fi
+  if recorded "statoverride /etc/grub.d/09_eci"; then
+    # eci-customizations stays installed, and its 09_eci would put ECI's own isolcpus, nohz_full
+    # and rcu_nocbs on a command line the host never had before rtc: it stays off.
+    note "/etc/grub.d/09_eci stays off (eci-customizations stays installed; apt-get purge eci-customizations removes both)"
+  fi
+  if recorded "apt-repository $REPO_LIST"; then
+    restore "$REPO_LIST"
+    restore "$REPO_PREF_FILE"
+    restore "$REPO_KEYRING"
+  fi
+  local r disable=()
+  while IFS= read -r r; do disable+=("--disable=${r#rhel-repository }"); done < <(grep '^rhel-repository ' "$STATE/changes" || true)
+  [ "${#disable[@]}" = 0 ] || try subscription-manager repos "${disable[@]}"
+  if recorded "grubby-args"; then rollback_grubby; fi
+  if recorded "grub-dropin"; then try "${GRUB_UPDATE[@]}"; fi
+  if recorded "ubuntu-pro attached" || recorded "ubuntu-pro realtime-kernel"; then
+    note "Ubuntu Pro stays attached, and its real-time kernel installed (pro detach undoes it)"
+  fi
+  note "packages stay installed (${HOST_PACKAGES[*]}); the boot default is what it was before"
+}
+
 # ---- tuning ----------------------------------------------------------------------------------
 # TuneD: the profile, the services, and the sysctls and sysfs values read back.
 
@@ -876,6 +907,18 @@ write_sysfs() {
   fi
 }
 
+# rollback_tuning: the TuneD profile that was active before (or TuneD off), rtc's profile file,
+# and stalld as it was.
+rollback_tuning() {
+  local profile
+  if recorded "tuned-profile $TUNED_PROFILE"; then
+    profile=$(cat "$STATE/backup/tuned-profile" 2>/dev/null || true)
+    if [ -n "$profile" ] && [ "$profile" != "$TUNED_PROFILE" ]; then try tuned-adm profile "$profile"; else try tuned-adm off; fi
+    restore "/etc/tuned/$TUNED_PROFILE/tuned.conf"
+  fi
+  if recorded stalld && [ "$(cat "$STATE/backup/stalld-enabled" 2>/dev/null)" != enabled ]; then try systemctl disable --now stalld; fi
+}
+
 # ---- boot units ------------------------------------------------------------------------------
 # The units that run at every boot: resctrl groups and schemata, hugepages, SR-IOV, the VMs'
 # start order.
@@ -917,6 +960,19 @@ remove_unit() {
   fi
   restore "$f"
   try systemctl daemon-reload
+}
+
+# rollback_units: rtc's boot units disabled and removed, its resctrl groups removed (their CPUs
+# return to the default group), and the resctrl files it installed.
+rollback_units() {
+  local u g
+  for u in "${UNITS[@]}"; do
+    if recorded "unit $u"; then remove_unit "$u"; fi
+  done
+  for g in "${RESCTRL_GROUPS[@]}"; do
+    if [ -d "$ROOT/sys/fs/resctrl/$g" ]; then try rmdir "$ROOT/sys/fs/resctrl/$g"; fi # its CPUs return to the default group
+  done
+  if [ -d "$ROOT/etc/rtc/resctrl" ]; then try rm -rf "$ROOT/etc/rtc/resctrl"; fi
 }
 
 # ---- devices ---------------------------------------------------------------------------------
@@ -1068,6 +1124,28 @@ prove_vm_devices() {
       fi
     fi
   done
+}
+
+# rollback_devices: whole devices left on vfio-pci given back to their host driver, and each
+# physical function's VF count back to what it was.
+rollback_devices() {
+  local d kind addr driver prev
+  for d in "${DEVICES[@]}"; do
+    IFS='|' read -r _ kind addr _ driver _ <<<"$d"
+    # A managed device goes back to its host driver when its VM stops; one left on vfio-pci is given
+    # back here, unless vfio-pci is where it was before rtc (host.devices says its driver).
+    if [ "$kind" = whole ] && [ "$driver" != vfio-pci ] && [ "$(device_driver "$addr")" = vfio-pci ]; then
+      try virsh nodedev-reattach "pci_${addr//[:.]/_}"
+    fi
+  done
+  if recorded "unit rtc-sriov.service"; then
+    for d in "${SRIOV_PFS[@]}"; do
+      addr=${d%%|*}
+      prev=$(cat "$STATE/backup/sriov_numvfs-$addr" 2>/dev/null || true)
+      [[ $prev =~ ^[0-9]+$ ]] || prev=0
+      [ "$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")" = "$prev" ] || write_sysfs "/sys/bus/pci/devices/$addr/sriov_numvfs" "$prev"
+    done
+  fi
 }
 
 # ---- images ----------------------------------------------------------------------------------
@@ -1509,6 +1587,36 @@ step_guest() {
     return 0
   fi
   guest_run "$1" 300 "${@:2}"
+}
+
+# rollback_vms: rtc's domains stopped and undefined (last first), and their boot unit; a domain
+# rtc did not define is left alone.
+rollback_vms() {
+  local i vm owner
+  for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
+    vm=${VMS[$i]}
+    if ! owner=$(domain_owner "$vm"); then
+      UNDONE+=("virsh undefine $vm (virsh could not say whether it is rtc's)")
+    elif [ "$owner" = none ]; then
+      ok "$vm: not defined"
+    elif [ "$owner" = rtc ]; then
+      [ "$(virsh domstate "$vm" 2>/dev/null)" != running ] || try virsh destroy "$vm"
+      try virsh undefine "$vm"
+    else
+      note "$vm: a domain of that name exists, but rtc did not define it: left alone"
+    fi
+  done
+  if recorded "unit rtc-vms.service"; then remove_unit rtc-vms.service; fi
+}
+
+# rollback_networks: the libvirt networks rtc defined.
+rollback_networks() {
+  local n
+  for n in "${NETWORKS[@]}"; do
+    if recorded "network $n"; then
+      virsh net-info "$n" >/dev/null 2>&1 && { try virsh net-destroy "$n"; try virsh net-undefine "$n"; }
+    fi
+  done
 }
 
 # ---- benchmark -------------------------------------------------------------------------------
@@ -1994,83 +2102,13 @@ step_rollback() {
     ok "nothing to undo: no step of $BUNDLE has changed this host"
     return 0
   fi
-  local i vm n g u profile
-  for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
-    vm=${VMS[$i]}
-    local owner
-    if ! owner=$(domain_owner "$vm"); then
-      UNDONE+=("virsh undefine $vm (virsh could not say whether it is rtc's)")
-    elif [ "$owner" = none ]; then
-      ok "$vm: not defined"
-    elif [ "$owner" = rtc ]; then
-      [ "$(virsh domstate "$vm" 2>/dev/null)" != running ] || try virsh destroy "$vm"
-      try virsh undefine "$vm"
-    else
-      note "$vm: a domain of that name exists, but rtc did not define it: left alone"
-    fi
-  done
-  if recorded "unit rtc-vms.service"; then remove_unit rtc-vms.service; fi
-  local d kind addr driver prev
-  for d in "${DEVICES[@]}"; do
-    IFS='|' read -r _ kind addr _ driver _ <<<"$d"
-    # A managed device goes back to its host driver when its VM stops; one left on vfio-pci is given
-    # back here, unless vfio-pci is where it was before rtc (host.devices says its driver).
-    if [ "$kind" = whole ] && [ "$driver" != vfio-pci ] && [ "$(device_driver "$addr")" = vfio-pci ]; then
-      try virsh nodedev-reattach "pci_${addr//[:.]/_}"
-    fi
-  done
-  if recorded "unit rtc-sriov.service"; then
-    for d in "${SRIOV_PFS[@]}"; do
-      addr=${d%%|*}
-      prev=$(cat "$STATE/backup/sriov_numvfs-$addr" 2>/dev/null || true)
-      [[ $prev =~ ^[0-9]+$ ]] || prev=0
-      [ "$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")" = "$prev" ] || write_sysfs "/sys/bus/pci/devices/$addr/sriov_numvfs" "$prev"
-    done
-  fi
-  for n in "${NETWORKS[@]}"; do
-    if recorded "network $n"; then
-      virsh net-info "$n" >/dev/null 2>&1 && { try virsh net-destroy "$n"; try virsh net-undefine "$n"; }
-    fi
-  done
-  for u in "${UNITS[@]}"; do
-    if recorded "unit $u"; then remove_unit "$u"; fi
-  done
-  for g in "${RESCTRL_GROUPS[@]}"; do
-    if [ -d "$ROOT/sys/fs/resctrl/$g" ]; then try rmdir "$ROOT/sys/fs/resctrl/$g"; fi # its CPUs return to the default group
-  done
-  if [ -d "$ROOT/etc/rtc/resctrl" ]; then try rm -rf "$ROOT/etc/rtc/resctrl"; fi
-  if recorded "tuned-profile $TUNED_PROFILE"; then
-    profile=$(cat "$STATE/backup/tuned-profile" 2>/dev/null || true)
-    if [ -n "$profile" ] && [ "$profile" != "$TUNED_PROFILE" ]; then try tuned-adm profile "$profile"; else try tuned-adm off; fi
-    restore "/etc/tuned/$TUNED_PROFILE/tuned.conf"
-  fi
-  if recorded stalld && [ "$(cat "$STATE/backup/stalld-enabled" 2>/dev/null)" != enabled ]; then try systemctl disable --now stalld; fi
-  if recorded "grub-dropin"; then
-    if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ] && ! is_rtc_file "$ROOT/etc/default/grub.d/99-rtc.cfg"; then
-      note "/etc/default/grub.d/99-rtc.cfg is no longer rtc's file: left alone"
-    else
-      restore /etc/default/grub.d/99-rtc.cfg
-    fi
-  fi
-  if recorded "statoverride /etc/grub.d/09_eci"; then
-    # eci-customizations stays installed, and its 09_eci would put ECI's own isolcpus, nohz_full
-    # and rcu_nocbs on a command line the host never had before rtc: it stays off.
-    note "/etc/grub.d/09_eci stays off (eci-customizations stays installed; apt-get purge eci-customizations removes both)"
-  fi
-  if recorded "apt-repository $REPO_LIST"; then
-    restore "$REPO_LIST"
-    restore "$REPO_PREF_FILE"
-    restore "$REPO_KEYRING"
-  fi
-  local r disable=()
-  while IFS= read -r r; do disable+=("--disable=${r#rhel-repository }"); done < <(grep '^rhel-repository ' "$STATE/changes" || true)
-  [ "${#disable[@]}" = 0 ] || try subscription-manager repos "${disable[@]}"
-  if recorded "grubby-args"; then rollback_grubby; fi
-  if recorded "grub-dropin"; then try "${GRUB_UPDATE[@]}"; fi
-  if recorded "ubuntu-pro attached" || recorded "ubuntu-pro realtime-kernel"; then
-    note "Ubuntu Pro stays attached, and its real-time kernel installed (pro detach undoes it)"
-  fi
-  note "packages stay installed (${HOST_PACKAGES[*]}); the boot default is what it was before"
+  # Each subject undoes its own changes, in the reverse order of the steps that made them.
+  rollback_vms
+  rollback_devices
+  rollback_networks
+  rollback_units
+  rollback_tuning
+  rollback_kernel
   if [ "${#UNDONE[@]}" -gt 0 ]; then
     printf '   could not undo:\n' >&2
     printf '     %s\n' "${UNDONE[@]}" >&2

@@ -325,3 +325,34 @@ rollback_grubby() {
   restore /etc/default/grub
   restore /etc/kernel/cmdline
 }
+
+# rollback_kernel: the kernel command line as it was (the drop-in, or each boot entry's arguments),
+# the repositories rtc added; the kernel packages stay, and the boot default is what it was.
+rollback_kernel() {
+  if recorded "grub-dropin"; then
+    if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ] && ! is_rtc_file "$ROOT/etc/default/grub.d/99-rtc.cfg"; then
+      note "/etc/default/grub.d/99-rtc.cfg is no longer rtc's file: left alone"
+    else
+      restore /etc/default/grub.d/99-rtc.cfg
+    fi
+  fi
+  if recorded "statoverride /etc/grub.d/09_eci"; then
+    # eci-customizations stays installed, and its 09_eci would put ECI's own isolcpus, nohz_full
+    # and rcu_nocbs on a command line the host never had before rtc: it stays off.
+    note "/etc/grub.d/09_eci stays off (eci-customizations stays installed; apt-get purge eci-customizations removes both)"
+  fi
+  if recorded "apt-repository $REPO_LIST"; then
+    restore "$REPO_LIST"
+    restore "$REPO_PREF_FILE"
+    restore "$REPO_KEYRING"
+  fi
+  local r disable=()
+  while IFS= read -r r; do disable+=("--disable=${r#rhel-repository }"); done < <(grep '^rhel-repository ' "$STATE/changes" || true)
+  [ "${#disable[@]}" = 0 ] || try subscription-manager repos "${disable[@]}"
+  if recorded "grubby-args"; then rollback_grubby; fi
+  if recorded "grub-dropin"; then try "${GRUB_UPDATE[@]}"; fi
+  if recorded "ubuntu-pro attached" || recorded "ubuntu-pro realtime-kernel"; then
+    note "Ubuntu Pro stays attached, and its real-time kernel installed (pro detach undoes it)"
+  fi
+  note "packages stay installed (${HOST_PACKAGES[*]}); the boot default is what it was before"
+}

@@ -93,3 +93,15 @@ write_sysfs() {
     printf '   could not: echo %s > %s (going on)\n' "$2" "$1" >&2
   fi
 }
+
+# rollback_tuning: the TuneD profile that was active before (or TuneD off), rtc's profile file,
+# and stalld as it was.
+rollback_tuning() {
+  local profile
+  if recorded "tuned-profile $TUNED_PROFILE"; then
+    profile=$(cat "$STATE/backup/tuned-profile" 2>/dev/null || true)
+    if [ -n "$profile" ] && [ "$profile" != "$TUNED_PROFILE" ]; then try tuned-adm profile "$profile"; else try tuned-adm off; fi
+    restore "/etc/tuned/$TUNED_PROFILE/tuned.conf"
+  fi
+  if recorded stalld && [ "$(cat "$STATE/backup/stalld-enabled" 2>/dev/null)" != enabled ]; then try systemctl disable --now stalld; fi
+}

@@ -40,3 +40,16 @@ remove_unit() {
   restore "$f"
   try systemctl daemon-reload
 }
+
+# rollback_units: rtc's boot units disabled and removed, its resctrl groups removed (their CPUs
+# return to the default group), and the resctrl files it installed.
+rollback_units() {
+  local u g
+  for u in "${UNITS[@]}"; do
+    if recorded "unit $u"; then remove_unit "$u"; fi
+  done
+  for g in "${RESCTRL_GROUPS[@]}"; do
+    if [ -d "$ROOT/sys/fs/resctrl/$g" ]; then try rmdir "$ROOT/sys/fs/resctrl/$g"; fi # its CPUs return to the default group
+  done
+  if [ -d "$ROOT/etc/rtc/resctrl" ]; then try rm -rf "$ROOT/etc/rtc/resctrl"; fi
+}

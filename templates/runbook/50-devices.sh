@@ -148,3 +148,25 @@ prove_vm_devices() {
     fi
   done
 }
+
+# rollback_devices: whole devices left on vfio-pci given back to their host driver, and each
+# physical function's VF count back to what it was.
+rollback_devices() {
+  local d kind addr driver prev
+  for d in "${DEVICES[@]}"; do
+    IFS='|' read -r _ kind addr _ driver _ <<<"$d"
+    # A managed device goes back to its host driver when its VM stops; one left on vfio-pci is given
+    # back here, unless vfio-pci is where it was before rtc (host.devices says its driver).
+    if [ "$kind" = whole ] && [ "$driver" != vfio-pci ] && [ "$(device_driver "$addr")" = vfio-pci ]; then
+      try virsh nodedev-reattach "pci_${addr//[:.]/_}"
+    fi
+  done
+  if recorded "unit rtc-sriov.service"; then
+    for d in "${SRIOV_PFS[@]}"; do
+      addr=${d%%|*}
+      prev=$(cat "$STATE/backup/sriov_numvfs-$addr" 2>/dev/null || true)
+      [[ $prev =~ ^[0-9]+$ ]] || prev=0
+      [ "$(read_file "/sys/bus/pci/devices/$addr/sriov_numvfs")" = "$prev" ] || write_sysfs "/sys/bus/pci/devices/$addr/sriov_numvfs" "$prev"
+    done
+  fi
+}

@@ -282,3 +282,33 @@ step_guest() {
   fi
   guest_run "$1" 300 "${@:2}"
 }
+
+# rollback_vms: rtc's domains stopped and undefined (last first), and their boot unit; a domain
+# rtc did not define is left alone.
+rollback_vms() {
+  local i vm owner
+  for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
+    vm=${VMS[$i]}
+    if ! owner=$(domain_owner "$vm"); then
+      UNDONE+=("virsh undefine $vm (virsh could not say whether it is rtc's)")
+    elif [ "$owner" = none ]; then
+      ok "$vm: not defined"
+    elif [ "$owner" = rtc ]; then
+      [ "$(virsh domstate "$vm" 2>/dev/null)" != running ] || try virsh destroy "$vm"
+      try virsh undefine "$vm"
+    else
+      note "$vm: a domain of that name exists, but rtc did not define it: left alone"
+    fi
+  done
+  if recorded "unit rtc-vms.service"; then remove_unit rtc-vms.service; fi
+}
+
+# rollback_networks: the libvirt networks rtc defined.
+rollback_networks() {
+  local n
+  for n in "${NETWORKS[@]}"; do
+    if recorded "network $n"; then
+      virsh net-info "$n" >/dev/null 2>&1 && { try virsh net-destroy "$n"; try virsh net-undefine "$n"; }
+    fi
+  done
+}
