@@ -18,16 +18,103 @@ NOT_REALTIME=()
 VERDICT_CODE=0
 
 say() { printf '\n== %s\n' "$*"; }
-ok() { printf '   ok: %s\n' "$*"; }
-note() { printf '   note: %s\n' "$*"; }
+# ok: something already as planned (a state, not a check: checks report with check_ok).
+ok() {
+  printf '   ok: %s\n' "$*"
+  record_json state "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" unchanged false "$*"
+}
+note() {
+  printf '   note: %s\n' "$*"
+  record_json note "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" note false "$*"
+}
 # bad: a failed check; the step goes on, so all of them are seen, and fails at its end.
 bad() {
   printf '   FAIL: %s\n' "$*" >&2
   FAILS=$((FAILS + 1))
+  record_json check "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" failed false "$*"
 }
 fail() {
   printf '   FAIL: %s\n' "$*" >&2
+  STEP_MESSAGE=$*
   exit 1
+}
+
+# ---- records (--json) ------------------------------------------------------------------------
+# With --json, every check, change, state and note is also one JSON object on a line of standard
+# output (fd 5), and each step ends with a record of its own; what a person reads goes to standard
+# error and the log. rtc's docs/runbook-checks.md documents the records and the exit codes.
+JSON=0
+STEP_NAME=
+STEP_OPEN=0
+STEP_CHANGED=0
+STEP_MESSAGE=
+REBOOT=0
+CHANGE_ID=
+CHANGE_SCOPE=host
+
+# applying ID [SCOPE]: the changes that follow belong to ID (a catalogue ID), in SCOPE (host or a VM).
+applying() {
+  CHANGE_ID=$1
+  CHANGE_SCOPE=${2:-host}
+}
+
+# json_string TEXT: TEXT as a JSON string.
+json_string() {
+  local s=$1 out='' c i
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/\\r}
+  if [[ $s =~ [[:cntrl:]] ]]; then
+    for ((i = 0; i < ${#s}; i++)); do
+      c=${s:i:1}
+      if [[ $c =~ [[:cntrl:]] ]]; then out+=$(printf '\\u%04x' "'$c"); else out+=$c; fi
+    done
+    s=$out
+  fi
+  printf '"%s"' "$s"
+}
+
+# record_json TYPE ID SCOPE STATUS CHANGED MESSAGE: one record, under --json.
+record_json() {
+  [ "$1" != change ] || [ "$5" != true ] || STEP_CHANGED=1
+  [ "$JSON" = 1 ] || return 0
+  printf '{"type":%s,"step":%s,"id":%s,"scope":%s,"status":%s,"changed":%s,"message":%s}\n' "$(json_string "$1")" \
+    "$(json_string "$STEP_NAME")" "$(json_string "$2")" "$(json_string "$3")" "$(json_string "$4")" "$5" "$(json_string "$6")" >&5
+}
+
+# step_begin NAME, step_end STATUS EXIT: a step's own record, with whether it changed anything and
+# whether the host must reboot before the next step.
+step_begin() {
+  STEP_NAME=$1
+  STEP_OPEN=1
+  STEP_CHANGED=0
+  STEP_MESSAGE=
+  CHANGE_ID=
+  CHANGE_SCOPE=host
+}
+step_end() {
+  STEP_OPEN=0
+  [ "$JSON" = 1 ] || return 0
+  local changed=false reboot=false
+  [ "$STEP_CHANGED" = 0 ] || changed=true
+  [ "$REBOOT" = 0 ] || reboot=true
+  printf '{"type":"step","step":%s,"status":%s,"exit":%s,"changed":%s,"reboot_required":%s,"dry_run":%s,"failures":%s,"message":%s}\n' \
+    "$(json_string "$STEP_NAME")" "$(json_string "$1")" "$2" "$changed" "$reboot" "$([ "$DRY_RUN" = 1 ] && echo true || echo false)" \
+    "$FAILS" "$(json_string "$STEP_MESSAGE")" >&5
+}
+
+# On every way out: a step cut short by a failure still gets its record; then what cleanup_temp and
+# the log need.
+on_exit() {
+  local code=$?
+  [ "$STEP_OPEN" = 0 ] || step_end failed "$code"
+  cleanup_temp
+  if [ -n "${TEE_PID-}" ]; then
+    exec 1>&3 2>&4
+    wait "$TEE_PID" 2>/dev/null || true
+  fi
 }
 
 # run CMD...: runs a command that changes the host, or prints it under --dry-run.
@@ -36,11 +123,13 @@ run() {
     printf '   would run:'
     printf ' %q' "$@"
     printf '\n'
+    record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" would-change true "$*"
     return 0
   fi
   printf '   +'
   printf ' %q' "$@"
   printf '\n'
+  record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" changed true "$*"
   "$@"
 }
 
@@ -58,7 +147,7 @@ try() {
 # script, a failure or an interrupt included (the EXIT trap), never left in the state folder.
 TEMP_PATHS=()
 cleanup_temp() { [ "${#TEMP_PATHS[@]}" = 0 ] || rm -rf -- "${TEMP_PATHS[@]}"; }
-trap cleanup_temp EXIT
+trap on_exit EXIT
 
 need_root() {
   [ "$DRY_RUN" = 1 ] || [ -n "$ROOT" ] || [ "$(id -u)" = 0 ] || fail "run as root (sudo ./runbook.sh $1)"
@@ -126,10 +215,12 @@ install_file() {
   backup "$2"
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would write: %s (%s)\n' "$2" "${1#"$HERE"/}"
+    record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" would-change true "write $2"
     return 0
   fi
   install -D -m "$3" "$1" "$ROOT$2"
   printf '   wrote: %s\n' "$2"
+  record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" changed true "wrote $2"
 }
 
 # write_file DEST MODE TEXT: a small file rtc makes, backed up first.
@@ -142,12 +233,14 @@ write_file() {
   backup "$1"
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would write: %s\n' "$1"
+    record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" would-change true "write $1"
     return 0
   fi
   mkdir -p "$(dirname "$ROOT$1")"
   printf '%s' "$3" >"$ROOT$1"
   chmod "$2" "$ROOT$1"
   printf '   wrote: %s\n' "$1"
+  record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" changed true "wrote $1"
 }
 
 # ---- checks ----------------------------------------------------------------------------------
@@ -167,11 +260,24 @@ write_file() {
 # catalogue.
 
 # check_ok ID SCOPE MESSAGE, check_bad ID SCOPE MESSAGE: one check's result, as a person reads it.
-check_ok() { ok "$3"; }
-check_bad() { bad "$3"; }
+check_ok() {
+  printf '   ok: %s\n' "$3"
+  record_json check "$1" "$2" ok false "$3"
+}
+check_bad() {
+  printf '   FAIL: %s\n' "$3" >&2
+  FAILS=$((FAILS + 1))
+  record_json check "$1" "$2" failed false "$3"
+}
 
-# table_row ID WHAT PLANNED FOUND MARK: a row of the identity table.
-table_row() { printf '   %-34s %-22s %-22s %s\n' "$2" "$3" "$4" "$5"; }
+# table_row ID WHAT PLANNED FOUND MARK: a row of the identity table (and its record: failed on a
+# MISMATCH, unknown when the row cannot say yet).
+table_row() {
+  printf '   %-34s %-22s %-22s %s\n' "$2" "$3" "$4" "$5"
+  local status=ok
+  case $5 in MISMATCH) status=failed ;; unsure*) status=unknown ;; esac
+  record_json check "$1" host "$status" false "$2: planned $3, found $4"
+}
 
 # check_read READ: what is there, as text ("absent" when there is nothing to read). With
 # CHECK_FACTS set (collect_facts' output, from a guest), a file is read from those facts.
@@ -396,7 +502,6 @@ start_changes() {
   exec 3>&1 4>&2
   exec > >(tee -a "$STATE/runbook.log") 2>&1
   TEE_PID=$!
-  trap 'cleanup_temp; exec 1>&3 2>&4; wait "$TEE_PID" 2>/dev/null || true' EXIT
   echo "rtc runbook for $BUNDLE: ${STEPS[*]} ($(date -u +%Y-%m-%dT%H:%M:%SZ)); log: $STATE/runbook.log"
 }
 
@@ -548,6 +653,7 @@ missing_packages() {
 }
 
 host_kernel() {
+  applying host.kernel
   if [ -n "$REPO_LIST" ]; then
     # The guide's repository: its key in a keyring of its own, named by the list with signed-by.
     WROTE=0
@@ -584,12 +690,14 @@ host_kernel() {
     # A repository added on an earlier run may not have been read yet: read it before installing.
     if [ -n "$REPO_LIST" ] && [ "$WROTE" = 0 ]; then run apt-get update; fi
     run "${INSTALL[@]}" "${HOST_PACKAGES[@]}"
+    REBOOT=1 # a new kernel runs after the next boot
   fi
   if [ "$HOST_KERNEL_PRO" = 1 ]; then
     if pro status --format json 2>/dev/null | jq -e '.services[]? | select(.name == "realtime-kernel") | .status == "enabled"' >/dev/null 2>&1; then
       ok "Ubuntu Pro's realtime-kernel is enabled"
     else
       run pro enable realtime-kernel --assume-yes
+      REBOOT=1
     fi
     record "ubuntu-pro realtime-kernel"
   fi
@@ -630,6 +738,7 @@ pro_attach() {
 }
 
 host_cmdline() {
+  applying host.cmdline
   if [ "$GRUBBY" = 1 ]; then
     # BLS boot entries: the arguments go into every installed kernel's entry, replacing earlier
     # values of the same keys. What was there is kept first, for rollback.
@@ -641,6 +750,7 @@ host_cmdline() {
       ok "every boot entry has rtc's kernel arguments"
     else
       run grubby --update-kernel=ALL --args="${HOST_ARGS[*]}"
+      REBOOT=1 # the command line changes at the next boot
     fi
     record "grubby-args"
     if [ "$HOST_KERNEL_RT" = 1 ]; then
@@ -650,6 +760,7 @@ host_cmdline() {
         ok "the default boot entry is $rt"
       elif [ -n "$rt" ]; then
         run grubby --set-default="/boot/vmlinuz-$rt"
+        REBOOT=1
       elif [ "$DRY_RUN" = 0 ]; then
         fail "no kernel with CONFIG_PREEMPT_RT=y in /boot after installing $HOST_KERNEL_NAME"
       fi
@@ -665,6 +776,7 @@ host_cmdline() {
       ok "GRUB's menu was made from these files already"
     else
       run "${GRUB_UPDATE[@]}"
+      REBOOT=1 # the menu, and the command line, change at the next boot
       [ "$DRY_RUN" = 1 ] || grub_inputs >"$STATE/grub-inputs"
     fi
   fi
@@ -783,6 +895,7 @@ rollback_grubby() {
 # rollback_kernel: the kernel command line as it was (the drop-in, or each boot entry's arguments),
 # the repositories rtc added; the kernel packages stay, and the boot default is what it was.
 rollback_kernel() {
+  applying rollback.kernel
   if recorded "grub-dropin"; then
     if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ] && ! is_rtc_file "$ROOT/etc/default/grub.d/99-rtc.cfg"; then
       note "/etc/default/grub.d/99-rtc.cfg is no longer rtc's file: left alone"
@@ -817,6 +930,7 @@ rollback_kernel() {
 # Applying a TuneD profile is not free on a running host (it resets NIC channels, moves
 # workqueues, walks every CPU): it is applied only when another profile is active or its file changed.
 host_tuning() {
+  applying host.tuning
   keep tuned-profile sh -c "tuned-adm active 2>/dev/null | sed -n 's/^Current active profile: //p'"
   WROTE=0
   install_file "$HERE/host/tuned/$TUNED_PROFILE/tuned.conf" "/etc/tuned/$TUNED_PROFILE/tuned.conf" 0644
@@ -910,6 +1024,7 @@ write_sysfs() {
 # rollback_tuning: the TuneD profile that was active before (or TuneD off), rtc's profile file,
 # and stalld as it was.
 rollback_tuning() {
+  applying rollback.tuning
   local profile
   if recorded "tuned-profile $TUNED_PROFILE"; then
     profile=$(cat "$STATE/backup/tuned-profile" 2>/dev/null || true)
@@ -924,6 +1039,7 @@ rollback_tuning() {
 # start order.
 
 host_units() {
+  applying host.units
   local u g
   if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     install_file "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata 0644
@@ -943,6 +1059,7 @@ host_units() {
     record "unit $u"
   done
   [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  [ "$WROTE" = 0 ] || REBOOT=1 # the units act at boot
   for u in "${UNITS[@]}"; do
     enable "$u"
   done
@@ -965,6 +1082,7 @@ remove_unit() {
 # rollback_units: rtc's boot units disabled and removed, its resctrl groups removed (their CPUs
 # return to the default group), and the resctrl files it installed.
 rollback_units() {
+  applying rollback.units
   local u g
   for u in "${UNITS[@]}"; do
     if recorded "unit $u"; then remove_unit "$u"; fi
@@ -1129,6 +1247,7 @@ prove_vm_devices() {
 # rollback_devices: whole devices left on vfio-pci given back to their host driver, and each
 # physical function's VF count back to what it was.
 rollback_devices() {
+  applying rollback.devices
   local d kind addr driver prev
   for d in "${DEVICES[@]}"; do
     IFS='|' read -r _ kind addr _ driver _ <<<"$d"
@@ -1188,8 +1307,10 @@ step_images() {
       fail "$vm: a real-time RHEL guest registers with an activation key: put org= and key= lines in $RHEL_KEY_FILE (chmod 600); nothing was changed"
     fi
   done
+  applying vm.image
   [ -d "$ROOT$IMAGE_DIR" ] || run install -d -m 0755 "$ROOT$IMAGE_DIR"
   for vm in "${VMS[@]}"; do
+    applying vm.image "$vm"
     image_disk "$vm"
     image_seed "$vm"
   done
@@ -1346,8 +1467,10 @@ step_vms() {
       fail "a domain named $vm exists and rtc did not define it (it has no rtc metadata): rename or remove it, then run vms again; nothing was changed"
     fi
   done
+  applying host.networks
   for n in "${NETWORKS[@]}"; do ensure_network "$n"; done
   for vm in "${VMS[@]}"; do
+    applying vm.domain "$vm"
     owner=$(domain_owner "$vm")
     sum=$(sha256sum <"$HERE/vms/$vm/domain.xml" | cut -d' ' -f1)
     if [ "$owner" = rtc ] && [ "$(cat "$STATE/domains/$vm.sha256" 2>/dev/null)" = "$sum" ]; then
@@ -1365,6 +1488,7 @@ step_vms() {
       run virsh start "$vm"
     fi
   done
+  applying host.vms-unit
   WROTE=0
   install_file "$HERE/host/systemd/rtc-vms.service" /etc/systemd/system/rtc-vms.service 0644
   record "unit rtc-vms.service"
@@ -1413,6 +1537,7 @@ domain_owner() {
 }
 
 step_wait() {
+  applying vm.first-boot
   need_root wait
   say "wait: each VM's first boot (cloud-init installs its packages, and real-time VMs reboot once)"
   local vm
@@ -1592,6 +1717,7 @@ step_guest() {
 # rollback_vms: rtc's domains stopped and undefined (last first), and their boot unit; a domain
 # rtc did not define is left alone.
 rollback_vms() {
+  applying rollback.vms
   local i vm owner
   for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
     vm=${VMS[$i]}
@@ -1611,6 +1737,7 @@ rollback_vms() {
 
 # rollback_networks: the libvirt networks rtc defined.
 rollback_networks() {
+  applying rollback.networks
   local n
   for n in "${NETWORKS[@]}"; do
     if recorded "network $n"; then
@@ -1623,6 +1750,7 @@ rollback_networks() {
 # The stressors' load, cyclictest in the real-time guest, its status and its collection.
 
 step_stress() {
+  applying bench.stress
   guard stress
   say "stress: start the stressor workloads, and measure the load they put on the host"
   local vm any=0
@@ -1683,6 +1811,7 @@ current_run() { cat "$STATE/runs/current" 2>/dev/null || true; }
 run_meta() { sed -n "s/^$2=//p" "$STATE/runs/$1/meta" 2>/dev/null || true; }
 
 step_bench() {
+  applying bench.run
   [ -n "$BENCH_VM" ] || { say "bench: the manifest has no benchmark"; return 0; }
   guard bench
   local id
@@ -1832,6 +1961,7 @@ step_status() {
 }
 
 step_collect() {
+  applying evidence.collect
   local id
   id=$(current_run)
   [ -n "$id" ] || fail "no benchmark has been started on this host (./runbook.sh bench)"
@@ -1844,6 +1974,7 @@ step_collect() {
 # The report tarball, and the judge that rtc report agrees with.
 
 step_report() {
+  applying evidence.report
   guard report
   say "report: pack the evidence to send back"
   local id dir out n=1 vm group
@@ -2042,7 +2173,28 @@ step_host() {
   host_tuning
   host_cmdline
   host_units
-  say "host: done. Reboot now (reboot), then run: ./runbook.sh all"
+  # A reboot when this run changed what acts only at boot, or the running kernel or command line
+  # is not the plan's yet (an earlier run changed them, and the host has not rebooted since).
+  if [ "$REBOOT" = 1 ] || ! running_as_planned; then
+    REBOOT=1
+    say "host: done. Reboot now (reboot), then run: ./runbook.sh all"
+  else
+    say "host: done; the planned kernel and command line already run, so no reboot is needed. Next: ./runbook.sh all"
+  fi
+}
+
+# running_as_planned: the running kernel is the planned one, with every planned argument.
+running_as_planned() {
+  local facts arg
+  facts=$(collect_facts)
+  if [ "$HOST_KERNEL_RT" = 1 ]; then
+    [ "$(fact "$facts" realtime)" = 1 ] || [[ $(fact "$facts" version) == *PREEMPT_RT* ]] || return 1
+    # shellcheck disable=SC2053 # the release is a glob
+    [ -z "$HOST_KERNEL_RELEASE" ] || [[ $(fact "$facts" osrelease) == $HOST_KERNEL_RELEASE ]] || return 1
+  fi
+  for arg in "${HOST_ARGS[@]}"; do
+    case " $(fact "$facts" cmdline) " in *" $arg "*) ;; *) return 1 ;; esac
+  done
 }
 
 # Before the host step's first change: a file in its way that rtc did not write stops it, so a
@@ -2124,11 +2276,24 @@ usage() {
   echo "Steps: preflight host check-host images vms wait verify stress bench status collect report all rollback facts guest judge"
 }
 
+# run_step NAME: one step, between its records. A step's exit: 0 done, 1 a check failed (or the
+# verdict is FAIL), 3 no verdict; a failure ends the script there (on_exit records it).
+run_step() {
+  step_begin "$1"
+  "step_${1//-/_}"
+  local code=0
+  case $1 in bench | collect | report) code=$VERDICT_CODE ;; esac
+  step_end finished "$code"
+}
+
 main() {
   STEPS=()
+  # --json anywhere: facts, guest and judge, which return at once, print no records and refuse it.
+  case " $* " in *" --json "*) JSON=1 ;; esac
   while [ $# -gt 0 ]; do
     case "$1" in
       --dry-run) DRY_RUN=1 ;;
+      --json) JSON=1 ;;
       --replace-disks) REPLACE_DISKS=1 ;;
       --wait-minutes)
         [[ ${2-} =~ ^[1-9][0-9]{0,3}$ ]] || { echo "--wait-minutes takes a number of minutes, not '${2-}'" >&2; return 2; }
@@ -2143,25 +2308,31 @@ main() {
         shift ;;
       -h | --help) usage; return 0 ;;
       judge) # judge FILE: cyclictest's output against the plan; judge DIR: a run's folder, as collect judges it
+        [ "$JSON" = 0 ] || { echo "--json is for the steps, not judge" >&2; return 2; }
         [ $# -ge 2 ] || { usage >&2; return 2; }
         if [ -d "$2" ]; then evidence_verdict "$2"; else judge "$2"; fi
         return ;;
-      guest) shift; step_guest "$@"; return ;;
-      facts) step_facts; return ;;
+      guest) [ "$JSON" = 0 ] || { echo "--json is for the steps, not guest" >&2; return 2; }; shift; step_guest "$@"; return ;;
+      facts) [ "$JSON" = 0 ] || { echo "--json is for the steps, not facts" >&2; return 2; }; step_facts; return ;;
       preflight | host | check-host | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac
     shift
   done
   [ "${#STEPS[@]}" -gt 0 ] || { usage; return 2; }
+  # --json: the records on standard output (fd 5), everything a person reads on standard error.
+  if [ "$JSON" = 1 ]; then exec 5>&1 1>&2; fi
   [ "$DRY_RUN" = 0 ] || echo "rtc runbook for $BUNDLE: ${STEPS[*]} (dry run: nothing is written or changed)"
-  local s
+  local s t
   for s in "${STEPS[@]}"; do
     case "$s" in
       # A verdict of FAIL or NO VERDICT still packs the evidence, then exits with its code.
-      all) guard all; step_check_host; step_images; step_vms; step_wait; step_verify; step_stress; step_bench; step_report ;;
-      check-host) step_check_host ;;
-      *) "step_$s" ;;
+      all)
+        step_begin all
+        guard all
+        step_end finished 0
+        for t in check-host images vms wait verify stress bench report; do run_step "$t"; done ;;
+      *) run_step "$s" ;;
     esac
   done
   return "$VERDICT_CODE"

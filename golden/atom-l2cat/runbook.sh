@@ -17,6 +17,8 @@
 # Each step of 'all' also runs on its own, and every step is safe to run again. Nothing changes
 # on a host that is not the manifest's: each step that changes the host checks the topology first.
 # Options: --dry-run         print every change instead of making it; writes nothing anywhere
+#          --json            also one JSON record per check, change and step on stdout (the text goes
+#                            to stderr); rtc's docs/runbook-checks.md lists the IDs and exit codes
 #          --duration 10m    run the benchmark for that long instead of the plan's duration
 #          --wait-minutes N  how long 'wait' gives each VM's first boot (default 30)
 #          --replace-disks   images: move a disk made from another base image aside, and make it anew

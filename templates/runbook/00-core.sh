@@ -18,16 +18,103 @@ NOT_REALTIME=()
 VERDICT_CODE=0
 
 say() { printf '\n== %s\n' "$*"; }
-ok() { printf '   ok: %s\n' "$*"; }
-note() { printf '   note: %s\n' "$*"; }
+# ok: something already as planned (a state, not a check: checks report with check_ok).
+ok() {
+  printf '   ok: %s\n' "$*"
+  record_json state "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" unchanged false "$*"
+}
+note() {
+  printf '   note: %s\n' "$*"
+  record_json note "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" note false "$*"
+}
 # bad: a failed check; the step goes on, so all of them are seen, and fails at its end.
 bad() {
   printf '   FAIL: %s\n' "$*" >&2
   FAILS=$((FAILS + 1))
+  record_json check "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" failed false "$*"
 }
 fail() {
   printf '   FAIL: %s\n' "$*" >&2
+  STEP_MESSAGE=$*
   exit 1
+}
+
+# ---- records (--json) ------------------------------------------------------------------------
+# With --json, every check, change, state and note is also one JSON object on a line of standard
+# output (fd 5), and each step ends with a record of its own; what a person reads goes to standard
+# error and the log. rtc's docs/runbook-checks.md documents the records and the exit codes.
+JSON=0
+STEP_NAME=
+STEP_OPEN=0
+STEP_CHANGED=0
+STEP_MESSAGE=
+REBOOT=0
+CHANGE_ID=
+CHANGE_SCOPE=host
+
+# applying ID [SCOPE]: the changes that follow belong to ID (a catalogue ID), in SCOPE (host or a VM).
+applying() {
+  CHANGE_ID=$1
+  CHANGE_SCOPE=${2:-host}
+}
+
+# json_string TEXT: TEXT as a JSON string.
+json_string() {
+  local s=$1 out='' c i
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\r'/\\r}
+  if [[ $s =~ [[:cntrl:]] ]]; then
+    for ((i = 0; i < ${#s}; i++)); do
+      c=${s:i:1}
+      if [[ $c =~ [[:cntrl:]] ]]; then out+=$(printf '\\u%04x' "'$c"); else out+=$c; fi
+    done
+    s=$out
+  fi
+  printf '"%s"' "$s"
+}
+
+# record_json TYPE ID SCOPE STATUS CHANGED MESSAGE: one record, under --json.
+record_json() {
+  [ "$1" != change ] || [ "$5" != true ] || STEP_CHANGED=1
+  [ "$JSON" = 1 ] || return 0
+  printf '{"type":%s,"step":%s,"id":%s,"scope":%s,"status":%s,"changed":%s,"message":%s}\n' "$(json_string "$1")" \
+    "$(json_string "$STEP_NAME")" "$(json_string "$2")" "$(json_string "$3")" "$(json_string "$4")" "$5" "$(json_string "$6")" >&5
+}
+
+# step_begin NAME, step_end STATUS EXIT: a step's own record, with whether it changed anything and
+# whether the host must reboot before the next step.
+step_begin() {
+  STEP_NAME=$1
+  STEP_OPEN=1
+  STEP_CHANGED=0
+  STEP_MESSAGE=
+  CHANGE_ID=
+  CHANGE_SCOPE=host
+}
+step_end() {
+  STEP_OPEN=0
+  [ "$JSON" = 1 ] || return 0
+  local changed=false reboot=false
+  [ "$STEP_CHANGED" = 0 ] || changed=true
+  [ "$REBOOT" = 0 ] || reboot=true
+  printf '{"type":"step","step":%s,"status":%s,"exit":%s,"changed":%s,"reboot_required":%s,"dry_run":%s,"failures":%s,"message":%s}\n' \
+    "$(json_string "$STEP_NAME")" "$(json_string "$1")" "$2" "$changed" "$reboot" "$([ "$DRY_RUN" = 1 ] && echo true || echo false)" \
+    "$FAILS" "$(json_string "$STEP_MESSAGE")" >&5
+}
+
+# On every way out: a step cut short by a failure still gets its record; then what cleanup_temp and
+# the log need.
+on_exit() {
+  local code=$?
+  [ "$STEP_OPEN" = 0 ] || step_end failed "$code"
+  cleanup_temp
+  if [ -n "${TEE_PID-}" ]; then
+    exec 1>&3 2>&4
+    wait "$TEE_PID" 2>/dev/null || true
+  fi
 }
 
 # run CMD...: runs a command that changes the host, or prints it under --dry-run.
@@ -36,11 +123,13 @@ run() {
     printf '   would run:'
     printf ' %q' "$@"
     printf '\n'
+    record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" would-change true "$*"
     return 0
   fi
   printf '   +'
   printf ' %q' "$@"
   printf '\n'
+  record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" changed true "$*"
   "$@"
 }
 
@@ -58,7 +147,7 @@ try() {
 # script, a failure or an interrupt included (the EXIT trap), never left in the state folder.
 TEMP_PATHS=()
 cleanup_temp() { [ "${#TEMP_PATHS[@]}" = 0 ] || rm -rf -- "${TEMP_PATHS[@]}"; }
-trap cleanup_temp EXIT
+trap on_exit EXIT
 
 need_root() {
   [ "$DRY_RUN" = 1 ] || [ -n "$ROOT" ] || [ "$(id -u)" = 0 ] || fail "run as root (sudo ./runbook.sh $1)"
@@ -126,10 +215,12 @@ install_file() {
   backup "$2"
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would write: %s (%s)\n' "$2" "${1#"$HERE"/}"
+    record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" would-change true "write $2"
     return 0
   fi
   install -D -m "$3" "$1" "$ROOT$2"
   printf '   wrote: %s\n' "$2"
+  record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" changed true "wrote $2"
 }
 
 # write_file DEST MODE TEXT: a small file rtc makes, backed up first.
@@ -142,10 +233,12 @@ write_file() {
   backup "$1"
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would write: %s\n' "$1"
+    record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" would-change true "write $1"
     return 0
   fi
   mkdir -p "$(dirname "$ROOT$1")"
   printf '%s' "$3" >"$ROOT$1"
   chmod "$2" "$ROOT$1"
   printf '   wrote: %s\n' "$1"
+  record_json change "${CHANGE_ID:-$STEP_NAME}" "$CHANGE_SCOPE" changed true "wrote $1"
 }

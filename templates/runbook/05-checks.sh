@@ -15,11 +15,24 @@
 # catalogue.
 
 # check_ok ID SCOPE MESSAGE, check_bad ID SCOPE MESSAGE: one check's result, as a person reads it.
-check_ok() { ok "$3"; }
-check_bad() { bad "$3"; }
+check_ok() {
+  printf '   ok: %s\n' "$3"
+  record_json check "$1" "$2" ok false "$3"
+}
+check_bad() {
+  printf '   FAIL: %s\n' "$3" >&2
+  FAILS=$((FAILS + 1))
+  record_json check "$1" "$2" failed false "$3"
+}
 
-# table_row ID WHAT PLANNED FOUND MARK: a row of the identity table.
-table_row() { printf '   %-34s %-22s %-22s %s\n' "$2" "$3" "$4" "$5"; }
+# table_row ID WHAT PLANNED FOUND MARK: a row of the identity table (and its record: failed on a
+# MISMATCH, unknown when the row cannot say yet).
+table_row() {
+  printf '   %-34s %-22s %-22s %s\n' "$2" "$3" "$4" "$5"
+  local status=ok
+  case $5 in MISMATCH) status=failed ;; unsure*) status=unknown ;; esac
+  record_json check "$1" host "$status" false "$2: planned $3, found $4"
+}
 
 # check_read READ: what is there, as text ("absent" when there is nothing to read). With
 # CHECK_FACTS set (collect_facts' output, from a guest), a file is read from those facts.

@@ -97,7 +97,6 @@ start_changes() {
   exec 3>&1 4>&2
   exec > >(tee -a "$STATE/runbook.log") 2>&1
   TEE_PID=$!
-  trap 'cleanup_temp; exec 1>&3 2>&4; wait "$TEE_PID" 2>/dev/null || true' EXIT
   echo "rtc runbook for $BUNDLE: ${STEPS[*]} ($(date -u +%Y-%m-%dT%H:%M:%SZ)); log: $STATE/runbook.log"
 }
 

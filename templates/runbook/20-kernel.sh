@@ -94,6 +94,7 @@ missing_packages() {
 }
 
 host_kernel() {
+  applying host.kernel
   if [ -n "$REPO_LIST" ]; then
     # The guide's repository: its key in a keyring of its own, named by the list with signed-by.
     WROTE=0
@@ -130,12 +131,14 @@ host_kernel() {
     # A repository added on an earlier run may not have been read yet: read it before installing.
     if [ -n "$REPO_LIST" ] && [ "$WROTE" = 0 ]; then run apt-get update; fi
     run "${INSTALL[@]}" "${HOST_PACKAGES[@]}"
+    REBOOT=1 # a new kernel runs after the next boot
   fi
   if [ "$HOST_KERNEL_PRO" = 1 ]; then
     if pro status --format json 2>/dev/null | jq -e '.services[]? | select(.name == "realtime-kernel") | .status == "enabled"' >/dev/null 2>&1; then
       ok "Ubuntu Pro's realtime-kernel is enabled"
     else
       run pro enable realtime-kernel --assume-yes
+      REBOOT=1
     fi
     record "ubuntu-pro realtime-kernel"
   fi
@@ -176,6 +179,7 @@ pro_attach() {
 }
 
 host_cmdline() {
+  applying host.cmdline
   if [ "$GRUBBY" = 1 ]; then
     # BLS boot entries: the arguments go into every installed kernel's entry, replacing earlier
     # values of the same keys. What was there is kept first, for rollback.
@@ -187,6 +191,7 @@ host_cmdline() {
       ok "every boot entry has rtc's kernel arguments"
     else
       run grubby --update-kernel=ALL --args="${HOST_ARGS[*]}"
+      REBOOT=1 # the command line changes at the next boot
     fi
     record "grubby-args"
     if [ "$HOST_KERNEL_RT" = 1 ]; then
@@ -196,6 +201,7 @@ host_cmdline() {
         ok "the default boot entry is $rt"
       elif [ -n "$rt" ]; then
         run grubby --set-default="/boot/vmlinuz-$rt"
+        REBOOT=1
       elif [ "$DRY_RUN" = 0 ]; then
         fail "no kernel with CONFIG_PREEMPT_RT=y in /boot after installing $HOST_KERNEL_NAME"
       fi
@@ -211,6 +217,7 @@ host_cmdline() {
       ok "GRUB's menu was made from these files already"
     else
       run "${GRUB_UPDATE[@]}"
+      REBOOT=1 # the menu, and the command line, change at the next boot
       [ "$DRY_RUN" = 1 ] || grub_inputs >"$STATE/grub-inputs"
     fi
   fi
@@ -329,6 +336,7 @@ rollback_grubby() {
 # rollback_kernel: the kernel command line as it was (the drop-in, or each boot entry's arguments),
 # the repositories rtc added; the kernel packages stay, and the boot default is what it was.
 rollback_kernel() {
+  applying rollback.kernel
   if recorded "grub-dropin"; then
     if [ -e "$ROOT/etc/default/grub.d/99-rtc.cfg" ] && ! is_rtc_file "$ROOT/etc/default/grub.d/99-rtc.cfg"; then
       note "/etc/default/grub.d/99-rtc.cfg is no longer rtc's file: left alone"

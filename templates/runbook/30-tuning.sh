@@ -4,6 +4,7 @@
 # Applying a TuneD profile is not free on a running host (it resets NIC channels, moves
 # workqueues, walks every CPU): it is applied only when another profile is active or its file changed.
 host_tuning() {
+  applying host.tuning
   keep tuned-profile sh -c "tuned-adm active 2>/dev/null | sed -n 's/^Current active profile: //p'"
   WROTE=0
   install_file "$HERE/host/tuned/$TUNED_PROFILE/tuned.conf" "/etc/tuned/$TUNED_PROFILE/tuned.conf" 0644
@@ -97,6 +98,7 @@ write_sysfs() {
 # rollback_tuning: the TuneD profile that was active before (or TuneD off), rtc's profile file,
 # and stalld as it was.
 rollback_tuning() {
+  applying rollback.tuning
   local profile
   if recorded "tuned-profile $TUNED_PROFILE"; then
     profile=$(cat "$STATE/backup/tuned-profile" 2>/dev/null || true)

@@ -3,6 +3,7 @@
 # start order.
 
 host_units() {
+  applying host.units
   local u g
   if [ "${#RESCTRL_DEFAULT[@]}" -gt 0 ]; then
     install_file "$HERE/host/resctrl/schemata" /etc/rtc/resctrl/schemata 0644
@@ -22,6 +23,7 @@ host_units() {
     record "unit $u"
   done
   [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  [ "$WROTE" = 0 ] || REBOOT=1 # the units act at boot
   for u in "${UNITS[@]}"; do
     enable "$u"
   done
@@ -44,6 +46,7 @@ remove_unit() {
 # rollback_units: rtc's boot units disabled and removed, its resctrl groups removed (their CPUs
 # return to the default group), and the resctrl files it installed.
 rollback_units() {
+  applying rollback.units
   local u g
   for u in "${UNITS[@]}"; do
     if recorded "unit $u"; then remove_unit "$u"; fi

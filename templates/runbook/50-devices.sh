@@ -152,6 +152,7 @@ prove_vm_devices() {
 # rollback_devices: whole devices left on vfio-pci given back to their host driver, and each
 # physical function's VF count back to what it was.
 rollback_devices() {
+  applying rollback.devices
   local d kind addr driver prev
   for d in "${DEVICES[@]}"; do
     IFS='|' read -r _ kind addr _ driver _ <<<"$d"

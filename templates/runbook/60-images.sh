@@ -38,8 +38,10 @@ step_images() {
       fail "$vm: a real-time RHEL guest registers with an activation key: put org= and key= lines in $RHEL_KEY_FILE (chmod 600); nothing was changed"
     fi
   done
+  applying vm.image
   [ -d "$ROOT$IMAGE_DIR" ] || run install -d -m 0755 "$ROOT$IMAGE_DIR"
   for vm in "${VMS[@]}"; do
+    applying vm.image "$vm"
     image_disk "$vm"
     image_seed "$vm"
   done

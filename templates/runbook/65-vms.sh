@@ -40,8 +40,10 @@ step_vms() {
       fail "a domain named $vm exists and rtc did not define it (it has no rtc metadata): rename or remove it, then run vms again; nothing was changed"
     fi
   done
+  applying host.networks
   for n in "${NETWORKS[@]}"; do ensure_network "$n"; done
   for vm in "${VMS[@]}"; do
+    applying vm.domain "$vm"
     owner=$(domain_owner "$vm")
     sum=$(sha256sum <"$HERE/vms/$vm/domain.xml" | cut -d' ' -f1)
     if [ "$owner" = rtc ] && [ "$(cat "$STATE/domains/$vm.sha256" 2>/dev/null)" = "$sum" ]; then
@@ -59,6 +61,7 @@ step_vms() {
       run virsh start "$vm"
     fi
   done
+  applying host.vms-unit
   WROTE=0
   install_file "$HERE/host/systemd/rtc-vms.service" /etc/systemd/system/rtc-vms.service 0644
   record "unit rtc-vms.service"
@@ -107,6 +110,7 @@ domain_owner() {
 }
 
 step_wait() {
+  applying vm.first-boot
   need_root wait
   say "wait: each VM's first boot (cloud-init installs its packages, and real-time VMs reboot once)"
   local vm
@@ -286,6 +290,7 @@ step_guest() {
 # rollback_vms: rtc's domains stopped and undefined (last first), and their boot unit; a domain
 # rtc did not define is left alone.
 rollback_vms() {
+  applying rollback.vms
   local i vm owner
   for ((i = ${#VMS[@]} - 1; i >= 0; i--)); do
     vm=${VMS[$i]}
@@ -305,6 +310,7 @@ rollback_vms() {
 
 # rollback_networks: the libvirt networks rtc defined.
 rollback_networks() {
+  applying rollback.networks
   local n
   for n in "${NETWORKS[@]}"; do
     if recorded "network $n"; then

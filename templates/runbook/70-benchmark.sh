@@ -2,6 +2,7 @@
 # The stressors' load, cyclictest in the real-time guest, its status and its collection.
 
 step_stress() {
+  applying bench.stress
   guard stress
   say "stress: start the stressor workloads, and measure the load they put on the host"
   local vm any=0
@@ -62,6 +63,7 @@ current_run() { cat "$STATE/runs/current" 2>/dev/null || true; }
 run_meta() { sed -n "s/^$2=//p" "$STATE/runs/$1/meta" 2>/dev/null || true; }
 
 step_bench() {
+  applying bench.run
   [ -n "$BENCH_VM" ] || { say "bench: the manifest has no benchmark"; return 0; }
   guard bench
   local id
@@ -211,6 +213,7 @@ step_status() {
 }
 
 step_collect() {
+  applying evidence.collect
   local id
   id=$(current_run)
   [ -n "$id" ] || fail "no benchmark has been started on this host (./runbook.sh bench)"

@@ -2,6 +2,7 @@
 # The report tarball, and the judge that rtc report agrees with.
 
 step_report() {
+  applying evidence.report
   guard report
   say "report: pack the evidence to send back"
   local id dir out n=1 vm group

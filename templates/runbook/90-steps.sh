@@ -65,7 +65,28 @@ step_host() {
   host_tuning
   host_cmdline
   host_units
-  say "host: done. Reboot now (reboot), then run: ./runbook.sh all"
+  # A reboot when this run changed what acts only at boot, or the running kernel or command line
+  # is not the plan's yet (an earlier run changed them, and the host has not rebooted since).
+  if [ "$REBOOT" = 1 ] || ! running_as_planned; then
+    REBOOT=1
+    say "host: done. Reboot now (reboot), then run: ./runbook.sh all"
+  else
+    say "host: done; the planned kernel and command line already run, so no reboot is needed. Next: ./runbook.sh all"
+  fi
+}
+
+# running_as_planned: the running kernel is the planned one, with every planned argument.
+running_as_planned() {
+  local facts arg
+  facts=$(collect_facts)
+  if [ "$HOST_KERNEL_RT" = 1 ]; then
+    [ "$(fact "$facts" realtime)" = 1 ] || [[ $(fact "$facts" version) == *PREEMPT_RT* ]] || return 1
+    # shellcheck disable=SC2053 # the release is a glob
+    [ -z "$HOST_KERNEL_RELEASE" ] || [[ $(fact "$facts" osrelease) == $HOST_KERNEL_RELEASE ]] || return 1
+  fi
+  for arg in "${HOST_ARGS[@]}"; do
+    case " $(fact "$facts" cmdline) " in *" $arg "*) ;; *) return 1 ;; esac
+  done
 }
 
 # Before the host step's first change: a file in its way that rtc did not write stops it, so a
@@ -147,11 +168,24 @@ usage() {
   echo "Steps: preflight host check-host images vms wait verify stress bench status collect report all rollback facts guest judge"
 }
 
+# run_step NAME: one step, between its records. A step's exit: 0 done, 1 a check failed (or the
+# verdict is FAIL), 3 no verdict; a failure ends the script there (on_exit records it).
+run_step() {
+  step_begin "$1"
+  "step_${1//-/_}"
+  local code=0
+  case $1 in bench | collect | report) code=$VERDICT_CODE ;; esac
+  step_end finished "$code"
+}
+
 main() {
   STEPS=()
+  # --json anywhere: facts, guest and judge, which return at once, print no records and refuse it.
+  case " $* " in *" --json "*) JSON=1 ;; esac
   while [ $# -gt 0 ]; do
     case "$1" in
       --dry-run) DRY_RUN=1 ;;
+      --json) JSON=1 ;;
       --replace-disks) REPLACE_DISKS=1 ;;
       --wait-minutes)
         [[ ${2-} =~ ^[1-9][0-9]{0,3}$ ]] || { echo "--wait-minutes takes a number of minutes, not '${2-}'" >&2; return 2; }
@@ -166,25 +200,31 @@ main() {
         shift ;;
       -h | --help) usage; return 0 ;;
       judge) # judge FILE: cyclictest's output against the plan; judge DIR: a run's folder, as collect judges it
+        [ "$JSON" = 0 ] || { echo "--json is for the steps, not judge" >&2; return 2; }
         [ $# -ge 2 ] || { usage >&2; return 2; }
         if [ -d "$2" ]; then evidence_verdict "$2"; else judge "$2"; fi
         return ;;
-      guest) shift; step_guest "$@"; return ;;
-      facts) step_facts; return ;;
+      guest) [ "$JSON" = 0 ] || { echo "--json is for the steps, not guest" >&2; return 2; }; shift; step_guest "$@"; return ;;
+      facts) [ "$JSON" = 0 ] || { echo "--json is for the steps, not facts" >&2; return 2; }; step_facts; return ;;
       preflight | host | check-host | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac
     shift
   done
   [ "${#STEPS[@]}" -gt 0 ] || { usage; return 2; }
+  # --json: the records on standard output (fd 5), everything a person reads on standard error.
+  if [ "$JSON" = 1 ]; then exec 5>&1 1>&2; fi
   [ "$DRY_RUN" = 0 ] || echo "rtc runbook for $BUNDLE: ${STEPS[*]} (dry run: nothing is written or changed)"
-  local s
+  local s t
   for s in "${STEPS[@]}"; do
     case "$s" in
       # A verdict of FAIL or NO VERDICT still packs the evidence, then exits with its code.
-      all) guard all; step_check_host; step_images; step_vms; step_wait; step_verify; step_stress; step_bench; step_report ;;
-      check-host) step_check_host ;;
-      *) "step_$s" ;;
+      all)
+        step_begin all
+        guard all
+        step_end finished 0
+        for t in check-host images vms wait verify stress bench report; do run_step "$t"; done ;;
+      *) run_step "$s" ;;
     esac
   done
   return "$VERDICT_CODE"

@@ -1,8 +1,9 @@
 package dev.rtc.emit;
 
 /**
- * The catalogue of the runbook's checks: each a stable ID that a check's result carries, whether
- * it comes from a row of runbook.sh's CHECKS or from a function of the steps. docs/runbook-checks.md
+ * The catalogue of the runbook's checks and changes: each a stable ID that a check's result (or a
+ * change's record) carries, whether it comes from a row of runbook.sh's CHECKS or from a function
+ * of the steps. docs/runbook-checks.md
  * says what each one reads and what to do when it fails; RunbookChecksTest holds the three (this
  * list, that page and the steps' library) to one another. An ID, once shipped, is never renamed:
  * pipelines and playbooks match on it.
@@ -60,7 +61,28 @@ public enum RunbookCheck {
   TUNING_STALLD("tuning.stalld"),
   VM_PINS("vm.pins"),
   VM_EMULATOR("vm.emulator"),
-  GUEST_AGENT("guest.agent");
+  GUEST_AGENT("guest.agent"),
+  // What the steps change, reported by --json as change records (and state records for what was
+  // already as planned), each under the subject that made it.
+  HOST_KERNEL("host.kernel"),
+  HOST_TUNING("host.tuning"),
+  HOST_CMDLINE("host.cmdline"),
+  HOST_UNITS("host.units"),
+  HOST_NETWORKS("host.networks"),
+  HOST_VMS_UNIT("host.vms-unit"),
+  VM_IMAGE("vm.image"),
+  VM_DOMAIN("vm.domain"),
+  VM_FIRST_BOOT("vm.first-boot"),
+  BENCH_STRESS("bench.stress"),
+  BENCH_RUN("bench.run"),
+  EVIDENCE_COLLECT("evidence.collect"),
+  EVIDENCE_REPORT("evidence.report"),
+  ROLLBACK_VMS("rollback.vms"),
+  ROLLBACK_DEVICES("rollback.devices"),
+  ROLLBACK_NETWORKS("rollback.networks"),
+  ROLLBACK_UNITS("rollback.units"),
+  ROLLBACK_TUNING("rollback.tuning"),
+  ROLLBACK_KERNEL("rollback.kernel");
 
   private final String id;
 

@@ -76,6 +76,23 @@ class CheckEngineTest {
         .endsWith("/proc/sys/vm/stat_interval\n");
   }
 
+  /** json_string, the records' one escaping: what it prints parses back to the text it was given. */
+  @Test
+  void jsonStringEscapesWhatJsonMust() throws IOException {
+    List<String> texts = List.of("plain", "quote \" and back\\slash", "tab\tnew\nline\rcr", "bell\u0007 esc\u001b", "ümlaut µs →", "");
+    StringBuilder script = new StringBuilder(steps()).append('\n');
+    for (String t : texts) {
+      script.append("json_string ").append(Shell.quote(t)).append("; echo\n");
+    }
+    Tool.Run r = bash(script.toString());
+    assertThat(r.exit()).as(r.all()).isZero();
+    List<String> lines = r.out().lines().toList();
+    var json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (int i = 0; i < texts.size(); i++) {
+      assertThat(json.readTree(lines.get(i)).asText()).as(lines.get(i)).isEqualTo(texts.get(i));
+    }
+  }
+
   /** The steps without their last line (main "$@"), so a test can call their functions. */
   private static String steps() {
     String steps = new String(Emitters.runbookSteps(), java.nio.charset.StandardCharsets.UTF_8);
