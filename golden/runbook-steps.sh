@@ -2012,6 +2012,7 @@ step_report() {
     out=$STATE/reports/rtc-$BUNDLE-$id-$n.tar.gz
   done
   tar -czf "$out" -C "$STATE/runs" "$id"
+  record_json change evidence.report host changed true "packed $out"
   ok "the evidence: the run's output, the host's command line, resctrl groups, topology facts and kernel state, each VM's live XML, with checksums"
   say "report: send $out. On any machine with rtc, unpack it and run: rtc report $id (report.html: percentiles and a histogram per thread)"
 }

@@ -45,6 +45,12 @@ class DistributionIT {
     assertThat(home.resolve("share/man/man1/rtc.1")).exists();
     assertThat(home.resolve("share/man/man5/rtc-manifest.5")).exists();
     assertThat(home.resolve("share/rtc/schemas/manifest.schema.json")).exists();
+    assertThat(home.resolve("share/doc/rtc/runbook-checks.md")).exists();
+    // The Ansible collection, versioned with rtc.
+    Path galaxy = home.resolve("share/rtc/ansible/ansible_collections/rtc/fleet/galaxy.yml");
+    assertThat(Files.readString(galaxy)).contains("\nversion: " + dev.rtc.io.Version.get() + "\n");
+    assertThat(home.resolve("share/rtc/ansible/ansible_collections/rtc/fleet/plugins/modules/runbook.py")).exists();
+    assertThat(home.resolve("share/rtc/ansible/ansible_collections/rtc/fleet/playbooks/apply.yml")).exists();
     Path bin = Files.createDirectories(dir.resolve("bin"));
     Path rtc = Files.createSymbolicLink(bin.resolve("rtc"), home.resolve("bin/rtc"));
     Path user = Files.createDirectories(dir.resolve("home"));

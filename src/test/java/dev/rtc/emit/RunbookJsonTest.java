@@ -106,6 +106,8 @@ class RunbookJsonTest {
   @Test
   void aDryRunIsACheckModeThatChangesNothing() throws IOException {
     FakeHost h = FakeHost.of(tmp.resolve("check-mode"), plan);
+    Tool.Run pre = run(h, "--dry-run", "preflight", "--json");
+    assertThat(h.exists("var/lib/rtc")).as("preflight --dry-run: " + pre.all()).isFalse();
     Tool.Run dry = run(h, "--dry-run", "host", "--json");
     assertThat(dry.exit()).as(dry.all()).isZero();
     List<JsonNode> r = records(dry);
