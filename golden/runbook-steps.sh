@@ -544,10 +544,11 @@ step_facts() {
     grep -rH . "$r"/etc/os-release "$r"/sys/devices/system/cpu/{online,offline} "$r"/sys/devices/system/cpu/cpu[0-9]*/topology/{core_id,physical_package_id,thread_siblings_list} \
       "$r"/sys/devices/system/cpu/cpu[0-9]*/cache/index[0-9]*/{level,type,id,size,shared_cpu_list} \
       "$r"/sys/devices/system/node/node[0-9]*/{cpulist,meminfo} "$r"/sys/devices/cpu_{core,atom}/cpus "$r"/sys/fs/resctrl/info \
-      2>/dev/null || true
+      </dev/null 2>/dev/null || true
     # PCI devices, for host.devices: their files, and where their driver, IOMMU group and physical function links point.
+    # (With nullglob, a host without PCI devices leaves grep no file: stdin is /dev/null, never the caller's.)
     grep -H . "$r"/sys/bus/pci/devices/*/{vendor,device,class,numa_node,sriov_totalvfs,sriov_offset,sriov_stride} \
-      "$r"/sys/bus/pci/devices/*/net/*/ifindex 2>/dev/null || true
+      "$r"/sys/bus/pci/devices/*/net/*/ifindex </dev/null 2>/dev/null || true
     local d l t
     for d in "$r"/sys/bus/pci/devices/*; do
       for l in driver iommu_group physfn; do

@@ -185,6 +185,22 @@ class AnsibleFleetTest {
 
   @Test
   @Order(5)
+  void theReportPlaybookFetchesEachHostsEvidence() throws IOException {
+    Tool.Run r = ansible("rtc.fleet.report");
+    assertThat(r.exit()).as(r.all()).isZero();
+    for (String name : NAMES) {
+      Path fetched = tmp.resolve("evidence").resolve(name);
+      assertThat(listing(fetched)).as(name + "\n" + r.out()).containsPattern("rtc-" + name + "-host-[0-9TZ]+\\.tar\\.gz");
+      try (var files = Files.list(fetched)) {
+        Path tarball = files.findFirst().orElseThrow();
+        Tool.Run list = Tool.require("tar").run(tmp, Map.of(), "tzf", tarball.toString());
+        assertThat(list.out()).as("the evidence, with its checksums").contains("/SHA256SUMS", "/results/host/cmdline.txt", "/plan.json");
+      }
+    }
+  }
+
+  @Test
+  @Order(6)
   void rollbackThroughThePlaybookRestoresEachHost() {
     Tool.Run r = ansible("rtc.fleet.rollback");
     assertThat(r.exit()).as(r.all()).isZero();

@@ -14,7 +14,7 @@ description:
     as its bundle (the manifest's name), with C(rtc_bundle_dir) set to the bundle's folder on the controller.
   - Every host is in the group C(rtc) and in C(rtc_<os>) (C(rtc_debian12), ...).
   - How a host is reached (C(ansible_host), C(ansible_user), C(ansible_port)) and the plant's own groups stay
-    where Ansible keeps them, in host_vars, group_vars or another inventory source beside this one: a manifest
+    where Ansible keeps them, in host_vars, group_vars or another inventory source beside this one; a manifest
     describes the host and its plan, the same wherever it is reached from.
   - A folder without a plan.json is not a bundle and is left out; a bundle whose SHA256SUMS does not match is
     still listed, and the role refuses it on the controller before anything reaches its host.
