@@ -103,6 +103,22 @@ class RunbookJsonTest {
     assertThat(s3.path("reboot_required").asBoolean()).as("the planned kernel and command line run").isFalse();
   }
 
+  /** images and vms converge as the host step does: the first run changes, the second reports every subject unchanged. */
+  @Test
+  void theVmStepsChangeOnceAndThenReportNoChange() throws IOException {
+    FakeHost h = FakeHost.of(tmp.resolve("vm-steps"), plan);
+    for (String step : List.of("images", "vms")) {
+      List<JsonNode> first = records(run(h, step, "--json"));
+      assertThat(step(first, step).path("changed").asBoolean()).as(step + " first").isTrue();
+      assertThat(first).as(step).anyMatch(n -> n.path("type").asText().equals("change") && n.path("scope").asText().equals("debian12-rt"));
+      Tool.Run again = run(h, step, "--json");
+      assertThat(again.exit()).as(again.all()).isZero();
+      List<JsonNode> second = records(again);
+      assertThat(second).as(step + ": a second run changes nothing").noneMatch(n -> n.path("changed").asBoolean());
+      assertThat(second).as(step).anyMatch(n -> n.path("type").asText().equals("state"));
+    }
+  }
+
   @Test
   void aDryRunIsACheckModeThatChangesNothing() throws IOException {
     FakeHost h = FakeHost.of(tmp.resolve("check-mode"), plan);
