@@ -49,6 +49,7 @@ STEP_OPEN=0
 STEP_CHANGED=0
 STEP_MESSAGE=
 REBOOT=0
+VERDICT=
 CHANGE_ID=
 CHANGE_SCOPE=host
 
@@ -97,13 +98,17 @@ step_begin() {
 step_end() {
   STEP_OPEN=0
   [ "$JSON" = 1 ] || return 0
-  local changed=false reboot=false
+  local changed=false reboot=false verdict=null
   [ "$STEP_CHANGED" = 0 ] || changed=true
   [ "$REBOOT" = 0 ] || reboot=true
-  printf '{"type":"step","step":%s,"status":%s,"exit":%s,"changed":%s,"reboot_required":%s,"dry_run":%s,"failures":%s,"message":%s}\n' \
+  [ -z "$VERDICT" ] || verdict=$(json_string "$VERDICT")
+  printf '{"type":"step","step":%s,"status":%s,"exit":%s,"changed":%s,"reboot_required":%s,"dry_run":%s,"failures":%s,"verdict":%s,"message":%s}\n' \
     "$(json_string "$STEP_NAME")" "$(json_string "$1")" "$2" "$changed" "$reboot" "$([ "$DRY_RUN" = 1 ] && echo true || echo false)" \
-    "$FAILS" "$(json_string "$STEP_MESSAGE")" >&5
+    "$FAILS" "$verdict" "$(json_string "$STEP_MESSAGE")" >&5
 }
+
+# verdict_word TEXT: GREAT, GOOD, FAIL or NO VERDICT, from the judge's RESULT line; nothing without one.
+verdict_word() { sed -n 's/^RESULT: \(GREAT\|GOOD\|FAIL\|NO VERDICT\) - .*/\1/p' <<<"$1" | head -n 1; }
 
 # On every way out: a step cut short by a failure still gets its record; then what cleanup_temp and
 # the log need.
@@ -1831,6 +1836,7 @@ step_bench() {
   if [ "$FAILS" -gt 0 ]; then
     say "RESULT: NO VERDICT - $FAILS checks failed (above): latency measured on a system that is not as planned would say nothing about it"
     VERDICT_CODE=3
+    VERDICT="NO VERDICT"
     return 0
   fi
   say "bench: the stressors' load"
@@ -1840,6 +1846,7 @@ step_bench() {
   if [ "$FAILS" -gt 0 ]; then
     say "RESULT: NO VERDICT - the stressors do not load the host (above); start them: ./runbook.sh stress"
     VERDICT_CODE=3
+    VERDICT="NO VERDICT"
     return 0
   fi
   if [ "$DRY_RUN" = 1 ]; then
@@ -1916,6 +1923,7 @@ bench_collect() {
     say "collect: run $id was collected before; its verdict:"
     cat "$dir/results/verdict.txt"
     VERDICT_CODE=$(cat "$dir/results/exit" 2>/dev/null || echo 1)
+    VERDICT=$(verdict_word "$(cat "$dir/results/verdict.txt")")
     return 0
   fi
   vm=$(run_meta "$id" vm)
@@ -1942,6 +1950,7 @@ bench_collect() {
   printf '%s\n' "$verdict" | tee "$dir/results/verdict.txt"
   echo "$status" >"$dir/results/exit"
   VERDICT_CODE=$status
+  VERDICT=$(verdict_word "$verdict")
   say "collect: evidence in $dir; for percentiles and charts, on any machine with rtc: rtc report <that folder>"
 }
 

@@ -49,6 +49,7 @@ STEP_OPEN=0
 STEP_CHANGED=0
 STEP_MESSAGE=
 REBOOT=0
+VERDICT=
 CHANGE_ID=
 CHANGE_SCOPE=host
 
@@ -97,13 +98,17 @@ step_begin() {
 step_end() {
   STEP_OPEN=0
   [ "$JSON" = 1 ] || return 0
-  local changed=false reboot=false
+  local changed=false reboot=false verdict=null
   [ "$STEP_CHANGED" = 0 ] || changed=true
   [ "$REBOOT" = 0 ] || reboot=true
-  printf '{"type":"step","step":%s,"status":%s,"exit":%s,"changed":%s,"reboot_required":%s,"dry_run":%s,"failures":%s,"message":%s}\n' \
+  [ -z "$VERDICT" ] || verdict=$(json_string "$VERDICT")
+  printf '{"type":"step","step":%s,"status":%s,"exit":%s,"changed":%s,"reboot_required":%s,"dry_run":%s,"failures":%s,"verdict":%s,"message":%s}\n' \
     "$(json_string "$STEP_NAME")" "$(json_string "$1")" "$2" "$changed" "$reboot" "$([ "$DRY_RUN" = 1 ] && echo true || echo false)" \
-    "$FAILS" "$(json_string "$STEP_MESSAGE")" >&5
+    "$FAILS" "$verdict" "$(json_string "$STEP_MESSAGE")" >&5
 }
+
+# verdict_word TEXT: GREAT, GOOD, FAIL or NO VERDICT, from the judge's RESULT line; nothing without one.
+verdict_word() { sed -n 's/^RESULT: \(GREAT\|GOOD\|FAIL\|NO VERDICT\) - .*/\1/p' <<<"$1" | head -n 1; }
 
 # On every way out: a step cut short by a failure still gets its record; then what cleanup_temp and
 # the log need.

@@ -82,6 +82,7 @@ step_bench() {
   if [ "$FAILS" -gt 0 ]; then
     say "RESULT: NO VERDICT - $FAILS checks failed (above): latency measured on a system that is not as planned would say nothing about it"
     VERDICT_CODE=3
+    VERDICT="NO VERDICT"
     return 0
   fi
   say "bench: the stressors' load"
@@ -91,6 +92,7 @@ step_bench() {
   if [ "$FAILS" -gt 0 ]; then
     say "RESULT: NO VERDICT - the stressors do not load the host (above); start them: ./runbook.sh stress"
     VERDICT_CODE=3
+    VERDICT="NO VERDICT"
     return 0
   fi
   if [ "$DRY_RUN" = 1 ]; then
@@ -167,6 +169,7 @@ bench_collect() {
     say "collect: run $id was collected before; its verdict:"
     cat "$dir/results/verdict.txt"
     VERDICT_CODE=$(cat "$dir/results/exit" 2>/dev/null || echo 1)
+    VERDICT=$(verdict_word "$(cat "$dir/results/verdict.txt")")
     return 0
   fi
   vm=$(run_meta "$id" vm)
@@ -193,6 +196,7 @@ bench_collect() {
   printf '%s\n' "$verdict" | tee "$dir/results/verdict.txt"
   echo "$status" >"$dir/results/exit"
   VERDICT_CODE=$status
+  VERDICT=$(verdict_word "$verdict")
   say "collect: evidence in $dir; for percentiles and charts, on any machine with rtc: rtc report <that folder>"
 }
 

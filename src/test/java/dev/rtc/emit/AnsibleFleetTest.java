@@ -118,7 +118,7 @@ class AnsibleFleetTest {
     Tool.Run inventoryList = Tool.require("ansible-inventory").run(Duration.ofMinutes(2), tmp, env(), "-i",
         inventory.resolve("fleet.rtc.yml").toString(), "--list");
     assertThat(inventoryList.exit()).as(inventoryList.all()).isZero();
-    assertThat(inventoryList.out()).contains("\"rtc\"", "\"rtc_debian12\"", "\"alpha\"", "\"bravo\"", "\"charlie\"", "rtc_bundle_dir");
+    assertThat(inventoryList.out()).contains("\"rtc\"", "\"rtc_debian12\"", "\"rtc_kernel_eci\"", "\"rtc_cat\"", "\"alpha\"", "\"bravo\"", "\"charlie\"", "rtc_bundle_dir");
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.rtc.Slow;
 import dev.rtc.bundle.BundleWriter;
 import dev.rtc.plan.Plan;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -163,6 +164,29 @@ class RunbookJsonTest {
     assertThat(b).anyMatch(n -> n.path("id").asText().equals("tuning.value") && n.path("status").asText().equals("failed")
         && n.path("message").asText().contains("/proc/sys/kernel/timer_migration is '1', planned '0'"));
     assertThat(step(b, "check-host").path("status").asText()).isEqualTo("failed");
+  }
+
+  /** bench's step record carries the verdict as a word, and its exit code; a system not as planned is NO VERDICT (exit 3). */
+  @Test
+  void benchsStepRecordCarriesTheVerdict() throws IOException {
+    FakeHost h = FakeHost.of(tmp.resolve("bench"), plan).booted().vmsRunning();
+    h.write("fake/virsh/domains/debian12-rt/cyclictest.txt", Files.readString(Path.of("src/test/resources/cyclictest/histogram-4threads-great.txt")));
+    h.write("fake/virsh/domains/debian12-rt/bench-exit", "0\n");
+    Tool.Run great = run(h, "--duration", "3s", "bench", "--json");
+    assertThat(great.exit()).as(great.all()).isZero();
+    JsonNode s = step(records(great), "bench");
+    assertThat(s.path("verdict").asText()).isEqualTo("GREAT");
+    assertThat(s.path("exit").asInt()).isZero();
+
+    FakeHost broken = FakeHost.of(tmp.resolve("bench-broken"), plan).booted().vmsRunning();
+    broken.write("proc/sys/kernel/timer_migration", "1\n");
+    Tool.Run none = run(broken, "--duration", "3s", "bench", "--json");
+    assertThat(none.exit()).isEqualTo(3);
+    JsonNode n = step(records(none), "bench");
+    assertThat(n.path("verdict").asText()).isEqualTo("NO VERDICT");
+    assertThat(n.path("exit").asInt()).isEqualTo(3);
+    assertThat(n.path("status").asText()).isEqualTo("finished");
+    assertThat(step(records(run(broken, "check-host", "--json")), "check-host").path("verdict").isNull()).isTrue();
   }
 
   @Test

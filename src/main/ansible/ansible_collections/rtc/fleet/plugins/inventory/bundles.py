@@ -12,7 +12,9 @@ short_description: One host per rtc bundle in a fleet's output folder
 description:
   - Reads the folder C(rtc compile hosts/ -o out/) wrote, one bundle per host, and makes each bundle a host named
     as its bundle (the manifest's name), with C(rtc_bundle_dir) set to the bundle's folder on the controller.
-  - Every host is in the group C(rtc) and in C(rtc_<os>) (C(rtc_debian12), ...).
+  - Every host is in the group C(rtc), and in groups its plan says, to roll out or check alike hosts together -
+    C(rtc_<os>) (C(rtc_debian12), ...), C(rtc_kernel_<choice>) (the real-time kernel, C(rtc_kernel_eci),
+    C(rtc_kernel_distro), ...), and C(rtc_cat) where the host has cache allocation.
   - How a host is reached (C(ansible_host), C(ansible_user), C(ansible_port)) and the plant's own groups stay
     where Ansible keeps them, in host_vars, group_vars or another inventory source beside this one; a manifest
     describes the host and its plan, the same wherever it is reached from.
@@ -71,10 +73,17 @@ class InventoryModule(BaseInventoryPlugin):
                 raise AnsibleParserError("%s is not rtc's plan.json: %s" % (plan_file, e))
             host = plan.get("bundle") or name
             self.inventory.add_host(host, group="rtc")
-            os_id = plan.get("host", {}).get("os", "")
-            if os_id:
-                self.inventory.add_group("rtc_" + os_id)
-                self.inventory.add_host(host, group="rtc_" + os_id)
+            host_plan = plan.get("host", {})
+            groups = []
+            if host_plan.get("os"):
+                groups.append("rtc_" + host_plan["os"])
+            if host_plan.get("kernel", {}).get("realtime"):
+                groups.append("rtc_kernel_" + host_plan["kernel"]["realtime"])
+            if plan.get("l3") or plan.get("l2"):
+                groups.append("rtc_cat")
+            for group in groups:
+                self.inventory.add_group(group)
+                self.inventory.add_host(host, group=group)
             self.inventory.set_variable(host, "rtc_bundle_dir", bundle)
             self.inventory.set_variable(host, "rtc_bundle", host)
             self.inventory.set_variable(host, "rtc_manifest_sha256", plan.get("manifestSha256", ""))
