@@ -113,13 +113,35 @@ Backups, the record of what changed, the log and the benchmark's evidence are ke
 | 1 | `./runbook.sh preflight` | compares this host's OS, CPUs, NUMA nodes and cache with the manifest; checks the images, the packages, and that nothing else sets rtc's kernel arguments | seconds | a table of `ok` rows and `ready for: ./runbook.sh host` |
 | 2 | `./runbook.sh host` | installs the real-time kernel and TuneD's profile, <#if grubby>sets the kernel arguments with `grubby`<#else>installs the GRUB drop-in, runs `${grubUpdate}`</#if><#if cache??>, installs the boot units</#if> | minutes | `host: done. Reboot now` |
 | 3 | `reboot` | boots the real-time kernel with its arguments | minutes | the host comes back |
-| 4 | `./runbook.sh all` | proves the host real-time (check-host), creates disks and seeds, defines and starts the VMs, waits for their first boot, proves them (verify), starts the stressors and measures their load, runs the benchmark, packs the evidence | <#if bench??>${bench.duration} plus</#if> ~30 minutes | `RESULT: GREAT` or `RESULT: GOOD`, then `report: send …` |
+| 4 | `./runbook.sh all` | proves the host real-time (check-host), qualifies the platform (its own noise, SMIs, C-states, clock; about ${qualifyMinutes} minutes), creates disks and seeds, defines and starts the VMs, waits for their first boot, proves them (verify), starts the stressors and measures their load, runs the benchmark, packs the evidence | <#if bench??>${bench.duration} plus</#if> ~30 minutes | `RESULT: GREAT` or `RESULT: GOOD`, then `report: send …` |
 
-Step 4 is also `check-host`, `images`, `vms`, `wait`, `verify`, `stress`, `bench`, `report`, one at a
+Step 4 is also `check-host`, `qualify`, `images`, `vms`, `wait`, `verify`, `stress`, `bench`, `report`, one at a
 time. The benchmark runs inside the real-time VM on its own: if the terminal is lost, it goes on;
 `./runbook.sh status` says how far it is, and `./runbook.sh collect` fetches and judges it once it
 is done. If a step stops with `FAIL:`, its message says what differs from the plan and what to
 check; fix that and run the same step again.
+
+## Qualifying the platform
+
+`./runbook.sh qualify` measures the platform itself before any latency is judged on it: the
+firmware's and hardware's noise (`hwlatdetect`, interrupts off), the kernel's noise on the isolated
+CPUs (`rtla osnoise`), the SMIs counted meanwhile, C-states deeper than C1 and clock changes on the
+isolated CPUs, and whether I/O shares the real-time VM's cache ways. A single gap of ${qualifyLimitUs} µs
+or more fails it<#if bench??> (a quarter of the great threshold: the rest of the budget is the
+hypervisor's and the guest's)</#if>. Each run is a record of its own in `/var/lib/rtc/${bundle}/qualify/`
+(never overwritten), with the raw outputs beside it. Run it once before `host` to find firmware
+trouble early (it is *incomplete* then: the stock kernel has no tracers, and the tuning does not
+run yet), and again after the reboot, where it must pass: `bench` gives no verdict on a platform
+whose latest record did not pass, or was taken on another kernel, command line or bundle.
+
+| finding | what it means | what to do |
+|---|---|---|
+| `qualify.hwlat` failed | the firmware takes the CPU away with interrupts off (SMIs, power management) | the BIOS checklist above; update the firmware; the SMI count says whether SMIs are the cause |
+| `qualify.osnoise` failed | interrupts, softirqs or kernel threads still run on isolated CPUs | `./runbook.sh check-host`, then `/proc/interrupts` for the isolated CPUs' columns |
+| `qualify.cstates` failed | an isolated CPU slept deeper than C1 | package C-states off in the BIOS |
+| `qualify.frequency` failed | the isolated CPUs' clock moves | turbo, EIST and HWP off in the BIOS |
+| `qualify.rdt` failed | I/O (DDIO) or another agent fills the real-time VM's cache ways | DDIO off in the BIOS, or the device on the other socket |
+| `qualify.iommu` failed | no IOMMU for the devices the VMs get | VT-d on in the BIOS |
 
 If `preflight` finds a different host than the manifest describes, nothing is changed. Send back
 this host's facts: `./runbook.sh facts > facts.txt`; `rtc probe facts.txt` turns them into the
@@ -131,7 +153,8 @@ manifest's `topology` block.
 Before it measures, `bench` proves the system: the planned real-time kernels running on the host
 and in `${bench.vm}`, every kernel argument present once with rtc's value, the TuneD profiles active
 and verified<#if cache??>, the cache groups</#if>, and the stressors loading their vCPUs. If any of that
-fails, it gives no verdict (exit code 3) rather than judge a system that is not the planned one.
+fails, or the platform's latest qualification did not pass, it gives no verdict (exit code 3)
+rather than judge a system that is not the planned one.
 
 `${bench.vm}` runs `${bench.command}` while <#list stressors as s>`${s}`<#sep>, </#list> loads the host.
 The worst latency of any thread decides: below ${bench.greatUs} µs is GREAT, below ${bench.goodUs} µs

@@ -6,7 +6,9 @@
 #
 #   ./runbook.sh preflight   is this the manifest's host, and is it ready? (changes nothing)
 #   ./runbook.sh host        real-time kernel, TuneD profile, kernel arguments, boot units; then reboot
-#   ./runbook.sh all         after the reboot: check-host images vms wait verify stress bench report
+#   ./runbook.sh qualify     the platform's own noise, SMIs, C-states, clock, cache allocation (a record
+#                            under /var/lib/rtc; bench judges only a platform whose latest record passed)
+#   ./runbook.sh all         after the reboot: check-host qualify images vms wait verify stress bench report
 #   ./runbook.sh status      how far the benchmark is (also after the terminal was lost)
 #   ./runbook.sh collect     fetch and judge a finished benchmark (after the terminal was lost)
 #   ./runbook.sh report      pack the last run's evidence into a tarball to send back
@@ -20,10 +22,12 @@
 #          --json            also one JSON record per check, change and step on stdout (the text goes
 #                            to stderr); rtc's docs/runbook-checks.md lists the IDs and exit codes
 #          --duration 10m    run the benchmark for that long instead of the plan's duration
+#          --qualify-seconds N  how long each of qualify's noise measures runs (default 60)
 #          --wait-minutes N  how long 'wait' gives each VM's first boot (default 30)
 #          --replace-disks   images: move a disk made from another base image aside, and make it anew
 # Exit codes: 0 done (a verdict: GREAT or GOOD), 1 a check failed or the verdict is FAIL,
-#             2 usage, 3 no verdict (not proven real-time, or the stressors gave no load).
+#             2 usage, 3 no verdict (not proven real-time, the platform not qualified, or the
+#             stressors gave no load).
 # Evidence, backups and the record of what changed live in /var/lib/rtc/hybrid-client/, outside
 # this folder, so a new bundle never replaces them.
 set -Eeuo pipefail
@@ -71,9 +75,9 @@ PRO_TOKEN_FILE=${RTC_UBUNTU_PRO_TOKEN_FILE:-/etc/rtc/ubuntu-pro-token}
 NEEDS_RHEL_KEY=0
 RHEL_KEY_FILE=${RTC_RHEL_ACTIVATION_KEY_FILE:-/etc/rtc/rhel-activation-key}
 RHEL_GUEST_REPOS=('rhel-9-for-x86_64-rt-rpms' 'rhel-9-for-x86_64-nfv-rpms')
-HOST_PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq curl tuned tuna stalld)
+HOST_PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq curl tuned tuna rt-tests stalld)
 # Those of them from the distribution's own repositories, which preflight can look up.
-DISTRO_PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq curl tuned tuna stalld)
+DISTRO_PACKAGES=(qemu-system-x86 libvirt-daemon-system libvirt-clients qemu-utils cloud-image-utils jq curl tuned tuna rt-tests stalld)
 INSTALL=(apt-get install -y --no-install-recommends)
 APT=1
 EXTRA_REPOS=()
@@ -126,6 +130,10 @@ DEVICES=()
 PF_DEVICES=()
 SRIOV_PFS=()
 HOUSEKEEPING='0,1,20,21'
+ISOLATED=2-19
+# qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
+QUALIFY_SECONDS=60
+QUALIFY_NOISE_US=12
 # A stressor must keep at least this much of its vCPUs busy, as the host measures it.
 STRESS_LOAD_MIN=50
 BENCH_VM=rt

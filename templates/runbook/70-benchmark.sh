@@ -85,6 +85,13 @@ step_bench() {
     VERDICT="NO VERDICT"
     return 0
   fi
+  if ! qualified; then
+    say "RESULT: NO VERDICT - $QUALIFY_WHY"
+    VERDICT_CODE=3
+    VERDICT="NO VERDICT"
+    return 0
+  fi
+  ok "the platform qualified: $QUALIFY_RECORD"
   say "bench: the stressors' load"
   if [ "$DRY_RUN" = 0 ]; then
     measure_load "$LOAD_SAMPLE"
@@ -123,6 +130,8 @@ bench_start() {
     done
   } >"$dir/meta"
   collect_facts >"$dir/results/host/kernel.txt"
+  # The qualification the verdict rests on travels with the run (the judges read it there).
+  cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
   # In the guest: a transient unit that writes cyclictest's output and its exit status to files.
   # timeout interrupts a cyclictest that outlives its duration, and kills it a minute later.
   # shellcheck disable=SC2016 # the guest's shell expands these

@@ -49,10 +49,11 @@ step_report() {
 # Evidence), and src/test/resources/verdicts/ holds both judges to the same verdict on every run.
 
 # evidence_verdict DIR: the verdict on a run's folder (meta, results/): a kernel that is not
-# PREEMPT_RT (by the plan, or by cyclictest's own sysinfo), then stressors below their planned load,
-# make NO VERDICT (exit 3) whatever the latency; cyclictest failing is a FAIL; else judge's verdict.
+# PREEMPT_RT (by the plan, or by cyclictest's own sysinfo), then a platform without a passed
+# qualification (results/host/qualify.json), then stressors below their planned load, make NO
+# VERDICT (exit 3) whatever the latency; cyclictest failing is a FAIL; else judge's verdict.
 evidence_verdict() {
-  local dir=$1 base status=0 seconds rc vm pct rt idle=() nort=()
+  local dir=$1 base status=0 seconds rc vm pct rt idle=() nort=() unqualified=
   seconds=$(sed -n 's/^seconds=//p' "$dir/meta" 2>/dev/null | head -n 1)
   [[ $seconds =~ ^[0-9]{1,9}$ ]] || seconds=$BENCH_SECONDS
   base=$(JUDGE_SECONDS=$seconds judge "$dir/results/cyclictest.txt" 2>&1) || status=$?
@@ -68,12 +69,20 @@ evidence_verdict() {
       ((.sysinfo.release // "") + " " + (.sysinfo.version // ""))] | map(tostring) | join("|")' "$dir/results/cyclictest.json" 2>/dev/null || true)
     [ "${rt%%|*}" != false ] || nort+=("$BENCH_VM (cyclictest's sysinfo: ${rt#*|})")
   fi
+  if [ ! -r "$dir/results/host/qualify.json" ]; then
+    unqualified="the run has no qualification record of the platform (results/host/qualify.json): ./runbook.sh qualify, then bench"
+  elif [ "$(qualify_raw "$dir/results/host/qualify.json" status)" != '"passed"' ]; then
+    unqualified="the platform's qualification did not pass (results/host/qualify.json)"
+  fi
   while read -r vm pct; do
     if [[ $pct =~ ^[0-9]+$ ]] && [ "$pct" -lt "$STRESS_LOAD_MIN" ]; then idle+=("$vm $pct%"); fi
   done < <(cat "$dir/results/load.txt" 2>/dev/null || true)
   rc=$(head -n 1 "$dir/results/cyclictest.exit" 2>/dev/null || true)
   if [ "${#nort[@]}" -gt 0 ]; then
     echo "RESULT: NO VERDICT - ${nort[*]} ran a kernel that is not PREEMPT_RT: the latency says nothing about a real-time plan; ${base#RESULT: }"
+    return 3
+  elif [ -n "$unqualified" ]; then
+    echo "RESULT: NO VERDICT - $unqualified; ${base#RESULT: }"
     return 3
   elif [ "${#idle[@]}" -gt 0 ]; then
     echo "RESULT: NO VERDICT - the stressors gave too little load during the run (${idle[*]}; at least $STRESS_LOAD_MIN% planned; results/load.txt); ${base#RESULT: }"

@@ -165,7 +165,7 @@ step_rollback() {
 usage() {
   # The header comment, from its first line of prose to the line before 'set -E'.
   sed -n '/^# Provisions/,/^set -E/{/^set -E/d;p;}' "$HERE/runbook.sh" | sed 's/^# \{0,1\}//'
-  echo "Steps: preflight host check-host images vms wait verify stress bench status collect report all rollback facts guest judge"
+  echo "Steps: preflight host check-host qualify images vms wait verify stress bench status collect report all rollback facts guest judge"
 }
 
 # run_step NAME: one step, between its records. A step's exit: 0 done, 1 a check failed (or the
@@ -198,6 +198,10 @@ main() {
         case ${BASH_REMATCH[2]} in s) BENCH_SECONDS=${BASH_REMATCH[1]} ;; m) BENCH_SECONDS=$((BASH_REMATCH[1] * 60)) ;;
           h) BENCH_SECONDS=$((BASH_REMATCH[1] * 3600)) ;; d) BENCH_SECONDS=$((BASH_REMATCH[1] * 86400)) ;; esac
         shift ;;
+      --qualify-seconds)
+        [[ ${2-} =~ ^[1-9][0-9]{0,4}$ ]] || { echo "--qualify-seconds takes a number of seconds, not '${2-}'" >&2; return 2; }
+        QUALIFY_SECONDS=$2
+        shift ;;
       -h | --help) usage; return 0 ;;
       judge) # judge FILE: cyclictest's output against the plan; judge DIR: a run's folder, as collect judges it
         [ "$JSON" = 0 ] || { echo "--json is for the steps, not judge" >&2; return 2; }
@@ -206,7 +210,7 @@ main() {
         return ;;
       guest) [ "$JSON" = 0 ] || { echo "--json is for the steps, not guest" >&2; return 2; }; shift; step_guest "$@"; return ;;
       facts) [ "$JSON" = 0 ] || { echo "--json is for the steps, not facts" >&2; return 2; }; step_facts; return ;;
-      preflight | host | check-host | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;
+      preflight | host | check-host | qualify | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac
     shift
@@ -223,7 +227,7 @@ main() {
         step_begin all
         guard all
         step_end finished 0
-        for t in check-host images vms wait verify stress bench report; do run_step "$t"; done ;;
+        for t in check-host qualify images vms wait verify stress bench report; do run_step "$t"; done ;;
       *) run_step "$s" ;;
     esac
   done

@@ -69,6 +69,7 @@ final class ReportCommand implements Callable<Integer> {
     Map<String, Integer> load = new java.util.TreeMap<>();
     java.util.OptionalInt cyclictestExit = java.util.OptionalInt.empty();
     int loadMin = 0;
+    Optional<String> unqualified = Optional.empty();
     String benchVm = "the measured VM";
     if (inputs.size() == 1 && Files.isDirectory(inputs.get(0))) {
       Path bundle = inputs.get(0);
@@ -107,6 +108,9 @@ final class ReportCommand implements Callable<Integer> {
         if (vm.path("name").asText().equals(benchVm) && vm.at("/kernel/realtime").asText().equals("none")) {
           notRealtime.add(benchVm);
         }
+      }
+      if (bench.at("/qualify/required").asBoolean(false)) {
+        unqualified = unqualified(bundle.resolve("results/host/qualify.json"));
       }
       loadMin = bench.path("stressLoadMinPercent").asInt(0);
       for (Map.Entry<String, String> l : keyValues(bundle.resolve("results/load.txt")).entrySet()) {
@@ -149,7 +153,8 @@ final class ReportCommand implements Callable<Integer> {
     } catch (CyclictestParser.BadOutputException e) {
       // Evidence that holds no readable run is a FAIL (or NO VERDICT, by the same order as a readable one).
       List<String> reasons = new ArrayList<>();
-      LatencyReport.Verdict v = LatencyReport.unreadable(new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime), reasons);
+      LatencyReport.Verdict v = LatencyReport.unreadable(new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime, unqualified),
+          reasons);
       out.println("RESULT: " + v.text() + " (cyclictest's output cannot be read whole)");
       reasons.forEach(r -> out.println("  " + r));
       out.println("  " + e.getMessage());
@@ -161,7 +166,7 @@ final class ReportCommand implements Callable<Integer> {
       notRealtime.add(benchVm + " (cyclictest's sysinfo: " + run.context().get().kernel() + ")");
     }
     LatencyReport report = LatencyReport.judge(run, new LatencyReport.Criteria(great, good, Optional.ofNullable(threads), expectedSamples),
-        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime));
+        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime, unqualified));
     Files.createDirectories(target);
     for (Map.Entry<String, String> f : ReportEmitter.render(report).entrySet()) {
       Files.writeString(target.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
@@ -175,6 +180,33 @@ final class ReportCommand implements Callable<Integer> {
     boolean pass = report.verdict() == LatencyReport.Verdict.GREAT
         || (report.verdict() == LatencyReport.Verdict.GOOD && require.equals("good"));
     return pass ? Main.OK : 1;
+  }
+
+  /**
+   * Why the platform under a run is not qualified, by the record the runbook copied into it (its
+   * qualify step's JSON): none, unreadable, or not passed. Empty when it passed.
+   */
+  private static Optional<String> unqualified(Path record) throws IOException {
+    if (!Files.isRegularFile(record)) {
+      return Optional.of("the run has no qualification record of the platform (results/host/qualify.json): ./runbook.sh qualify, then bench");
+    }
+    JsonNode r;
+    try {
+      r = new ObjectMapper().readTree(InputFiles.read(record, PLAN_LIMIT));
+    } catch (InputFiles.RefusedException | com.fasterxml.jackson.core.JsonProcessingException e) {
+      return Optional.of("the platform's qualification record (results/host/qualify.json) cannot be read");
+    }
+    if (r.path("status").asText().equals("passed")) {
+      return Optional.empty();
+    }
+    List<String> failed = new ArrayList<>();
+    r.path("findings").forEach(f -> {
+      if (f.path("status").asText().equals("failed")) {
+        failed.add(f.path("id").asText() + ": " + f.path("message").asText());
+      }
+    });
+    return Optional.of("the platform's qualification did not pass (results/host/qualify.json)" + (failed.isEmpty() ? ""
+        : ": " + String.join("; ", failed)));
   }
 
   /** The runbook's exit code for no verdict, which rtc report shares. */

@@ -19,7 +19,7 @@ public final class Emitters {
    * templates/runbook/, by subject, in this order: the runbook's steps are their concatenation
    * (RunbookStepsTest holds this list to the folder).
    */
-  public static final List<String> RUNBOOK_PARTS = List.of("00-core.sh", "05-checks.sh", "10-identity.sh", "20-kernel.sh", "30-tuning.sh", "40-boot-units.sh", "50-devices.sh",
+  public static final List<String> RUNBOOK_PARTS = List.of("00-core.sh", "05-checks.sh", "10-identity.sh", "20-kernel.sh", "30-tuning.sh", "40-boot-units.sh", "45-qualify.sh", "50-devices.sh",
       "60-images.sh", "65-vms.sh", "70-benchmark.sh", "80-evidence.sh", "90-steps.sh");
 
   private Emitters() {}

@@ -131,6 +131,9 @@ final class PlanJson {
       bench.putObject("verdictUs").put("great", b.greatUs()).put("good", b.goodUs());
       // Below this, a stressor's load makes the run NO VERDICT, in the runbook and in rtc report alike.
       bench.put("stressLoadMinPercent", RunbookModel.STRESS_LOAD_MIN_PERCENT);
+      // A run is judged only with a passed qualification record of the platform (results/host/qualify.json).
+      dev.rtc.plan.QualifyPlan q = dev.rtc.plan.QualifyPlan.of(plan);
+      bench.putObject("qualify").put("required", true).put("seconds", q.seconds()).put("noiseLimitUs", q.noiseLimitUs());
     });
     ArrayNode decisions = root.putArray("decisions");
     plan.decisions().forEach(d -> decisions.addObject().put("subject", d.subject()).put("what", d.what()).put("why", d.why()));

@@ -99,7 +99,9 @@ final class PlanModel {
         plan.benchmark().map(b -> new PlanDocument.Bench(b.vm(), "cyclictest " + String.join(" ", b.cyclictestArgs()) + " -D " + b.duration(),
             b.duration(), b.greatUs(), b.goodUs())).orElse(null),
         plan.vms().stream().filter(v -> !v.isRealtime()).map(VmPlan::name).toList(), kernels, tunings,
-        !plan.host().hugepagesByUnit().isEmpty(), supplies(dev.rtc.plan.Supplies.of(plan)));
+        !plan.host().hugepagesByUnit().isEmpty(), supplies(dev.rtc.plan.Supplies.of(plan)), dev.rtc.plan.QualifyPlan.of(plan).noiseLimitUs(),
+        // Two measures of its window each, and the reads around them.
+        (2 * dev.rtc.plan.QualifyPlan.of(plan).seconds() + 59) / 60);
   }
 
   private static PlanDocument.Kernel kernel(String who, dev.rtc.plan.KernelPlan k, Distro d) {

@@ -62,6 +62,15 @@ public enum RunbookCheck {
   VM_PINS("vm.pins"),
   VM_EMULATOR("vm.emulator"),
   GUEST_AGENT("guest.agent"),
+  // qualify: the platform before the plan is judged on it (a record's findings).
+  QUALIFY_PLANNED("qualify.planned"),
+  QUALIFY_RDT("qualify.rdt"),
+  QUALIFY_IOMMU("qualify.iommu"),
+  QUALIFY_HWLAT("qualify.hwlat"),
+  QUALIFY_OSNOISE("qualify.osnoise"),
+  QUALIFY_SMI("qualify.smi"),
+  QUALIFY_CSTATES("qualify.cstates"),
+  QUALIFY_FREQUENCY("qualify.frequency"),
   // What the steps change, reported by --json as change records (and state records for what was
   // already as planned), each under the subject that made it.
   HOST_KERNEL("host.kernel"),
@@ -73,6 +82,7 @@ public enum RunbookCheck {
   VM_IMAGE("vm.image"),
   VM_DOMAIN("vm.domain"),
   VM_FIRST_BOOT("vm.first-boot"),
+  QUALIFY_RECORD("qualify.record"),
   BENCH_STRESS("bench.stress"),
   BENCH_RUN("bench.run"),
   EVIDENCE_COLLECT("evidence.collect"),

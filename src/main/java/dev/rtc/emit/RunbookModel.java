@@ -20,7 +20,7 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
     List<String> extraRepos, Repo repo, List<String> hostArgs, List<String> hostArgKeys, boolean grubby, List<String> grubUpdate,
     String tunedProfile, boolean stalld, List<String> units, Resctrl resctrl, List<Vm> vms, List<NetworkFile> networks,
     List<String> libvirtNetworks, List<String> bridges, List<String> macvtapIfaces, List<String> devices, List<String> pfDevices,
-    List<String> sriovPfs, String housekeeping, int stressLoadMin, Bench bench, String imageDir) {
+    List<String> sriovPfs, String housekeeping, String isolated, int stressLoadMin, Bench bench, Qualify qualify, String imageDir) {
 
   /**
    * The least a stressor must load its vCPUs, as the host sees their time: a benchmark beside a
@@ -49,6 +49,9 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
   public record Bench(String vm, String duration, long seconds, List<String> args, int threads, int intervalUs, int buckets, long greatUs,
       long goodUs) {}
 
+  /** The qualify step's window per measure, and the platform's noise limit (QualifyPlan). */
+  public record Qualify(int seconds, long noiseLimitUs) {}
+
   static RunbookModel of(Plan plan, String header) {
     Distro host = Distro.of(plan.os());
     KernelPlan k = plan.host().kernel();
@@ -75,9 +78,9 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
         List.copyOf(libvirtNetworks), List.copyOf(plan.attachments(Manifest.NetKind.BRIDGE)),
         List.copyOf(plan.attachments(Manifest.NetKind.MACVTAP)), devices(plan), pfDevices(plan),
         plan.virtualFunctions().entrySet().stream().map(e -> e.getKey() + "|" + e.getValue()).toList(), plan.host().housekeeping().toString(),
-        STRESS_LOAD_MIN_PERCENT, plan.benchmark().map(b -> new Bench(b.vm(), b.duration(), b.durationSeconds(), b.cyclictestArgs(),
+        plan.host().isolated().toString(), STRESS_LOAD_MIN_PERCENT, plan.benchmark().map(b -> new Bench(b.vm(), b.duration(), b.durationSeconds(), b.cyclictestArgs(),
             b.threads(), b.intervalUs(), b.histogramBuckets(), b.greatUs(), b.goodUs())).orElse(null),
-        DomainXmlEmitter.IMAGE_DIR);
+        new Qualify(dev.rtc.plan.QualifyPlan.of(plan).seconds(), dev.rtc.plan.QualifyPlan.of(plan).noiseLimitUs()), DomainXmlEmitter.IMAGE_DIR);
   }
 
   private static Vm vm(Plan plan, VmPlan vm) {

@@ -63,6 +63,15 @@ public record Distro(Os os, String codename, boolean apt, String qemuEmulator, L
         Optional.of("linux-source"), APT_VIRT, APT_TUNED, APT_TUNED, true, kernel, List.of());
   }
 
+  /**
+   * What the qualify step measures with: rt-tests (hwlatdetect) everywhere, and rtla (osnoise)
+   * where the distribution packages it (Debian 12's rtla, RHEL 9.2's AppStream; not Debian 11 or
+   * Ubuntu, where qualify says it could not measure the kernel's noise).
+   */
+  public List<String> qualifyPackages() {
+    return os == Os.DEBIAN12 || os == Os.RHEL9 ? List.of("rt-tests", "rtla") : List.of("rt-tests");
+  }
+
   /** The command that installs packages, without their names: apt-get or dnf, unattended. */
   public List<String> install() {
     return apt ? List.of("apt-get", "install", "-y", "--no-install-recommends") : List.of("dnf", "install", "-y");

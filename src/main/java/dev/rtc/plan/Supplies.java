@@ -79,12 +79,13 @@ public record Supplies(List<Image> images, List<String> hostPackages, Map<String
     return new Supplies(List.copyOf(images.values()), hostPackages(plan), guests, repos, List.of("default"), pro, guestsSubscribed);
   }
 
-  /** The host step installs these: QEMU and libvirt, the kernel, TuneD (and stalld where there is one). */
+  /** The host step installs these: QEMU and libvirt, the kernel, TuneD, qualify's tools (and stalld where there is one). */
   static List<String> hostPackages(Plan plan) {
     Distro d = Distro.of(plan.manifest().host().os());
     List<String> p = new ArrayList<>(d.virtHostPackages());
     p.addAll(plan.host().kernel().packages());
     p.addAll(d.tunedPackages(true));
+    p.addAll(d.qualifyPackages());
     if (plan.host().tuning().stalld()) {
       p.add("stalld");
     }

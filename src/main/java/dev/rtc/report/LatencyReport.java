@@ -35,11 +35,13 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
    * @param loadMinPercent the least load a stressor must give
    * @param notRealtime who ran a kernel that is not PREEMPT_RT: "host", a VM's name (by the plan, or
    *     by cyclictest's own sysinfo)
+   * @param unqualified why the platform under the run is not qualified (no passed record in
+   *     results/host/qualify.json, where the plan requires one); empty when it is, or need not be
    */
   public record Evidence(java.util.OptionalInt cyclictestExit, java.util.Map<String, Integer> stressLoad, int loadMinPercent,
-      List<String> notRealtime) {
+      List<String> notRealtime, Optional<String> unqualified) {
     public static Evidence none() {
-      return new Evidence(java.util.OptionalInt.empty(), java.util.Map.of(), 0, List.of());
+      return new Evidence(java.util.OptionalInt.empty(), java.util.Map.of(), 0, List.of(), Optional.empty());
     }
   }
 
@@ -71,8 +73,8 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
   static final double SHORT_RUN = 0.9;
 
   /**
-   * The verdict on a run with its evidence, in the runbook's order: a stock kernel, then stressors
-   * that gave too little load, make NO VERDICT whatever the latency (a measurement that says nothing
+   * The verdict on a run with its evidence, in the runbook's order: a stock kernel, then a platform
+   * without a passed qualification, then stressors that gave too little load, make NO VERDICT whatever the latency (a measurement that says nothing
    * about the plan is no pass and no fail); cyclictest failing is a FAIL; else the latency's verdict.
    */
   public static LatencyReport judge(LatencyRun run, Criteria c, Evidence e) {
@@ -104,6 +106,10 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
     if (!e.notRealtime().isEmpty()) {
       why.add(String.join(", ", e.notRealtime()) + " ran a kernel that is not PREEMPT_RT: the latency says nothing about a "
           + "real-time plan");
+      return Verdict.NO_VERDICT;
+    }
+    if (e.unqualified().isPresent()) {
+      why.add(e.unqualified().get());
       return Verdict.NO_VERDICT;
     }
     List<String> idle = e.stressLoad().entrySet().stream().filter(l -> l.getValue() < e.loadMinPercent())

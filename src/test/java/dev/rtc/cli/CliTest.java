@@ -431,6 +431,11 @@ class CliTest {
     assertThat(rtc("compile", EXAMPLE.toString(), "-o", out.toString()).exit()).isZero();
     Files.createDirectories(out.resolve("results"));
     Files.copy(stored.resolve("histogram-2threads.txt"), out.resolve("results/cyclictest.txt"));
+    Outcome unqualified = rtc("report", out.toString());
+    assertThat(unqualified.exit()).as("no qualification record of the platform: no verdict").isEqualTo(3);
+    assertThat(unqualified.out()).startsWith("RESULT: NO VERDICT").contains("the run has no qualification record of the platform");
+    Files.createDirectories(out.resolve("results/host"));
+    Files.copy(Path.of("src/test/resources/verdicts/great/results/host/qualify.json"), out.resolve("results/host/qualify.json"));
     Outcome planned = rtc("report", out.toString());
     assertThat(planned.exit()).as(planned.err()).isEqualTo(1);
     assertThat(planned.out()).startsWith("RESULT: FAIL").contains("the plan runs 4 measuring threads, the output has 2")

@@ -28,7 +28,7 @@ public final class FakeHost {
   /** Commands that change a host, or talk to libvirt, the package manager or the boot loader. */
   static final List<String> COMMANDS = List.of("virsh", "systemctl", "tuned-adm", "update-grub", "grub2-mkconfig", "grubby", "apt-get",
       "dnf", "subscription-manager", "pro", "dpkg-statoverride", "curl", "qemu-img", "cloud-localds", "genisoimage", "mount", "umount", "lscpu",
-      "dpkg-query", "rpm");
+      "dpkg-query", "rpm", "hwlatdetect", "rtla");
 
   public final Path root;
   private final Plan plan;
@@ -74,6 +74,7 @@ public final class FakeHost {
       h.write(info + "cbm_mask", Integer.toHexString(c.cbmMask().bits()) + "\n");
       h.write(info + "min_cbm_bits", c.minCbmBits() + "\n");
       h.write(info + "num_closids", (c.cdp() ? c.closids() / 2 : c.closids()) + "\n");
+      h.write(info + "shareable_bits", "0\n");
       h.write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(fullMasks(c))) + "\n");
     });
     t.mba().ifPresent(mb -> mb.closids().ifPresent(n -> h.write("sys/fs/resctrl/info/MB/num_closids", n + "\n")));
@@ -97,6 +98,7 @@ public final class FakeHost {
     if (dev.rtc.plan.Supplies.of(plan).ubuntuProToken()) {
       h.write("etc/rtc/ubuntu-pro-token", "C1a2b3c4d5e6f7g8h9\n"); // what the technician puts there
     }
+    h.platform();
     h.write("fake/virsh/networks/default/active", "yes\n");
     h.write("fake/virsh/networks/default/autostart", "yes\n");
     try {
@@ -131,6 +133,43 @@ public final class FakeHost {
   }
 
   /**
+   * What qualify reads of the board: DMI, the SMI counter (the msr driver's file), and on the first
+   * two isolated CPUs their idle states (POLL, C1, C6) and clock.
+   */
+  private void platform() {
+    write("sys/class/dmi/id/sys_vendor", "Intel Corporation\n");
+    write("sys/class/dmi/id/product_name", "Fake Board\n");
+    write("sys/class/dmi/id/board_name", "FB-1\n");
+    write("sys/class/dmi/id/bios_vendor", "Intel Corp.\n");
+    write("sys/class/dmi/id/bios_version", "FB1.86B.0042\n");
+    write("sys/class/dmi/id/bios_date", "01/02/2025\n");
+    List<Integer> cpus = plan.host().isolated().stream().limit(2).boxed().toList();
+    msr(cpus.get(0), 7);
+    for (int cpu : cpus) {
+      String d = "sys/devices/system/cpu/cpu" + cpu + "/";
+      String[] names = {"POLL", "C1", "C6"};
+      for (int i = 0; i < names.length; i++) {
+        write(d + "cpuidle/state" + i + "/name", names[i] + "\n");
+        write(d + "cpuidle/state" + i + "/usage", (100 * i) + "\n");
+      }
+      write(d + "cpufreq/scaling_cur_freq", "2100000\n");
+    }
+  }
+
+  /** The SMI counter of a CPU (MSR 0x34) as the msr driver shows it: 8 bytes at offset 0x34. */
+  public void msr(int cpu, int smis) {
+    byte[] b = new byte[64];
+    java.nio.ByteBuffer.wrap(b, 0x34, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(smis);
+    try {
+      Path f = root.resolve("dev/cpu/" + cpu + "/msr");
+      Files.createDirectories(f.getParent());
+      Files.write(f, b);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
    * The host as the host step and a reboot leave it: the planned real-time kernel running, rtc's
    * arguments on the command line, the cache groups, TuneD's profile active and its values live.
    */
@@ -148,6 +187,8 @@ public final class FakeHost {
     write("proc/sys/kernel/version", rt ? "#1 SMP PREEMPT_RT Debian\n" : "#1 SMP PREEMPT_DYNAMIC Debian\n");
     if (rt) {
       write("sys/kernel/realtime", "1\n");
+      // A PREEMPT_RT kernel's tracers (Debian's linux-image-rt-amd64 has these), for qualify.
+      write("sys/kernel/tracing/available_tracers", "timerlat osnoise hwlat function nop\n");
     }
     write("proc/cmdline", "BOOT_IMAGE=/boot/vmlinuz-" + release + " root=/dev/sda1 ro quiet " + plan.host().cmdline() + "\n");
     plan.cache().ifPresent(c -> write("sys/fs/resctrl/schemata", String.join("\n", c.schemataLines(c.hostMasks())) + "\n"));

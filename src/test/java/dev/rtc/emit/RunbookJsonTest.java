@@ -172,6 +172,7 @@ class RunbookJsonTest {
     FakeHost h = FakeHost.of(tmp.resolve("bench"), plan).booted().vmsRunning();
     h.write("fake/virsh/domains/debian12-rt/cyclictest.txt", Files.readString(Path.of("src/test/resources/cyclictest/histogram-4threads-great.txt")));
     h.write("fake/virsh/domains/debian12-rt/bench-exit", "0\n");
+    assertThat(run(h, "qualify").exit()).isZero();
     Tool.Run great = run(h, "--duration", "3s", "bench", "--json");
     assertThat(great.exit()).as(great.all()).isZero();
     JsonNode s = step(records(great), "bench");

@@ -377,7 +377,7 @@ class RunbookTest {
     assertThat(stock.calls()).noneMatch(c -> c.contains("systemd-run"));
 
     FakeHost idle = host("bench-idle").booted().vmsRunning().write("fake/virsh/domains/debian12-stress/load", "0\n");
-    Tool.Run noLoad = run(idle, "--duration", "5s", "bench");
+    Tool.Run noLoad = run(idle, "--duration", "5s", "qualify", "bench");
     assertThat(noLoad.exit()).as(noLoad.all()).isEqualTo(3);
     assertThat(noLoad.all()).contains("RESULT: NO VERDICT - the stressors do not load the host");
   }
@@ -385,6 +385,7 @@ class RunbookTest {
   @Test
   void benchDurationCanBeOverriddenForASmokeTestAndIsChecked() {
     FakeHost h = host("duration").booted().vmsRunning();
+    assertThat(run(h, "qualify").exit()).isZero();
     Tool.Run r = run(h, "--dry-run", "--duration", "10m", "bench");
     assertThat(r.exit()).as(r.all()).isZero();
     assertThat(r.out()).contains("would run in debian12-rt, as unit rtc-bench-<run>: cyclictest -t 4 -p 99 -i 1000 -d 1 -m "
@@ -401,7 +402,7 @@ class RunbookTest {
     String ct = Files.readString(Path.of("src/test/resources/cyclictest/histogram-4threads-great.txt"));
     h.write("fake/virsh/domains/debian12-rt/cyclictest.txt", ct);
     h.write("fake/virsh/domains/debian12-rt/bench-exit", "0\n");
-    Tool.Run r = run(h, "--duration", "3s", "bench"); // the fixture's 3,000 samples a thread at 1 ms
+    Tool.Run r = run(h, "--duration", "3s", "qualify", "bench"); // the fixture's 3,000 samples a thread at 1 ms
     assertThat(r.exit()).as(r.all()).isZero();
     assertThat(r.out()).contains("safe to disconnect now", "RESULT: GREAT - max latency");
     assertThat(h.read("fake/virsh/domains/debian12-rt/started-units")).contains("rtc-bench-").contains("cyclictest -t 4 -p 99");
@@ -428,7 +429,8 @@ class RunbookTest {
     assertThat(second.exit()).isZero();
     assertThat(h.exists("var/lib/rtc/eci-reference/reports/rtc-eci-reference-" + id + "-2.tar.gz")).as("a second report beside the first").isTrue();
     Tool.Run tar = Tool.require("tar").run(h.root.resolve("var/lib/rtc/eci-reference/reports"), "-tzf", "rtc-eci-reference-" + id + ".tar.gz");
-    assertThat(tar.out().lines()).contains(id + "/plan.json", id + "/results/cyclictest.txt", id + "/results/verdict.txt");
+    assertThat(tar.out().lines()).contains(id + "/plan.json", id + "/results/cyclictest.txt", id + "/results/verdict.txt",
+        id + "/results/host/qualify.json");
   }
 
   // ---- rollback --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ options:
     description: The step to run.
     required: true
     type: str
-    choices: [preflight, host, check-host, images, vms, wait, verify, stress, bench, status, collect, report, rollback]
+    choices: [preflight, host, check-host, qualify, images, vms, wait, verify, stress, bench, status, collect, report, rollback]
   args:
     description: More options for the runbook (for example C(--duration 10m) for bench).
     type: list
@@ -68,7 +68,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             bundle=dict(type="path", required=True),
-            step=dict(type="str", required=True, choices=["preflight", "host", "check-host", "images", "vms", "wait", "verify",
+            step=dict(type="str", required=True, choices=["preflight", "host", "check-host", "qualify", "images", "vms", "wait", "verify",
                                                           "stress", "bench", "status", "collect", "report", "rollback"]),
             args=dict(type="list", elements="str", default=[]),
         ),
