@@ -163,6 +163,20 @@ histogram. The raw output is kept in the run's folder (`cyclictest.txt`, the his
 `cyclictest.json`). `rtc report <run folder>` on any machine with rtc turns them into
 `report.html`: percentiles (p50 to p99.99) and a histogram per thread.
 
+### Why a spike
+
+After cyclictest, `bench` runs an autopsy (about a minute): `rtla timerlat` in each real-time guest on
+its isolated vCPUs, stopping at the first window over ${bench.greatUs} µs and saving the trace of what ran
+there, while the host traces the CPUs those vCPUs are pinned to. The traces are kept in the run's
+`results/autopsy/`. `rtc report <run folder>` sorts the worst windows into causes (report.md's *Why*,
+`causes` in report.json), each with what to change; a FAIL always comes with its causes.
+
+| cause | what it means | what to change |
+|---|---|---|
+<#list spikeCauses as c>
+| `${c.code}` | ${c.title} | ${c.remedy} |
+</#list>
+
 </#if>
 ## Rolling back
 
@@ -178,7 +192,7 @@ not undo. Installed kernels stay installed; the default boot entry is the one fr
 
 `/var/lib/rtc/${bundle}/reports/rtc-${bundle}-<run>.tar.gz` (made by `./runbook.sh report`, also the
 last part of `all`; a second report never replaces an earlier one): the benchmark's output and
-verdict, the stressors' load, the runbook's log, the host's kernel, command line<#if cache??>, resctrl groups</#if>
+verdict, the autopsy's traces, the platform's qualification record, the stressors' load, the runbook's log, the host's kernel, command line<#if cache??>, resctrl groups</#if>
 and topology facts, each VM's live domain XML, with checksums, and `plan.json`.
 
 ## Files

@@ -4,6 +4,15 @@
 - ${r}
 </#list>
 
+<#if causes?has_content>
+## Why
+
+<#list causes as c>
+- **${c.title}** (`${c.code}`)<#if c.windows gt 0>, in ${c.windows} of the worst windows, the worst ${c.worstUs} µs</#if>: ${c.evidence}.
+  What to change: ${c.remedy}.
+</#list>
+
+</#if>
 Thresholds: great below ${great} µs, good below ${good} µs (worst latency of any thread decides).
 Source: `${source}`<#if cmdline?has_content>; `${cmdline}`</#if>.
 <#if !histogram>

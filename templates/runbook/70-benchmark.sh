@@ -106,6 +106,7 @@ step_bench() {
     printf '   would run in %s, as unit rtc-bench-<run>:' "$BENCH_VM"
     printf ' %q' cyclictest "${BENCH_ARGS[@]}" -D "$BENCH_DURATION" -h "$BENCH_BUCKETS"
     printf '\n'
+    printf '   would then run rtla timerlat in the real-time guests for %s s, tracing host CPUs %s\n' "$AUTOPSY_SECONDS" "$(autopsy_host_cpus)"
     return 0
   fi
   id=$(date -u +%Y%m%dT%H%M%SZ)
@@ -125,6 +126,7 @@ bench_start() {
     echo "duration=$BENCH_DURATION"
     echo "unit=rtc-bench-$id"
     echo "guest_dir=$gdir"
+    echo "smi_before=$(smi_count "$(autopsy_host_cpus | cut -d, -f1)")"
     for vm in "${VMS[@]}"; do
       [ "${VM_ROLE[$vm]}" = stressor ] && echo "vcpu_time_$vm=$(vcpu_time "$vm")"
     done
@@ -189,6 +191,9 @@ bench_collect() {
   guest_run "$vm" 60 cat "$gdir/cyclictest.err" >"$dir/results/cyclictest.err" 2>/dev/null || true
   rc=$(guest_run "$vm" 60 cat "$gdir/exit" 2>/dev/null || true)
   [[ ! $rc =~ ^[0-9]+$ ]] || printf '%s\n' "$rc" >"$dir/results/cyclictest.exit"
+  # The SMIs the platform took during the run, then the autopsy (the stressors still running).
+  printf '%s %s\n' "$(run_meta "$id" smi_before)" "$(smi_count "$(autopsy_host_cpus | cut -d, -f1)")" >"$dir/results/host/smi.txt"
+  autopsy "$dir"
   # The load the stressors gave over the whole run, from their vCPU time on the host.
   start=$(run_meta "$id" start)
   end=$(date +%s)

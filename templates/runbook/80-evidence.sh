@@ -28,6 +28,12 @@ step_report() {
   if have lscpu; then lscpu >"$dir/results/host/lscpu.txt" || true; fi
   step_facts >"$dir/results/host/facts.txt"
   collect_facts >"$dir/results/host/state.txt"
+  # The platform's latest qualification, where the run does not carry one (a report of the host alone).
+  local q
+  q=$(cat "$STATE/qualify/latest" 2>/dev/null || true)
+  if [ ! -e "$dir/results/host/qualify.json" ] && [ -n "$q" ] && [ -r "$STATE/qualify/$q.json" ]; then
+    cp "$STATE/qualify/$q.json" "$dir/results/host/qualify.json"
+  fi
   for vm in "${VMS[@]}"; do
     virsh dumpxml "$vm" >"$dir/results/vms/$vm.xml" 2>/dev/null || echo "(not defined)" >"$dir/results/vms/$vm.xml"
   done
@@ -41,7 +47,7 @@ step_report() {
   done
   tar -czf "$out" -C "$STATE/runs" "$id"
   record_json change evidence.report host changed true "packed $out"
-  ok "the evidence: the run's output, the host's command line, resctrl groups, topology facts and kernel state, each VM's live XML, with checksums"
+  ok "the evidence: the run's output and autopsy traces, the platform's qualification, the host's command line, resctrl groups, topology facts and kernel state, each VM's live XML, with checksums"
   say "report: send $out. On any machine with rtc, unpack it and run: rtc report $id (report.html: percentiles and a histogram per thread)"
 }
 

@@ -70,6 +70,8 @@ final class ReportCommand implements Callable<Integer> {
     java.util.OptionalInt cyclictestExit = java.util.OptionalInt.empty();
     int loadMin = 0;
     Optional<String> unqualified = Optional.empty();
+    Path runDir = null;
+    JsonNode planJson = null;
     String benchVm = "the measured VM";
     if (inputs.size() == 1 && Files.isDirectory(inputs.get(0))) {
       Path bundle = inputs.get(0);
@@ -113,6 +115,8 @@ final class ReportCommand implements Callable<Integer> {
         unqualified = unqualified(bundle.resolve("results/host/qualify.json"));
       }
       loadMin = bench.path("stressLoadMinPercent").asInt(0);
+      runDir = bundle;
+      planJson = plan;
       for (Map.Entry<String, String> l : keyValues(bundle.resolve("results/load.txt")).entrySet()) {
         if (l.getValue().matches("[0-9]{1,4}")) {
           load.put(l.getKey(), Integer.parseInt(l.getValue()));
@@ -161,18 +165,22 @@ final class ReportCommand implements Callable<Integer> {
       out.println("rtc: no report written (nothing to chart)");
       return v == LatencyReport.Verdict.NO_VERDICT ? NO_VERDICT : 1;
     }
+    List<dev.rtc.report.Autopsy.Cause> causes = runDir == null ? List.of()
+        : dev.rtc.report.AutopsyEvidence.causes(runDir, planJson, load, loadMin);
     // cyclictest's own word on the kernel it ran on (its --json sysinfo), beside the plan's.
     if (run.context().isPresent() && !run.context().get().realtime() && !notRealtime.contains(benchVm)) {
       notRealtime.add(benchVm + " (cyclictest's sysinfo: " + run.context().get().kernel() + ")");
     }
     LatencyReport report = LatencyReport.judge(run, new LatencyReport.Criteria(great, good, Optional.ofNullable(threads), expectedSamples),
-        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime, unqualified));
+        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime, unqualified)).withCauses(causes);
     Files.createDirectories(target);
     for (Map.Entry<String, String> f : ReportEmitter.render(report).entrySet()) {
       Files.writeString(target.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
     }
     out.println("RESULT: " + report.verdict().text() + " (" + run.source() + ")");
     report.reasons().forEach(r -> out.println("  " + r));
+    report.causes().forEach(c -> out.println("  why: " + c.cause().code() + " (" + c.cause().title() + "): " + c.evidence()
+        + "; what to change: " + c.cause().remedy()));
     out.println("rtc: wrote report.md, report.json and report.html to " + target);
     if (report.verdict() == LatencyReport.Verdict.NO_VERDICT) {
       return NO_VERDICT;

@@ -20,7 +20,7 @@ public final class Emitters {
    * (RunbookStepsTest holds this list to the folder).
    */
   public static final List<String> RUNBOOK_PARTS = List.of("00-core.sh", "05-checks.sh", "10-identity.sh", "20-kernel.sh", "30-tuning.sh", "40-boot-units.sh", "45-qualify.sh", "50-devices.sh",
-      "60-images.sh", "65-vms.sh", "70-benchmark.sh", "80-evidence.sh", "90-steps.sh");
+      "60-images.sh", "65-vms.sh", "70-benchmark.sh", "75-autopsy.sh", "80-evidence.sh", "90-steps.sh");
 
   private Emitters() {}
 

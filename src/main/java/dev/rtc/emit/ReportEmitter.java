@@ -32,7 +32,10 @@ public final class ReportEmitter {
    * public classes.
    */
   public record Model(String source, String cmdline, String verdict, String verdictClass, List<String> reasons, long great, long good,
-      boolean histogram, int buckets, List<Row> rows, List<Chart> charts, dev.rtc.report.LatencyRun.Context context) {}
+      boolean histogram, int buckets, List<Row> rows, List<Chart> charts, dev.rtc.report.LatencyRun.Context context, List<Cause> causes) {}
+
+  /** One cause of the autopsy, as the reports show it: code, what, in how many of the worst windows, the worst's evidence, the remedy. */
+  public record Cause(String code, String title, int windows, String worstUs, String evidence, String remedy) {}
 
   /** One thread's line of the table, or the overall one; a percentile the histogram cannot give is "–". */
   public record Row(String label, long samples, long min, String avg, String p50, String p99, String p999, String p9999, long max,
@@ -75,7 +78,8 @@ public final class ReportEmitter {
     }
     return new Model(r.run().source(), r.run().cmdline().orElse(""), r.verdict().text(), r.verdict().name(), r.reasons(),
         r.criteria().greatUs(), r.criteria().goodUs(), r.run().hasHistogram(), r.run().histogramBuckets(), rows, charts,
-        r.run().context().orElse(null));
+        r.run().context().orElse(null), r.causes().stream().map(c -> new Cause(c.cause().code(), c.cause().title(), c.windows(),
+            String.format(Locale.ROOT, "%.1f", c.worstNs() / 1000.0), c.evidence(), c.cause().remedy())).toList());
   }
 
   private static Row row(Stats s) {
@@ -184,6 +188,9 @@ public final class ReportEmitter {
     ArrayNode threads = root.putArray("threads");
     r.threads().forEach(s -> threads.add(stats(n, s)));
     root.set("overall", stats(n, r.overall()));
+    ArrayNode causes = root.putArray("causes");
+    r.causes().forEach(c -> causes.addObject().put("code", c.cause().code()).put("cause", c.cause().title()).put("windows", c.windows())
+        .put("worstUs", Math.round(c.worstNs() / 100.0) / 10.0).put("evidence", c.evidence()).put("remedy", c.cause().remedy()));
     return TreeWriter.json(root);
   }
 

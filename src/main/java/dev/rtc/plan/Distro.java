@@ -64,9 +64,10 @@ public record Distro(Os os, String codename, boolean apt, String qemuEmulator, L
   }
 
   /**
-   * What the qualify step measures with: rt-tests (hwlatdetect) everywhere, and rtla (osnoise)
-   * where the distribution packages it (Debian 12's rtla, RHEL 9.2's AppStream; not Debian 11 or
-   * Ubuntu, where qualify says it could not measure the kernel's noise).
+   * What the qualify step and the benchmark measure with: rt-tests (hwlatdetect, cyclictest)
+   * everywhere, and rtla (osnoise on the host, timerlat in a real-time guest) where the distribution
+   * packages it (Debian 12's rtla, RHEL 9.2's AppStream; not Debian 11 or Ubuntu, where qualify and
+   * the autopsy say they could not measure).
    */
   public List<String> qualifyPackages() {
     return os == Os.DEBIAN12 || os == Os.RHEL9 ? List.of("rt-tests", "rtla") : List.of("rt-tests");

@@ -93,14 +93,14 @@ public record Supplies(List<Image> images, List<String> hostPackages, Map<String
   }
 
   /**
-   * cloud-init installs these in a guest: its agent, and for a real-time VM cyclictest, its kernel
-   * and TuneD; for a stressor its workload (stress-ng, or the kernel's source and a compiler).
+   * cloud-init installs these in a guest: its agent, and for a real-time VM cyclictest (and rtla
+   * for the autopsy's timerlat, where the distribution has it), its kernel and TuneD; for a stressor its workload (stress-ng, or the kernel's source and a compiler).
    */
   public static List<String> guestPackages(VmPlan vm) {
     Distro d = Distro.of(vm.vm().guest().os());
     List<String> p = new ArrayList<>(List.of("qemu-guest-agent"));
     if (vm.isRealtime()) {
-      p.add("rt-tests");
+      p.addAll(d.qualifyPackages());
       p.addAll(vm.kernel().orElseThrow().packages());
       p.addAll(d.tunedPackages(false));
       if (vm.tuning().orElseThrow().stalld()) {

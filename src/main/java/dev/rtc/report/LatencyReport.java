@@ -13,7 +13,25 @@ import java.util.TreeMap;
  * reasons. A run that cannot be judged honestly (missing threads, overflowing histogram, cut
  * short) fails, and says why: never a silent pass.
  */
-public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threads, Stats overall, Verdict verdict, List<String> reasons) {
+public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threads, Stats overall, Verdict verdict, List<String> reasons,
+    List<Autopsy.Cause> causes) {
+
+  public LatencyReport {
+    causes = List.copyOf(causes);
+  }
+
+  /**
+   * The same report with the autopsy's causes. A FAIL always says why: without traces to read, its
+   * one cause is {@link SpikeCause#UNKNOWN}, saying so.
+   */
+  public LatencyReport withCauses(List<Autopsy.Cause> found) {
+    List<Autopsy.Cause> c = found;
+    if (c.isEmpty() && verdict == Verdict.FAIL) {
+      c = List.of(new Autopsy.Cause(SpikeCause.UNKNOWN, 0, overall.max() * 1000, "no autopsy traces in the run (results/autopsy/): "
+          + "the real-time guest has no timerlat tracer or rtla, or bench did not trace; a PREEMPT_RT guest kernel with rtla has both"));
+    }
+    return new LatencyReport(run, criteria, threads, overall, verdict, reasons, c);
+  }
 
   /** NO_VERDICT: the run says nothing about the plan (a stock kernel, stressors that gave no load). */
   public enum Verdict {
@@ -99,7 +117,7 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
     }
     List<String> all = new ArrayList<>(why);
     reasons.forEach(r -> all.add("the latency alone: " + r));
-    return new LatencyReport(run, criteria, threads, overall, v, all);
+    return new LatencyReport(run, criteria, threads, overall, v, all, causes);
   }
 
   private static Verdict noVerdict(Evidence e, List<String> why) {
@@ -165,7 +183,7 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
       reasons.add("worst latency " + overall.max() + " µs is below the great threshold of " + c.greatUs() + " µs");
       v = Verdict.GREAT;
     }
-    return new LatencyReport(run, c, threads, overall, v, reasons);
+    return new LatencyReport(run, c, threads, overall, v, reasons, List.of());
   }
 
   private static Stats overall(LatencyRun run, List<Stats> threads) {

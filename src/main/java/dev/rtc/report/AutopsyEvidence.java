@@ -1,0 +1,83 @@
+package dev.rtc.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rtc.io.InputFiles;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The autopsy's inputs as the runbook leaves them in a run's folder, read and classified:
+ * results/autopsy/VM/timerlat_trace.txt (each real-time guest's trace), results/autopsy/host-trace.txt
+ * (the host's trace of their CPUs), results/host/smi.txt (the SMI counter before and after),
+ * results/host/qualify.json (hwlatdetect's worst gap) and results/load.txt (whether the stressors ran).
+ */
+public final class AutopsyEvidence {
+
+  /** How many of each guest's worst windows are classified. */
+  public static final int WORST = 5;
+  /** A trace larger than this is refused: the runbook bounds its buffers far below it. */
+  static final int TRACE_LIMIT = 64 << 20;
+
+  private AutopsyEvidence() {}
+
+  /** The causes of a run's worst windows; empty when the run has no autopsy traces. */
+  public static List<Autopsy.Cause> causes(Path run, JsonNode plan, Map<String, Integer> stressLoad, int loadMin) throws IOException {
+    Path dir = run.resolve("results/autopsy");
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    String hostText = read(dir.resolve("host-trace.txt"));
+    List<HostTrace.Span> host = HostTrace.spans(hostText);
+    long smis = smis(run.resolve("results/host/smi.txt"));
+    long hwlat = hwlatUs(run.resolve("results/host/qualify.json"));
+    boolean stressed = !stressLoad.isEmpty() && stressLoad.values().stream().allMatch(v -> v >= loadMin);
+    Autopsy.Platform platform = new Autopsy.Platform(smis, hwlat, stressed);
+    List<Autopsy.Finding> findings = new ArrayList<>();
+    for (JsonNode vm : plan.path("vms")) {
+      String name = vm.path("name").asText();
+      Path trace = dir.resolve(name).resolve("timerlat_trace.txt");
+      if (name.isEmpty() || name.contains("/") || !Files.isRegularFile(trace)) {
+        continue;
+      }
+      List<Integer> pins = new ArrayList<>();
+      vm.path("vcpuPins").forEach(p -> pins.add(p.asInt()));
+      List<TimerlatTrace.Window> worst = TimerlatTrace.worst(TimerlatTrace.windows(read(trace)), WORST);
+      findings.addAll(Autopsy.classify(name, worst, pins, host, !hostText.isBlank(), platform));
+    }
+    return Autopsy.causes(findings);
+  }
+
+  private static String read(Path file) throws IOException {
+    return Files.isRegularFile(file) ? InputFiles.readText(file, TRACE_LIMIT) : "";
+  }
+
+  /** "before after" of MSR_SMI_COUNT: their difference, 0 when unknown. */
+  static long smis(Path file) throws IOException {
+    String[] f = read(file).strip().split("\\s+");
+    if (f.length == 2 && f[0].matches("[0-9]{1,12}") && f[1].matches("[0-9]{1,12}")) {
+      return Math.max(0, Long.parseLong(f[1]) - Long.parseLong(f[0]));
+    }
+    return 0;
+  }
+
+  static long hwlatUs(Path record) throws IOException {
+    String text = read(record);
+    if (text.isBlank()) {
+      return 0;
+    }
+    try {
+      for (JsonNode f : new com.fasterxml.jackson.databind.ObjectMapper().readTree(text).path("findings")) {
+        if (f.path("id").asText().equals("qualify.hwlat") && f.path("value").asText().matches("[0-9]{1,9}")) {
+          return Long.parseLong(f.path("value").asText());
+        }
+      }
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return 0;
+    }
+    return 0;
+  }
+}
