@@ -53,13 +53,13 @@ CHECKS=(
   'host|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
   'host|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
   'host|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
-  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'host|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected-or-absent|never|transparent hugepages never|'
   'host|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|f|workqueues on 0-3|'
   'host|tuning.value|/sys/kernel/mm/ksm/run|equal-or-absent|2|KSM stopped|'
   'debian12-rt|tuning.value|/proc/sys/kernel/sched_rt_runtime_us|equal|-1|RT throttling off|'
   'debian12-rt|tuning.value|/proc/sys/kernel/timer_migration|equal|0|timer migration off|'
   'debian12-rt|tuning.value|/proc/sys/vm/stat_interval|equal|10|vmstat interval 10 s|'
-  'debian12-rt|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected|never|transparent hugepages never|'
+  'debian12-rt|tuning.value|/sys/kernel/mm/transparent_hugepage/enabled|selected-or-absent|never|transparent hugepages never|'
   'debian12-rt|tuning.value|/sys/devices/virtual/workqueue/cpumask|mask|1|workqueues on 0|'
 )
 # The host's kernel and how to recognise it running (HOST_KERNEL_RT=0: the stock kernel, by choice).

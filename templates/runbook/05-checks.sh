@@ -57,6 +57,7 @@ check_read() {
 #   equal            the same text
 #   equal-or-absent  the same, or no such file (a knob some kernels lack)
 #   selected         the bracketed choice of a sysfs list ("always madvise [never]")
+#   selected-or-absent  the same, or no such file (a kernel built without the feature)
 #   mask             a cpumask ("00000000,0000000f"), as a number ("f")
 #   hex              a number in hex, leading zeros aside (resctrl's cbm_mask)
 #   cpus             a CPU list, as a set ("4-5" is "4,5")
@@ -68,6 +69,7 @@ check_matches() {
     equal) [ "$2" = "$3" ] ;;
     equal-or-absent) [ "$2" = "$3" ] || [ "$2" = absent ] ;;
     selected) [[ $2 == *"[$3]"* ]] ;;
+    selected-or-absent) [[ $2 == *"[$3]"* ]] || [ "$2" = absent ] ;;
     mask) [ "$(normalize_mask "$2")" = "$3" ] ;;
     hex) [ "$(normalize_mask "$2")" = "$(normalize_mask "$3")" ] ;;
     cpus) [ "$(expand_cpus "$2")" = "$(expand_cpus "$3")" ] ;;

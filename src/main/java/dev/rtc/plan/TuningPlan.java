@@ -115,7 +115,8 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
     c.add(new Check("/proc/sys/kernel/sched_rt_runtime_us", "equal", "-1", "RT throttling off"));
     c.add(new Check("/proc/sys/kernel/timer_migration", "equal", "0", "timer migration off"));
     c.add(new Check("/proc/sys/vm/stat_interval", "equal", "10", "vmstat interval 10 s"));
-    c.add(new Check("/sys/kernel/mm/transparent_hugepage/enabled", "selected", "never", "transparent hugepages never"));
+    // PREEMPT_RT kernels before 6.x are built without THP (Debian 12's linux-image-rt-amd64): no file is "never" too.
+    c.add(new Check("/sys/kernel/mm/transparent_hugepage/enabled", "selected-or-absent", "never", "transparent hugepages never"));
     c.add(new Check("/sys/devices/virtual/workqueue/cpumask", "mask", housekeeping.hexMask(), "workqueues on " + housekeeping));
     if (host) {
       c.add(new Check("/sys/kernel/mm/ksm/run", "equal-or-absent", "2", "KSM stopped"));

@@ -2,9 +2,7 @@ package dev.rtc.emit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rtc.Compiler;
 import dev.rtc.Slow;
-import dev.rtc.bundle.BundleWriter;
 import dev.rtc.cli.Main;
 import dev.rtc.plan.Plan;
 import java.io.IOException;
@@ -25,15 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
 class AutopsyRunbookTest {
 
   @TempDir static Path tmp;
-  static Path bundle;
+  static CompiledBundle compiled;
   static Plan plan;
 
   @BeforeAll
   static void compile() throws IOException {
-    Compiler.Result r = new Compiler().compile(Path.of("examples/eci-reference.yaml"));
-    plan = r.plan();
-    bundle = tmp.resolve("out");
-    BundleWriter.write(r.bundle(), bundle, false);
+    compiled = CompiledBundle.of(Path.of("examples/eci-reference.yaml"), tmp.resolve("out"));
+    plan = compiled.plan();
   }
 
   static FakeHost benchReady(String name) throws IOException {
@@ -44,10 +40,7 @@ class AutopsyRunbookTest {
   }
 
   static Tool.Run runbook(FakeHost h, String... args) {
-    String[] all = new String[args.length + 1];
-    all[0] = "./runbook.sh";
-    System.arraycopy(args, 0, all, 1, args.length);
-    return Tool.require("bash").run(bundle, h.env(), all);
+    return compiled.runbook(h, args);
   }
 
   static String report(Path run) {

@@ -29,6 +29,8 @@ class CheckEngineTest {
         new Case("equal", "-1", "-1", true), new Case("equal", "950000", "-1", false), new Case("equal", "absent", "2", false),
         new Case("equal-or-absent", "absent", "2", true), new Case("equal-or-absent", "1", "2", false),
         new Case("selected", "always madvise [never]", "never", true), new Case("selected", "[always] madvise never", "never", false),
+        new Case("selected-or-absent", "absent", "never", true), new Case("selected-or-absent", "[always] madvise never", "never", false),
+        new Case("selected", "absent", "never", false),
         new Case("mask", "00000000,0000000f", "f", true), new Case("mask", "000000ff", "f", false),
         new Case("hex", "07fff", "7fff", true), new Case("hex", "7FFF", "7fff", true), new Case("hex", "fffff", "7fff", false),
         new Case("cpus", "4-6,9", "4,5,6,9", true), new Case("cpus", "0-63", "0-31", false),

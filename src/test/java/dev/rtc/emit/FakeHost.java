@@ -197,7 +197,7 @@ public final class FakeHost {
     TuningPlan tuning = plan.host().tuning();
     write("fake/tuned/active", tuning.profile() + "\n");
     tuning.checks(true).forEach(c -> write(c.path().substring(1), switch (c.kind()) {
-      case "selected" -> "always madvise [" + c.expected() + "]\n";
+      case "selected", "selected-or-absent" -> "always madvise [" + c.expected() + "]\n";
       case "mask" -> "00000000," + "0".repeat(Math.max(0, 8 - c.expected().length())) + c.expected() + "\n";
       default -> c.expected() + "\n";
     }));
@@ -323,7 +323,7 @@ public final class FakeHost {
     f.append("stalld=").append(t.stalld() ? "active" : "inactive").append('\n');
     for (TuningPlan.Check c : t.checks(false)) {
       f.append("file:").append(c.path()).append('=').append(switch (c.kind()) {
-        case "selected" -> "always madvise [" + c.expected() + "]";
+        case "selected", "selected-or-absent" -> "always madvise [" + c.expected() + "]";
         case "mask" -> "0000000" + c.expected();
         default -> c.expected();
       }).append('\n');

@@ -11,7 +11,6 @@ import dev.rtc.plan.Plan;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -32,21 +31,19 @@ class QualifyTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path tmp;
+  static CompiledBundle compiled;
   static Path bundle;
   static Plan plan;
 
   @BeforeAll
   static void compile() throws IOException {
-    Compiler.Result r = new Compiler().compile(Path.of("examples/eci-reference.yaml"));
-    plan = r.plan();
-    bundle = tmp.resolve("out");
-    BundleWriter.write(r.bundle(), bundle, false);
+    compiled = CompiledBundle.of(Path.of("examples/eci-reference.yaml"), tmp.resolve("out"));
+    plan = compiled.plan();
+    bundle = compiled.dir();
   }
 
   private static Tool.Run run(FakeHost h, String... args) {
-    List<String> all = new ArrayList<>(List.of("./runbook.sh"));
-    all.addAll(List.of(args));
-    return Tool.require("bash").run(bundle, h.env(), all.toArray(String[]::new));
+    return compiled.runbook(h, args);
   }
 
   private static FakeHost booted(String name) {

@@ -29,7 +29,7 @@ class RunbookChecksTest {
   static final Pattern REPORTED = Pattern.compile("\\b(?:check_ok|check_bad|table_row|applying|finding) ([a-z0-9-]+\\.[a-z0-9.-]+)\\b");
   static final Set<String> READS = Set.of("os-release", "siblings");
   static final Set<String> READ_PREFIXES = Set.of("flag:", "dir:", "schemata:", "/");
-  static final Set<String> COMPARES = Set.of("equal", "equal-or-absent", "selected", "mask", "hex", "cpus", "at-least", "os", "schemata");
+  static final Set<String> COMPARES = Set.of("equal", "equal-or-absent", "selected", "selected-or-absent", "mask", "hex", "cpus", "at-least", "os", "schemata");
 
   static Set<String> catalogue() {
     return Arrays.stream(RunbookCheck.values()).map(RunbookCheck::id).collect(Collectors.toCollection(TreeSet::new));

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rtc.Compiler;
 import dev.rtc.Slow;
-import dev.rtc.bundle.BundleWriter;
 import dev.rtc.plan.Plan;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,21 +29,17 @@ class RunbookJsonTest {
   static final Set<String> TYPES = Set.of("check", "change", "state", "note", "step");
 
   @TempDir static Path tmp;
-  static Path bundle;
+  static CompiledBundle compiled;
   static Plan plan;
 
   @BeforeAll
   static void compile() throws IOException {
-    Compiler.Result r = new Compiler().compile(Path.of("examples/eci-reference.yaml"));
-    plan = r.plan();
-    bundle = tmp.resolve("out");
-    BundleWriter.write(r.bundle(), bundle, false);
+    compiled = CompiledBundle.of(Path.of("examples/eci-reference.yaml"), tmp.resolve("out"));
+    plan = compiled.plan();
   }
 
   private static Tool.Run run(FakeHost h, String... args) {
-    List<String> all = new ArrayList<>(List.of("./runbook.sh"));
-    all.addAll(List.of(args));
-    return Tool.require("bash").run(bundle, h.env(), all.toArray(String[]::new));
+    return compiled.runbook(h, args);
   }
 
   /** Every line of standard output, parsed: a record of a known type, and (but a step's) a catalogue ID. */

@@ -246,6 +246,35 @@ class RunbookTest {
     }
   }
 
+  /**
+   * TuneD's verify fails on knobs the running kernel does not have (Debian's PREEMPT_RT kernel has no busy polling):
+   * those alone are named and pass; any other difference in the same run fails.
+   */
+  @Test
+  void tunedVerifyFailuresOnKnobsTheKernelLacksAreNamedNotFailed() {
+    String missing = "2026-12-07 08:48:18,560 ERROR    tuned.plugins.base: verify: failed: 'net.core.busy_read' = 'None', expected '50'\n"
+        + "2026-12-07 08:48:18,565 ERROR    tuned.plugins.base: verify: failed: 'kernel.numa_balancing' = 'None', expected ''\n";
+    FakeHost h = host("tuned-missing").booted();
+    h.write("var/log/tuned/tuned.log", "2026-12-07 08:40:00,000 ERROR    tuned.plugins.base: verify: failed: 'vm.swappiness' = '60', expected '10'\n");
+    h.write("fake/tuned/verify", "1\n");
+    h.write("fake/tuned/verify-log", missing);
+    Tool.Run r = run(h, "check-host");
+    assertThat(r.exit()).as("an older failure in the log is not this verify's: %s", r.all()).isZero();
+    assertThat(r.out()).contains("ok: host: tuned-adm verify passes but for knobs this kernel does not have: kernel.numa_balancing net.core.busy_read");
+    h.write("fake/tuned/verify-log", missing + "2026-12-07 08:48:18,566 ERROR    tuned.plugins.base: verify: failed: 'vm.stat_interval' = '1', expected '10'\n");
+    Tool.Run differs = run(h, "check-host");
+    assertThat(differs.exit()).isEqualTo(1);
+    assertThat(differs.all()).contains("host: tuned-adm verify fails: the live settings differ from the profile");
+  }
+
+  @Test
+  void aKernelWithoutTransparentHugepagesHasNoneOfThem() {
+    FakeHost h = host("no-thp").booted().delete("sys/kernel/mm/transparent_hugepage/enabled");
+    Tool.Run r = run(h, "check-host");
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).contains("ok: host: transparent hugepages never");
+  }
+
   // ---- images, vms -----------------------------------------------------------------------------
 
   @Test
