@@ -39,6 +39,7 @@ public final class Main implements Runnable {
     COMMANDS.put("explain", ExplainCommand::new);
     COMMANDS.put("diff", DiffCommand::new);
     COMMANDS.put("report", ReportCommand::new);
+    COMMANDS.put("qualify", QualifyCommand::new);
     COMMANDS.put("probe", ProbeCommand::new);
     COMMANDS.put("init", InitCommand::new);
     COMMANDS.put("schema", SchemaCommand::new);

@@ -29,8 +29,9 @@ import picocli.CommandLine.Model.CommandSpec;
         "Reads the -q summary lines, the -h histogram with its trailer, and the --json file."},
     footer = {"", "Examples:", "  rtc report out/", "  rtc report cyclictest.txt cyclictest.json --great 100 --good 300 -o report/",
         "", "Exit codes: 0 great or good (see --require), 1 fail (cut short or garbled output too), 2 usage error,",
-        "3 no verdict (a kernel that is not PREEMPT_RT, or stressors that gave no load), 4 a file could not be read or the",
-        "report written. The runbook's verdict on the same evidence is the same."})
+        "3 no verdict (a kernel that is not PREEMPT_RT, a platform without a passed qualification, or stressors that gave no",
+        "load), 4 a file could not be read or the report written. The runbook's verdict on the same evidence is the same.",
+        "With the run's autopsy traces (results/autopsy/), the report says why its worst windows happened: causes and what to change."})
 final class ReportCommand implements Callable<Integer> {
 
   /** A bundle's plan.json is a few KiB. */
