@@ -47,6 +47,40 @@ host_trace_stop() {
   rmdir "$1" 2>/dev/null || true
 }
 
+# worst_window TRACE: the trace's worst window in words: its vCPU, its thread latency, and the three
+# longest things the guest saw run there meanwhile (the local timer, which wakes the measuring thread,
+# left out). Facts only: rtc report classifies them.
+worst_window() {
+  awk '
+    match($0, /\[[0-9]+\]/) { cpu = substr($0, RSTART + 1, RLENGTH - 2) + 0 }
+    / (nmi|irq|softirq|thread)_noise: / {
+      line = $0; sub(/.*_noise: */, "", line)
+      name = line; sub(/ *start .*/, "", name); if (name == "") name = "NMI"
+      ev = $0; sub(/_noise: .*/, "", ev); sub(/.* /, "", ev)
+      dur = line; sub(/.*duration /, "", dur); sub(/ ns.*/, "", dur)
+      if (ev == "irq" && name ~ /^local_timer:/) next # the timer that wakes the measuring thread
+      n[cpu]++; what[cpu, n[cpu]] = ev " " name; ns[cpu, n[cpu]] = dur + 0
+      next
+    }
+    / context +thread timer_latency / {
+      lat = $0; sub(/.*timer_latency +/, "", lat); sub(/ ns.*/, "", lat); lat += 0
+      if (lat > worst) {
+        worst = lat; wcpu = cpu; list = ""
+        for (k = 0; k < 3; k++) {
+          best = 0
+          for (i = 1; i <= n[cpu]; i++) if (!(i in used) && ns[cpu, i] > ns[cpu, best]) best = i
+          if (best == 0) break
+          used[best] = 1
+          list = list (k ? ", " : "") sprintf("%s %.1f us", what[cpu, best], ns[cpu, best] / 1000)
+        }
+        delete used
+      }
+      n[cpu] = 0
+    }
+    END { if (worst) printf "vCPU %d, %.1f us; the longest there meanwhile: %s", wcpu, worst / 1000, (list == "" ? "nothing the guest saw" : list) }
+  ' "$1" 2>/dev/null || true
+}
+
 # autopsy DIR: the traces of a run, into DIR/results/autopsy/.
 autopsy() {
   local dir=$1/results/autopsy vm tr inst= gdir traced=0
@@ -74,6 +108,7 @@ autopsy() {
       if guest_run "$vm" 120 tail -n 20000 "$gdir/timerlat_trace.txt" >"$dir/$vm/timerlat_trace.txt" 2>/dev/null; then
         traced=1
         ok "$vm: a window passed $VERDICT_GREAT_US us; its trace is in results/autopsy/$vm/"
+        note "$vm: worst traced window: $(worst_window "$dir/$vm/timerlat_trace.txt")"
       else
         rm -f "$dir/$vm/timerlat_trace.txt"
         ok "$vm: no window passed $VERDICT_GREAT_US us in ${AUTOPSY_SECONDS} s of timerlat"
