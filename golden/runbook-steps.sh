@@ -526,13 +526,13 @@ collect_facts() {
     # verify fails on them even with --ignore-missing (2.20), and logs each as "= 'None'". Those alone
     # are no difference from the profile; any other failure is.
     local log=$ROOT/var/log/tuned/tuned.log n failed
-    n=$(wc -l <"$log" 2>/dev/null || echo 0)
+    n=$({ wc -l <"$log"; } 2>/dev/null || echo 0)
     if tuned-adm verify >/dev/null 2>&1; then
       echo 'tuned.verify=ok'
     else
       failed=$(tail -n +"$((n + 1))" "$log" 2>/dev/null | sed -n "s/.*verify: failed: '\([^']*\)' = '\([^']*\)'.*/\1=\2/p")
       if [ -n "$failed" ] && ! grep -qv '=None$' <<<"$failed"; then
-        printf 'tuned.verify=missing %s\n' "$(sed 's/=None$//' <<<"$failed" | sort -u | paste -sd ' ' -)"
+        printf 'tuned.verify=missing %s\n' "$(sort -u <<<"${failed//=None/}" | paste -sd ' ' -)"
       else
         echo 'tuned.verify=failed'
       fi
@@ -2402,13 +2402,13 @@ AUTOPSY_EVENTS=(kvm/kvm_exit kvm/kvm_entry irq/irq_handler_entry irq/irq_handler
 
 # cpumask_hex LIST: a CPU list as tracefs's cpumask files take it: 32-bit hex words, highest first, joined by commas.
 cpumask_hex() {
-  local cpu i out= words=()
+  local cpu i mask='' words=()
   for cpu in $(expand_cpus "$1" | tr ',' ' '); do words[cpu / 32]=$((${words[cpu / 32]:-0} | 1 << (cpu % 32))); done
   for ((i = ${#words[@]} > 0 ? $(printf '%s\n' "${!words[@]}" | sort -n | tail -n 1) : 0; i >= 0; i--)); do
-    out+=$(printf '%08x' "${words[i]:-0}")
-    [ "$i" = 0 ] || out+=,
+    mask+=$(printf '%08x' "${words[i]:-0}")
+    [ "$i" = 0 ] || mask+=,
   done
-  printf '%s' "$out"
+  printf '%s' "$mask"
 }
 
 # The host CPUs the real-time VMs' vCPUs are pinned to.
@@ -2472,7 +2472,7 @@ worst_window() {
 
 # autopsy DIR: the traces of a run, into DIR/results/autopsy/.
 autopsy() {
-  local dir=$1/results/autopsy vm tr inst= gdir traced=0
+  local dir=$1/results/autopsy vm tr inst='' gdir traced=0
   mkdir -p "$dir"
   say "autopsy: rtla timerlat in the real-time guests for ${AUTOPSY_SECONDS} s (stopping at $VERDICT_GREAT_US us), the host tracing their CPUs ($(autopsy_host_cpus))"
   if tr=$(tracefs) && [ -d "$tr/instances" ]; then
@@ -2663,6 +2663,123 @@ judge() {
   fi
 }
 
+# ---- metrics ---------------------------------------------------------------------------------
+# After handover: what check-host proves, as metrics Prometheus reads through node_exporter's
+# textfile collector (no daemon of rtc's, no port): each check ID's failures now, whether the
+# planned kernel and command line run, the bundle's digest, the SMIs and device interrupts on the
+# isolated CPUs since boot, and resctrl's cache occupancy and memory bandwidth per group where the
+# hardware monitors them. Read-only; the rules in monitoring/ alert on them (docs/monitoring.md).
+
+# prom_label VALUE: a label value as the text format escapes it (backslash, quote, newline).
+prom_label() {
+  local v=${1//\\/\\\\}
+  v=${v//\"/\\\"}
+  printf '%s' "${v//$'\n'/\\n}"
+}
+
+# metric NAME LABELS VALUE: one sample, with the bundle's label first.
+metric() { printf '%s{bundle="%s"%s} %s\n' "$1" "$(prom_label "$BUNDLE")" "${2:+,$2}" "$3"; }
+
+# The checks check-host runs, by ID, and how many of each differ from the plan now.
+metrics_checks() {
+  local records ids id failed
+  records=$(mktemp)
+  TEMP_PATHS+=("$records")
+  (
+    JSON=1
+    STEP_NAME=metrics
+    exec 5>"$records"
+    FAILS=0
+    prove_host >/dev/null 2>&1
+  ) || true
+  ids=$(sed -n 's/^{"type":"check","step":"metrics","id":"\([^"]*\)","scope":"host","status":"\([a-z]*\)".*/\1 \2/p' "$records")
+  printf '# HELP rtc_check_failures What check-host proves, by check ID: how many of its checks differ from the plan now (0: as planned).\n'
+  printf '# TYPE rtc_check_failures gauge\n'
+  while read -r id; do
+    [ -n "$id" ] || continue
+    failed=$(awk -v id="$id" '$1 == id && $2 == "failed" { n++ } END { print n + 0 }' <<<"$ids")
+    metric rtc_check_failures "check=\"$(prom_label "$id")\"" "$failed"
+  done < <(awk '{ print $1 }' <<<"$ids" | sort -u)
+}
+
+# Device interrupts (the numbered rows of /proc/interrupts) handled on each isolated CPU since boot.
+metrics_interrupts() {
+  local cpu
+  [ -r "$ROOT/proc/interrupts" ] || return 0
+  printf '# HELP rtc_isolated_device_interrupts_total Device interrupts handled on an isolated CPU since boot (/proc/interrupts).\n'
+  printf '# TYPE rtc_isolated_device_interrupts_total counter\n'
+  for cpu in $(expand_cpus "$ISOLATED" | tr ',' ' '); do
+    metric rtc_isolated_device_interrupts_total "cpu=\"$cpu\"" "$(awk -v c="CPU$cpu" '
+      NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) col = i + 1; next }
+      col && $1 ~ /^[0-9]+:$/ && $col ~ /^[0-9]+$/ { s += $col }
+      END { print s + 0 }' "$ROOT/proc/interrupts")"
+  done
+}
+
+# resctrl's monitoring: each group's L3 occupancy and total memory bandwidth, per cache instance.
+metrics_resctrl() {
+  local g d name f n head=0
+  for g in "$ROOT/sys/fs/resctrl" "$ROOT"/sys/fs/resctrl/*/; do
+    g=${g%/}
+    [ -d "$g/mon_data" ] || continue
+    name=${g#"$ROOT"/sys/fs/resctrl}
+    name=${name#/}
+    for d in "$g"/mon_data/mon_L3_*; do
+      for f in llc_occupancy mbm_total_bytes; do
+        if [ ! -r "$d/$f" ] || [[ ! $(cat "$d/$f") =~ ^[0-9]+$ ]]; then continue; fi
+        if [ "$head" = 0 ]; then
+          printf '# HELP rtc_resctrl_llc_occupancy_bytes L3 cache a resctrl group occupies now, per cache instance.\n'
+          printf '# TYPE rtc_resctrl_llc_occupancy_bytes gauge\n'
+          printf '# HELP rtc_resctrl_mbm_total_bytes_total Memory bandwidth a resctrl group used since it was made, per cache instance.\n'
+          printf '# TYPE rtc_resctrl_mbm_total_bytes_total counter\n'
+          head=1
+        fi
+        if [ "$f" = llc_occupancy ]; then n=rtc_resctrl_llc_occupancy_bytes; else n=rtc_resctrl_mbm_total_bytes_total; fi
+        metric "$n" "group=\"$(prom_label "${name:-default}")\",cache=\"${d##*_}\"" "$(cat "$d/$f")"
+      done
+    done
+  done
+}
+
+# metrics_all: every metric, in the text format node_exporter's textfile collector reads.
+metrics_all() {
+  local smi cpu0 planned=0
+  printf '# HELP rtc_info The bundle this host runs, and the digest of its files (sha256 of SHA256SUMS).\n'
+  printf '# TYPE rtc_info gauge\n'
+  metric rtc_info "digest=\"$(prom_label "$(bundle_digest)")\"" 1
+  running_as_planned && planned=1
+  printf '# HELP rtc_running_as_planned 1 when the planned kernel runs with every planned argument.\n'
+  printf '# TYPE rtc_running_as_planned gauge\n'
+  metric rtc_running_as_planned "" "$planned"
+  metrics_checks
+  cpu0=$(expand_cpus "$ISOLATED" | cut -d, -f1)
+  smi=$(smi_count "$cpu0")
+  if [ -n "$smi" ]; then
+    printf '# HELP rtc_smi_total SMIs the first isolated CPU has counted since boot (MSR_SMI_COUNT).\n'
+    printf '# TYPE rtc_smi_total counter\n'
+    metric rtc_smi_total "cpu=\"$cpu0\"" "$smi"
+  fi
+  metrics_interrupts
+  metrics_resctrl
+  printf '# HELP rtc_metrics_timestamp_seconds When these metrics were collected (Unix time).\n'
+  printf '# TYPE rtc_metrics_timestamp_seconds gauge\n'
+  metric rtc_metrics_timestamp_seconds "" "$(date +%s)"
+}
+
+# metrics [--textfile DIR]: the metrics on standard output, or into DIR/rtc_BUNDLE.prom, written whole
+# (a temporary file renamed over it) so the collector never reads half of it.
+step_metrics() {
+  local out
+  if [ -z "${TEXTFILE_DIR-}" ]; then
+    metrics_all
+    return 0
+  fi
+  [ -d "$TEXTFILE_DIR" ] || fail "metrics: $TEXTFILE_DIR is not a folder (node_exporter's --collector.textfile.directory)"
+  out=$TEXTFILE_DIR/rtc_$BUNDLE.prom
+  metrics_all >"$out.$$"
+  mv -f "$out.$$" "$out"
+}
+
 # ---- steps -----------------------------------------------------------------------------------
 # The steps, each running the subjects above in order; rollback, which undoes them; usage and
 # main.
@@ -2830,7 +2947,7 @@ step_rollback() {
 usage() {
   # The header comment, from its first line of prose to the line before 'set -E'.
   sed -n '/^# Provisions/,/^set -E/{/^set -E/d;p;}' "$HERE/runbook.sh" | sed 's/^# \{0,1\}//'
-  echo "Steps: preflight host check-host qualify images vms wait verify stress bench status collect report all rollback facts guest judge"
+  echo "Steps: preflight host check-host qualify images vms wait verify stress bench status collect report all rollback facts metrics guest judge"
 }
 
 # run_step NAME: one step, between its records. A step's exit: 0 done, 1 a check failed (or the
@@ -2875,6 +2992,17 @@ main() {
         return ;;
       guest) [ "$JSON" = 0 ] || { echo "--json is for the steps, not guest" >&2; return 2; }; shift; step_guest "$@"; return ;;
       facts) [ "$JSON" = 0 ] || { echo "--json is for the steps, not facts" >&2; return 2; }; step_facts; return ;;
+      metrics) # metrics [--textfile DIR]: read-only, for node_exporter's textfile collector
+        [ "$JSON" = 0 ] || { echo "--json is for the steps, not metrics" >&2; return 2; }
+        shift
+        if [ "${1-}" = --textfile ]; then
+          [ -n "${2-}" ] || { echo "--textfile takes node_exporter's textfile folder" >&2; return 2; }
+          TEXTFILE_DIR=$2
+          shift 2
+        fi
+        [ $# = 0 ] || { usage >&2; return 2; }
+        step_metrics
+        return ;;
       preflight | host | check-host | qualify | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac

@@ -188,6 +188,19 @@ Rollback undoes only what this bundle's steps recorded, restores every file it r
 backup, leaves domains it did not define alone, and goes on past a failure, listing what it could
 not undo. Installed kernels stay installed; the default boot entry is the one from before.
 
+## Watching after handover
+
+`./runbook.sh metrics` prints, changing nothing, what `check-host` proves (each check's failures now,
+whether the planned kernel and arguments run), the SMIs and device interrupts on the isolated CPUs, and
+resctrl's counters, labelled with this bundle and the digest of its files. Where the plant runs Prometheus
+with node_exporter, run it every few minutes into the textfile collector's folder, for example from
+`/etc/cron.d/rtc-${bundle}`:
+
+    */5 * * * * root <this folder>/runbook.sh metrics --textfile /var/lib/prometheus/node-exporter
+
+and add `monitoring/rtc-${bundle}.rules.yml` to Prometheus's `rule_files`: it alerts when the host drifts from
+the plan, runs another kernel or bundle, the metrics stop, or interrupts and SMIs reach the isolated CPUs.
+
 ## Send back
 
 `/var/lib/rtc/${bundle}/reports/rtc-${bundle}-<run>.tar.gz` (made by `./runbook.sh report`, also the

@@ -14,6 +14,8 @@
 #   ./runbook.sh report      pack the last run's evidence into a tarball to send back
 #   ./runbook.sh rollback    undo what the steps changed (disks and evidence stay)
 #   ./runbook.sh facts       print this host's topology facts (for rtc probe); changes nothing
+#   ./runbook.sh metrics [--textfile DIR]   what check-host proves, SMIs, interrupts on the isolated
+#                            CPUs and resctrl's counters, for Prometheus (node_exporter's textfile folder)
 #   ./runbook.sh guest VM CMD...   run a command in a VM through its guest agent
 #
 # Each step of 'all' also runs on its own, and every step is safe to run again. Nothing changes

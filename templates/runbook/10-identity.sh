@@ -114,13 +114,13 @@ collect_facts() {
     # verify fails on them even with --ignore-missing (2.20), and logs each as "= 'None'". Those alone
     # are no difference from the profile; any other failure is.
     local log=$ROOT/var/log/tuned/tuned.log n failed
-    n=$(wc -l <"$log" 2>/dev/null || echo 0)
+    n=$({ wc -l <"$log"; } 2>/dev/null || echo 0)
     if tuned-adm verify >/dev/null 2>&1; then
       echo 'tuned.verify=ok'
     else
       failed=$(tail -n +"$((n + 1))" "$log" 2>/dev/null | sed -n "s/.*verify: failed: '\([^']*\)' = '\([^']*\)'.*/\1=\2/p")
       if [ -n "$failed" ] && ! grep -qv '=None$' <<<"$failed"; then
-        printf 'tuned.verify=missing %s\n' "$(sed 's/=None$//' <<<"$failed" | sort -u | paste -sd ' ' -)"
+        printf 'tuned.verify=missing %s\n' "$(sort -u <<<"${failed//=None/}" | paste -sd ' ' -)"
       else
         echo 'tuned.verify=failed'
       fi

@@ -13,13 +13,13 @@ AUTOPSY_EVENTS=(kvm/kvm_exit kvm/kvm_entry irq/irq_handler_entry irq/irq_handler
 
 # cpumask_hex LIST: a CPU list as tracefs's cpumask files take it: 32-bit hex words, highest first, joined by commas.
 cpumask_hex() {
-  local cpu i out= words=()
+  local cpu i mask='' words=()
   for cpu in $(expand_cpus "$1" | tr ',' ' '); do words[cpu / 32]=$((${words[cpu / 32]:-0} | 1 << (cpu % 32))); done
   for ((i = ${#words[@]} > 0 ? $(printf '%s\n' "${!words[@]}" | sort -n | tail -n 1) : 0; i >= 0; i--)); do
-    out+=$(printf '%08x' "${words[i]:-0}")
-    [ "$i" = 0 ] || out+=,
+    mask+=$(printf '%08x' "${words[i]:-0}")
+    [ "$i" = 0 ] || mask+=,
   done
-  printf '%s' "$out"
+  printf '%s' "$mask"
 }
 
 # The host CPUs the real-time VMs' vCPUs are pinned to.
@@ -83,7 +83,7 @@ worst_window() {
 
 # autopsy DIR: the traces of a run, into DIR/results/autopsy/.
 autopsy() {
-  local dir=$1/results/autopsy vm tr inst= gdir traced=0
+  local dir=$1/results/autopsy vm tr inst='' gdir traced=0
   mkdir -p "$dir"
   say "autopsy: rtla timerlat in the real-time guests for ${AUTOPSY_SECONDS} s (stopping at $VERDICT_GREAT_US us), the host tracing their CPUs ($(autopsy_host_cpus))"
   if tr=$(tracefs) && [ -d "$tr/instances" ]; then

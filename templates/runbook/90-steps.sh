@@ -165,7 +165,7 @@ step_rollback() {
 usage() {
   # The header comment, from its first line of prose to the line before 'set -E'.
   sed -n '/^# Provisions/,/^set -E/{/^set -E/d;p;}' "$HERE/runbook.sh" | sed 's/^# \{0,1\}//'
-  echo "Steps: preflight host check-host qualify images vms wait verify stress bench status collect report all rollback facts guest judge"
+  echo "Steps: preflight host check-host qualify images vms wait verify stress bench status collect report all rollback facts metrics guest judge"
 }
 
 # run_step NAME: one step, between its records. A step's exit: 0 done, 1 a check failed (or the
@@ -210,6 +210,17 @@ main() {
         return ;;
       guest) [ "$JSON" = 0 ] || { echo "--json is for the steps, not guest" >&2; return 2; }; shift; step_guest "$@"; return ;;
       facts) [ "$JSON" = 0 ] || { echo "--json is for the steps, not facts" >&2; return 2; }; step_facts; return ;;
+      metrics) # metrics [--textfile DIR]: read-only, for node_exporter's textfile collector
+        [ "$JSON" = 0 ] || { echo "--json is for the steps, not metrics" >&2; return 2; }
+        shift
+        if [ "${1-}" = --textfile ]; then
+          [ -n "${2-}" ] || { echo "--textfile takes node_exporter's textfile folder" >&2; return 2; }
+          TEXTFILE_DIR=$2
+          shift 2
+        fi
+        [ $# = 0 ] || { usage >&2; return 2; }
+        step_metrics
+        return ;;
       preflight | host | check-host | qualify | images | vms | wait | verify | stress | bench | status | collect | report | all | rollback) STEPS+=("$1") ;;
       *) usage >&2; return 2 ;;
     esac

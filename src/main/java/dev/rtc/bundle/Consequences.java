@@ -42,6 +42,7 @@ public final class Consequences {
   /** Every file a bundle can hold. Order matters only where globs overlap: the first match wins. */
   public static final List<Rule> ARTIFACTS = List.of(
       new Rule("README.md", Cost.NOTHING, "the technician's instructions"),
+      new Rule("monitoring/*.rules.yml", Cost.NOTHING, "Prometheus's alerting rules: they change when Prometheus loads them again"),
       new Rule("SHA256SUMS", Cost.NOTHING, "the bundle's checksums"),
       new Rule("plan.{md,json,html}", Cost.NOTHING, "the plan, for people and programs (its facts are judged one by one)"),
       new Rule("runbook.sh", Cost.NOTHING, "the runbook itself: its new steps take effect when they are run again"),

@@ -3,8 +3,6 @@ package dev.rtc.emit;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.rtc.manifest.Manifest;
 import dev.rtc.manifest.Manifest.Guest;
 import dev.rtc.plan.Distro;
@@ -31,13 +29,6 @@ final class CloudInitEmitter {
   static final String STRESS_SCRIPT = "/usr/local/sbin/rtc-stress";
 
   private static final JsonNodeFactory N = JsonNodeFactory.instance;
-  private static final YAMLFactory YAML = YAMLFactory.builder()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-      .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
-      .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
-      .disable(YAMLGenerator.Feature.SPLIT_LINES) // a long runcmd line stays one line, as a reviewer reads it
-      .build();
 
   private CloudInitEmitter() {}
 
@@ -260,12 +251,6 @@ final class CloudInitEmitter {
   }
 
   private static String write(ObjectNode doc) {
-    TextWriter out = new TextWriter();
-    try (var g = YAML.createGenerator(out)) {
-      TreeWriter.write(doc, g);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-    return out.toString();
+    return TreeWriter.yaml(doc);
   }
 }

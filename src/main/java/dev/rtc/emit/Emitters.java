@@ -20,7 +20,7 @@ public final class Emitters {
    * (RunbookStepsTest holds this list to the folder).
    */
   public static final List<String> RUNBOOK_PARTS = List.of("00-core.sh", "05-checks.sh", "10-identity.sh", "20-kernel.sh", "30-tuning.sh", "40-boot-units.sh", "45-qualify.sh", "50-devices.sh",
-      "60-images.sh", "65-vms.sh", "70-benchmark.sh", "75-autopsy.sh", "80-evidence.sh", "90-steps.sh");
+      "60-images.sh", "65-vms.sh", "70-benchmark.sh", "75-autopsy.sh", "80-evidence.sh", "85-metrics.sh", "90-steps.sh");
 
   private Emitters() {}
 
@@ -47,7 +47,7 @@ public final class Emitters {
    */
   private static List<Emitter> kinds(boolean parallel) {
     return List.of(Emitters::runbook, PlanModel::documents, PlanJson::emit, HostEmitter::grub, HostEmitter::tuned,
-        HostEmitter::networks, HostEmitter::resctrl, HostEmitter::hugepages, HostEmitter::sriov, HostEmitter::vmsUnit,
+        HostEmitter::networks, HostEmitter::resctrl, MonitoringEmitter::rules, HostEmitter::hugepages, HostEmitter::sriov, HostEmitter::vmsUnit,
         (plan, header) -> VmEmitter.all(plan, header, parallel));
   }
 

@@ -22,8 +22,26 @@ import java.util.Map;
 public final class TreeWriter {
 
   private static final JsonFactory JSON = new JsonFactory(); // thread-safe, and dear to build per document
+  private static final com.fasterxml.jackson.dataformat.yaml.YAMLFactory YAML = com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
+      .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+      .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES)
+      .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.LITERAL_BLOCK_STYLE)
+      .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
+      .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.SPLIT_LINES) // a long line stays one line, as a reviewer reads it
+      .build();
 
   private TreeWriter() {}
+
+  /** YAML, block style, quotes only where YAML needs them, no document marker: cloud-init's and Prometheus's files. */
+  static String yaml(JsonNode tree) {
+    TextWriter out = new TextWriter();
+    try (JsonGenerator g = YAML.createGenerator(out)) {
+      write(tree, g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
 
   /** Pretty-printed JSON, two-space indent, {@code \n} line ends, a final newline. */
   public static String json(JsonNode tree) {

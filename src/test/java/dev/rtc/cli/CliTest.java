@@ -278,9 +278,9 @@ class CliTest {
     Outcome comment = rtc("compile", commented.toString(), "-o", out.toString(), "--check");
     assertThat(comment.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(comment.out()).doesNotContain("--- a/").doesNotContain("@@ ")
-        .contains("19 files differ only in the provenance header (the manifest's checksum): README.md, host/grub/99-rtc.cfg, ")
+        .contains("20 files differ only in the provenance header (the manifest's checksum): README.md, host/grub/99-rtc.cfg, ")
         .contains("SHA256SUMS differs with the files above")
-        .contains(": 20 files differ");
+        .contains(": 21 files differ");
 
     // A real change: its diff in full, the header-only files in one line.
     Path bigger = Files.writeString(tmp.resolve("eci-reference.yaml"), Files.readString(EXAMPLE).replaceFirst("memory: 8 GiB", "memory: 6 GiB"));

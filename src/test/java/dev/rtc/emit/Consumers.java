@@ -72,7 +72,8 @@ final class Consumers implements AutoCloseable {
   void judge(String who, String manifest, Path out, Collection<String> rels) throws IOException {
     for (String rel : rels) {
       String name = rel.substring(rel.lastIndexOf('/') + 1);
-      Tool.Run run = switch (name) {
+      Tool.Run run = switch (name.endsWith(".rules.yml") ? "*.rules.yml" : name) {
+        case "*.rules.yml" -> Tool.require("promtool").run(out, "check", "rules", rel);
         case "domain.xml" -> both(Tool.require("virt-xml-validate").run(out, rel, "domain"),
             Tool.require("virsh").run(out, "-c", "test:///default", "define --validate " + rel));
         case "runbook.sh" -> runbook(out, Files.readString(out.resolve(rel)), Files.readString(out.resolve(Emitters.RUNBOOK_STEPS)));
