@@ -110,6 +110,13 @@ public final class FakeHost {
       for (String c : COMMANDS) {
         Files.createSymbolicLink(root.resolve("bin").resolve(c), fake.getFileName());
       }
+      // Real outputs of the measuring tools, which the fake replays (fakehost/README.md).
+      Path fixtures = Files.createDirectories(root.resolve("fake/fixtures"));
+      for (String f : List.of("hwlatdetect.txt", "osnoise-top.txt")) {
+        try (var in = FakeHost.class.getResourceAsStream("/fakehost/" + f)) {
+          Files.write(fixtures.resolve(f), in.readAllBytes());
+        }
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
