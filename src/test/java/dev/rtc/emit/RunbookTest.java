@@ -71,7 +71,7 @@ class RunbookTest {
     h.write("sys/devices/system/cpu/online", "0-15\n");
     Map<String, String> before = h.files();
     Map<String, String> bundleBefore = Folders.snapshot(bundle);
-    for (String step : List.of("host", "images", "vms", "stress", "bench", "report", "all")) {
+    for (String step : List.of("host", "qualify", "images", "vms", "stress", "bench", "report", "all")) {
       Tool.Run r = run(h, step);
       assertThat(r.exit()).as("%s: %s", step, r.all()).isEqualTo(1);
       assertThat(r.all()).as(step).contains("online CPUs").contains("MISMATCH")
@@ -150,7 +150,7 @@ class RunbookTest {
     for (FakeHost h : List.of(host("dry-fresh"), host("dry-booted").booted().vmsRunning())) {
       Map<String, String> before = h.files();
       Map<String, String> bundleBefore = Folders.snapshot(bundle);
-      for (String step : List.of("preflight", "host", "check-host", "images", "vms", "wait", "verify", "stress", "bench", "report",
+      for (String step : List.of("preflight", "host", "check-host", "qualify", "images", "vms", "wait", "verify", "stress", "bench", "report",
           "rollback")) {
         Tool.Run r = run(h, "--dry-run", step);
         assertThat(r.out()).as(step).contains("(dry run: nothing is written or changed)").doesNotContain("   + ");
