@@ -2281,6 +2281,7 @@ bench_start() {
   collect_facts >"$dir/results/host/kernel.txt"
   # The qualification the verdict rests on travels with the run (the judges read it there).
   cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
+  monitor_pause "$BENCH_VM"
   # In the guest: a transient unit that writes cyclictest's output and its exit status to files.
   # timeout interrupts a cyclictest that outlives its duration, and kills it a minute later.
   # shellcheck disable=SC2016 # the guest's shell expands these
@@ -2485,6 +2486,7 @@ autopsy() {
     [ "${VM_ROLE[$vm]}" = realtime ] || continue
     gdir=/var/lib/rtc/autopsy
     mkdir -p "$dir/$vm"
+    monitor_pause "$vm"
     # In the guest: its isolated CPUs, rtla timerlat on them, the trace saved when a window passes the threshold.
     # shellcheck disable=SC2016 # the guest's shell expands these
     if guest_run "$vm" $((AUTOPSY_SECONDS + 120)) /bin/sh -c 'd=$1; s=$2; t=$3; rm -rf "$d"; mkdir -p "$d" && cd "$d" || exit 2
@@ -2549,6 +2551,12 @@ step_report() {
   fi
   for vm in "${VMS[@]}"; do
     virsh dumpxml "$vm" >"$dir/results/vms/$vm.xml" 2>/dev/null || echo "(not defined)" >"$dir/results/vms/$vm.xml"
+    [ "${VM_ROLE[$vm]}" = realtime ] || continue
+    # The latency sampler's daily histograms since handover (rtc report draws them, worst day first).
+    mkdir -p "$dir/results/monitor/$vm"
+    guest_run "$vm" 120 tar -cf - -C /var/lib/rtc/monitor days 2>/dev/null | tar -xf - -C "$dir/results/monitor/$vm" 2>/dev/null \
+      || note "$vm: no daily latency histograms (its sampler, rtc-monitor.timer, has not measured yet)"
+    rmdir "$dir/results/monitor/$vm" 2>/dev/null || true
   done
   cp "$STATE/runbook.log" "$dir/results/runbook.log" 2>/dev/null || true
   (cd "$dir" && find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum) >"$dir/SHA256SUMS"
@@ -2680,9 +2688,10 @@ prom_label() {
 # metric NAME LABELS VALUE: one sample, with the bundle's label first.
 metric() { printf '%s{bundle="%s"%s} %s\n' "$1" "$(prom_label "$BUNDLE")" "${2:+,$2}" "$3"; }
 
-# The checks check-host runs, by ID, and how many of each differ from the plan now.
+# The checks check-host runs, by ID, and each real-time guest's (its kernel, command line and
+# tuning, read through its agent as verify reads them): how many of each differ from the plan now.
 metrics_checks() {
-  local records ids id failed
+  local records rows vm
   records=$(mktemp)
   TEMP_PATHS+=("$records")
   (
@@ -2691,15 +2700,43 @@ metrics_checks() {
     exec 5>"$records"
     FAILS=0
     prove_host >/dev/null 2>&1
+    for vm in "${VMS[@]}"; do
+      [ "${VM_ROLE[$vm]}" = realtime ] || continue
+      prove_guest "$vm" >/dev/null 2>&1
+    done
   ) || true
-  ids=$(sed -n 's/^{"type":"check","step":"metrics","id":"\([^"]*\)","scope":"host","status":"\([a-z]*\)".*/\1 \2/p' "$records")
-  printf '# HELP rtc_check_failures What check-host proves, by check ID: how many of its checks differ from the plan now (0: as planned).\n'
+  # "scope id status" per check record; the host's checks have scope host, a guest's its VM's name.
+  rows=$(sed -n 's/^{"type":"check","step":"metrics","id":"\([^"]*\)","scope":"\([^"]*\)","status":"\([a-z]*\)".*/\2 \1 \3/p' "$records")
+  printf '# HELP rtc_check_failures What check-host and verify prove, by check ID (vm: a real-time guest'"'"'s): how many of its checks differ from the plan now (0: as planned).\n'
   printf '# TYPE rtc_check_failures gauge\n'
-  while read -r id; do
-    [ -n "$id" ] || continue
-    failed=$(awk -v id="$id" '$1 == id && $2 == "failed" { n++ } END { print n + 0 }' <<<"$ids")
-    metric rtc_check_failures "check=\"$(prom_label "$id")\"" "$failed"
-  done < <(awk '{ print $1 }' <<<"$ids" | sort -u)
+  awk '{ key = $1 " " $2; if (!(key in n)) { order[++k] = key; n[key] = 0 } if ($3 == "failed") n[key]++ }
+    END { for (i = 1; i <= k; i++) print order[i], n[order[i]] }' <<<"$rows" | sort | while read -r scope id failed; do
+    if [ "$scope" = host ]; then
+      metric rtc_check_failures "check=\"$(prom_label "$id")\"" "$failed"
+    else
+      metric rtc_check_failures "check=\"$(prom_label "$id")\",vm=\"$(prom_label "$scope")\"" "$failed"
+    fi
+  done
+}
+
+# Each real-time guest's latency sampler (vms/VM/monitor/rtc-monitor.sh): its histogram and
+# counters, fetched through the guest agent, with this bundle's digest added, so that a new bundle
+# starts new series. Only the sampler's own families pass, and only with the guest's VM label.
+metrics_guests() {
+  local vm out digest
+  digest=$(prom_label "$(bundle_digest)")
+  for vm in "${VMS[@]}"; do
+    [ "${VM_ROLE[$vm]}" = realtime ] || continue
+    out=$(guest_run "$vm" 30 cat /var/lib/rtc/monitor/latency.prom 2>/dev/null) || continue
+    awk -v vm="vm=\"$vm\"" -v d="digest=\"$digest\"" '
+      /^# (HELP|TYPE) rtc_latency_[a-z_]+ / { print; next }
+      /^rtc_latency_[a-z_]+\{[^}]*\} [0-9.e+-]+$/ && index($0, vm) { sub(/\{/, "{" d ","); print }' <<<"$out"
+  done | awk '
+    # One group per family, its HELP and TYPE once, whichever guests it came from.
+    /^# (HELP|TYPE) / { f = $3; if (!(f in seen)) { seen[f] = 1; order[++k] = f } if (!((f, $2) in head)) head[f, $2] = $0; next }
+    { name = $0; sub(/\{.*/, "", name); f = name; if (!(f in seen)) { b = name; sub(/_(bucket|sum|count)$/, "", b); if (b in seen) f = b }
+      body[f] = body[f] $0 "\n" }
+    END { for (i = 1; i <= k; i++) { f = order[i]; if (body[f] == "") continue; print head[f, "HELP"]; print head[f, "TYPE"]; printf "%s", body[f] } }'
 }
 
 # Device interrupts (the numbered rows of /proc/interrupts) handled on each isolated CPU since boot.
@@ -2752,10 +2789,13 @@ metrics_all() {
   printf '# TYPE rtc_running_as_planned gauge\n'
   metric rtc_running_as_planned "" "$planned"
   metrics_checks
-  cpu0=$(expand_cpus "$ISOLATED" | cut -d, -f1)
+  metrics_guests
+  # An SMI stops every CPU, so a housekeeping CPU counts them all; reading an isolated CPU's MSR
+  # would interrupt it (rdmsr on another CPU is an IPI).
+  cpu0=$(expand_cpus "$HOUSEKEEPING" | cut -d, -f1)
   smi=$(smi_count "$cpu0")
   if [ -n "$smi" ]; then
-    printf '# HELP rtc_smi_total SMIs the first isolated CPU has counted since boot (MSR_SMI_COUNT).\n'
+    printf '# HELP rtc_smi_total SMIs a housekeeping CPU has counted since boot (MSR_SMI_COUNT); an SMI stops every CPU.\n'
     printf '# TYPE rtc_smi_total counter\n'
     metric rtc_smi_total "cpu=\"$cpu0\"" "$smi"
   fi
@@ -2778,6 +2818,60 @@ step_metrics() {
   out=$TEXTFILE_DIR/rtc_$BUNDLE.prom
   metrics_all >"$out.$$"
   mv -f "$out.$$" "$out"
+}
+
+# monitor_pause VM: the guest's latency sampler ends a window it is in (its timer stays; the next
+# window skips itself while cyclictest or rtla measures), so that bench and the autopsy measure alone.
+monitor_pause() {
+  guest_run "$1" 60 /bin/sh -c 'systemctl stop rtc-monitor.service 2>/dev/null; true' >/dev/null 2>&1 || true
+}
+
+# ---- watching after handover --------------------------------------------------------------------
+# The host step keeps a copy of this bundle in $STATE/bundle, where rtc-metrics.timer runs its
+# runbook.sh metrics every few minutes into node_exporter's textfile folder (the unit's
+# RTC_TEXTFILE_DIR), on the housekeeping CPUs. Started now when the planned kernel already runs;
+# otherwise it starts with the reboot, so that provisioning does not page anyone.
+MONITOR_UNITS=(rtc-metrics.service rtc-metrics.timer)
+
+host_monitor() {
+  applying host.monitor
+  local copy=$STATE/bundle u
+  if [ -r "$copy/SHA256SUMS" ] && cmp -s "$HERE/SHA256SUMS" "$copy/SHA256SUMS" \
+    && (cd "$copy" && sha256sum --quiet --strict -c SHA256SUMS >/dev/null 2>&1); then
+    ok "${copy#"$ROOT"} holds this bundle, for rtc-metrics.service"
+  else
+    run copy_bundle "$copy"
+  fi
+  record "bundle copy"
+  WROTE=0
+  for u in "${MONITOR_UNITS[@]}"; do
+    install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
+    record "unit $u"
+  done
+  [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  if running_as_planned; then enable_now rtc-metrics.timer; else enable rtc-metrics.timer; fi
+}
+
+# copy_bundle DIR: the files SHA256SUMS names, and it, into DIR, whole: made beside it, then renamed.
+copy_bundle() {
+  local dir=$1
+  rm -rf -- "$dir.new"
+  mkdir -p "$dir.new"
+  (cd "$HERE" && sed 's/^[0-9a-f]\{64\} [ *]//' SHA256SUMS | tar -cf - SHA256SUMS -T -) | tar -xpf - -C "$dir.new"
+  rm -rf -- "$dir"
+  mv -- "$dir.new" "$dir"
+}
+
+# rollback_monitor: the metrics timer and service removed, the bundle's copy, and the textfile the
+# timer wrote in the default folder (a host without rtc has no rtc metrics to go silent).
+rollback_monitor() {
+  applying rollback.monitor
+  local u
+  for u in rtc-metrics.timer rtc-metrics.service; do
+    if recorded "unit $u"; then remove_unit "$u"; fi
+  done
+  if recorded "bundle copy" && [ -d "$STATE/bundle" ]; then try rm -rf -- "$STATE/bundle"; fi
+  if recorded "bundle copy" && [ -e "$ROOT$TEXTFILE_DEFAULT/rtc_$BUNDLE.prom" ]; then try rm -f -- "$ROOT$TEXTFILE_DEFAULT/rtc_$BUNDLE.prom"; fi
 }
 
 # ---- steps -----------------------------------------------------------------------------------
@@ -2847,6 +2941,7 @@ step_host() {
   host_tuning
   host_cmdline
   host_units
+  host_monitor
   # A reboot when this run changed what acts only at boot, or the running kernel or command line
   # is not the plan's yet (an earlier run changed them, and the host has not rebooted since).
   if [ "$REBOOT" = 1 ] || ! running_as_planned; then
@@ -2932,6 +3027,7 @@ step_rollback() {
   rollback_vms
   rollback_devices
   rollback_networks
+  rollback_monitor
   rollback_units
   rollback_tuning
   rollback_kernel

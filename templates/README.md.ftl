@@ -190,16 +190,31 @@ not undo. Installed kernels stay installed; the default boot entry is the one fr
 
 ## Watching after handover
 
-`./runbook.sh metrics` prints, changing nothing, what `check-host` proves (each check's failures now,
-whether the planned kernel and arguments run), the SMIs and device interrupts on the isolated CPUs, and
-resctrl's counters, labelled with this bundle and the digest of its files. Where the plant runs Prometheus
-with node_exporter, run it every few minutes into the textfile collector's folder, for example from
-`/etc/cron.d/rtc-${bundle}`:
+The host step installs `rtc-metrics.timer`: every 5 minutes, on the housekeeping CPUs, it runs this
+bundle's `runbook.sh metrics` (from the copy kept in `/var/lib/rtc/${bundle}/bundle`) into node_exporter's
+textfile folder, `${textfileDir}` (another: `systemctl edit rtc-metrics.service`, then
+`Environment=RTC_TEXTFILE_DIR=/that/folder`). It changes nothing. It writes what `check-host` proves,
+what `verify` proves in each real-time guest, each real-time guest's sampled latency, the SMIs and device
+interrupts on the isolated CPUs, and resctrl's counters, labelled with this bundle and the digest of its files.
 
-    */5 * * * * root <this folder>/runbook.sh metrics --textfile /var/lib/prometheus/node-exporter
+Each real-time guest samples its own latency: `rtc-monitor.timer` runs 5 s of cyclictest every 10 minutes
+on its isolated vCPUs at SCHED_FIFO 1, the lowest real-time priority. It waits behind the application and
+never preempts it; its only intrusion is a timer interrupt a millisecond during its window, under 1% of the
+time. It skips its window while `bench` measures.
 
-and add `monitoring/rtc-${bundle}.rules.yml` to Prometheus's `rule_files`: it alerts when the host drifts from
-the plan, runs another kernel or bundle, the metrics stop, or interrupts and SMIs reach the isolated CPUs.
+To point an existing Prometheus at it:
+
+1. Scrape the host's node_exporter, started with its textfile collector on that folder.
+2. Add `monitoring/rtc-${bundle}.rules.yml` to Prometheus's `rule_files`. It alerts when:
+   - the host or a guest drifts from the plan, or runs another kernel or bundle;
+   - a sampled latency passes the budget, or the 99.9th percentile burns into it;
+   - the metrics or a sampler stop;
+   - interrupts and SMIs reach the isolated CPUs.
+3. Import `monitoring/rtc-${bundle}.dashboard.json` into Grafana.
+
+Without Prometheus, `./runbook.sh metrics` prints the same facts. `./runbook.sh report` also fetches the
+guests' daily latency histograms, and `rtc report` on the run draws them, day by day, the worst day first
+(`longterm.html`).
 
 ## Send back
 

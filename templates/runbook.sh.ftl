@@ -127,6 +127,8 @@ DEVICES=(<#list devices as d>[=d]<#sep> </#list>)
 PF_DEVICES=(<#list pfDevices as d>[=d]<#sep> </#list>)
 SRIOV_PFS=(<#list sriovPfs as p>[=p]<#sep> </#list>)
 HOUSEKEEPING=[=housekeeping]
+# node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
+TEXTFILE_DEFAULT=[=textfileDir]
 ISOLATED=[=isolated]
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=[=qualify.seconds]

@@ -132,6 +132,8 @@ DEVICES=()
 PF_DEVICES=()
 SRIOV_PFS=()
 HOUSEKEEPING=0-3
+# node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
+TEXTFILE_DEFAULT=/var/lib/node_exporter/textfile_collector
 ISOLATED=4-63
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=60

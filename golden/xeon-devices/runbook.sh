@@ -136,6 +136,8 @@ DEVICES=('debian12-ethercat|whole|0000:17:00.0|8086:125b|igc|0|30|||' 'debian12-
 PF_DEVICES=('0000:af:00.0|8086:1521|igb|1')
 SRIOV_PFS=('0000:af:00.0|1')
 HOUSEKEEPING='0,1,24,25'
+# node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
+TEXTFILE_DEFAULT=/var/lib/prometheus/node-exporter
 ISOLATED='2-23,26-47'
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=60

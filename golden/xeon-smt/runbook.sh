@@ -137,6 +137,8 @@ DEVICES=()
 PF_DEVICES=()
 SRIOV_PFS=()
 HOUSEKEEPING='0,1,16,17,32,33,48,49'
+# node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
+TEXTFILE_DEFAULT=/var/lib/prometheus/node-exporter
 ISOLATED='2-15,18-31,34-47,50-63'
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=60

@@ -140,6 +140,8 @@ DEVICES=()
 PF_DEVICES=()
 SRIOV_PFS=()
 HOUSEKEEPING='0,1,12,24,36'
+# node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
+TEXTFILE_DEFAULT=/var/lib/prometheus/node-exporter
 ISOLATED='2-11,13-23,25-35,37-47'
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=60

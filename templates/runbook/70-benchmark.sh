@@ -134,6 +134,7 @@ bench_start() {
   collect_facts >"$dir/results/host/kernel.txt"
   # The qualification the verdict rests on travels with the run (the judges read it there).
   cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
+  monitor_pause "$BENCH_VM"
   # In the guest: a transient unit that writes cyclictest's output and its exit status to files.
   # timeout interrupts a cyclictest that outlives its duration, and kills it a minute later.
   # shellcheck disable=SC2016 # the guest's shell expands these

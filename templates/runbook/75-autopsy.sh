@@ -96,6 +96,7 @@ autopsy() {
     [ "${VM_ROLE[$vm]}" = realtime ] || continue
     gdir=/var/lib/rtc/autopsy
     mkdir -p "$dir/$vm"
+    monitor_pause "$vm"
     # In the guest: its isolated CPUs, rtla timerlat on them, the trace saved when a window passes the threshold.
     # shellcheck disable=SC2016 # the guest's shell expands these
     if guest_run "$vm" $((AUTOPSY_SECONDS + 120)) /bin/sh -c 'd=$1; s=$2; t=$3; rm -rf "$d"; mkdir -p "$d" && cd "$d" || exit 2

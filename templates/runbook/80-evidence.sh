@@ -36,6 +36,12 @@ step_report() {
   fi
   for vm in "${VMS[@]}"; do
     virsh dumpxml "$vm" >"$dir/results/vms/$vm.xml" 2>/dev/null || echo "(not defined)" >"$dir/results/vms/$vm.xml"
+    [ "${VM_ROLE[$vm]}" = realtime ] || continue
+    # The latency sampler's daily histograms since handover (rtc report draws them, worst day first).
+    mkdir -p "$dir/results/monitor/$vm"
+    guest_run "$vm" 120 tar -cf - -C /var/lib/rtc/monitor days 2>/dev/null | tar -xf - -C "$dir/results/monitor/$vm" 2>/dev/null \
+      || note "$vm: no daily latency histograms (its sampler, rtc-monitor.timer, has not measured yet)"
+    rmdir "$dir/results/monitor/$vm" 2>/dev/null || true
   done
   cp "$STATE/runbook.log" "$dir/results/runbook.log" 2>/dev/null || true
   (cd "$dir" && find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum) >"$dir/SHA256SUMS"

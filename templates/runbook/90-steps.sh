@@ -65,6 +65,7 @@ step_host() {
   host_tuning
   host_cmdline
   host_units
+  host_monitor
   # A reboot when this run changed what acts only at boot, or the running kernel or command line
   # is not the plan's yet (an earlier run changed them, and the host has not rebooted since).
   if [ "$REBOOT" = 1 ] || ! running_as_planned; then
@@ -150,6 +151,7 @@ step_rollback() {
   rollback_vms
   rollback_devices
   rollback_networks
+  rollback_monitor
   rollback_units
   rollback_tuning
   rollback_kernel

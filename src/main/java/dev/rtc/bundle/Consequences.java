@@ -43,6 +43,7 @@ public final class Consequences {
   public static final List<Rule> ARTIFACTS = List.of(
       new Rule("README.md", Cost.NOTHING, "the technician's instructions"),
       new Rule("monitoring/*.rules.yml", Cost.NOTHING, "Prometheus's alerting rules: they change when Prometheus loads them again"),
+      new Rule("monitoring/*.dashboard.json", Cost.NOTHING, "the Grafana dashboard: it changes when it is imported again"),
       new Rule("SHA256SUMS", Cost.NOTHING, "the bundle's checksums"),
       new Rule("plan.{md,json,html}", Cost.NOTHING, "the plan, for people and programs (its facts are judged one by one)"),
       new Rule("runbook.sh", Cost.NOTHING, "the runbook itself: its new steps take effect when they are run again"),
@@ -52,6 +53,7 @@ public final class Consequences {
       new Rule("host/resctrl/**", Cost.RUNTIME, "the resctrl groups, which systemctl restart rtc-resctrl writes again"),
       new Rule("host/systemd/rtc-resctrl.service", Cost.RUNTIME, "the unit that writes the resctrl groups (systemctl restart rtc-resctrl)"),
       new Rule("host/systemd/rtc-vms.service", Cost.RUNTIME, "the unit that starts the VMs at boot, in plan order"),
+      new Rule("host/systemd/rtc-metrics.{service,timer}", Cost.RUNTIME, "the metrics timer, which runbook.sh host installs and starts"),
       new Rule("host/systemd/rtc-hugepages.service", Cost.HOST_REBOOT,
           "hugepages reserved at boot, before memory fragments (a reservation on a running host may fall short)"),
       new Rule("host/systemd/rtc-sriov.service", Cost.HOST_REBOOT, "the virtual functions, made at boot before libvirt starts"),
@@ -62,7 +64,8 @@ public final class Consequences {
           "the VM's cloud-init seed, made again by runbook.sh images and read at the VM's next fresh start"),
       new Rule("vms/*/grub/*", Cost.VM_RESTART, "the guest's kernel arguments, in its seed (the guest reboots once more to apply them)"),
       new Rule("vms/*/tuned/**", Cost.VM_RESTART, "the guest's TuneD profile, in its seed"),
-      new Rule("vms/*/rtc-stress.sh", Cost.VM_RESTART, "the stressor's workload, in its seed"));
+      new Rule("vms/*/rtc-stress.sh", Cost.VM_RESTART, "the stressor's workload, in its seed"),
+      new Rule("vms/*/monitor/*", Cost.VM_RESTART, "the real-time guest's latency sampler, in its seed"));
 
   /** What stands for a file no rule names: the dearest that a file of the host can cost, until a rule says otherwise. */
   static final Rule UNKNOWN = new Rule("**", Cost.HOST_REBOOT, "a file whose consequence rtc does not know: treated as a reboot");

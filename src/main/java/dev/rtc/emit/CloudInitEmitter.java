@@ -33,7 +33,7 @@ final class CloudInitEmitter {
   private CloudInitEmitter() {}
 
   /** The guest's own files, made by other emitters and installed by write_files. */
-  record GuestFiles(String grubDropIn, String stressScript, String tunedProfile) {}
+  record GuestFiles(String grubDropIn, String stressScript, String tunedProfile, MonitoringEmitter.GuestMonitor monitor) {}
 
   static String userData(VmPlan vm, Manifest.Site site, String header, GuestFiles files) {
     Guest g = vm.guest();
@@ -85,6 +85,11 @@ final class CloudInitEmitter {
     if (files.stressScript() != null) {
       file(write, STRESS_SCRIPT, "0755", files.stressScript());
     }
+    if (files.monitor() != null) {
+      file(write, MonitoringEmitter.GUEST_SCRIPT, "0755", files.monitor().script());
+      file(write, "/etc/systemd/system/rtc-monitor.service", "0644", files.monitor().service());
+      file(write, "/etc/systemd/system/rtc-monitor.timer", "0644", files.monitor().timer());
+    }
     if (repo != null) {
       file(write, repo.sourcesFile(), "0644", repo.sourcesLine() + "\n");
       file(write, repo.preferencesFile(), "0644", repo.preferences());
@@ -123,6 +128,10 @@ final class CloudInitEmitter {
       command(run, "tuned-adm", "profile", tuning.profile());
       if (tuning.stalld()) {
         command(run, "systemctl", "enable", "--now", "stalld");
+      }
+      if (files.monitor() != null) {
+        // Enabled, not started: the sampler's first window comes after the reboot into the real-time kernel.
+        command(run, "systemctl", "enable", "rtc-monitor.timer");
       }
       if (distro.grubby()) {
         // BLS boot entries: grubby writes the arguments into every installed kernel's entry, and

@@ -47,7 +47,7 @@ public final class Emitters {
    */
   private static List<Emitter> kinds(boolean parallel) {
     return List.of(Emitters::runbook, PlanModel::documents, PlanJson::emit, HostEmitter::grub, HostEmitter::tuned,
-        HostEmitter::networks, HostEmitter::resctrl, MonitoringEmitter::rules, HostEmitter::hugepages, HostEmitter::sriov, HostEmitter::vmsUnit,
+        HostEmitter::networks, HostEmitter::resctrl, MonitoringEmitter::rules, MonitoringEmitter::hostUnits, DashboardEmitter::emit, HostEmitter::hugepages, HostEmitter::sriov, HostEmitter::vmsUnit,
         (plan, header) -> VmEmitter.all(plan, header, parallel));
   }
 

@@ -13,7 +13,7 @@ public record PlanDocument(String header, String bundle, String os, String grubU
     List<Device> devices, List<BiosChecklist.Row> bios, List<String> sriov, boolean usesDefaultNetwork, List<String> siteNetworks,
     List<String> bridges, List<String> macvtaps, Cache cache, List<Decision> decisions, Bench bench, List<String> stressors,
     List<Kernel> kernels, List<Tuning> tunings, boolean hugepagesUnit, Supplies supplies, long qualifyLimitUs, int qualifyMinutes,
-    List<SpikeCause> spikeCauses) {
+    List<SpikeCause> spikeCauses, String textfileDir) {
 
   /** A cause the autopsy names (dev.rtc.report.SpikeCause), for the bundle README's table. */
   public record SpikeCause(String code, String title, String remedy) {}

@@ -102,7 +102,8 @@ final class PlanModel {
         !plan.host().hugepagesByUnit().isEmpty(), supplies(dev.rtc.plan.Supplies.of(plan)), dev.rtc.plan.QualifyPlan.of(plan).noiseLimitUs(),
         // Two measures of its window each, and the reads around them.
         (2 * dev.rtc.plan.QualifyPlan.of(plan).seconds() + 59) / 60,
-        java.util.Arrays.stream(dev.rtc.report.SpikeCause.values()).map(c -> new PlanDocument.SpikeCause(c.code(), c.title(), c.remedy())).toList());
+        java.util.Arrays.stream(dev.rtc.report.SpikeCause.values()).map(c -> new PlanDocument.SpikeCause(c.code(), c.title(), c.remedy())).toList(),
+        host.textfileDir());
   }
 
   private static PlanDocument.Kernel kernel(String who, dev.rtc.plan.KernelPlan k, Distro d) {

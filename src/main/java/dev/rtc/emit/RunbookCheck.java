@@ -77,6 +77,7 @@ public enum RunbookCheck {
   HOST_TUNING("host.tuning"),
   HOST_CMDLINE("host.cmdline"),
   HOST_UNITS("host.units"),
+  HOST_MONITOR("host.monitor"),
   HOST_NETWORKS("host.networks"),
   HOST_VMS_UNIT("host.vms-unit"),
   VM_IMAGE("vm.image"),
@@ -91,6 +92,7 @@ public enum RunbookCheck {
   ROLLBACK_DEVICES("rollback.devices"),
   ROLLBACK_NETWORKS("rollback.networks"),
   ROLLBACK_UNITS("rollback.units"),
+  ROLLBACK_MONITOR("rollback.monitor"),
   ROLLBACK_TUNING("rollback.tuning"),
   ROLLBACK_KERNEL("rollback.kernel");
 

@@ -20,7 +20,7 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
     List<String> extraRepos, Repo repo, List<String> hostArgs, List<String> hostArgKeys, boolean grubby, List<String> grubUpdate,
     String tunedProfile, boolean stalld, List<String> units, Resctrl resctrl, List<Vm> vms, List<NetworkFile> networks,
     List<String> libvirtNetworks, List<String> bridges, List<String> macvtapIfaces, List<String> devices, List<String> pfDevices,
-    List<String> sriovPfs, String housekeeping, String isolated, int stressLoadMin, Bench bench, Qualify qualify, String imageDir) {
+    List<String> sriovPfs, String housekeeping, String isolated, int stressLoadMin, Bench bench, Qualify qualify, String imageDir, String textfileDir) {
 
   /**
    * The least a stressor must load its vCPUs, as the host sees their time: a benchmark beside a
@@ -80,7 +80,8 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
         plan.virtualFunctions().entrySet().stream().map(e -> e.getKey() + "|" + e.getValue()).toList(), plan.host().housekeeping().toString(),
         plan.host().isolated().toString(), STRESS_LOAD_MIN_PERCENT, plan.benchmark().map(b -> new Bench(b.vm(), b.duration(), b.durationSeconds(), b.cyclictestArgs(),
             b.threads(), b.intervalUs(), b.histogramBuckets(), b.greatUs(), b.goodUs())).orElse(null),
-        new Qualify(dev.rtc.plan.QualifyPlan.of(plan).seconds(), dev.rtc.plan.QualifyPlan.of(plan).noiseLimitUs()), DomainXmlEmitter.IMAGE_DIR);
+        new Qualify(dev.rtc.plan.QualifyPlan.of(plan).seconds(), dev.rtc.plan.QualifyPlan.of(plan).noiseLimitUs()), DomainXmlEmitter.IMAGE_DIR,
+        host.textfileDir());
   }
 
   private static Vm vm(Plan plan, VmPlan vm) {

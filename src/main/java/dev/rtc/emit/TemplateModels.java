@@ -37,4 +37,14 @@ public final class TemplateModels {
 
   /** rtc-stress.sh.ftl: a stressor's load. */
   public record StressScript(String header, String vm, String workload) {}
+
+  /** rtc-metrics.service.ftl and rtc-metrics.timer.ftl: the host's metrics, every {@code every} seconds. */
+  public record MetricsUnit(String header, String bundle, String housekeeping, String textfileDir, int every, String timeout) {}
+
+  /** rtc-monitor.sh.ftl, rtc-monitor.service.ftl and rtc-monitor.timer.ftl: a real-time guest's latency sampler. */
+  public record MonitorScript(String header, String vm, String bundle, String cpus, int threads, int mainCpu, String housekeeping,
+      int window, int every, int intervalUs, int priority, int histogramUs, List<Bound> bounds, int keepDays, String dir) {}
+
+  /** One histogram bound: in µs, and as Prometheus's {@code le} (seconds). */
+  public record Bound(long us, String le) {}
 }

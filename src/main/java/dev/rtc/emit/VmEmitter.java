@@ -28,6 +28,12 @@ final class VmEmitter {
         : vm.guestCmdline().map(c -> Emitters.grubDropIn(header, "guest " + vm.name(), c, guestDistro, vm.kernel().orElseThrow())).orElse(null);
     String stress = vm.isRealtime() ? null : Templates.render("rtc-stress.sh.ftl", new TemplateModels.StressScript(header, vm.name(), vm.workload().map(w -> w.id()).orElse("kernel-build")));
     String tuned = vm.tuning().map(t -> Emitters.tunedProfile(header, "the real-time VM " + vm.name(), t)).orElse(null);
+    MonitoringEmitter.GuestMonitor monitor = vm.isRealtime() ? MonitoringEmitter.guest(plan, vm, header) : null;
+    if (monitor != null) {
+      files.add(new Bundle.Artifact(dir + "monitor/rtc-monitor.sh", monitor.script().getBytes(java.nio.charset.StandardCharsets.UTF_8), true));
+      files.add(Emitters.text(dir + "monitor/rtc-monitor.service", monitor.service()));
+      files.add(Emitters.text(dir + "monitor/rtc-monitor.timer", monitor.timer()));
+    }
     if (dropIn != null) {
       files.add(Emitters.text(dir + "grub/99-rtc.cfg", dropIn));
     }
@@ -37,7 +43,7 @@ final class VmEmitter {
     if (stress != null) {
       files.add(new Bundle.Artifact(dir + "rtc-stress.sh", stress.getBytes(java.nio.charset.StandardCharsets.UTF_8), true));
     }
-    String userData = CloudInitEmitter.userData(vm, plan.site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned));
+    String userData = CloudInitEmitter.userData(vm, plan.site(), header, new CloudInitEmitter.GuestFiles(dropIn, stress, tuned, monitor));
     // The password hash and any proxy credentials: the owner's alone, whatever the umask.
     files.add(new Bundle.Artifact(dir + "user-data", userData.getBytes(java.nio.charset.StandardCharsets.UTF_8), Bundle.Mode.SECRET));
     files.add(Emitters.text(dir + "meta-data", CloudInitEmitter.metaData(vm, header, userData)));

@@ -73,6 +73,15 @@ public record Distro(Os os, String codename, boolean apt, String qemuEmulator, L
     return os == Os.DEBIAN12 || os == Os.RHEL9 ? List.of("rt-tests", "rtla") : List.of("rt-tests");
   }
 
+  /**
+   * node_exporter's textfile collector folder as the distribution's package sets it: Debian's and
+   * Ubuntu's prometheus-node-exporter read /var/lib/prometheus/node-exporter; EPEL's
+   * golang-github-prometheus-node-exporter, /var/lib/node_exporter/textfile_collector.
+   */
+  public String textfileDir() {
+    return apt ? "/var/lib/prometheus/node-exporter" : "/var/lib/node_exporter/textfile_collector";
+  }
+
   /** The command that installs packages, without their names: apt-get or dnf, unattended. */
   public List<String> install() {
     return apt ? List.of("apt-get", "install", "-y", "--no-install-recommends") : List.of("dnf", "install", "-y");

@@ -278,9 +278,9 @@ class CliTest {
     Outcome comment = rtc("compile", commented.toString(), "-o", out.toString(), "--check");
     assertThat(comment.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(comment.out()).doesNotContain("--- a/").doesNotContain("@@ ")
-        .contains("20 files differ only in the provenance header (the manifest's checksum): README.md, host/grub/99-rtc.cfg, ")
+        .contains("26 files differ only in the provenance header (the manifest's checksum): README.md, host/grub/99-rtc.cfg, ")
         .contains("SHA256SUMS differs with the files above")
-        .contains(": 21 files differ");
+        .contains(": 27 files differ");
 
     // A real change: its diff in full, the header-only files in one line.
     Path bigger = Files.writeString(tmp.resolve("eci-reference.yaml"), Files.readString(EXAMPLE).replaceFirst("memory: 8 GiB", "memory: 6 GiB"));
@@ -357,7 +357,8 @@ class CliTest {
     assertThat(o.exit()).as(o.err()).isEqualTo(1);
     // The consequences first, as a reviewer asks them.
     assertThat(o.out()).startsWith("Host reboot: yes (the kernel command line changes)\n"
-        + "Applied on the running host, no reboot: TuneD profile rtc-eci-reference (applied at once) (./runbook.sh host)\n"
+        + "Applied on the running host, no reboot: TuneD profile rtc-eci-reference (applied at once); host/systemd/rtc-metrics.service: "
+        + "the metrics timer, which runbook.sh host installs and starts (./runbook.sh host)\n"
         + "VMs to shut down and start again: "
         + "debian12-rt, debian12-stress (virsh shutdown, then virsh start: a guest reboot keeps the old definition and cache group)\n\n");
     assertThat(o.out())

@@ -77,10 +77,11 @@ final class Consumers implements AutoCloseable {
         case "domain.xml" -> both(Tool.require("virt-xml-validate").run(out, rel, "domain"),
             Tool.require("virsh").run(out, "-c", "test:///default", "define --validate " + rel));
         case "runbook.sh" -> runbook(out, Files.readString(out.resolve(rel)), Files.readString(out.resolve(Emitters.RUNBOOK_STEPS)));
-        case "rtc-stress.sh" -> both(Tool.require("shellcheck").run(out, "--severity=style", rel), Tool.require("bash").run(out, "-n", rel));
+        case "rtc-stress.sh", "rtc-monitor.sh" -> both(Tool.require("shellcheck").run(out, "--severity=style", rel), Tool.require("bash").run(out, "-n", rel));
         case "99-rtc.cfg" -> both(Tool.require("shellcheck").run(out, "--shell=sh", "--severity=style", rel),
             Tool.require("dash").run(out, "-n", rel));
-        case "rtc-resctrl.service", "rtc-hugepages.service", "rtc-sriov.service", "rtc-vms.service" ->
+        case "rtc-resctrl.service", "rtc-hugepages.service", "rtc-sriov.service", "rtc-vms.service", "rtc-metrics.service",
+            "rtc-metrics.timer", "rtc-monitor.service", "rtc-monitor.timer" ->
             Tool.require("systemd-analyze").run(out, "verify", "--man=no", rel);
         case "user-data" -> {
           Path copy = batch.resolve(next++ + "-user-data");

@@ -140,7 +140,8 @@ public final class FakeHost {
   }
 
   /**
-   * What qualify reads of the board: DMI, the SMI counter (the msr driver's file), and on the first
+   * What qualify reads of the board: DMI, the SMI counter (the msr driver's file, on the first
+   * housekeeping and the first isolated CPU), and on the first
    * two isolated CPUs their idle states (POLL, C1, C6) and clock.
    */
   private void platform() {
@@ -152,6 +153,7 @@ public final class FakeHost {
     write("sys/class/dmi/id/bios_date", "01/02/2025\n");
     List<Integer> cpus = plan.host().isolated().stream().limit(2).boxed().toList();
     msr(cpus.get(0), 7);
+    msr(plan.host().housekeeping().first(), 7); // an SMI stops every CPU: each counts it
     for (int cpu : cpus) {
       String d = "sys/devices/system/cpu/cpu" + cpu + "/";
       String[] names = {"POLL", "C1", "C6"};

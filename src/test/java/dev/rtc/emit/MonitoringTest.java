@@ -49,16 +49,17 @@ class MonitoringTest {
   }
 
   static void promtoolAccepts(String metrics) throws IOException {
-    Path f = Files.writeString(tmp.resolve("metrics-" + System.nanoTime() + ".prom"), metrics);
+    Path f = Files.writeString(Files.createTempFile("rtc-metrics", ".prom"), metrics);
     Tool.require("promtool");
     // promtool check metrics reads standard input.
-    Tool.Run check = Tool.require("sh").run(tmp, "-c", "promtool check metrics < \"$1\"", "sh", f.toString());
+    Tool.Run check = Tool.require("sh").run(f.getParent(), "-c", "promtool check metrics < \"$1\"", "sh", f.toString());
+    Files.delete(f);
     assertThat(check.exit()).as("promtool check metrics: %s%n%s", check.all(), metrics).isZero();
   }
 
   @Test
   void aHostAsPlannedExportsValidMetricsWithNothingDiffering() throws IOException {
-    FakeHost h = FakeHost.of(tmp.resolve("planned"), compiled.plan()).booted();
+    FakeHost h = FakeHost.of(tmp.resolve("planned"), compiled.plan()).booted().vmsRunning();
     h.write("proc/interrupts", "            CPU0       CPU1       CPU2       CPU3       CPU4       CPU5\n"
         + " 150:          9          0          0          0         42          0  IR-PCI-MSI 524288-edge      eno1-TxRx-0\n"
         + " LOC:       1000       1000       1000       1000       1000       1000   Local timer interrupts\n");
@@ -69,7 +70,9 @@ class MonitoringTest {
     assertThat(s).containsEntry("rtc_running_as_planned{bundle=\"eci-reference\"}", "1")
         .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"tuning.value\"}", "0")
         .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"kernel.cmdline\"}", "0")
-        .containsEntry("rtc_smi_total{bundle=\"eci-reference\",cpu=\"4\"}", "7")
+        .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"kernel.cmdline\",vm=\"debian12-rt\"}", "0")
+        .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"tuned.verify\",vm=\"debian12-rt\"}", "0")
+        .containsEntry("rtc_smi_total{bundle=\"eci-reference\",cpu=\"0\"}", "7")
         .containsEntry("rtc_isolated_device_interrupts_total{bundle=\"eci-reference\",cpu=\"4\"}", "42")
         .containsEntry("rtc_isolated_device_interrupts_total{bundle=\"eci-reference\",cpu=\"5\"}", "0");
     assertThat(s.keySet()).anyMatch(k -> k.startsWith("rtc_info{bundle=\"eci-reference\",digest=\"sha256:"));
@@ -115,9 +118,10 @@ class MonitoringTest {
     Path rules = compiled.dir().resolve("monitoring/rtc-eci-reference.rules.yml");
     Tool.Run check = Tool.require("promtool").run(tmp, "check", "rules", rules.toString());
     assertThat(check.exit()).as(check.all()).isZero();
-    assertThat(check.out()).contains("SUCCESS: 6 rules found");
+    assertThat(check.out()).contains("SUCCESS: 9 rules found");
 
     String b = "bundle=\"eci-reference\",instance=\"h1\"";
+    String vm = "vm=\"debian12-rt\"";
     List<Case> cases = List.of(
         new Case("RtcHostDiffersFromPlan", List.<String[]>of(new String[] {"rtc_check_failures{" + b + ",check=\"tuning.value\"}", "0 0 1x30"}),
             Map.of("severity", "critical", "bundle", "eci-reference", "instance", "h1", "check", "tuning.value"), Map.of("$value", "1")),
@@ -133,12 +137,27 @@ class MonitoringTest {
             Map.of("$value | humanize", "1")),
         new Case("RtcSmiRate", List.<String[]>of(new String[] {"rtc_smi_total{" + b + ",cpu=\"4\"}", "0+60x40"}),
             Map.of("severity", "warning", "bundle", "eci-reference", "instance", "h1", "cpu", "4"), Map.of("$value | humanize", "1")),
-        // A host as planned, its monitor writing every minute: no alert.
+        // The guest's sampler: a window over the 300 us budget; one wake-up in a hundred over 100 us for half an hour
+        // (the 99.9th percentile, interpolated as Prometheus does, is 280 us); a sampler silent for over 30 minutes.
+        new Case("RtcLatencyOverBudget", List.<String[]>of(new String[] {"rtc_latency_window_max_seconds{" + b + "," + vm + "}", "0.00002x20 0.0005x20"}),
+            Map.of("severity", "critical", "bundle", "eci-reference", "instance", "h1", "vm", "debian12-rt"),
+            Map.of("$value | humanizeDuration", "500us")),
+        new Case("RtcLatencyBudgetBurn", List.of(bucket(b, vm, "0.00005", "0+900x40"), bucket(b, vm, "0.0001", "0+990x40"),
+            bucket(b, vm, "0.0003", "0+1000x40"), bucket(b, vm, "+Inf", "0+1000x40")),
+            Map.of("severity", "warning", "bundle", "eci-reference", "instance", "h1", "vm", "debian12-rt"),
+            Map.of("$value | humanizeDuration", "280us")),
+        new Case("RtcLatencySamplerSilent", List.<String[]>of(new String[] {"rtc_latency_sampled_timestamp_seconds{" + b + "," + vm + "}", "-600x40"}),
+            Map.of("severity", "warning", "bundle", "eci-reference", "instance", "h1", "vm", "debian12-rt"), Map.of()),
+        // A host as planned, its monitor writing every minute, its guest sampled well within the budget: no alert.
         new Case("none", List.of(new String[] {"rtc_check_failures{" + b + ",check=\"tuning.value\"}", "0x40"},
             new String[] {"rtc_running_as_planned{" + b + "}", "1x40"}, new String[] {"rtc_info{" + b + ",digest=\"sha256:aa\"}", "1x40"},
             new String[] {"rtc_metrics_timestamp_seconds{" + b + "}", "0+60x40"},
             new String[] {"rtc_isolated_device_interrupts_total{" + b + ",cpu=\"5\"}", "0+0x40"},
-            new String[] {"rtc_smi_total{" + b + ",cpu=\"4\"}", "7+0x40"}), Map.of(), Map.of()));
+            new String[] {"rtc_smi_total{" + b + ",cpu=\"4\"}", "7+0x40"},
+            new String[] {"rtc_check_failures{" + b + ",check=\"kernel.realtime\"," + vm + "}", "0x40"},
+            new String[] {"rtc_latency_window_max_seconds{" + b + "," + vm + "}", "0.00002x40"}, bucket(b, vm, "0.0001", "0+1000x40"),
+            bucket(b, vm, "+Inf", "0+1000x40"), new String[] {"rtc_latency_sampled_timestamp_seconds{" + b + "," + vm + "}", "0+60x40"}),
+            Map.of(), Map.of()));
 
     JsonNode parsed = YAML.readTree(rules.toFile());
     Map<String, JsonNode> byName = new LinkedHashMap<>();
@@ -177,6 +196,10 @@ class MonitoringTest {
     Tool.Run run = Tool.require("promtool").run(tmp, "test", "rules", testFile.toString());
     assertThat(run.exit()).as("promtool test rules:%n%s%n%s", run.all(), Files.readString(testFile)).isZero();
     assertThat(run.out()).contains("SUCCESS");
+  }
+
+  static String[] bucket(String labels, String vm, String le, String values) {
+    return new String[] {"rtc_latency_seconds_bucket{" + labels + "," + vm + ",le=\"" + le + "\"}", values};
   }
 
   /** An alert's synthetic series, and the labels and template values it fires with. */

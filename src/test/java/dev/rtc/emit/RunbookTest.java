@@ -197,6 +197,42 @@ class RunbookTest {
     assertThat(h.read(state + "backup/etc/default/grub.d/99-rtc.cfg")).as("the backup is of the first change only").contains("an older bundle");
   }
 
+  /**
+   * The host step keeps a copy of the bundle where rtc-metrics.timer runs its metrics, and installs the
+   * timer: enabled for the boot while the planned kernel does not run yet, started at once when it does.
+   */
+  @Test
+  void hostStepInstallsTheMetricsTimerAndTheBundleCopyItRuns() throws IOException {
+    FakeHost h = host("monitor");
+    Tool.Run r = run(h, "host");
+    assertThat(r.exit()).as(r.all()).isZero();
+    String state = "var/lib/rtc/eci-reference/";
+    assertThat(h.calls()).contains("systemctl enable rtc-metrics.timer").doesNotContain("systemctl enable --now rtc-metrics.timer");
+    assertThat(h.read("etc/systemd/system/rtc-metrics.timer")).isEqualTo(read("host/systemd/rtc-metrics.timer"));
+    assertThat(h.read("etc/systemd/system/rtc-metrics.service")).isEqualTo(read("host/systemd/rtc-metrics.service"))
+        .contains("ExecStart=/bin/bash /var/lib/rtc/eci-reference/bundle/runbook.sh metrics --textfile $RTC_TEXTFILE_DIR");
+    assertThat(h.read(state + "bundle/SHA256SUMS")).isEqualTo(read("SHA256SUMS"));
+    assertThat(h.read(state + "bundle/runbook.sh")).isEqualTo(read("runbook.sh"));
+    assertThat(h.read(state + "changes")).contains("bundle copy", "unit rtc-metrics.timer", "unit rtc-metrics.service");
+    // The copy is a whole bundle: its runbook.sh metrics runs from there.
+    h.booted();
+    Tool.Run fromCopy = Tool.require("bash").run(h.root.resolve(state + "bundle"), h.env(), "./runbook.sh", "metrics");
+    assertThat(fromCopy.exit()).as(fromCopy.all()).isZero();
+    assertThat(fromCopy.out()).contains("rtc_running_as_planned{bundle=\"eci-reference\"} 1");
+    // Again, on the planned kernel: nothing copied again, and the timer started now.
+    h.clearCalls();
+    Tool.Run again = run(h, "host");
+    assertThat(again.exit()).as(again.all()).isZero();
+    assertThat(again.out()).contains("ok: /var/lib/rtc/eci-reference/bundle holds this bundle, for rtc-metrics.service",
+        "ok: /etc/systemd/system/rtc-metrics.timer is as planned");
+    assertThat(h.calls()).contains("systemctl enable --now rtc-metrics.timer");
+    assertThat(again.out()).doesNotContain("+ copy_bundle");
+    // A file of the copy changed by hand: copied again, whole.
+    h.write(state + "bundle/runbook-steps.sh", "# edited\n");
+    assertThat(run(h, "host").out()).contains("+ copy_bundle");
+    assertThat(h.read(state + "bundle/runbook-steps.sh")).isEqualTo(read("runbook-steps.sh"));
+  }
+
   @Test
   void hostStepRefusesToReplaceAGrubDropInThatIsNotRtcs() {
     FakeHost h = host("foreign-dropin").write("etc/default/grub.d/99-rtc.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n");
@@ -491,6 +527,10 @@ class RunbookTest {
     assertThat(h.exists("etc/tuned/rtc-eci-reference/tuned.conf")).as("no rtc tuning left").isFalse();
     assertThat(h.exists("etc/systemd/system/rtc-resctrl.service")).isFalse();
     assertThat(h.exists("etc/systemd/system/rtc-vms.service")).isFalse();
+    assertThat(h.calls()).contains("systemctl disable rtc-metrics.timer", "systemctl disable rtc-metrics.service");
+    assertThat(h.exists("etc/systemd/system/rtc-metrics.timer")).isFalse();
+    assertThat(h.exists("var/lib/rtc/eci-reference/bundle")).as("the bundle's copy is gone").isFalse();
+    assertThat(h.exists("var/lib/rtc/eci-reference/runbook.log")).as("the evidence stays").isTrue();
     assertThat(h.exists("etc/apt/sources.list.d/rtc-eci.list")).isFalse();
     assertThat(h.read("fake/tuned/active")).isEqualTo("balanced\n");
 
