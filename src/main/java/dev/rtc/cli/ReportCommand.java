@@ -91,6 +91,20 @@ final class ReportCommand implements Callable<Integer> {
             + "; is " + bundle + " an rtc bundle?");
         return Main.USAGE;
       }
+      Path monitor = bundle.resolve("results/monitor");
+      boolean longTerm = Files.isDirectory(monitor);
+      boolean hasRun = Files.isRegularFile(bundle.resolve("results/cyclictest.txt")) || Files.isRegularFile(bundle.resolve("results/cyclictest.json"));
+      if (longTerm) {
+        // The sampler's days since handover: their own files, beside the run's report or without one.
+        Integer written = longTerm(monitor, output != null ? output : bundle.resolve("results"), bench.at("/verdictUs/great").asLong(0),
+            bench.at("/verdictUs/good").asLong(0), out, err);
+        if (written != null) {
+          return written;
+        }
+        if (!hasRun) {
+          return Main.OK;
+        }
+      }
       if (bench.isMissingNode()) {
         err.println("rtc: " + planFile + " has no benchmark; the manifest did not ask for one");
         return Main.USAGE;
@@ -189,6 +203,37 @@ final class ReportCommand implements Callable<Integer> {
     boolean pass = report.verdict() == LatencyReport.Verdict.GREAT
         || (report.verdict() == LatencyReport.Verdict.GOOD && require.equals("good"));
     return pass ? Main.OK : 1;
+  }
+
+  /**
+   * Writes longterm.md, .json and .html from the guests' daily histograms into {@code target};
+   * null when it did, else the exit code of why not (the files are not the sampler's).
+   */
+  private static Integer longTerm(Path monitor, Path target, long great, long good, java.io.PrintWriter out, java.io.PrintWriter err)
+      throws IOException {
+    dev.rtc.report.LongTerm lt;
+    try {
+      lt = dev.rtc.report.LongTerm.read(monitor);
+    } catch (dev.rtc.report.LongTerm.BadDayException e) {
+      err.println("rtc: " + e.getMessage());
+      return Main.USAGE;
+    }
+    if (lt.vms().isEmpty()) {
+      return null;
+    }
+    Files.createDirectories(target);
+    for (Map.Entry<String, String> f : dev.rtc.emit.LongTermEmitter.render(lt, great, good).entrySet()) {
+      Files.writeString(target.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
+    }
+    for (dev.rtc.report.LongTerm.Vm vm : lt.vms()) {
+      var worst = vm.worstFirst().get(0);
+      long over = vm.days().stream().filter(d -> good > 0 && d.max() >= good).count();
+      out.println("since handover: " + vm.name() + ", " + dev.rtc.manifest.diagnostics.Words.count(vm.days().size(), "day") + " (" + vm.days().get(0).date() + " to "
+          + vm.days().get(vm.days().size() - 1).date() + "), the worst " + worst.date() + ": " + worst.max() + " µs"
+          + (good > 0 ? "; days over the " + good + " µs budget: " + over : ""));
+    }
+    out.println("rtc: wrote longterm.md, longterm.json and longterm.html to " + target);
+    return null;
   }
 
   /**

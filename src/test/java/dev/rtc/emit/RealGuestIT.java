@@ -352,8 +352,81 @@ class RealGuestIT {
     assertThat(f.get(0).evidence()).containsPattern("guest thread (sh|sleep):\\d+ ran");
   }
 
+  /**
+   * Watching after handover, in the real guest: the sampler cloud-init installed from the bundle is enabled; a
+   * window started now writes metrics promtool accepts within a minute, and a second one only grows them. The host's
+   * metrics carry the guest's samples with the bundle's digest and verify's checks of the guest; a sysctl the plan
+   * sets, changed in the guest, raises its check there. runbook.sh report fetches the guest's days, and rtc report
+   * draws them. Adapted: none beyond the class's (the guest's latency under TCG is the emulator's, so no threshold is
+   * asserted).
+   */
   @Test
   @Order(8)
+  void theGuestsLatencySamplerRunsFromTheBundleAndDriftShowsInTheMetrics() throws IOException {
+    Tool.Run timer = runbook(Duration.ofMinutes(2), "guest", VM, "systemctl", "is-enabled", "rtc-monitor.timer");
+    assertThat(timer.out().strip()).as(timer.all()).isEqualTo("enabled");
+    assertThat(runbook(Duration.ofMinutes(2), "guest", VM, "systemctl", "is-active", "rtc-monitor.timer").out().strip()).isEqualTo("active");
+    // The timer's own first window, 45 s after the guest's boot, minutes ago.
+    Tool.Run own = runbook(Duration.ofMinutes(1), "guest", VM, "cat", "/var/lib/rtc/monitor/latency.prom");
+    assertThat(own.exit()).as("the sampler ran from its timer: %s", own.all()).isZero();
+    long t0 = System.nanoTime();
+    Tool.Run one = runbook(Duration.ofMinutes(2), "guest", VM, "systemctl", "start", "rtc-monitor.service");
+    assertThat(one.exit()).as(one.all()).isZero();
+    Tool.Run first = runbook(Duration.ofMinutes(1), "guest", VM, "cat", "/var/lib/rtc/monitor/latency.prom");
+    long seconds = (System.nanoTime() - t0) / 1_000_000_000;
+    assertThat(first.exit()).as(first.all()).isZero();
+    assertThat(seconds).as("a window's metrics within a minute").isLessThan(60);
+    timings.add("sampler window to metrics: " + seconds + " s");
+    MonitoringTest.promtoolAccepts(first.out());
+    assertThat(runbook(Duration.ofMinutes(2), "guest", VM, "systemctl", "start", "rtc-monitor.service").exit()).isZero();
+    Tool.Run second = runbook(Duration.ofMinutes(1), "guest", VM, "cat", "/var/lib/rtc/monitor/latency.prom");
+    Map<String, String> a = MonitoringTest.samples(first.out());
+    Map<String, String> b = MonitoringTest.samples(second.out());
+    String l = "bundle=\"rtc-e2e\",vm=\"" + VM + "\"";
+    assertThat(Long.parseLong(b.get("rtc_latency_windows_total{" + l + ",outcome=\"measured\"}")))
+        .isGreaterThan(Long.parseLong(a.get("rtc_latency_windows_total{" + l + ",outcome=\"measured\"}")));
+    a.forEach((k, v) -> {
+      if (k.contains("_total") || k.contains("_bucket") || k.contains("_count")) {
+        assertThat(Double.parseDouble(b.get(k))).as("%s only grows", k).isGreaterThanOrEqualTo(Double.parseDouble(v));
+      }
+    });
+    assertThat(Long.parseLong(b.get("rtc_latency_seconds_count{" + l + "}"))).as("5 s at 1 ms, twice").isGreaterThan(5_000L);
+
+    Tool.Run metrics = runbook(Duration.ofMinutes(3), "metrics");
+    assertThat(metrics.exit()).as(metrics.all()).isZero();
+    MonitoringTest.promtoolAccepts(metrics.out());
+    String digest = "sha256:" + Checksums.hex(Files.readAllBytes(bundle.resolve("SHA256SUMS")));
+    Map<String, String> m = MonitoringTest.samples(metrics.out());
+    assertThat(m).containsKey("rtc_latency_seconds_count{digest=\"" + digest + "\"," + l + "}")
+        .containsEntry("rtc_check_failures{bundle=\"rtc-e2e\",check=\"kernel.realtime\",vm=\"" + VM + "\"}", "0")
+        .containsEntry("rtc_check_failures{bundle=\"rtc-e2e\",check=\"tuning.value\",vm=\"" + VM + "\"}", "0");
+    // Drift: a sysctl the plan's TuneD profile sets, changed in the guest by hand.
+    assertThat(runbook(Duration.ofMinutes(2), "guest", VM, "sysctl", "-w", "kernel.timer_migration=1").exit()).isZero();
+    try {
+      Map<String, String> drift = MonitoringTest.samples(runbook(Duration.ofMinutes(3), "metrics").out());
+      assertThat(Integer.parseInt(drift.get("rtc_check_failures{bundle=\"rtc-e2e\",check=\"tuning.value\",vm=\"" + VM + "\"}")))
+          .as("the drift metric of the guest").isPositive();
+    } finally {
+      runbook(Duration.ofMinutes(2), "guest", VM, "sysctl", "-w", "kernel.timer_migration=0");
+    }
+
+    // The long-term view: report fetches the guest's days; rtc report draws them.
+    Tool.Run report = runbook(Duration.ofMinutes(5), "report");
+    assertThat(report.exit()).as(report.all()).isZero();
+    Path runs = root.resolve("var/lib/rtc/rtc-e2e/runs");
+    Path run;
+    try (Stream<Path> s = Files.list(runs)) {
+      run = s.filter(p -> Files.isDirectory(p.resolve("results/monitor/" + VM + "/days"))).findFirst().orElseThrow();
+    }
+    java.io.StringWriter out = new java.io.StringWriter();
+    int code = dev.rtc.cli.Main.run(new String[] {"report", run.toString()}, new java.io.PrintWriter(out), new java.io.PrintWriter(out));
+    assertThat(code).as(out.toString()).isZero();
+    assertThat(out.toString()).contains("since handover: " + VM + ", 1 day");
+    assertThat(run.resolve("results/longterm.html")).exists();
+  }
+
+  @Test
+  @Order(9)
   void rollbackUndefinesTheVmItDefinedAndNothingElse() {
     Tool.Run r = runbook(Duration.ofMinutes(3), "rollback");
     assertThat(r.exit()).as(r.all()).isZero();
@@ -365,7 +438,7 @@ class RealGuestIT {
 
   /** Every example's domain, defined by libvirt's real QEMU driver (and undefined again). */
   @Test
-  @Order(9)
+  @Order(10)
   void everyExamplesDomainsPassTheQemuDriversDefineValidate() throws IOException {
     Tool virsh = Tool.require("virsh");
     List<Path> examples;

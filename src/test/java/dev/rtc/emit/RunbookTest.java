@@ -233,6 +233,36 @@ class RunbookTest {
     assertThat(h.read(state + "bundle/runbook-steps.sh")).isEqualTo(read("runbook-steps.sh"));
   }
 
+  /**
+   * report on a host whose TuneD verify fails and that has no TuneD log: the facts say so, and the step goes on (it
+   * once stopped there, silently: collect_facts, called directly, died on the missing log under set -e).
+   */
+  @Test
+  void reportOnAHostWithoutATunedLogRecordsTheFailedVerifyAndGoesOn() throws IOException {
+    FakeHost h = host("report-no-tuned-log").booted();
+    h.write("fake/tuned/verify", "1\n");
+    assertThat(h.exists("var/log/tuned/tuned.log")).isFalse();
+    Tool.Run r = run(h, "report");
+    assertThat(r.exit()).as(r.all()).isZero();
+    Path runs = h.root.resolve("var/lib/rtc/eci-reference/runs");
+    try (var s = Files.list(runs)) {
+      Path run = s.findFirst().orElseThrow();
+      assertThat(Files.readString(run.resolve("results/host/state.txt"))).contains("tuned.verify=failed");
+    }
+  }
+
+  /** A command that fails where the runbook expected none: the step says so, where, and what to send back. */
+  @Test
+  void aStepThatStopsUnexpectedlySaysWhereAndWhatToSendBack() {
+    FakeHost h = host("unexpected").booted();
+    h.write("var/lib/rtc/eci-reference/reports", "a file where the reports folder goes\n");
+    Tool.Run r = run(h, "--json", "report");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("FAIL: stopped unexpectedly: 'mkdir -p ").contains("in step report, where no failure was expected")
+        .contains("/var/lib/rtc/eci-reference/runbook.log");
+    assertThat(r.out()).containsPattern("\\{\"type\":\"step\",\"step\":\"report\".*\"status\":\"failed\".*stopped unexpectedly");
+  }
+
   @Test
   void hostStepRefusesToReplaceAGrubDropInThatIsNotRtcs() {
     FakeHost h = host("foreign-dropin").write("etc/default/grub.d/99-rtc.cfg", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n");
