@@ -28,12 +28,12 @@ import picocli.CommandLine.Model.CommandSpec;
         "One manifest: its bundle is DIR. Several manifests, or a folder of them (a fleet): each bundle is DIR/<name>/, "
             + "compiled in parallel; a bad manifest does not stop the others from being checked, but nothing is written for it."},
     footer = {"", "Examples:",
-        "  rtc compile examples/eci-reference.yaml -o out/",
+        "  rtc compile host.yaml -o out/",
         "  rtc compile hosts/*.yaml -o out/             # out/<name>/ per manifest",
-        "  rtc compile examples/eci-reference.yaml -o golden/eci-reference --check",
+        "  rtc compile host.yaml -o bundles/host --check   # in CI: is the committed bundle current?",
         "", "Nothing is written for a manifest with errors; an existing bundle is replaced in one rename.",
-        "Exit codes: 0 ok (or up to date with --check), 1 manifest errors (or out of date with --check), 2 usage error, 3 internal error;",
-        "for a fleet, the worst of all."})
+        "Exit codes: 0 ok (or up to date with --check), 1 manifest errors (or out of date with --check), 2 usage error, 3 internal error,",
+        "4 a file could not be read or written (disk full, permission denied); for a fleet, the worst of all."})
 final class CompileCommand implements Callable<Integer> {
 
   /** Lines of unified diff shown per file by --check before it is cut short. */
@@ -93,6 +93,9 @@ final class CompileCommand implements Callable<Integer> {
       }
       if (check) {
         return report(only, output, new Done.Checked(BundleComparison.compare(kept.bundle(), output), Fleet.consequences(kept.bundle(), output)));
+      }
+      if (Fleet.unchanged(kept.bundle(), output)) {
+        return report(only, output, new Done.Unchanged());
       }
       try {
         BundleWriter.write(kept.bundle(), output, force);
@@ -172,6 +175,7 @@ final class CompileCommand implements Callable<Integer> {
   /** What became of a fleet's manifests, by name, for its closing line. */
   private final class Summary {
     final List<String> written = new ArrayList<>();
+    final List<String> unchanged = new ArrayList<>();
     final List<String> upToDate = new ArrayList<>();
     final List<String> outOfDate = new ArrayList<>();
     final List<String> errors = new ArrayList<>();
@@ -184,7 +188,7 @@ final class CompileCommand implements Callable<Integer> {
       } else if (clashed) {
         errors.add(o.manifest().toString());
       } else if (o instanceof Outcome.Compiled c && code == Main.OK) {
-        (check ? upToDate : written).add(c.name());
+        (check ? upToDate : c.done() instanceof Done.Unchanged ? unchanged : written).add(c.name());
       } else if (o instanceof Outcome.Compiled c && check && code == Main.MANIFEST_ERRORS && c.done() instanceof Done.Checked) {
         outOfDate.add(c.name());
       } else if (o instanceof Outcome.Compiled c && code != Main.MANIFEST_ERRORS) {
@@ -197,7 +201,10 @@ final class CompileCommand implements Callable<Integer> {
     String line(int manifests) {
       List<String> parts = new ArrayList<>();
       if (!check) {
-        parts.add(written.size() + " written to " + output);
+        parts.add(written.size() + " written to " + output + (written.isEmpty() ? "" : ": " + names(written)));
+        if (!unchanged.isEmpty()) {
+          parts.add(unchanged.size() + " unchanged: " + names(unchanged));
+        }
       } else {
         parts.add(upToDate.size() + " up to date");
         if (!outOfDate.isEmpty()) {
@@ -290,6 +297,14 @@ final class CompileCommand implements Callable<Integer> {
     if (done instanceof Done.Checked checked) {
       DiagnosticPrinter.print(c.manifest().toString(), c.warnings(), null, diagnostics, out, err);
       return reportCheck(c, dir, checked, summary);
+    }
+    if (done instanceof Done.Unchanged) {
+      DiagnosticPrinter.print(c.manifest().toString(), c.warnings(), dir.toString(), diagnostics, out, err);
+      if (!inFleet) { // a fleet names its unchanged bundles once, in its closing line
+        summary.println("rtc: " + dir + " already holds this bundle (" + c.files() + " files): nothing written");
+        summary.flush();
+      }
+      return Main.OK;
     }
     if (done instanceof Done.NotStaged failed) {
       DiagnosticPrinter.print(c.manifest().toString(), c.warnings(), null, diagnostics, out, err);

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         "each change costs on the plant: another host OS (a reinstall), the host's kernel or arguments (a reboot), TuneD and",
         "resctrl groups (applied at once), each VM's definition, seed, kernel or disk (a fresh start, or a new disk), new and",
         "removed VMs; and which files changed only in comments. Every file of a bundle has its consequence in one table."},
-    footer = {"", "Examples:", "  rtc diff golden/eci-reference/ out/", "  rtc diff old.yaml new.yaml",
+    footer = {"", "Examples:", "  rtc diff bundles/host/ out/", "  rtc diff old.yaml new.yaml",
         "", "Exit codes: 0 nothing to do on the host (identical, or only comments changed), 1 changes to apply,", "2 an input is not a bundle or a valid manifest, 4 a file could not be read."})
 final class DiffCommand implements Callable<Integer> {
 

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "explain", mixinStandardHelpOptions = true,
     description = "Prints the plan: who owns each CPU and cache way, every decision and rounding, with its reason (what plan.md says).",
-    footer = {"", "Example:", "  rtc explain examples/eci-reference.yaml"})
+    footer = {"", "Example:", "  rtc explain host.yaml"})
 final class ExplainCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;

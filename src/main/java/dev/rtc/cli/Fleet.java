@@ -58,6 +58,9 @@ final class Fleet {
     /** A fleet's bundle written beside its target, waiting for the commit. */
     record Staged(BundleWriter.Staged staged) implements Done {}
 
+    /** The folder already holds this bundle, byte for byte: nothing is written, and its files keep their times. */
+    record Unchanged() implements Done {}
+
     /** A fleet's bundle that could not be staged (the folder is foreign, the disk failed). */
     record NotStaged(IOException why) implements Done {}
 
@@ -151,6 +154,9 @@ final class Fleet {
       return new Outcome.Compiled(manifest, found, name, files, new Done.Checked(BundleComparison.compare(r.bundle(), dir),
           consequences(r.bundle(), dir)));
     }
+    if (unchanged(r.bundle(), dir)) {
+      return new Outcome.Compiled(manifest, found, name, files, new Done.Unchanged());
+    }
     try {
       return new Outcome.Compiled(manifest, found, name, files, new Done.Staged(writer.stage(r.bundle(), dir)));
     } catch (IOException e) {
@@ -184,5 +190,29 @@ final class Fleet {
     } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
       return ""; // not a bundle rtc can read a plan from: the file-by-file report says what differs
     }
+  }
+
+  /**
+   * {@code dir} holds exactly {@code bundle} (BundleComparison finds no difference) and its secret
+   * files are still its owner's alone: a write would change nothing, so none is made. A bundle
+   * checked out of git (user-data 0644) is written again, to make them 0600.
+   */
+  static boolean unchanged(dev.rtc.emit.Bundle bundle, Path dir) {
+    if (!java.nio.file.Files.isDirectory(dir) || !BundleComparison.compare(bundle, dir).isEmpty()) {
+      return false;
+    }
+    for (dev.rtc.emit.Bundle.Artifact a : bundle.files().values()) {
+      if (a.mode() == dev.rtc.emit.Bundle.Mode.SECRET) {
+        try {
+          var perms = java.nio.file.Files.getPosixFilePermissions(dir.resolve(a.path()), java.nio.file.LinkOption.NOFOLLOW_LINKS);
+          if (perms.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+            return false;
+          }
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 }

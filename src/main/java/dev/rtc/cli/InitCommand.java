@@ -45,9 +45,15 @@ final class InitCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     var err = spec.commandLine().getErr();
+    if (output != null && Files.exists(output, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      // Before any work (and before a new password is made and printed): rtc init never writes over a file.
+      err.println("rtc init: " + output + " exists; rtc init writes only new files (an earlier rtc init's? edit it, give another -o,"
+          + " or move it away)");
+      return Main.USAGE;
+    }
     Init.Outcome o;
     try {
-      o = Init.run(source, name, passwordHash);
+      o = Init.run(source, name, passwordHash, output == null ? "<standard output>" : output.toString());
     } catch (Init.RefusedException e) {
       err.println("rtc init: " + e.getMessage());
       return Main.USAGE;
@@ -83,8 +89,11 @@ final class InitCommand implements Callable<Integer> {
     o.password().ifPresent(p -> err.println("rtc init: the guests' user gets the password " + p + " (only its hash is in the manifest;"
         + " keep it now, it is written nowhere)"));
     if (!o.problems().isEmpty()) {
-      err.println("rtc init: this host cannot hold the manifest as written:");
+      err.println("rtc init: " + (output == null ? "the manifest above" : "wrote " + output + ", but it") + " does not compile: this host"
+          + " cannot hold it as written" + o.host().map(h -> " (" + h + ")").orElse("") + ":");
       o.problems().forEach(d -> err.println("  " + d.render()));
+      err.println("rtc init: edit it for a larger host, or compile it where it fits" + (output == null ? "" : ": rtc validate " + output
+          + " says when it does"));
       err.flush();
       return Main.MANIFEST_ERRORS;
     }

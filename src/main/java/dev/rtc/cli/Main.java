@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "rtc", mixinStandardHelpOptions = true, versionProvider = Main.VersionProvider.class,
     description = "Compiles a real-time KVM host deployment manifest into ready-to-apply artifacts.",
-    footer = {"", "Exit codes: 0 ok, 1 the manifest has errors, 2 usage error, 3 internal error (a bug in rtc),",
+    footer = {"", "Example manifests: share/rtc/examples/ of an installed rtc (examples/ in its sources); rtc init writes one for a host.",
+        "Exit codes: 0 ok, 1 the manifest has errors, 2 usage error, 3 internal error (a bug in rtc),",
         "4 a file could not be read or written (disk full, permission denied, another rtc writing the same folder)."})
 public final class Main implements Runnable {
 

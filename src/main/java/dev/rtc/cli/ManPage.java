@@ -82,10 +82,18 @@ public final class ManPage {
     }
     t.append(".SH EXIT STATUS\n.TP\n0\nSuccess.\n.TP\n1\nThe manifest has errors; nothing was written.\n")
         .append(".TP\n2\nUsage error, or the output folder was not written by rtc (see \\fB\\-\\-force\\fR).\n")
-        .append(".TP\n3\nInternal error: a bug in rtc; the only case with a stack trace.\n");
-    t.append(".SH SEE ALSO\n.BR rtc\\-manifest (5): every key of the manifest.\n");
-    t.append(".SH FILES\n.TP\ndocs/diagnostics.md\nEvery diagnostic code, with a bad and a fixed example.\n")
-        .append(".TP\nschemas/manifest.schema.json\nThe manifest's JSON Schema (also \\fBrtc schema\\fR).\n");
+        .append(".TP\n3\nInternal error: a bug in rtc; the only case with a stack trace.\n")
+        .append(".TP\n4\nA file could not be read or written (disk full, permission denied, another rtc writing the same folder); "
+            + "nothing was left half\\-written.\n");
+    t.append(".SH SEE ALSO\n.BR rtc\\-manifest (5),\nevery key of the manifest.\n");
+    // Where an installed rtc keeps them (the tarball's layout), and where they are in rtc's sources.
+    t.append(".SH FILES\n.TP\n\\fIPREFIX\\fR/share/doc/rtc/diagnostics.md\nEvery diagnostic code, with a bad and a fixed example "
+            + "(docs/diagnostics.md in the sources).\n")
+        .append(".TP\n\\fIPREFIX\\fR/share/doc/rtc/runbook\\-checks.md\nEvery check, change and exit code of the bundle's runbook.sh.\n")
+        .append(".TP\n\\fIPREFIX\\fR/share/doc/rtc/monitoring.md\nWatching a host after handover: metrics, alerts, dashboard.\n")
+        .append(".TP\n\\fIPREFIX\\fR/share/rtc/examples/\nExample manifests: the guide's reference host, RHEL 9, Xeons, a hybrid client, "
+            + "an Atom.\n")
+        .append(".TP\n\\fIPREFIX\\fR/share/rtc/schemas/manifest.schema.json\nThe manifest's JSON Schema (also \\fBrtc schema\\fR).\n");
     return t.toString();
   }
 

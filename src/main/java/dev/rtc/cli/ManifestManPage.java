@@ -43,7 +43,7 @@ public final class ManifestManPage {
     t.append(".SH KEYS\n");
     keys(schema, schema, "", t, new HashSet<>());
     t.append(".SH EXAMPLES\n")
-        .append("The examples/ folder of rtc's sources: the guide's reference host, RHEL 9, a 2\\-socket SMT Xeon with CDP, a hybrid ")
+        .append("share/rtc/examples/ of an installed rtc (examples/ in its sources): the guide's reference host, RHEL 9, a 2\\-socket SMT Xeon with CDP, a hybrid ")
         .append("client part, a Xeon with sub\\-NUMA clustering, an Atom with L2 CAT, and a Xeon whose real-time VMs get a NIC and ")
         .append("an SR\\-IOV virtual function.\n");
     t.append(".SH SEE ALSO\n.BR rtc (1)\n");

@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "validate", mixinStandardHelpOptions = true,
     description = "Checks manifests and solves them, without writing anything.",
-    footer = {"", "Examples:", "  rtc validate examples/eci-reference.yaml", "  rtc validate hosts/*.yaml",
+    footer = {"", "Examples:", "  rtc validate host.yaml", "  rtc validate hosts/*.yaml",
         "", "Exit codes: 0 valid, 1 manifest errors (in any of them), 2 usage error, 3 internal error."})
 final class ValidateCommand implements Callable<Integer> {
 

@@ -26,7 +26,8 @@ public final class Init {
    * @param password the new password rtc init made, when it was not given a hash
    * @param problems rtc's errors for the manifest; empty when it compiles
    */
-  public record Outcome(String yaml, Optional<String> password, List<Diagnostic> problems) {}
+  /** @param host the host in a few words (its size, whether it has CAT), for a person told that it cannot hold the manifest */
+  public record Outcome(String yaml, Optional<String> password, List<Diagnostic> problems, Optional<String> host) {}
 
   private static final Pattern NAME = Pattern.compile("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$");
   private static final Pattern HASH = Pattern.compile("^\\$(6|5|y|2b)\\$[^\\s\"]{8,}$");
@@ -35,6 +36,11 @@ public final class Init {
   private Init() {}
 
   public static Outcome run(Path source, String name, String passwordHash) throws RefusedException, IOException {
+    return run(source, name, passwordHash, "manifest.yaml");
+  }
+
+  /** @param file the name the manifest will have, which its diagnostics name (the -o file, or standard output) */
+  public static Outcome run(Path source, String name, String passwordHash, String file) throws RefusedException, IOException {
     if (!NAME.matcher(name).matches()) {
       throw new RefusedException("--name '" + name.replaceAll("\\p{Cntrl}", "?") + "' is not a DNS label (lower-case letters, digits"
           + " and '-', 1 to 63, not starting or ending with '-')");
@@ -65,7 +71,7 @@ public final class Init {
       password = Optional.of(Sha512Crypt.password(random, 16));
       hash = Sha512Crypt.hash(password.get(), Sha512Crypt.salt(random));
     }
-    StarterManifest.Result r = StarterManifest.of(host, source.toString(), OsRelease.of(files), name, hash, password.isPresent());
-    return new Outcome(r.yaml(), password, r.problems());
+    StarterManifest.Result r = StarterManifest.of(host, source.toString(), OsRelease.of(files), name, hash, password.isPresent(), file);
+    return new Outcome(r.yaml(), password, r.problems(), Optional.of(r.host()));
   }
 }

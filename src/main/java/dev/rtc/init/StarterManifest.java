@@ -31,7 +31,7 @@ public final class StarterManifest {
    * @param yaml the manifest, ready to write
    * @param problems rtc's errors for it, empty when it compiles as written
    */
-  public record Result(String yaml, List<Diagnostic> problems) {
+  public record Result(String yaml, List<Diagnostic> problems, String host) {
     public boolean compiles() {
       return problems.isEmpty();
     }
@@ -45,21 +45,37 @@ public final class StarterManifest {
    * @param passwordHash the guests' user's password hash ($6$...)
    */
   public static Result of(Probe.Host host, String source, Optional<Os> os, String name, String passwordHash, boolean newPassword) {
+    return of(host, source, os, name, passwordHash, newPassword, "manifest.yaml");
+  }
+
+  /** @param file the name the manifest is written under, which its diagnostics name */
+  public static Result of(Probe.Host host, String source, Optional<Os> os, String name, String passwordHash, boolean newPassword,
+      String file) {
     String topology = TopologyYaml.write(host, false);
     Os hostOs = os.orElse(Os.DEBIAN12);
     Topology t = bind(topology, hostOs);
     Plan p = choose(t);
     String yaml = render(source, os, hostOs, name, passwordHash, newPassword, topology, t, p);
-    List<Diagnostic> problems = problems(yaml);
+    List<Diagnostic> problems = problems(yaml, file);
     if (!problems.isEmpty() && p.stressor > 0) {
       // The stressor is the part a small host can do without: try once without it.
       Plan alone = new Plan(p.housekeeping, p.rt, 0, p.memoryGiB, p.waysHost, p.waysRt, p.wayBytes, p.rtcOwnsGroups, p.why);
       String smaller = render(source, os, hostOs, name, passwordHash, newPassword, topology, t, alone);
-      if (problems(smaller).isEmpty()) {
-        return new Result(smaller, List.of());
+      if (problems(smaller, file).isEmpty()) {
+        return new Result(smaller, List.of(), describe(t));
       }
     }
-    return new Result(yaml, problems);
+    return new Result(yaml, problems, describe(t));
+  }
+
+  /** The host in a few words, for a person told that it cannot hold the manifest: its size, and whether it has CAT. */
+  static String describe(Topology t) {
+    int cpus = t.allCpus().size();
+    String cat = t.catLevel().map(c -> "cache allocation on L" + c.level())
+        .orElse("no cache allocation: no CAT, or resctrl not mounted (a VM, or a part without it)");
+    return dev.rtc.manifest.diagnostics.Words.count(t.sockets().size(), "socket") + ", "
+        + dev.rtc.manifest.diagnostics.Words.count(cpus / t.threadsPerCore(), "core") + ", "
+        + dev.rtc.manifest.diagnostics.Words.count(cpus, "CPU") + "; " + cat;
   }
 
   /** What rtc init decides, before it is written out. */
@@ -99,8 +115,14 @@ public final class StarterManifest {
       Topology.Cat c = cat.get().cat().orElseThrow();
       int ways = c.cbmMask().ways();
       wayBytes = cat.get().size().bytes() / ways;
-      waysHost = Math.max(c.minCbmBits(), Math.max(1, ways / 6));
-      waysRt = Math.max(c.minCbmBits(), Math.max(1, ways / 6));
+      // Every way has an owner: the host and the stressor (the default group) keep the lower half, the real-time VM
+      // gets the rest for itself. A smaller share for it would leave ways that nobody uses.
+      waysHost = Math.max(c.minCbmBits(), ways / 2);
+      waysRt = ways - waysHost;
+      if (waysRt < c.minCbmBits()) {
+        waysRt = c.minCbmBits();
+        waysHost = Math.max(c.minCbmBits(), ways - waysRt);
+      }
       rtcOwns = cat.get().level() == 2;
     }
     return new Plan(hk, rt, stressor, memoryGiB, waysHost, waysRt, wayBytes, rtcOwns, why);
@@ -121,9 +143,10 @@ public final class StarterManifest {
     y.append("  # ").append(p.why.get(0)).append('\n');
     y.append("  housekeeping: \"").append(p.housekeeping).append("\"\n");
     if (p.wayBytes > 0) {
-      y.append("  # CAT: the host's own work keeps ").append(p.waysHost).append(p.waysHost == 1 ? " way" : " ways").append(" of every cache instance; "
-          + "the rest is for the real-time VMs\n");
-      y.append("  cache: ").append(new ByteSize(p.waysHost * p.wayBytes).exact()).append('\n');
+      y.append("  # CAT: the host's own work and the stressor keep ").append(p.waysHost).append(p.waysHost == 1 ? " way" : " ways")
+          .append(" of every cache instance (").append(new ByteSize(p.wayBytes).person()).append(" each); the other ").append(p.waysRt)
+          .append(" are the real-time VM's alone, so no way is left unused\n");
+      y.append("  cache: ").append(new ByteSize(p.waysHost * p.wayBytes).person()).append('\n');
       if (p.rtcOwnsGroups) {
         y.append("  cacheOwner: resctrl              # L2 CAT: libvirt cannot allocate L2, so rtc's boot unit makes the groups\n");
       }
@@ -136,8 +159,8 @@ public final class StarterManifest {
     y.append("  - name: rt\n    role: realtime\n    vcpus: ").append(p.rt).append('\n');
     y.append("    memory: ").append(p.memoryGiB).append(" GiB\n");
     if (p.wayBytes > 0) {
-      y.append("    cache: ").append(new ByteSize(p.waysRt * p.wayBytes).exact()).append("                   # ").append(p.waysRt)
-          .append(p.waysRt == 1 ? " way" : " ways").append(" for its real-time vCPUs alone\n");
+      y.append("    cache: ").append(new ByteSize(p.waysRt * p.wayBytes).person()).append("                   # ").append(p.waysRt)
+          .append(p.waysRt == 1 ? " way" : " ways").append(" for its real-time vCPUs alone: every way the host does not keep\n");
     }
     y.append("    disk: {baseImage: ").append(image).append(", size: 10 GiB}   # the site puts the cloud image in /var/lib/libvirt/images/base\n");
     y.append("    guest:\n      os: ").append(hostOs.id()).append("                  # the image's OS, the host's: image, user and packages follow it\n");
@@ -172,9 +195,9 @@ public final class StarterManifest {
     return Binder.bind(loaded, new Diagnostics("init.yaml", loaded.sourceMap())).host().topology();
   }
 
-  private static List<Diagnostic> problems(String yaml) {
+  private static List<Diagnostic> problems(String yaml, String file) {
     try {
-      new Compiler().validate(new ManifestLoader.Source("manifest.yaml", yaml.getBytes(StandardCharsets.UTF_8)));
+      new Compiler().validate(new ManifestLoader.Source(file, yaml.getBytes(StandardCharsets.UTF_8)));
       return List.of();
     } catch (ManifestException e) {
       return e.diagnostics().stream().filter(Diagnostic::isError).toList();

@@ -109,14 +109,14 @@ public final class ManifestLoader {
     }
     if (text.strip().isEmpty() || onlyComments(text)) {
       d.errorAt(Code.RTC006, new SourceLocation(source.displayName(), 1, 1), "the manifest is empty",
-          "start from examples/eci-reference.yaml");
+          "rtc init writes one for a host; man rtc-manifest lists every key");
       d.orThrow();
     }
     try (JsonParser p = FACTORY.createParser(text)) {
       JsonToken first = p.nextToken();
       if (first == null) {
         d.errorAt(Code.RTC006, new SourceLocation(source.displayName(), 1, 1), "the manifest is empty",
-            "start from examples/eci-reference.yaml");
+            "rtc init writes one for a host; man rtc-manifest lists every key");
         d.orThrow();
       }
       JsonNode tree;
@@ -133,7 +133,7 @@ public final class ManifestLoader {
       d.orThrow();
       if (tree == null || tree.isNull() || tree.isMissingNode() || (tree.isTextual() && tree.asText().isEmpty())) {
         d.errorAt(Code.RTC006, new SourceLocation(source.displayName(), 1, 1), "the manifest is empty (a document with no content)",
-            "start from examples/eci-reference.yaml");
+            "rtc init writes one for a host; man rtc-manifest lists every key");
         d.orThrow();
       }
       JsonToken after = p.nextToken();

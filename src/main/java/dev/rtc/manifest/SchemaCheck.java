@@ -83,7 +83,7 @@ public final class SchemaCheck {
     Findings found = new Findings(new java.util.TreeSet<>(), new java.util.TreeSet<>());
     if (!tree.isObject()) {
       d.error(Code.RTC012, "", "the manifest must be a mapping of keys (apiVersion, name, host, vms, …), not "
-          + SchemaFindings.kind(tree), "start from examples/eci-reference.yaml");
+          + SchemaFindings.kind(tree), "rtc init writes one for a host; man rtc-manifest lists every key");
       found.broken().add("");
       return found;
     }

@@ -146,7 +146,7 @@ final class SchemaFindings {
       case "apiVersion" -> "add 'apiVersion: rtc/v1' as the first line";
       case "passwordHash" -> "create one with: mkpasswd -m sha-512";
       case "housekeeping" -> "list the CPUs the host keeps for itself, e.g. housekeeping: \"0-3\"";
-      default -> "see schemas/manifest.schema.json or examples/eci-reference.yaml";
+      default -> "man rtc-manifest says what '" + key + "' takes (rtc schema prints the JSON Schema)";
     };
   }
 

@@ -61,9 +61,10 @@ public final class TopologyYaml {
         line(2, offset.getAsInt() == 0 ? "siblings: adjacent" : "siblings: {offset: " + offset.getAsInt() + "}");
       }
       line(2, "sockets:");
-      groupsOf(rows, Row::socket).forEach((id, cpus) -> line(3, "- {id: " + id + ", cpus: \"" + cpus + "\"}"));
+      // CPU lists as a person writes them (0-78:2, not 0,2,4,...,78): the manifest reads both.
+      groupsOf(rows, Row::socket).forEach((id, cpus) -> line(3, "- {id: " + id + ", cpus: \"" + cpus.describe() + "\"}"));
       line(2, "numaNodes:");
-      groupsOf(rows, Row::node).forEach((id, cpus) -> line(3, "- {id: " + id + ", cpus: \"" + cpus + "\""
+      groupsOf(rows, Row::node).forEach((id, cpus) -> line(3, "- {id: " + id + ", cpus: \"" + cpus.describe() + "\""
           + Optional.ofNullable(h.nodeMemory().get(id)).map(m -> ", memory: " + m.exact()).orElse("") + "}"));
     } else {
       if (!h.nodeMemory().isEmpty()) {
@@ -100,7 +101,7 @@ public final class TopologyYaml {
     line(3, "size: " + size.exact());
     instances.ifPresent(is -> {
       line(3, "instances:");
-      is.forEach((id, cpus) -> line(4, "- {id: " + id + ", cpus: \"" + cpus + "\"}"));
+      is.forEach((id, cpus) -> line(4, "- {id: " + id + ", cpus: \"" + cpus.describe() + "\"}"));
     });
     cat.ifPresent(c -> line(3, "cat: {cbmMask: \"" + c.cbmMask().hex(c.cbmMask().width()) + "\", minCbmBits: " + c.minCbmBits()
         + ", closids: " + c.closids() + (c.shareableBits().isEmpty() ? "" : ", shareableBits: \"" + c.shareableBits().hex(c.cbmMask().width())

@@ -81,6 +81,19 @@ public record ByteSize(long bytes) implements Comparable<ByteSize> {
     return u;
   }
 
+  /**
+   * For a manifest a person reads: whole GiB, or MiB with up to three decimals when that is exact
+   * ("2.5 MiB" for an 11th of 27.5 MiB), else {@link #exact()} ("2560 KiB" stays exact either way;
+   * 1.3 MiB does not exist in bytes). The manifest reads every form back to the same bytes.
+   */
+  public String person() {
+    if (bytes >= 1L << 30 && bytes % (1L << 30) == 0) {
+      return (bytes >> 30) + " GiB";
+    }
+    BigDecimal mib = new BigDecimal(bytes).divide(BigDecimal.valueOf(1L << 20)).stripTrailingZeros();
+    return bytes >= 1L << 20 && mib.scale() <= 3 ? mib.toPlainString() + " MiB" : exact();
+  }
+
   /** For people: MiB with up to two decimals, e.g. "3.75 MiB". */
   public String mib() {
     BigDecimal v = BigDecimal.valueOf(bytes).divide(BigDecimal.valueOf(1L << 20));

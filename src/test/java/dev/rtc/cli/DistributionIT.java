@@ -46,6 +46,8 @@ class DistributionIT {
     assertThat(home.resolve("share/man/man5/rtc-manifest.5")).exists();
     assertThat(home.resolve("share/rtc/schemas/manifest.schema.json")).exists();
     assertThat(home.resolve("share/doc/rtc/runbook-checks.md")).exists();
+    assertThat(home.resolve("share/doc/rtc/monitoring.md")).exists();
+    assertThat(home.resolve("share/doc/rtc/spike-causes.md")).exists();
     // The Ansible collection, versioned with rtc.
     Path galaxy = home.resolve("share/rtc/ansible/ansible_collections/rtc/fleet/galaxy.yml");
     assertThat(Files.readString(galaxy)).contains("\nversion: " + dev.rtc.io.Version.get() + "\n");
@@ -64,6 +66,14 @@ class DistributionIT {
     assertThat(user.resolve(".cache/rtc")).as("the instant answers neither make nor use the class-data archive").doesNotExist();
     Tool.Run init = launcher.run(work, env, "init", ROOT.resolve("src/test/resources/probe/xeon-2s-smt.facts").toString(), "-o", "m.yaml");
     assertThat(init.exit()).as(init.all()).isZero();
+    assertThat(init.err()).as("a pipeline's stderr carries only rtc's own words").doesNotContain("start-up cache");
+    // On a terminal, the slow first run says what it is doing (script(1) gives it one).
+    Path tty = Files.createDirectories(dir.resolve("home-tty"));
+    Tool.Run first = Tool.require("script").run(work, Map.of("HOME", tty.toString(), "PATH", bin + ":" + System.getenv("PATH")), "-qec",
+        rtc + " validate m.yaml", "/dev/null");
+    assertThat(first.exit()).as(first.all()).isZero();
+    assertThat(first.out()).contains("rtc: first run with this install and Java: making a start-up cache in " + tty.resolve(".cache/rtc"))
+        .contains("m.yaml is valid");
     Path archive;
     try (Stream<Path> s = Files.list(user.resolve(".cache/rtc"))) {
       archive = s.filter(p -> p.toString().endsWith(".jsa")).collect(onlyOne());

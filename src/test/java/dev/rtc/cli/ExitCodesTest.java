@@ -90,9 +90,11 @@ class ExitCodesTest {
     Path out = tmp.resolve("out");
     assertThat(CliTest.rtc("compile", EXAMPLE, "-o", out.toString()).exit()).isZero();
     var before = Folders.snapshot(out);
+    // A changed manifest (a comment: every file's header), so that there is something to write.
+    Path changed = Files.writeString(tmp.resolve("changed.yaml"), Files.readString(Path.of(EXAMPLE)) + "# changed\n");
     try (FileChannel ch = FileChannel.open(tmp.resolve(".out.rtc-lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock held = ch.lock()) {
-      CliTest.Outcome o = CliTest.rtc("compile", EXAMPLE, "-o", out.toString());
+      CliTest.Outcome o = CliTest.rtc("compile", changed.toString(), "-o", out.toString());
       assertThat(o.exit()).isEqualTo(Main.IO);
       assertThat(o.err()).contains("cannot write " + out + ": another rtc").contains("is writing this folder right now")
           .contains("nothing was changed there").doesNotContain("Exception");

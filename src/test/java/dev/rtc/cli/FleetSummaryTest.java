@@ -30,11 +30,33 @@ class FleetSummaryTest {
     CliTest.Outcome o = CliTest.rtc("compile", hosts.toString(), "-o", out.toString());
     assertThat(o.exit()).isEqualTo(Main.MANIFEST_ERRORS);
     assertThat(o.err()).contains("1 error in " + bad + "; nothing was written for it").doesNotContain("compiled 1 of");
-    assertThat(o.out()).endsWith("rtc: 3 manifests: 2 written to " + out + "; 1 with errors (nothing written for it): " + bad + "\n");
+    assertThat(o.out()).endsWith("rtc: 3 manifests: 2 written to " + out + ": eci-reference, xeon-smt; 1 with errors (nothing written for it): "
+        + bad + "\n");
 
     Files.writeString(hosts.resolve("line-2.yaml"), "# edited: every artifact's provenance header changes\n" + Files.readString(hosts.resolve("line-2.yaml")));
     CliTest.Outcome check = CliTest.rtc("compile", hosts.toString(), "-o", out.toString(), "--check");
     assertThat(check.out()).endsWith("rtc: 3 manifests: 1 up to date; 1 out of date: xeon-smt; 1 with errors: " + bad + "\n");
+
+    // Compiled again: the changed one written, the other left as it was (its files keep their times), each by name.
+    Path kept = out.resolve("eci-reference/runbook.sh");
+    java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(kept);
+    CliTest.Outcome again = CliTest.rtc("compile", hosts.toString(), "-o", out.toString());
+    assertThat(again.out()).endsWith("rtc: 3 manifests: 1 written to " + out + ": xeon-smt; 1 unchanged: eci-reference; 1 with errors "
+        + "(nothing written for it): " + bad + "\n").doesNotContain("wrote 29 files to " + out.resolve("eci-reference"));
+    assertThat(Files.getLastModifiedTime(kept)).isEqualTo(before);
+    // A bundle whose user-data others can read (a git checkout makes it 0644) is written again, back to 0600.
+    Path userData = out.resolve("eci-reference/vms/debian12-rt/user-data");
+    Files.setPosixFilePermissions(userData, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    assertThat(CliTest.rtc("compile", hosts.toString(), "-o", out.toString()).out())
+        .contains("1 written to " + out + ": eci-reference; 1 unchanged: xeon-smt");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(userData))).isEqualTo("rw-------");
+
+    // One manifest, compiled twice: the second time nothing is written, and it says so.
+    Path single = tmp.resolve("single");
+    assertThat(CliTest.rtc("compile", CliTest.EXAMPLE.toString(), "-o", single.toString()).out()).contains("wrote ");
+    CliTest.Outcome same = CliTest.rtc("compile", CliTest.EXAMPLE.toString(), "-o", single.toString());
+    assertThat(same.exit()).isZero();
+    assertThat(same.out()).contains("rtc: " + single + " already holds this bundle (").contains(" files): nothing written");
 
     // One manifest is not a fleet: no closing line, and the error count is as it always was.
     CliTest.Outcome one = CliTest.rtc("compile", bad.toString(), "-o", tmp.resolve("one").toString());

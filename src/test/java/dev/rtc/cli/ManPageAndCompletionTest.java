@@ -39,6 +39,38 @@ class ManPageAndCompletionTest {
     });
     assertThat(shown).contains("EXIT STATUS").doesNotContain("${");
     assertThat(ManPage.render()).isEqualTo(ManPage.render()).doesNotContain("2026");
+    // Every exit code Main knows, and SEE ALSO as words, not "rtc-manifest(5):everykeyofthemanifest.".
+    for (int code : new int[] {Main.OK, Main.MANIFEST_ERRORS, Main.USAGE, Main.INTERNAL, Main.IO}) {
+      assertThat(shown).containsPattern("EXIT STATUS.* " + code + " [A-Z]");
+    }
+    assertThat(shown).contains("SEE ALSO rtc-manifest(5), every key of the manifest.");
+    // An installed rtc has no examples/ or golden/ folder: the page names the installed paths.
+    assertThat(shown).doesNotContain("examples/eci-reference").doesNotContain("golden/").contains("PREFIX/share/doc/rtc/diagnostics.md");
+  }
+
+  /** Every command's help names only what an installed rtc has, and a command that can fail to write says exit code 4. */
+  @Test
+  void theHelpWorksFromAnInstalledRtc() {
+    CommandLine cli = Main.commandLine();
+    cli.getSubcommands().forEach((name, sub) -> {
+      String help = sub.getUsageMessage();
+      assertThat(help).as("rtc %s --help", name).doesNotContain("examples/").doesNotContain("golden/");
+    });
+    assertThat(cli.getSubcommands().get("compile").getUsageMessage().replaceAll("\\s+", " ")).contains("4 a file could not be read or written");
+    assertThat(cli.getUsageMessage()).contains("share/rtc/examples/ of an installed rtc");
+  }
+
+  /** The hints of an empty manifest and of a missing key send an installed user to what an installed rtc has. */
+  @Test
+  void hintsNameWhatAnInstalledRtcHas() throws IOException {
+    for (String text : List.of("# nothing yet\n", "apiVersion: rtc/v1\nname: x\n")) {
+      Path m = Files.writeString(tmp.resolve("m-" + text.length() + ".yaml"), text);
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      assertThat(Main.run(new String[] {"validate", m.toString()}, new PrintWriter(out), new PrintWriter(err))).isEqualTo(Main.MANIFEST_ERRORS);
+      assertThat(err.toString()).contains("hint: ").doesNotContain("examples/").doesNotContain("schemas/")
+          .containsPattern("rtc init writes one for a host|man rtc-manifest says what 'host' takes");
+    }
   }
 
   /** rtc-manifest(5) is written beside rtc(1) from the schema: every key, with its description, and groff has nothing to say. */

@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,8 +57,19 @@ class InitTest {
   @Test
   void sizedToTheHost() throws IOException {
     String xeon = rtc("init", FACTS.resolve("xeon-2s-smt.facts").toString(), "--password-hash", HASH).out();
-    assertThat(xeon).contains("  housekeeping: \"0,16,32,48\"\n").contains("    vcpus: 4\n").contains("  cache: 3 MiB\n")
-        .contains("role: stressor");
+    assertThat(xeon).contains("  housekeeping: \"0,16,32,48\"\n").contains("    vcpus: 4\n").contains("role: stressor");
+    // The cache split leaves no way unused: of 11 ways of 3 MiB, the host and stressor keep 5, the real-time VM gets the 6 others.
+    assertThat(xeon).contains("  cache: 15 MiB\n").contains("    cache: 18 MiB ").contains("keep 5 ways of every cache instance (3 MiB each); "
+        + "the other 6 are the real-time VM's alone");
+    // Sizes and CPU lists in the forms a person writes, which the manifest reads back.
+    for (String facts : List.of("xeon-2s-smt", "core-ultra-hybrid", "atom-l2cat", "xeon-devices", "raptor-lake-no-cpu-atom")) {
+      String m = rtc("init", FACTS.resolve(facts + ".facts").toString(), "--password-hash", HASH).out();
+      Matcher cpus = Pattern.compile("cpus: \"([^\"]*)\"").matcher(m);
+      while (cpus.find()) {
+        assertThat(cpus.group(1)).as(facts).isEqualTo(dev.rtc.topology.CpuSet.parse(cpus.group(1)).describe());
+      }
+      assertThat(m).as(facts).doesNotContainPattern("cache: \\d+ KiB");
+    }
     String hybrid = rtc("init", FACTS.resolve("core-ultra-hybrid.facts").toString(), "--password-hash", HASH).out();
     assertThat(hybrid).contains("each on a whole core of the P-cores").contains("interference: accepted");
     String atom = rtc("init", FACTS.resolve("atom-l2cat.facts").toString(), "--password-hash", HASH).out();
@@ -69,8 +81,16 @@ class InitTest {
     Path manifest = dir.resolve("m.yaml");
     Run r = rtc("init", FACTS.resolve("kvm-epyc-2vcpu.facts").toString(), "-o", manifest.toString(), "--password-hash", HASH);
     assertThat(r.exit()).isEqualTo(1);
-    assertThat(r.err()).contains("this host cannot hold the manifest as written").contains("this host is too small for a real-time VM");
+    // Plainly: the file it wrote, that it does not compile, the host in a few words, and diagnostics that name that file.
+    assertThat(r.err()).contains("rtc init: wrote " + manifest + ", but it does not compile: this host cannot hold it as written "
+        + "(1 socket, 2 cores, 2 CPUs; no cache allocation: no CAT, or resctrl not mounted (a VM, or a part without it)):")
+        .contains("this host is too small for a real-time VM").contains("  " + manifest + ":").doesNotContain("manifest.yaml:")
+        .contains("rtc validate " + manifest + " says when it does");
     assertThat(manifest).exists();
+    // Again: refused before any work, so no second password is made or printed.
+    Run again = rtc("init", FACTS.resolve("kvm-epyc-2vcpu.facts").toString(), "-o", manifest.toString());
+    assertThat(again.exit()).isEqualTo(2);
+    assertThat(again.err()).contains(manifest + " exists; rtc init writes only new files (an earlier rtc init's?").doesNotContain("password");
   }
 
   @Test

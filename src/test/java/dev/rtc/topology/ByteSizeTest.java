@@ -36,4 +36,18 @@ class ByteSizeTest {
   void decimalUnitsAreRefusedWithAReason() {
     assertThatThrownBy(() -> ByteSize.parse("8 MB")).hasMessageContaining("binary units");
   }
+
+  /** A size for a person: exact, short, and read back by the manifest to the same bytes. */
+  @Test
+  void personFormIsShortExactAndReadsBack() {
+    assertThat(new ByteSize(2560L << 10).person()).isEqualTo("2.5 MiB");
+    assertThat(new ByteSize(9L * 256 << 10).person()).isEqualTo("2.25 MiB");
+    assertThat(new ByteSize(15L << 20).person()).isEqualTo("15 MiB");
+    assertThat(new ByteSize(8L << 30).person()).isEqualTo("8 GiB");
+    assertThat(new ByteSize(1409L << 10).person()).as("1.3759765625 MiB: more than 3 decimals, so KiB").isEqualTo("1409 KiB");
+    assertThat(new ByteSize(256L << 10).person()).isEqualTo("256 KiB");
+    for (long b : new long[] {2560L << 10, 9L * 256 << 10, 15L << 20, 8L << 30, 1409L << 10, 256L << 10}) {
+      assertThat(ByteSize.parse(new ByteSize(b).person()).bytes()).isEqualTo(b);
+    }
+  }
 }
