@@ -2700,10 +2700,11 @@ prom_label() {
 # metric NAME LABELS VALUE: one sample, with the bundle's label first.
 metric() { printf '%s{bundle="%s"%s} %s\n' "$1" "$(prom_label "$BUNDLE")" "${2:+,$2}" "$3"; }
 
-# The checks check-host runs, by ID, and each real-time guest's (its kernel, command line and
-# tuning, read through its agent as verify reads them): how many of each differ from the plan now.
+# The checks check-host runs, by ID, and verify's of each VM (pins, emulator threads, cache group,
+# devices; in a real-time guest its kernel, command line and tuning, read through its agent): how
+# many of each differ from the plan now.
 metrics_checks() {
-  local records rows vm
+  local records rows
   records=$(mktemp)
   TEMP_PATHS+=("$records")
   (
@@ -2711,15 +2712,13 @@ metrics_checks() {
     STEP_NAME=metrics
     exec 5>"$records"
     FAILS=0
+    NOT_REALTIME=()
     prove_host >/dev/null 2>&1
-    for vm in "${VMS[@]}"; do
-      [ "${VM_ROLE[$vm]}" = realtime ] || continue
-      prove_guest "$vm" >/dev/null 2>&1
-    done
+    prove_vms >/dev/null 2>&1
   ) || true
   # "scope id status" per check record; the host's checks have scope host, a guest's its VM's name.
   rows=$(sed -n 's/^{"type":"check","step":"metrics","id":"\([^"]*\)","scope":"\([^"]*\)","status":"\([a-z]*\)".*/\2 \1 \3/p' "$records")
-  printf '# HELP rtc_check_failures What check-host and verify prove, by check ID (vm: a real-time guest'"'"'s): how many of its checks differ from the plan now (0: as planned).\n'
+  printf '# HELP rtc_check_failures What check-host and verify prove, by check ID (vm: a VM'"'"'s): how many of its checks differ from the plan now (0: as planned).\n'
   printf '# TYPE rtc_check_failures gauge\n'
   awk '{ key = $1 " " $2; if (!(key in n)) { order[++k] = key; n[key] = 0 } if ($3 == "failed") n[key]++ }
     END { for (i = 1; i <= k; i++) print order[i], n[order[i]] }' <<<"$rows" | sort | while read -r scope id failed; do

@@ -72,12 +72,25 @@ class MonitoringTest {
         .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"kernel.cmdline\"}", "0")
         .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"kernel.cmdline\",vm=\"debian12-rt\"}", "0")
         .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"tuned.verify\",vm=\"debian12-rt\"}", "0")
+        // verify's checks of every VM, the stressor's pins too.
+        .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"vm.pins\",vm=\"debian12-rt\"}", "0")
+        .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"vm.emulator\",vm=\"debian12-stress\"}", "0")
         .containsEntry("rtc_smi_total{bundle=\"eci-reference\",cpu=\"0\"}", "7")
         .containsEntry("rtc_isolated_device_interrupts_total{bundle=\"eci-reference\",cpu=\"4\"}", "42")
         .containsEntry("rtc_isolated_device_interrupts_total{bundle=\"eci-reference\",cpu=\"5\"}", "0");
     assertThat(s.keySet()).anyMatch(k -> k.startsWith("rtc_info{bundle=\"eci-reference\",digest=\"sha256:"));
     assertThat(s.entrySet()).filteredOn(e -> e.getKey().startsWith("rtc_check_failures")).allMatch(e -> e.getValue().equals("0"));
     assertThat(h.calls()).as("metrics changes nothing").noneMatch(c -> c.startsWith("tuned-adm profile") || c.startsWith("virsh define"));
+  }
+
+  /** A VM's vCPU moved by hand off its planned CPU: verify's pin check, as a metric with the VM's label. */
+  @Test
+  void aMovedVcpuRaisesItsVmsPinCheck() throws IOException {
+    FakeHost h = FakeHost.of(tmp.resolve("moved"), compiled.plan()).booted().vmsRunning();
+    h.write("fake/virsh/domains/debian12-rt/pins", h.read("fake/virsh/domains/debian12-rt/pins").replaceFirst("\\d+", "0"));
+    Map<String, String> s = samples(compiled.runbook(h, "metrics").out());
+    assertThat(s).containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"vm.pins\",vm=\"debian12-rt\"}", "1")
+        .containsEntry("rtc_check_failures{bundle=\"eci-reference\",check=\"vm.pins\",vm=\"debian12-stress\"}", "0");
   }
 
   @Test
