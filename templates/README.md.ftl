@@ -49,7 +49,10 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 
 ## What the site must provide
 
-- Base images<#list supplies.images as i>: `${i.path}` (for ${i.vms}<#if i.sha256?has_content>, sha256 `${i.sha256}`</#if>)<#sep>;</#list>.
+- Base images, in place before the images step:
+<#list supplies.images as i>
+  - `${i.path}` for ${i.vms}<#if i.sha256?has_content> (sha256 `${i.sha256}`, which the images step checks)</#if>: from ${i.origin}.
+</#list>
 - Host packages, installed by the host step from the host's own repositories: `${supplies.hostPackages}`.
 <#list supplies.guestPackages as g>
 - Packages for `${g.vm}`, installed by cloud-init at its first boot: `${g.packages}`.
@@ -86,15 +89,36 @@ compiled by rtc from a manifest; `plan.md` explains every choice. Check the file
 <#if devices?has_content>
 - The devices of `host.devices` in their slots, as probed (preflight checks each one's ids, node and driver).
 </#if>
-- The BIOS set as in the checklist below (the guide's table, made to fit this plan).
+- The BIOS set as in the checklist below (made for this platform's class and this plan).
+
+**An offline site** (no internet on the host):
+
+1. Fetch each base image above on a connected machine, and check it against the vendor's checksums.
+2. Carry the images to the host into `/var/lib/libvirt/images/base/`; `disk.sha256` in the manifest
+   makes the images step check each one there.
+3. The host step installs its packages from the host's own repositories: a local mirror or an
+   installation medium the package manager knows.
+4. The guests install theirs at their first boot. They need a site mirror (`site.mirrors` in the
+   manifest) or a proxy (`site.proxy`). Without either, an offline guest cannot install its
+   real-time kernel and tools.
 
 ## BIOS checklist
 
-Before step 1: reboot into the BIOS setup (Delete or F2 while booting), Load Defaults, Save and
-Reset, enter it again, and set each row; names and menus differ by board, so set as many as the
-BIOS has. preflight checks what Linux shows of them (VT-x, threads per core; with devices, the IOMMU after the reboot).
+Before step 1, reboot into the BIOS setup (Delete or F2 while booting).
 
-| done | setting | option | menu |
+- **Note the current settings first.** Photograph each page, or save a profile where the BIOS offers
+  one: rollback cannot undo a BIOS setting.
+- **Do not load the defaults.** On a plant's machine that can reset the boot order, RAID and the
+  BMC's network. Change only the rows below.
+
+This host is taken for <#if platformClass == "embedded">an<#else>a</#if> **${platformClass}** platform (${platformWhy}), and the rows are that
+class's. Names and menus differ by vendor: each row says what to look for. Set as many as the BIOS
+has.
+
+preflight checks what Linux shows of them: VT-x and threads per core, and with devices the IOMMU
+after the reboot.
+
+| done | setting | option | usually under |
 |---|---|---|---|
 <#list bios as b>
 | ☐ | ${b.setting} | **${b.option}**<#if b.note?has_content> (${b.note})</#if> | ${b.menu} |

@@ -13,7 +13,7 @@ public record PlanDocument(String header, String bundle, String os, String grubU
     List<Device> devices, List<BiosChecklist.Row> bios, List<String> sriov, boolean usesDefaultNetwork, List<String> siteNetworks,
     List<String> bridges, List<String> macvtaps, Cache cache, List<Decision> decisions, Bench bench, List<String> stressors,
     List<Kernel> kernels, List<Tuning> tunings, boolean hugepagesUnit, Supplies supplies, long qualifyLimitUs, int qualifyMinutes,
-    List<SpikeCause> spikeCauses, String textfileDir) {
+    List<SpikeCause> spikeCauses, String textfileDir, String platformClass, String platformWhy) {
 
   /** A cause the autopsy names (dev.rtc.report.SpikeCause), for the bundle README's table. */
   public record SpikeCause(String code, String title, String remedy) {}
@@ -61,7 +61,7 @@ public record PlanDocument(String header, String bundle, String os, String grubU
   public record Supplies(List<Image> images, String hostPackages, List<GuestPackages> guestPackages, List<String> repositories,
       List<String> networks, boolean proToken, boolean rhelKey) {}
 
-  public record Image(String path, String sha256, String vms) {}
+  public record Image(String path, String sha256, String vms, String origin) {}
 
   public record GuestPackages(String vm, String packages) {}
 }

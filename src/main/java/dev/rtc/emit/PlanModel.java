@@ -103,7 +103,7 @@ final class PlanModel {
         // Two measures of its window each, and the reads around them.
         (2 * dev.rtc.plan.QualifyPlan.of(plan).seconds() + 59) / 60,
         java.util.Arrays.stream(dev.rtc.report.SpikeCause.values()).map(c -> new PlanDocument.SpikeCause(c.code(), c.title(), c.remedy())).toList(),
-        host.textfileDir());
+        host.textfileDir(), BiosChecklist.platform(plan).kind().word, BiosChecklist.platform(plan).why());
   }
 
   private static PlanDocument.Kernel kernel(String who, dev.rtc.plan.KernelPlan k, Distro d) {
@@ -126,7 +126,7 @@ final class PlanModel {
 
   private static PlanDocument.Supplies supplies(dev.rtc.plan.Supplies s) {
     return new PlanDocument.Supplies(s.images().stream().map(i -> new PlanDocument.Image(i.path(), i.sha256().orElse(""),
-        String.join(", ", i.vms()))).toList(), String.join(" ", s.hostPackages()),
+        String.join(", ", i.vms()), dev.rtc.plan.Supplies.origin(i.path()))).toList(), String.join(" ", s.hostPackages()),
         s.guestPackages().entrySet().stream().map(e -> new PlanDocument.GuestPackages(e.getKey(), String.join(" ", e.getValue()))).toList(),
         s.repositories(), s.networks(), s.ubuntuProToken(), s.rhelActivationKey());
   }

@@ -34,20 +34,32 @@ public record Manifest(String file, String sha256, String name, Host host, List<
    * and that image's default login user.
    */
   public enum Os {
-    DEBIAN11("debian11", "debian-11-generic-amd64.qcow2", "debian"),
-    DEBIAN12("debian12", "debian-12-generic-amd64.qcow2", "debian"),
-    UBUNTU2204("ubuntu2204", "ubuntu-22.04-server-cloudimg-amd64.img", "ubuntu"),
-    UBUNTU2404("ubuntu2404", "ubuntu-24.04-server-cloudimg-amd64.img", "ubuntu"),
-    RHEL9("rhel9", "rhel-9.4-x86_64-kvm.qcow2", "cloud-user");
+    DEBIAN11("debian11", "debian-11-generic-amd64.qcow2", "debian",
+        "https://cloud.debian.org/images/cloud/bullseye/latest/debian-11-generic-amd64.qcow2 (SHA512SUMS beside it)"),
+    DEBIAN12("debian12", "debian-12-generic-amd64.qcow2", "debian",
+        "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-generic-amd64.qcow2 (SHA512SUMS beside it)"),
+    UBUNTU2204("ubuntu2204", "ubuntu-22.04-server-cloudimg-amd64.img", "ubuntu",
+        "https://cloud-images.ubuntu.com/releases/22.04/release/ubuntu-22.04-server-cloudimg-amd64.img (SHA256SUMS beside it)"),
+    UBUNTU2404("ubuntu2404", "ubuntu-24.04-server-cloudimg-amd64.img", "ubuntu",
+        "https://cloud-images.ubuntu.com/releases/24.04/release/ubuntu-24.04-server-cloudimg-amd64.img (SHA256SUMS beside it)"),
+    RHEL9("rhel9", "rhel-9.4-x86_64-kvm.qcow2", "cloud-user",
+        "Red Hat's customer portal, with a subscription: Downloads, Red Hat Enterprise Linux 9.4 for x86_64, KVM Guest Image");
 
     private final String id;
     private final String cloudImage;
     private final String cloudUser;
+    private final String imageSource;
 
-    Os(String id, String cloudImage, String cloudUser) {
+    Os(String id, String cloudImage, String cloudUser, String imageSource) {
       this.id = id;
       this.cloudImage = cloudImage;
       this.cloudUser = cloudUser;
+      this.imageSource = imageSource;
+    }
+
+    /** Where the vendor publishes {@link #cloudImage()}, for the site to fetch it (or carry it to an offline host). */
+    public String imageSource() {
+      return imageSource;
     }
 
     public String id() {

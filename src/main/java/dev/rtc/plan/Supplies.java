@@ -37,6 +37,16 @@ public record Supplies(List<Image> images, List<String> hostPackages, Map<String
     }
   }
 
+  /**
+   * Where a base image comes from: its vendor's address when the file is a vendor's cloud image by
+   * name, else the site's own (rtc cannot know where the site made it).
+   */
+  public static String origin(String path) {
+    String file = path.substring(path.lastIndexOf('/') + 1);
+    return java.util.Arrays.stream(Manifest.Os.values()).filter(o -> o.cloudImage().equals(file)).map(Manifest.Os::imageSource)
+        .findFirst().orElse("the site's own image: rtc does not know where it was made");
+  }
+
   /** Where a base image named in the manifest lives on the host. */
   public static String imagePath(String baseImage) {
     return baseImage.startsWith("/") ? baseImage : "/var/lib/libvirt/images/base/" + baseImage;
