@@ -163,7 +163,37 @@ public final class SchemaCheck {
    * in, the one that knows its keys, is the one whose findings are told. When no form knows them,
    * one finding lists the forms.
    */
+  /**
+   * What the schema states for editors and other validators, and rtc's own rules state for people
+   * with the fix (RTC042: a real-time VM's 2 vCPUs; RTC044: no cache or siblings on a stressor;
+   * RTC049: one form per device or network entry, vf with pf): those findings of the schema's are left to the
+   * rules, which run when the schema finds nothing else.
+   */
+  private static final java.util.regex.Pattern RULE_POINTERS =
+      java.util.regex.Pattern.compile("^/vms/\\d+(/(devices|networks)/\\d+|/cache|/siblings|/vcpus)$");
+
+  private static boolean rulesSayIt(ValidationException e, JsonNode tree) {
+    String pointer = SchemaFindings.pointerOf(e);
+    String keyword = e.getKeyword() == null ? "" : e.getKeyword();
+    if (!RULE_POINTERS.matcher(pointer).matches()) {
+      return false;
+    }
+    if (pointer.endsWith("/vcpus")) {
+      // The real-time minimum of 2 (RTC042 says why); the schema's own range (1 to 1024) stays the schema's.
+      return keyword.equals("minimum") && e.getViolatedSchema() instanceof org.everit.json.schema.NumberSchema ns
+          && ns.getMinimum() != null && ns.getMinimum().intValue() == 2;
+    }
+    if (pointer.endsWith("/cache") || pointer.endsWith("/siblings")) {
+      return keyword.equals("not");
+    }
+    // A device's or network's entry: one form at a time, vf with pf (an entry that is no mapping is the schema's to say).
+    return keyword.equals("dependencies") || keyword.equals("oneOf") && tree.at(pointer).isObject();
+  }
+
   private static void collect(ValidationException e, JsonNode tree, List<ValidationException> out, Diagnostics d, Set<String> broken) {
+    if (rulesSayIt(e, tree)) {
+      return;
+    }
     if (e.getCausingExceptions().isEmpty()) {
       out.add(e);
       return;
