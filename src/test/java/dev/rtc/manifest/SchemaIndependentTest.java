@@ -101,6 +101,7 @@ class SchemaIndependentTest {
     walk(schema, "", bare);
     assertThat(bare).as("patterns without a patternErrorMessage").isEmpty();
     assertThat(schema.at("/definitions/realtimeKernel/default").asText()).isEqualTo("distro");
+    assertThat(schema.at("/definitions/vm/properties/networks/default/0/network").asText()).isEqualTo("default");
     assertThat(schema.toString()).contains("lower-case hex");
   }
 
