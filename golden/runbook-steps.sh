@@ -1088,16 +1088,23 @@ host_units() {
     keep "sriov_numvfs-${p%%|*}" read_file "/sys/bus/pci/devices/${p%%|*}/sriov_numvfs"
   done
   [ "${#UNITS[@]}" -gt 0 ] || return 0
-  WROTE=0
-  for u in "${UNITS[@]}"; do
-    install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
-    record "unit $u"
-  done
-  [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  install_units "${UNITS[@]}"
   [ "$WROTE" = 0 ] || REBOOT=1 # the units act at boot
   for u in "${UNITS[@]}"; do
     enable "$u"
   done
+}
+
+# install_units UNIT...: the bundle's host/systemd units as /etc/systemd/system files, each recorded
+# for rollback; systemd reloads when one was written (WROTE=1 then, for the caller).
+install_units() {
+  local u
+  WROTE=0
+  for u in "$@"; do
+    install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
+    record "unit $u"
+  done
+  [ "$WROTE" = 0 ] || run systemctl daemon-reload
 }
 
 # remove_unit UNIT: disabled, then its file restored (or removed). A unit systemctl could not
@@ -2846,7 +2853,7 @@ MONITOR_UNITS=(rtc-metrics.service rtc-metrics.timer)
 
 host_monitor() {
   applying host.monitor
-  local copy=$STATE/bundle u
+  local copy=$STATE/bundle
   if [ -r "$copy/SHA256SUMS" ] && cmp -s "$HERE/SHA256SUMS" "$copy/SHA256SUMS" \
     && (cd "$copy" && sha256sum --quiet --strict -c SHA256SUMS >/dev/null 2>&1); then
     ok "${copy#"$ROOT"} holds this bundle, for rtc-metrics.service"
@@ -2854,12 +2861,7 @@ host_monitor() {
     run copy_bundle "$copy"
   fi
   record "bundle copy"
-  WROTE=0
-  for u in "${MONITOR_UNITS[@]}"; do
-    install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
-    record "unit $u"
-  done
-  [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  install_units "${MONITOR_UNITS[@]}"
   if running_as_planned; then enable_now rtc-metrics.timer; else enable rtc-metrics.timer; fi
 }
 

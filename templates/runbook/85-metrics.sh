@@ -161,7 +161,7 @@ MONITOR_UNITS=(rtc-metrics.service rtc-metrics.timer)
 
 host_monitor() {
   applying host.monitor
-  local copy=$STATE/bundle u
+  local copy=$STATE/bundle
   if [ -r "$copy/SHA256SUMS" ] && cmp -s "$HERE/SHA256SUMS" "$copy/SHA256SUMS" \
     && (cd "$copy" && sha256sum --quiet --strict -c SHA256SUMS >/dev/null 2>&1); then
     ok "${copy#"$ROOT"} holds this bundle, for rtc-metrics.service"
@@ -169,12 +169,7 @@ host_monitor() {
     run copy_bundle "$copy"
   fi
   record "bundle copy"
-  WROTE=0
-  for u in "${MONITOR_UNITS[@]}"; do
-    install_file "$HERE/host/systemd/$u" "/etc/systemd/system/$u" 0644
-    record "unit $u"
-  done
-  [ "$WROTE" = 0 ] || run systemctl daemon-reload
+  install_units "${MONITOR_UNITS[@]}"
   if running_as_planned; then enable_now rtc-metrics.timer; else enable rtc-metrics.timer; fi
 }
 

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.xml.parsers.DocumentBuilderFactory;
@@ -26,13 +24,8 @@ class LongTermReportTest {
 
   @TempDir Path tmp;
 
-  record Outcome(int exit, String out, String err) {}
-
-  static Outcome rtc(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int exit = Main.run(args, new PrintWriter(out), new PrintWriter(err));
-    return new Outcome(exit, out.toString(), err.toString());
+  static CliTest.Outcome rtc(String... args) {
+    return CliTest.rtc(args);
   }
 
   /** A day in the sampler's format: 720,000 samples, the given worst one. */
@@ -61,7 +54,7 @@ class LongTermReportTest {
     long good = plan.at("/benchmark/verdictUs/good").asLong();
     assertThat(great).isLessThan(120);
     assertThat(good).isBetween(121L, 349L);
-    Outcome o = rtc("report", run.toString());
+    CliTest.Outcome o = rtc("report", run.toString());
     assertThat(o.exit()).as(o.err()).isZero();
     assertThat(o.out()).contains("since handover: rt, 3 days (2026-11-01 to 2026-11-03), the worst 2026-11-02: 350 µs; days over the "
         + good + " µs budget: 1").contains("rtc: wrote longterm.md, longterm.json and longterm.html to " + run.resolve("results"));
@@ -104,7 +97,7 @@ class LongTermReportTest {
     Files.copy(PLAN, run.resolve("plan.json"));
     Path days = Files.createDirectories(run.resolve("results/monitor/rt/days"));
     Files.writeString(days.resolve("2026-11-01.hist"), day(40));
-    Outcome o = rtc("report", run.toString());
+    CliTest.Outcome o = rtc("report", run.toString());
     assertThat(o.exit()).as(o.out() + o.err()).isZero();
     assertThat(o.out()).contains("RESULT: GREAT").contains("since handover: rt, 1 day");
     assertThat(run.resolve("results/report.md")).exists();
@@ -117,7 +110,7 @@ class LongTermReportTest {
   void aDayFileThatIsNotTheSamplersIsRefusedWithWhereAndWhat() throws IOException {
     Path run = handover();
     Files.writeString(run.resolve("results/monitor/rt/days/2026-11-04.hist"), "windows 3\nmax 9\noverflows 0\n12 lots\n");
-    Outcome o = rtc("report", run.toString());
+    CliTest.Outcome o = rtc("report", run.toString());
     assertThat(o.exit()).isEqualTo(Main.USAGE);
     assertThat(o.err()).contains("2026-11-04.hist:4: '12 lots' is not 'KEY COUNT'");
     assertThat(run.resolve("results/longterm.md")).doesNotExist();

@@ -74,7 +74,7 @@ class AnsibleFleetTest {
       Path reboot = tmp.resolve("reboot-" + name + ".sh");
       Files.writeString(reboot, "#!/bin/sh\nset -e\ncp -a '" + booted + "/proc' '" + booted + "/sys' '" + h.root + "/'\n"
           + "mkdir -p '" + h.root + "/fake/tuned'\ncp '" + booted + "/fake/tuned/active' '" + h.root + "/fake/tuned/active'\n"
-          + "cat /proc/sys/kernel/random/uuid > '" + h.root + "/boot_id'\n");
+          + "cat /proc/sys/kernel/random/uuid > '" + h.root + "/boot_id'\n" + started(h.root));
       Files.setPosixFilePermissions(reboot, PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.writeString(h.root.resolve("boot_id"), "first\n");
       StringBuilder vars = new StringBuilder();
@@ -121,7 +121,7 @@ class AnsibleFleetTest {
     Path reboot = fleet.resolve("reboot.sh");
     Files.writeString(reboot, "#!/bin/sh\nset -e\ncp -a '" + booted + "/proc' '" + booted + "/sys' '" + h.root + "/'\n"
         + "mkdir -p '" + h.root + "/fake/tuned' '" + h.root + "/fake/virsh'\ncp '" + booted + "/fake/tuned/active' '" + h.root + "/fake/tuned/active'\n"
-        + "cp -a '" + booted + "/fake/virsh/domains' '" + h.root + "/fake/virsh/'\n");
+        + "cp -a '" + booted + "/fake/virsh/domains' '" + h.root + "/fake/virsh/'\n" + started(h.root));
     Files.setPosixFilePermissions(reboot, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path inv = Files.createDirectories(fleet.resolve("inventory"));
     Files.writeString(inv.resolve("fleet.rtc.yml"), "plugin: rtc.fleet.bundles\npath: ../out\n");
@@ -336,5 +336,11 @@ class AnsibleFleetTest {
       }
     }
     throw new AssertionError("sshd did not start: " + Files.readString(dir.resolve("sshd.log")));
+  }
+
+  /** The fake reboot's last lines: systemd starts at boot what is enabled (rtc-metrics.timer among them). */
+  static String started(Path root) {
+    return "for f in '" + root + "'/fake/systemctl/*.enabled; do\n  [ -e \"$f\" ] || continue\n"
+        + "  if grep -qx enabled \"$f\"; then echo active >\"${f%.enabled}.active\"; fi\ndone\n";
   }
 }

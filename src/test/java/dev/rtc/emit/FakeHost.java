@@ -213,6 +213,20 @@ public final class FakeHost {
     if (tuning.stalld()) {
       write("fake/systemctl/stalld.active", "active\n");
     }
+    // systemd starts at boot what is enabled (rtc-metrics.timer among them).
+    Path units = root.resolve("fake/systemctl");
+    if (Files.isDirectory(units)) {
+      try (var s = Files.list(units)) {
+        for (Path f : s.filter(p -> p.toString().endsWith(".enabled")).toList()) {
+          if (Files.readString(f).strip().equals("enabled")) {
+            String unit = f.getFileName().toString().replaceFirst("\\.enabled$", "");
+            write("fake/systemctl/" + unit + ".active", "active\n");
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
     // The IOMMU on (intel_iommu=on), each listed device in its group; the VFs rtc-sriov.service made, each in a group of its own.
     if (plan.host().cmdline().toString().contains("intel_iommu=on")) {
       plan.manifest().host().devices().forEach(d -> d.iommuGroup().ifPresent(g -> group(d.address().toString(), g)));

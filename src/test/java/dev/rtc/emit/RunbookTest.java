@@ -219,14 +219,18 @@ class RunbookTest {
     Tool.Run fromCopy = Tool.require("bash").run(h.root.resolve(state + "bundle"), h.env(), "./runbook.sh", "metrics");
     assertThat(fromCopy.exit()).as(fromCopy.all()).isZero();
     assertThat(fromCopy.out()).contains("rtc_running_as_planned{bundle=\"eci-reference\"} 1");
-    // Again, on the planned kernel: nothing copied again, and the timer started now.
+    // Again, after the reboot (which started the enabled timer): nothing copied or started again.
     h.clearCalls();
     Tool.Run again = run(h, "host");
     assertThat(again.exit()).as(again.all()).isZero();
     assertThat(again.out()).contains("ok: /var/lib/rtc/eci-reference/bundle holds this bundle, for rtc-metrics.service",
-        "ok: /etc/systemd/system/rtc-metrics.timer is as planned");
-    assertThat(h.calls()).contains("systemctl enable --now rtc-metrics.timer");
+        "ok: /etc/systemd/system/rtc-metrics.timer is as planned", "ok: rtc-metrics.timer is enabled and running");
+    assertThat(h.calls()).noneMatch(c -> c.startsWith("systemctl enable"));
     assertThat(again.out()).doesNotContain("+ copy_bundle");
+    // A host that already runs the planned kernel gets the timer started at once.
+    FakeHost running = host("monitor-running").booted();
+    assertThat(run(running, "host").exit()).isZero();
+    assertThat(running.calls()).contains("systemctl enable --now rtc-metrics.timer");
     // A file of the copy changed by hand: copied again, whole.
     h.write(state + "bundle/runbook-steps.sh", "# edited\n");
     assertThat(run(h, "host").out()).contains("+ copy_bundle");
