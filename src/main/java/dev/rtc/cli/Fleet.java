@@ -193,12 +193,28 @@ final class Fleet {
   }
 
   /**
+   * A bundle staged or set aside beside {@code dir} (.NAME.rtc-new-*, -old-*, -del-*): a run cut
+   * short, or another writing now. The write path recovers or waits for it; "unchanged" would leave it.
+   */
+  private static boolean leftovers(Path dir) {
+    Path abs = dir.toAbsolutePath().normalize();
+    String prefix = "." + abs.getFileName() + ".rtc-";
+    try (Stream<Path> s = java.nio.file.Files.list(abs.getParent())) {
+      // Not the lock file (.NAME.rtc-lock), which stays by design.
+      return s.map(p -> p.getFileName().toString()).anyMatch(n -> n.startsWith(prefix + "new-") || n.startsWith(prefix + "old-")
+          || n.startsWith(prefix + "del-"));
+    } catch (java.io.IOException e) {
+      return true; // cannot tell: let the write path look
+    }
+  }
+
+  /**
    * {@code dir} holds exactly {@code bundle} (BundleComparison finds no difference) and its secret
    * files are still its owner's alone: a write would change nothing, so none is made. A bundle
    * checked out of git (user-data 0644) is written again, to make them 0600.
    */
   static boolean unchanged(dev.rtc.emit.Bundle bundle, Path dir) {
-    if (!java.nio.file.Files.isDirectory(dir) || !BundleComparison.compare(bundle, dir).isEmpty()) {
+    if (!java.nio.file.Files.isDirectory(dir) || leftovers(dir) || !BundleComparison.compare(bundle, dir).isEmpty()) {
       return false;
     }
     for (dev.rtc.emit.Bundle.Artifact a : bundle.files().values()) {

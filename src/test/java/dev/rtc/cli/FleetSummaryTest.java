@@ -44,6 +44,11 @@ class FleetSummaryTest {
     assertThat(again.out()).endsWith("rtc: 3 manifests: 1 written to " + out + ": xeon-smt; 1 unchanged: eci-reference; 1 with errors "
         + "(nothing written for it): " + bad + "\n").doesNotContain("wrote 29 files to " + out.resolve("eci-reference"));
     assertThat(Files.getLastModifiedTime(kept)).isEqualTo(before);
+    // A bundle set aside by a run that was killed (its writer long dead) beside an unchanged one: written, and mended.
+    Path leftover = Files.createDirectories(out.resolve(".eci-reference.rtc-old-999999-1-1"));
+    Files.writeString(leftover.resolve("README.md"), "an older bundle\n");
+    assertThat(CliTest.rtc("compile", hosts.toString(), "-o", out.toString()).out()).contains("1 written to " + out + ": eci-reference");
+    assertThat(leftover).doesNotExist();
     // A bundle whose user-data others can read (a git checkout makes it 0644) is written again, back to 0600.
     Path userData = out.resolve("eci-reference/vms/debian12-rt/user-data");
     Files.setPosixFilePermissions(userData, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
