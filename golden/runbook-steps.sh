@@ -269,7 +269,8 @@ write_file() {
 # docs/runbook-checks.md); several rows may share one (a sysctl each, a NUMA node each). READ says
 # what to read: a file (on the host, or in a guest through its agent), os-release, siblings (how
 # many threads cpu0's core has), flag:NAME (a CPU flag), dir:PATH (yes or no), schemata:PATH (a
-# resctrl schemata file's lines). COMPARE says how what was found is held to PLANNED. WHAT says
+# resctrl schemata file's lines), percpu:CPUS:FILE (FILE under each CPU's sysfs folder: its one
+# value when all agree, else each CPU's). COMPARE says how what was found is held to PLANNED. WHAT says
 # in words what is checked, FIX what to do when it differs. The one engine reading them is
 # check_rows; the checks that are more than a value (the kernel, its command line, devices,
 # pins) are functions, which report through check_ok and check_bad with an ID of the same
@@ -309,9 +310,22 @@ check_read() {
     flag:*) has_flag "${1#flag:}" ;;
     dir:*) if [ -d "$ROOT${1#dir:}" ]; then printf 'yes'; else printf 'no'; fi ;;
     schemata:*) schemata_lines "${1#schemata:}" ;;
+    percpu:*) percpu_read "${1#percpu:}" ;;
     /*) if [ -n "${CHECK_FACTS-}" ]; then fact "$CHECK_FACTS" "file:$1"; else read_file "$1"; fi ;;
     *) printf 'unreadable' ;;
   esac
+}
+
+# percpu_read CPUS:FILE: FILE of each CPU (/sys/devices/system/cpu/cpuN/FILE). One value when every
+# CPU has the same, else "cpuN=VALUE" for each, so a mismatch names the CPU.
+percpu_read() {
+  local cpus=${1%%:*} file=${1#*:} cpu v first='' same=1 all=''
+  for cpu in $(expand_cpus "$cpus" | tr ',' ' '); do
+    v=$(read_file "/sys/devices/system/cpu/cpu$cpu/$file")
+    if [ -z "$all" ]; then first=$v; elif [ "$v" != "$first" ]; then same=0; fi
+    all+="cpu$cpu=$v "
+  done
+  if [ "$same" = 1 ]; then printf '%s' "$first"; else printf '%s' "${all% }"; fi
 }
 
 # check_matches COMPARE FOUND PLANNED: whether what was found is what was planned.
@@ -1179,13 +1193,15 @@ smi_count() {
   dd if="$dev" bs=1 skip=52 count=4 2>/dev/null | od -An -t u4 | tr -d ' \n'
 }
 
-# cpuidle_usage CPUS: "cpu state name usage" for each idle state of each CPU.
+# cpuidle_usage CPUS: "cpu state name usage latency" for each idle state of each CPU (latency: its
+# wake-up, in us, as the idle driver declares it).
 cpuidle_usage() {
   local cpu s
   for cpu in $(expand_cpus "$1" | tr ',' ' '); do
     for s in "$ROOT/sys/devices/system/cpu/cpu$cpu/cpuidle"/state[0-9]*; do
       [ -r "$s/usage" ] || continue
-      printf '%s %s %s %s\n' "$cpu" "${s##*/state}" "$(tr -d ' \n' <"$s/name")" "$(tr -d '\n' <"$s/usage")"
+      printf '%s %s %s %s %s\n' "$cpu" "${s##*/state}" "$(tr -d ' \n' <"$s/name")" "$(tr -d '\n' <"$s/usage")" \
+        "$(tr -d '\n' 2>/dev/null <"$s/latency" || printf 0)"
     done
   done
 }
@@ -1412,6 +1428,10 @@ qualify_cstates() {
     finding qualify.cstates passed none "C-states: no cpuidle driver on the isolated CPUs (they idle by polling or halt only)"
     return 0
   fi
+  if [ "$POWER" = balanced ]; then
+    qualify_cstates_held "$dir" "$planned"
+    return 0
+  fi
   # States beyond state1 (POLL is 0, C1 is 1) that an isolated CPU entered during the measures.
   deep=$(awk 'NR == FNR { u[$1 " " $2] = $4; next } $2 >= 2 && $4 > u[$1 " " $2] { printf "CPU %s %s %d times; ", $1, $3, $4 - u[$1 " " $2] }' \
     "$dir/cpuidle-before.txt" "$dir/cpuidle-after.txt")
@@ -1421,6 +1441,25 @@ qualify_cstates() {
     finding qualify.cstates failed "${deep%; }" "C-states: deeper than C1 on isolated CPUs (${deep%; }): their wake-up is tens of us; the plan's processor.max_cstate=1 does not hold: disable C6/C1E (package C-states) in the BIOS"
   else
     finding qualify.cstates not-measured "${deep%; }" "C-states: deeper than C1 on isolated CPUs (${deep%; }); not judged before the planned command line runs"
+  fi
+}
+
+# host.power: balanced: only POWER_HELD is held, per CPU, to states waking within POWER_HELD_US.
+qualify_cstates_held() {
+  local dir=$1 planned=$2 deep
+  if [ -z "$POWER_HELD" ]; then
+    finding qualify.cstates passed none "C-states: host.power is balanced and no CPU is held (no real-time VM): every CPU may sleep deep"
+    return 0
+  fi
+  deep=$(awk -v held=",$(expand_cpus "$POWER_HELD")," -v lim="$POWER_HELD_US" 'NR == FNR { u[$1 " " $2] = $4; next }
+    index(held, "," $1 ",") && $5 > lim && $4 > u[$1 " " $2] { printf "CPU %s %s (wakes in %s us) %d times; ", $1, $3, $5, $4 - u[$1 " " $2] }' \
+    "$dir/cpuidle-before.txt" "$dir/cpuidle-after.txt")
+  if [ -z "$deep" ]; then
+    finding qualify.cstates passed 0 "C-states: no real-time VM's CPU ($POWER_HELD) entered a state waking slower than $POWER_HELD_US us; the others may sleep deep (host.power: balanced)"
+  elif [ "$planned" = 1 ]; then
+    finding qualify.cstates failed "${deep%; }" "C-states: real-time VMs' CPUs slept deeper than planned (${deep%; }): the plan's per-CPU limit (pm_qos_resume_latency_us $POWER_HELD_US, host.power: balanced) does not hold: run tuned-adm verify; is TuneD running its rtc profile?"
+  else
+    finding qualify.cstates not-measured "${deep%; }" "C-states: real-time VMs' CPUs slept deeper than planned (${deep%; }); not judged before the planned kernel and TuneD profile run"
   fi
 }
 

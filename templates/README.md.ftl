@@ -112,8 +112,11 @@ Before step 1, reboot into the BIOS setup (Delete or F2 while booting).
   BMC's network. Change only the rows below.
 
 This host is taken for <#if platformClass == "embedded">an<#else>a</#if> **${platformClass}** platform (${platformWhy}), and the rows are that
-class's. Names and menus differ by vendor: each row says what to look for. Set as many as the BIOS
-has.
+class's<#if platformWhy != "host.platform says so"> (if that is wrong, say `host.platform` in the manifest and compile again)</#if>. They are
+made for `host.power: ${power.mode}`: <#if power.balanced>C-states and SpeedStep stay on, because Linux holds only the
+real-time VMs' CPUs `${power.held}` awake, per CPU, and lets the others sleep<#else>C-states and clock changes go off for
+every CPU (`host.power: balanced` would keep them on for CPUs `${power.others}`, and save power)</#if>. Names and
+menus differ by vendor: each row says what to look for. Set as many as the BIOS has.
 
 preflight checks what Linux shows of them: VT-x and threads per core, and with devices the IOMMU
 after the reboot.
@@ -162,7 +165,7 @@ whose latest record did not pass, or was taken on another kernel, command line o
 |---|---|---|
 | `qualify.hwlat` failed | the firmware takes the CPU away with interrupts off (SMIs, power management) | the BIOS checklist above; update the firmware; the SMI count says whether SMIs are the cause |
 | `qualify.osnoise` failed | interrupts, softirqs or kernel threads still run on isolated CPUs | `./runbook.sh check-host`, then `/proc/interrupts` for the isolated CPUs' columns |
-| `qualify.cstates` failed | an isolated CPU slept deeper than C1 | package C-states off in the BIOS |
+| `qualify.cstates` failed | <#if power.balanced>a real-time VM's CPU slept deeper than planned | `tuned-adm verify`: TuneD's rtc profile must run; C1E off in the BIOS<#else>an isolated CPU slept deeper than C1 | package C-states off in the BIOS</#if> |
 | `qualify.frequency` failed | the isolated CPUs' clock moves | turbo, EIST and HWP off in the BIOS |
 | `qualify.rdt` failed | I/O (DDIO) or another agent fills the real-time VM's cache ways | DDIO off in the BIOS, or the device on the other socket |
 | `qualify.iommu` failed | no IOMMU for the devices the VMs get | VT-d on in the BIOS |

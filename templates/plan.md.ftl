@@ -26,6 +26,24 @@ ${""?left_pad(5 + n.id?string?length)}  ${n.types}   core types: P = P-core, E =
 
 Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
 
+## Power: `${power.mode}`
+
+<#if power.balanced>
+The real-time VMs' CPUs `${power.held}` are held out of deep C-states and at full clock, each by its
+own PM QoS limit (only idle states that wake within ${power.heldUs} µs) and the performance governor.
+<#if power.free?has_content>CPUs `${power.free}` may sleep in any C-state and clock down with their load. </#if>TuneD sets both
+(`cpu` and `cpu_rt` in the host's profile, under Runtime tuning); the kernel command line keeps the
+idle and P-state drivers. The real-time VMs wake as fast as under `lowest-latency`; housekeeping
+work and a stressor run on clocks that move. `host.power: lowest-latency` holds every CPU instead
+(the command line changes: a reboot).
+<#else>
+Every CPU is held out of deep C-states and at a fixed clock: the command line's `intel_pstate=disable
+intel_idle.max_cstate=0 processor.max_cstate=1` and TuneD's latency-performance. The host draws
+nearly full power even when idle. `host.power: balanced` would hold only <#if power.realtime?has_content>CPUs `${power.realtime}`
+(the real-time VMs')<#else>no CPU (there is no real-time VM)</#if> and let the others sleep and clock down: the same wake-up
+latency for the real-time VMs, less power (the command line changes: a reboot).
+</#if>
+
 ## VMs, in start order
 
 <#list vms as vm>

@@ -130,6 +130,12 @@ HOUSEKEEPING=[=housekeeping]
 # node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
 TEXTFILE_DEFAULT=[=textfileDir]
 ISOLATED=[=isolated]
+# host.power: lowest-latency (every CPU held to C1 by the command line; qualify judges the isolated
+# ones) or balanced (only POWER_HELD, the real-time VMs' CPUs, held per CPU by TuneD to idle states
+# waking within POWER_HELD_US).
+POWER=[=power.mode]
+POWER_HELD=[=power.held]
+POWER_HELD_US=[=power.heldUs]
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=[=qualify.seconds]
 QUALIFY_NOISE_US=[=qualify.noiseLimitUs]

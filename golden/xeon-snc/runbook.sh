@@ -143,6 +143,12 @@ HOUSEKEEPING='0,1,12,24,36'
 # node_exporter's textfile folder as the distribution's package reads it (rtc-metrics.service's default).
 TEXTFILE_DEFAULT=/var/lib/prometheus/node-exporter
 ISOLATED='2-11,13-23,25-35,37-47'
+# host.power: lowest-latency (every CPU held to C1 by the command line; qualify judges the isolated
+# ones) or balanced (only POWER_HELD, the real-time VMs' CPUs, held per CPU by TuneD to idle states
+# waking within POWER_HELD_US).
+POWER=lowest-latency
+POWER_HELD='2-11,13-23,25-35,37-47'
+POWER_HELD_US=''
 # qualify: each noise measure's seconds, and the most noise (us) the platform may make on its own.
 QUALIFY_SECONDS=60
 QUALIFY_NOISE_US=25

@@ -8,7 +8,8 @@
 # docs/runbook-checks.md); several rows may share one (a sysctl each, a NUMA node each). READ says
 # what to read: a file (on the host, or in a guest through its agent), os-release, siblings (how
 # many threads cpu0's core has), flag:NAME (a CPU flag), dir:PATH (yes or no), schemata:PATH (a
-# resctrl schemata file's lines). COMPARE says how what was found is held to PLANNED. WHAT says
+# resctrl schemata file's lines), percpu:CPUS:FILE (FILE under each CPU's sysfs folder: its one
+# value when all agree, else each CPU's). COMPARE says how what was found is held to PLANNED. WHAT says
 # in words what is checked, FIX what to do when it differs. The one engine reading them is
 # check_rows; the checks that are more than a value (the kernel, its command line, devices,
 # pins) are functions, which report through check_ok and check_bad with an ID of the same
@@ -48,9 +49,22 @@ check_read() {
     flag:*) has_flag "${1#flag:}" ;;
     dir:*) if [ -d "$ROOT${1#dir:}" ]; then printf 'yes'; else printf 'no'; fi ;;
     schemata:*) schemata_lines "${1#schemata:}" ;;
+    percpu:*) percpu_read "${1#percpu:}" ;;
     /*) if [ -n "${CHECK_FACTS-}" ]; then fact "$CHECK_FACTS" "file:$1"; else read_file "$1"; fi ;;
     *) printf 'unreadable' ;;
   esac
+}
+
+# percpu_read CPUS:FILE: FILE of each CPU (/sys/devices/system/cpu/cpuN/FILE). One value when every
+# CPU has the same, else "cpuN=VALUE" for each, so a mismatch names the CPU.
+percpu_read() {
+  local cpus=${1%%:*} file=${1#*:} cpu v first='' same=1 all=''
+  for cpu in $(expand_cpus "$cpus" | tr ',' ' '); do
+    v=$(read_file "/sys/devices/system/cpu/cpu$cpu/$file")
+    if [ -z "$all" ]; then first=$v; elif [ "$v" != "$first" ]; then same=0; fi
+    all+="cpu$cpu=$v "
+  done
+  if [ "$same" = 1 ]; then printf '%s' "$first"; else printf '%s' "${all% }"; fi
 }
 
 # check_matches COMPARE FOUND PLANNED: whether what was found is what was planned.

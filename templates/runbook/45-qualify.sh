@@ -42,13 +42,15 @@ smi_count() {
   dd if="$dev" bs=1 skip=52 count=4 2>/dev/null | od -An -t u4 | tr -d ' \n'
 }
 
-# cpuidle_usage CPUS: "cpu state name usage" for each idle state of each CPU.
+# cpuidle_usage CPUS: "cpu state name usage latency" for each idle state of each CPU (latency: its
+# wake-up, in us, as the idle driver declares it).
 cpuidle_usage() {
   local cpu s
   for cpu in $(expand_cpus "$1" | tr ',' ' '); do
     for s in "$ROOT/sys/devices/system/cpu/cpu$cpu/cpuidle"/state[0-9]*; do
       [ -r "$s/usage" ] || continue
-      printf '%s %s %s %s\n' "$cpu" "${s##*/state}" "$(tr -d ' \n' <"$s/name")" "$(tr -d '\n' <"$s/usage")"
+      printf '%s %s %s %s %s\n' "$cpu" "${s##*/state}" "$(tr -d ' \n' <"$s/name")" "$(tr -d '\n' <"$s/usage")" \
+        "$(tr -d '\n' 2>/dev/null <"$s/latency" || printf 0)"
     done
   done
 }
@@ -275,6 +277,10 @@ qualify_cstates() {
     finding qualify.cstates passed none "C-states: no cpuidle driver on the isolated CPUs (they idle by polling or halt only)"
     return 0
   fi
+  if [ "$POWER" = balanced ]; then
+    qualify_cstates_held "$dir" "$planned"
+    return 0
+  fi
   # States beyond state1 (POLL is 0, C1 is 1) that an isolated CPU entered during the measures.
   deep=$(awk 'NR == FNR { u[$1 " " $2] = $4; next } $2 >= 2 && $4 > u[$1 " " $2] { printf "CPU %s %s %d times; ", $1, $3, $4 - u[$1 " " $2] }' \
     "$dir/cpuidle-before.txt" "$dir/cpuidle-after.txt")
@@ -284,6 +290,25 @@ qualify_cstates() {
     finding qualify.cstates failed "${deep%; }" "C-states: deeper than C1 on isolated CPUs (${deep%; }): their wake-up is tens of us; the plan's processor.max_cstate=1 does not hold: disable C6/C1E (package C-states) in the BIOS"
   else
     finding qualify.cstates not-measured "${deep%; }" "C-states: deeper than C1 on isolated CPUs (${deep%; }); not judged before the planned command line runs"
+  fi
+}
+
+# host.power: balanced: only POWER_HELD is held, per CPU, to states waking within POWER_HELD_US.
+qualify_cstates_held() {
+  local dir=$1 planned=$2 deep
+  if [ -z "$POWER_HELD" ]; then
+    finding qualify.cstates passed none "C-states: host.power is balanced and no CPU is held (no real-time VM): every CPU may sleep deep"
+    return 0
+  fi
+  deep=$(awk -v held=",$(expand_cpus "$POWER_HELD")," -v lim="$POWER_HELD_US" 'NR == FNR { u[$1 " " $2] = $4; next }
+    index(held, "," $1 ",") && $5 > lim && $4 > u[$1 " " $2] { printf "CPU %s %s (wakes in %s us) %d times; ", $1, $3, $5, $4 - u[$1 " " $2] }' \
+    "$dir/cpuidle-before.txt" "$dir/cpuidle-after.txt")
+  if [ -z "$deep" ]; then
+    finding qualify.cstates passed 0 "C-states: no real-time VM's CPU ($POWER_HELD) entered a state waking slower than $POWER_HELD_US us; the others may sleep deep (host.power: balanced)"
+  elif [ "$planned" = 1 ]; then
+    finding qualify.cstates failed "${deep%; }" "C-states: real-time VMs' CPUs slept deeper than planned (${deep%; }): the plan's per-CPU limit (pm_qos_resume_latency_us $POWER_HELD_US, host.power: balanced) does not hold: run tuned-adm verify; is TuneD running its rtc profile?"
+  else
+    finding qualify.cstates not-measured "${deep%; }" "C-states: real-time VMs' CPUs slept deeper than planned (${deep%; }); not judged before the planned kernel and TuneD profile run"
   fi
 }
 

@@ -200,14 +200,22 @@ public final class BundleDiff {
     PlanFacts.kernel("host kernel", a.at("/host/kernel"), b.at("/host/kernel"), reboot);
     List<String> cmdline = new ArrayList<>();
     PlanFacts.args(a.at("/host/kernelArgs"), b.at("/host/kernelArgs"), cmdline);
+    // The power choice: why C-state and P-state arguments come or go (a reboot), or only TuneD changes.
+    List<String> mode = new ArrayList<>();
+    PlanFacts.known("host.power", a.at("/host/power/mode"), b.at("/host/power/mode"), mode);
     if (!cmdline.isEmpty()) {
       reboot.add("the kernel command line changes");
+      mode.forEach(l -> reboot.add("  " + l));
       cmdline.forEach(l -> reboot.add("  " + l));
     }
     List<String> runtime = new ArrayList<>();
     if (!Objects.equals(a.at("/host/tuning"), b.at("/host/tuning"))) {
       runtime.add("TuneD profile " + b.at("/host/tuning/tunedProfile").asText("") + " (applied at once)");
     }
+    if (cmdline.isEmpty()) {
+      runtime.addAll(mode);
+    }
+    PlanFacts.known("CPUs held awake (TuneD)", a.at("/host/power/held"), b.at("/host/power/held"), runtime);
     List<String> resctrl = new ArrayList<>();
     PlanFacts.change("default group", PlanFacts.level(a).path("defaultGroupSchemata"), PlanFacts.level(b).path("defaultGroupSchemata"), resctrl);
     PlanFacts.change("VM groups made by", PlanFacts.level(a).path("vmGroupsMadeBy"), PlanFacts.level(b).path("vmGroupsMadeBy"), resctrl);

@@ -12,6 +12,12 @@ import java.util.List;
  * 2-socket Xeon has other knobs (HWP, uncore frequency, package C-states, sub-NUMA clustering,
  * patrol scrub) and no graphics, and a TCC-capable Atom sets most of them with one switch. Menus
  * differ by vendor, so each row says what to look for, not a path.
+ *
+ * <p>Under host.power: balanced the OS must be able to put CPUs to sleep and clock them down: C-states
+ * and P-states stay on in the BIOS (under OS control, HWP native), and TuneD holds only the
+ * real-time VMs' CPUs. What the OS cannot control per CPU stays off in both modes: C1E
+ * auto-promotion (the hardware turns a CPU's C1 into C1E behind the OS), turbo (its clock depends on
+ * what the other cores do), package C-states and uncore scaling (shared by every core).
  */
 final class BiosChecklist {
 
@@ -35,6 +41,10 @@ final class BiosChecklist {
   public record Row(String setting, String option, String menu, String note) {}
 
   static Platform platform(Plan plan) {
+    var said = plan.platform();
+    if (said.isPresent()) {
+      return new Platform(PlatformClass.valueOf(said.get().name()), "host.platform says so");
+    }
     Topology t = plan.topology();
     int cpus = t.allCpus().size();
     int cores = cpus / t.threadsPerCore();
@@ -74,28 +84,35 @@ final class BiosChecklist {
       rows.add(new Row("SR-IOV Support", "Enabled", "PCI or Integrated IO (its name differs by vendor)",
           "not in the guide's table: VMs of this plan get SR-IOV virtual functions"));
     }
+    boolean balanced = plan.host().power().balanced();
     switch (kind) {
-      case SERVER -> server(plan, rows);
-      case CLIENT -> client(rows);
-      case EMBEDDED -> embedded(t, rows);
+      case SERVER -> server(plan, rows, balanced);
+      case CLIENT -> client(rows, balanced);
+      case EMBEDDED -> embedded(t, rows, balanced);
     }
     return List.copyOf(rows);
   }
 
   /** A Xeon's power and RAS knobs: the names Intel's server BIOS references use, which most vendors keep. */
-  private static void server(Plan plan, List<Row> rows) {
+  private static void server(Plan plan, List<Row> rows, boolean balanced) {
     Topology t = plan.topology();
-    rows.add(new Row("Enhanced Intel SpeedStep (EIST, P-states)", "Disabled", "Power Management → CPU P State Control", ""));
-    rows.add(new Row("Intel Turbo Boost", "Disabled", "Power Management → CPU P State Control", ""));
+    rows.add(new Row("Enhanced Intel SpeedStep (EIST, P-states)", balanced ? "Enabled" : "Disabled", "Power Management → CPU P State Control",
+        balanced ? BALANCED_CLOCK : ""));
+    rows.add(new Row("Intel Turbo Boost", "Disabled", "Power Management → CPU P State Control", balanced ? TURBO : ""));
     rows.add(new Row("Energy Efficient Turbo", "Disabled", "Power Management → CPU P State Control", ""));
-    rows.add(new Row("Hardware P-States (HWP)", "Disabled", "Power Management → Hardware PM State Control",
-        "the CPU would pick its own clock, which qualify's frequency check sees moving"));
-    rows.add(new Row("Package C State", "C0/C1 state", "Power Management → CPU C State Control", ""));
-    rows.add(new Row("C1E", "Disabled", "Power Management → CPU C State Control", ""));
-    rows.add(new Row("Processor C6 (Core C6)", "Disabled", "Power Management → CPU C State Control", ""));
+    rows.add(balanced ? new Row("Hardware P-States (HWP)", "Native Mode", "Power Management → Hardware PM State Control",
+        "host.power: balanced: Linux's intel_pstate sets each CPU's clock, the real-time VMs' CPUs at full speed")
+        : new Row("Hardware P-States (HWP)", "Disabled", "Power Management → Hardware PM State Control",
+            "the CPU would pick its own clock, which qualify's frequency check sees moving"));
+    rows.add(new Row("Package C State", "C0/C1 state", "Power Management → CPU C State Control", balanced
+        ? "the real-time VMs' CPUs never let the package sleep anyway; the limit keeps its wake-up out of their latency" : ""));
+    rows.add(new Row("C1E", "Disabled", "Power Management → CPU C State Control", balanced ? C1E : ""));
+    rows.add(new Row("Processor C6 (Core C6)", balanced ? "Enabled" : "Disabled", "Power Management → CPU C State Control",
+        balanced ? BALANCED_SLEEP : ""));
     rows.add(new Row("Uncore Frequency Scaling", "Disabled (uncore at its maximum)", "Power Management → Uncore Power Management",
-        "a changing uncore clock changes cache and memory latency"));
-    rows.add(new Row("Energy Performance Bias (Power Performance Tuning)", "Performance", "Power Management → Energy Perf BIAS", ""));
+        "a changing uncore clock changes cache and memory latency" + (balanced ? ", for every core at once" : "")));
+    rows.add(new Row("Energy Performance Bias (Power Performance Tuning)", balanced ? "OS Controls EPB" : "Performance",
+        "Power Management → Energy Perf BIAS", balanced ? "TuneD sets it per CPU: performance on the real-time VMs' CPUs, normal elsewhere" : ""));
     boolean snc = t.numaNodes().size() > t.sockets().size();
     rows.add(new Row("Sub-NUMA Clustering (SNC)", snc ? "Enabled (" + t.numaNodes().size() / t.sockets().size() + " clusters per socket)" : "Disabled",
         "Memory Configuration, or Uncore Configuration", "the plan is made for " + t.numaNodes().size() + " NUMA nodes on "
@@ -109,10 +126,17 @@ final class BiosChecklist {
   }
 
   /** Intel's guide's table, made for its client reference board (Core with integrated graphics). */
-  private static void client(List<Row> rows) {
-    rows.add(new Row("Intel(R) SpeedStep", "Disabled", "Power & Performance → CPU - Power Management Control", ""));
-    rows.add(new Row("Turbo Mode", "Disabled", "Power & Performance → CPU - Power Management Control", ""));
-    rows.add(new Row("C States", "Disabled", "Power & Performance → CPU - Power Management Control", ""));
+  private static void client(List<Row> rows, boolean balanced) {
+    rows.add(new Row("Intel(R) SpeedStep", balanced ? "Enabled" : "Disabled", "Power & Performance → CPU - Power Management Control",
+        balanced ? BALANCED_CLOCK : ""));
+    rows.add(new Row("Turbo Mode", "Disabled", "Power & Performance → CPU - Power Management Control", balanced ? TURBO : ""));
+    rows.add(new Row("C States", balanced ? "Enabled" : "Disabled", "Power & Performance → CPU - Power Management Control",
+        balanced ? BALANCED_SLEEP : ""));
+    if (balanced) {
+      rows.add(new Row("Enhanced C-states (C1E)", "Disabled", "Power & Performance → CPU - Power Management Control", C1E));
+      rows.add(new Row("Package C State Limit", "C0/C1", "Power & Performance → CPU - Power Management Control",
+          "the real-time VMs' CPUs never let the package sleep anyway; the limit keeps its wake-up out of their latency"));
+    }
     rows.add(new Row("RC6 (Render Standby)", "Disabled", "Power & Performance → GT - Power Management Control", ""));
     rows.add(new Row("Maximum GT freq", "Lowest (usually 100MHz)", "Power & Performance → GT - Power Management Control", ""));
     rows.add(new Row("SA GV", "Fixed High", "Memory Configuration", ""));
@@ -129,17 +153,29 @@ final class BiosChecklist {
   }
 
   /** An Atom-class part: TCC sets most at once where the BIOS has it; the rest as on a client, without graphics where there is none. */
-  private static void embedded(Topology t, List<Row> rows) {
+  private static void embedded(Topology t, List<Row> rows, boolean balanced) {
     rows.add(new Row("Intel Time Coordinated Computing (TCC Mode)", "Enabled, where the BIOS has it", "Intel Time Coordinated Computing",
-        "on TCC-capable Atoms it sets most of the rows below in one switch; set the rest as they say"));
-    rows.add(new Row("Intel(R) SpeedStep", "Disabled", "CPU - Power Management Control", ""));
-    rows.add(new Row("Turbo Mode (Burst)", "Disabled", "CPU - Power Management Control", ""));
-    rows.add(new Row("C States", "Disabled", "CPU - Power Management Control", ""));
+        "on TCC-capable Atoms it sets most of the rows below in one switch; set the rest as they say"
+            + (balanced ? " (it turns C-states and SpeedStep off: turn them on again after it)" : "")));
+    rows.add(new Row("Intel(R) SpeedStep", balanced ? "Enabled" : "Disabled", "CPU - Power Management Control", balanced ? BALANCED_CLOCK : ""));
+    rows.add(new Row("Turbo Mode (Burst)", "Disabled", "CPU - Power Management Control", balanced ? TURBO : ""));
+    rows.add(new Row("C States", balanced ? "Enabled" : "Disabled", "CPU - Power Management Control", balanced ? BALANCED_SLEEP : ""));
+    if (balanced) {
+      rows.add(new Row("Enhanced C-states (C1E)", "Disabled", "CPU - Power Management Control", C1E));
+    }
     rows.add(new Row("RC6 (Render Standby)", "Disabled, where the part has graphics", "GT - Power Management Control", ""));
     rows.add(new Row("PCIe ASPM", "Disabled", "PCI Express Configuration", ""));
     rows.add(new Row("Legacy IO Low Latency", "Enabled", "PCH-IO Configuration", ""));
     rows.add(new Row("USB Periodic SMI", "Disabled", "LEGACY USB Configuration", ""));
   }
+
+  private static final String BALANCED_CLOCK = "host.power: balanced: the housekeeping CPUs' clock follows their load; TuneD holds the "
+      + "real-time VMs' CPUs at full clock";
+  private static final String BALANCED_SLEEP = "host.power: balanced: the housekeeping CPUs sleep deep; TuneD holds the real-time VMs' "
+      + "CPUs to states that wake within " + dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US + " us, per CPU";
+  private static final String TURBO = "off in both power modes: a turbo clock depends on what the other cores do, so the real-time VMs' "
+      + "CPUs would run at a speed that moves";
+  private static final String C1E = "off in both power modes: the hardware turns a CPU's C1 into C1E behind the OS, which cannot stop it per CPU";
 
   private static boolean hasDevices(Plan plan) {
     return plan.vms().stream().anyMatch(v -> !v.devices().isEmpty());

@@ -129,8 +129,11 @@ public final class Emitters {
 
   /** A TuneD profile, the host's or a real-time guest's. */
   static String tunedProfile(String header, String who, dev.rtc.plan.TuningPlan t) {
+    TemplateModels.Balanced balanced = t.power().filter(dev.rtc.plan.PowerPlan::balanced).map(p -> new TemplateModels.Balanced(
+        p.free().toString(), p.held().toString(), dev.rtc.plan.TuningPlan.FREE_GOVERNOR, dev.rtc.plan.TuningPlan.FREE_EPP,
+        dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US)).orElse(null);
     return Templates.render("tuned.conf.ftl", new TemplateModels.TunedProfile(header, who, t.profile(), t.include(), t.isolated().toString(),
-        t.psBlacklist(), t.netChannels()));
+        t.psBlacklist(), t.netChannels(), balanced));
   }
 
   /** A GRUB drop-in with rtc's kernel arguments, the host's or a guest's. */

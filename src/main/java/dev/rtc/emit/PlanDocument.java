@@ -13,7 +13,13 @@ public record PlanDocument(String header, String bundle, String os, String grubU
     List<Device> devices, List<BiosChecklist.Row> bios, List<String> sriov, boolean usesDefaultNetwork, List<String> siteNetworks,
     List<String> bridges, List<String> macvtaps, Cache cache, List<Decision> decisions, Bench bench, List<String> stressors,
     List<Kernel> kernels, List<Tuning> tunings, boolean hugepagesUnit, Supplies supplies, long qualifyLimitUs, int qualifyMinutes,
-    List<SpikeCause> spikeCauses, String textfileDir, String platformClass, String platformWhy) {
+    List<SpikeCause> spikeCauses, String textfileDir, String platformClass, String platformWhy, Power power) {
+
+  /**
+   * host.power: the mode, the CPUs held and free, the real-time VMs' CPUs and the others (what
+   * balanced would hold and free), and the held CPUs' wake-up limit (µs).
+   */
+  public record Power(String mode, boolean balanced, String held, String free, String realtime, String others, int heldUs) {}
 
   /** A cause the autopsy names (dev.rtc.report.SpikeCause), for the bundle README's table. */
   public record SpikeCause(String code, String title, String remedy) {}

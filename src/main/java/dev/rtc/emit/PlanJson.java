@@ -29,6 +29,13 @@ final class PlanJson {
     host.put("os", plan.os().id());
     host.put("housekeeping", plan.host().housekeeping().toString());
     host.put("isolated", plan.host().isolated().toString());
+    ObjectNode power = host.putObject("power");
+    power.put("mode", plan.host().power().mode().id());
+    power.put("held", plan.host().power().held().toString());
+    power.put("free", plan.host().power().free().toString());
+    if (plan.host().power().balanced()) {
+      power.put("heldResumeLatencyUs", dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US);
+    }
     ArrayNode args = host.putArray("kernelArgs");
     plan.host().cmdline().strings().forEach(args::add);
     kernel(host.putObject("kernel"), plan.host().kernel());

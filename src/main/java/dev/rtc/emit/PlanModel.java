@@ -103,7 +103,12 @@ final class PlanModel {
         // Two measures of its window each, and the reads around them.
         (2 * dev.rtc.plan.QualifyPlan.of(plan).seconds() + 59) / 60,
         java.util.Arrays.stream(dev.rtc.report.SpikeCause.values()).map(c -> new PlanDocument.SpikeCause(c.code(), c.title(), c.remedy())).toList(),
-        host.textfileDir(), BiosChecklist.platform(plan).kind().word, BiosChecklist.platform(plan).why());
+        host.textfileDir(), BiosChecklist.platform(plan).kind().word, BiosChecklist.platform(plan).why(), power(plan.host().power()));
+  }
+
+  private static PlanDocument.Power power(dev.rtc.plan.PowerPlan p) {
+    return new PlanDocument.Power(p.mode().id(), p.balanced(), p.held().toString(), p.free().toString(), p.realtime().toString(),
+        p.all().minus(p.realtime()).toString(), dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US);
   }
 
   private static PlanDocument.Kernel kernel(String who, dev.rtc.plan.KernelPlan k, Distro d) {

@@ -20,7 +20,7 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
     List<String> extraRepos, Repo repo, List<String> hostArgs, List<String> hostArgKeys, boolean grubby, List<String> grubUpdate,
     String tunedProfile, boolean stalld, List<String> units, Resctrl resctrl, List<Vm> vms, List<NetworkFile> networks,
     List<String> libvirtNetworks, List<String> bridges, List<String> macvtapIfaces, List<String> devices, List<String> pfDevices,
-    List<String> sriovPfs, String housekeeping, String isolated, int stressLoadMin, Bench bench, Qualify qualify, String imageDir, String textfileDir) {
+    List<String> sriovPfs, String housekeeping, String isolated, int stressLoadMin, Bench bench, Qualify qualify, String imageDir, String textfileDir, Power power) {
 
   /**
    * The least a stressor must load its vCPUs, as the host sees their time: a benchmark beside a
@@ -52,6 +52,9 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
   /** The qualify step's window per measure, and the platform's noise limit (QualifyPlan). */
   public record Qualify(int seconds, long noiseLimitUs) {}
 
+  /** host.power, for qualify's C-state check: the mode, the CPUs held (every isolated one under lowest-latency), and their limit. */
+  public record Power(String mode, String held, String heldUs) {}
+
   static RunbookModel of(Plan plan, String header) {
     Distro host = Distro.of(plan.os());
     KernelPlan k = plan.host().kernel();
@@ -81,7 +84,12 @@ public record RunbookModel(String header, String bundle, String osId, List<Strin
         plan.host().isolated().toString(), STRESS_LOAD_MIN_PERCENT, plan.benchmark().map(b -> new Bench(b.vm(), b.duration(), b.durationSeconds(), b.cyclictestArgs(),
             b.threads(), b.intervalUs(), b.histogramBuckets(), b.greatUs(), b.goodUs())).orElse(null),
         new Qualify(dev.rtc.plan.QualifyPlan.of(plan).seconds(), dev.rtc.plan.QualifyPlan.of(plan).noiseLimitUs()), DomainXmlEmitter.IMAGE_DIR,
-        host.textfileDir());
+        host.textfileDir(), power(plan.host().power(), plan.host().isolated()));
+  }
+
+  private static Power power(dev.rtc.plan.PowerPlan p, dev.rtc.topology.CpuSet isolated) {
+    return p.balanced() ? new Power(p.mode().id(), p.held().toString(), String.valueOf(dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US))
+        : new Power(p.mode().id(), isolated.toString(), "");
   }
 
   private static Vm vm(Plan plan, VmPlan vm) {

@@ -16,7 +16,10 @@ public final class TemplateModels {
 
   /** tuned.conf.ftl: a TuneD profile for the host or a real-time guest. */
   public record TunedProfile(String header, String who, String profile, String include, String isolated, String psBlacklist,
-      int netChannels) {}
+      int netChannels, Balanced balanced) {}
+
+  /** Under host.power: balanced, the cpu plugin's two instances: the free CPUs and the held ones (empty when none is held). */
+  public record Balanced(String free, String held, String freeGovernor, String freeEpp, int heldLatency) {}
 
   /** rtc-resctrl.service.ftl: how resctrl is mounted, and rtc's own groups. */
   public record ResctrlUnit(String header, String bundle, String summary, List<String> groups, String mountCheck, String mountArgs,

@@ -126,7 +126,8 @@ public final class Binder {
     return new Host(Os.of(n.get("os").asText()), new TopologyBinder(this, d).topology(n.get("topology"), at + "/topology"),
         cpus(n, "housekeeping", at), size(n, "cache", at), extra, n.path("cacheAt").asText("low").equals("shareable"),
         n.path("cacheOwner").asText("libvirt").equals("resctrl") ? Manifest.CacheOwner.RESCTRL : Manifest.CacheOwner.LIBVIRT,
-        n.path("emulatorPool").asInt(0), kernel(kernel, at + "/kernel"), hostDevices(n.path("devices"), at + "/devices"));
+        n.path("emulatorPool").asInt(0), kernel(kernel, at + "/kernel"), hostDevices(n.path("devices"), at + "/devices"),
+        Manifest.Power.of(n.path("power").asText("lowest-latency")), Manifest.Platform.of(n.path("platform").asText("")));
   }
 
   private List<Manifest.HostDevice> hostDevices(JsonNode list, String at) {

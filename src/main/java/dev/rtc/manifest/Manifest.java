@@ -94,7 +94,8 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   /** @param cacheOverShareable the host's default group sits over the L3 ways shared with I/O (host.cacheAt: shareable) */
   /** @param emulatorPool isolated CPUs per node for the emulator threads of VMs with {@code emulator: shared}; 0 when not given */
   public record Host(Os os, Topology topology, CpuSet housekeeping, Optional<ByteSize> cache, List<String> extraKernelArgs,
-      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool, KernelChoice kernel, List<HostDevice> devices) {
+      boolean cacheOverShareable, CacheOwner cacheOwner, int emulatorPool, KernelChoice kernel, List<HostDevice> devices, Power power,
+      Optional<Platform> platform) {
     public Host {
       extraKernelArgs = List.copyOf(extraKernelArgs);
       devices = List.copyOf(devices);
@@ -103,7 +104,7 @@ public record Manifest(String file, String sha256, String name, Host host, List<
     /** The same host keeping {@code size} of cache instead. */
     public Host withCache(ByteSize size) {
       return new Host(os, topology, housekeeping, Optional.of(size), extraKernelArgs, cacheOverShareable, cacheOwner, emulatorPool, kernel,
-          devices);
+          devices, power, platform);
     }
   }
 
@@ -188,6 +189,42 @@ public record Manifest(String file, String sha256, String name, Host host, List<
   /** Who creates the real-time VMs' resctrl groups: libvirt from {@code <cachetune>}, or rtc's boot unit. */
   public enum CacheOwner {
     LIBVIRT, RESCTRL
+  }
+
+  /**
+   * host.power: what the host trades for latency. LOWEST_LATENCY holds every CPU out of deep
+   * C-states and at a fixed clock, from the kernel command line (the guide's way); BALANCED holds
+   * only the CPUs of the real-time VMs so, per CPU, and lets the others sleep and clock down.
+   */
+  public enum Power {
+    LOWEST_LATENCY("lowest-latency"), BALANCED("balanced");
+
+    private final String id;
+
+    Power(String id) {
+      this.id = id;
+    }
+
+    public String id() {
+      return id;
+    }
+
+    public static Power of(String id) {
+      return java.util.Arrays.stream(values()).filter(p -> p.id.equals(id)).findFirst().orElse(LOWEST_LATENCY);
+    }
+  }
+
+  /** host.platform: the class of machine, where rtc's guess from the topology is wrong (it picks the BIOS checklist). */
+  public enum Platform {
+    SERVER, CLIENT, EMBEDDED;
+
+    public String id() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public static Optional<Platform> of(String id) {
+      return java.util.Arrays.stream(values()).filter(p -> p.id().equals(id)).findFirst();
+    }
   }
 
   public enum Role {

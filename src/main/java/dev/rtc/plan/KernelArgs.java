@@ -37,17 +37,23 @@ final class KernelArgs {
    */
   static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages,
       boolean perNode, List<String> extra) {
-    return host(isolated, housekeeping, hugepages, perNode, false, extra);
+    return host(isolated, housekeeping, hugepages, perNode, false, dev.rtc.manifest.Manifest.Power.LOWEST_LATENCY, extra);
   }
 
-  /** @param iommu a VM is given a host device: the IOMMU on, in passthrough mode for the host's own DMA */
+  /**
+   * @param iommu a VM is given a host device: the IOMMU on, in passthrough mode for the host's own DMA
+   * @param power under balanced the command line keeps the idle and P-state drivers: TuneD limits
+   *     C-states and clocks per CPU, which a command-line limit, on every CPU at once, would override
+   */
   static KernelCmdline host(CpuSet isolated, CpuSet housekeeping, java.util.SortedMap<Long, java.util.SortedMap<Integer, Long>> hugepages,
-      boolean perNode, boolean iommu, List<String> extra) {
+      boolean perNode, boolean iommu, dev.rtc.manifest.Manifest.Power power, List<String> extra) {
     List<KernelArg> a = isolation(isolated, housekeeping);
     a.addAll(common());
-    a.add(new KernelArg("intel_pstate", "disable", "no P-state driver changing frequency under real-time work"));
-    a.add(new KernelArg("intel_idle.max_cstate", "0", "no intel_idle deep C-states and their exit latency"));
-    a.add(new KernelArg("processor.max_cstate", "1", "no ACPI deep C-states either"));
+    if (power == dev.rtc.manifest.Manifest.Power.LOWEST_LATENCY) {
+      a.add(new KernelArg("intel_pstate", "disable", "no P-state driver changing frequency under real-time work (host.power: lowest-latency)"));
+      a.add(new KernelArg("intel_idle.max_cstate", "0", "no intel_idle deep C-states and their exit latency, on any CPU"));
+      a.add(new KernelArg("processor.max_cstate", "1", "no ACPI deep C-states either"));
+    }
     a.add(new KernelArg("kvm.kvmclock_periodic_sync", "0", "no periodic kvmclock sync work on vCPU threads (TuneD realtime-virtual-host)"));
     a.add(new KernelArg("kvm_intel.ple_gap", "0", "no pause-loop exiting: a spinning real-time vCPU stays in the guest"));
     if (!hugepages.isEmpty()) {

@@ -35,6 +35,11 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
     return manifest.host().topology();
   }
 
+  /** host.platform: the class of machine the manifest says, where rtc's guess from the topology would be wrong. */
+  public Optional<dev.rtc.manifest.Manifest.Platform> platform() {
+    return manifest.host().platform();
+  }
+
   /** What the plant's network offers the guests and the host: proxy and mirrors. */
   public Manifest.Site site() {
     return manifest.site();
@@ -108,7 +113,7 @@ public record Plan(Manifest manifest, HostPlan host, List<VmPlan> vms, Optional<
    *     command line reserves them, or none are needed
    */
   public record HostPlan(CpuSet housekeeping, CpuSet isolated, KernelCmdline cmdline, KernelPlan kernel, TuningPlan tuning,
-      SortedMap<Long, SortedMap<Integer, Long>> hugepages, SortedMap<Long, SortedMap<Integer, Long>> hugepagesByUnit) {
+      SortedMap<Long, SortedMap<Integer, Long>> hugepages, SortedMap<Long, SortedMap<Integer, Long>> hugepagesByUnit, PowerPlan power) {
     public HostPlan {
       hugepages = new TreeMap<>(hugepages);
       hugepagesByUnit = new TreeMap<>(hugepagesByUnit);

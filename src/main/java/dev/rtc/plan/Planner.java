@@ -36,6 +36,17 @@ public final class Planner {
         ? Optional.of(a.mac().orElseGet(() -> Identity.mac(m.name(), vm.name() + "/vf/" + a.address()))) : Optional.empty())).toList();
   }
 
+  /** host.power, and the CPUs balanced holds: the isolated ones a real-time VM's vCPUs and own emulator threads run on. */
+  private static PowerPlan power(Manifest m, CpuSet isolated, List<CpuPlanner.Placed> placed) {
+    CpuSet held = CpuSet.of();
+    for (CpuPlanner.Placed p : placed) {
+      if (p.vm().isRealtime()) {
+        held = held.union(CpuSet.of(p.pins())).union(p.emulator().intersect(isolated));
+      }
+    }
+    return new PowerPlan(m.host().power(), m.host().topology().allCpus(), held);
+  }
+
   public static Plan plan(Manifest m, Diagnostics d) {
     List<Decision> decisions = new ArrayList<>();
     CpuSet hk = m.host().housekeeping();
@@ -59,7 +70,8 @@ public final class Planner {
     CachePlanner.Result cache = cpuDiagnostics.hasErrors() ? null : new CachePlanner(m, d, decisions).plan(placed);
     // Before the refusals end the stage: an extra argument that fights rtc's own shows beside them.
     boolean iommu = devices.values().stream().anyMatch(as -> !as.isEmpty());
-    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, new java.util.TreeMap<>(), true, iommu, List.of()), d);
+    checkExtraArgs(m.host().extraKernelArgs(), KernelArgs.host(isolated, hk, new java.util.TreeMap<>(), true, iommu, m.host().power(),
+        List.of()), d);
     d.orThrow();
 
     // Hugepages: each VM's memory in pages of its size, on the node its memory is bound to.
@@ -88,7 +100,9 @@ public final class Planner {
               : hostKernel.name() + ", whose version its name does not give") + ") is not known to parse the per-node form hugepages=N:COUNT, "
               + "which Linux parses since " + KernelVersion.HUGEPAGES_PER_NODE + "; a total would be spread over every node"));
     }
-    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, perNode, iommu, m.host().extraKernelArgs());
+    PowerPlan power = power(m, isolated, placed);
+    decisions.add(new Decision("host", "power: " + power.summary(), power.why()));
+    KernelCmdline hostCmdline = KernelArgs.host(isolated, hk, hugepages, perNode, iommu, m.host().power(), m.host().extraKernelArgs());
     devices.forEach((vm, as) -> as.forEach(a -> decisions.add(new Decision(vm, (a.isVf() ? "" : "device ") + a.said()
         + " passed through (VFIO)", "NUMA node " + a.device().node() + (a.device().iommuGroup().isPresent() && !a.isVf() ? ", IOMMU group "
             + a.device().iommuGroup().getAsInt() + " (every device of it to this VM)" : a.isVf() ? ", its own IOMMU group once created"
@@ -101,7 +115,7 @@ public final class Planner {
     }
     checkLength(hostCmdline, m.host().extraKernelArgs().isEmpty() ? "/host/housekeeping" : "/host/kernel/extraArgs", "host", d);
 
-    TuningPlan hostTuning = TuningPlan.host(m.name(), isolated, hk, hostDistro);
+    TuningPlan hostTuning = TuningPlan.host(m.name(), isolated, hk, hostDistro, power);
     decisions.add(new Decision("host", "TuneD profile " + hostTuning.profile() + " on " + hostTuning.include()
         + (hostTuning.stalld() ? ", and stalld" : ""), "TuneD's own real-time KVM host tuning with rtc's isolated CPUs, not "
             + "hand-written sysctls; rtc keeps the kernel command line" + (hostDistro.stalld() ? "" : "; " + m.host().os().id()
@@ -135,7 +149,7 @@ public final class Planner {
           Identity.mac(m.name(), vm.name()), instances, guestKernel, guestTuning, nics(m, vm), passed(m, vm, devices.get(vm.name()))));
     }
     d.orThrow();
-    return new Plan(m, new HostPlan(hk, isolated, hostCmdline, hostKernel, hostTuning, allHugepages, byUnit), vms, cache.plan(), decisions);
+    return new Plan(m, new HostPlan(hk, isolated, hostCmdline, hostKernel, hostTuning, allHugepages, byUnit, power), vms, cache.plan(), decisions);
   }
 
   private static String kernelWhy(Manifest.KernelChoice choice, KernelPlan k) {

@@ -20,9 +20,11 @@ import java.util.List;
  * @param housekeeping the other CPUs, where TuneD moves threads, workqueues and interrupts
  * @param psBlacklist TuneD's scheduler ps_blacklist: processes it must not move off isolated CPUs
  * @param stalld the distribution ships stalld, and the runbook enables it beside the profile
+ * @param power the host's power choice; a guest's profile is always latency-performance's (its idle
+ *     is the host's: an idle vCPU's thread sleeps on a host CPU the host's choice holds)
  */
 public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet housekeeping, String psBlacklist,
-    List<Setting> settings, boolean stalld) {
+    List<Setting> settings, boolean stalld, java.util.Optional<PowerPlan> power) {
 
   public TuningPlan {
     settings = List.copyOf(settings);
@@ -41,8 +43,9 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
   /** realtime-virtual-host protects RHEL's QEMU (qemu-kvm); Debian's and Ubuntu's is qemu-system-x86. */
   static final String HOST_PS_BLACKLIST = "^\\[ksoftirqd;^\\[ktimers;^\\[rcuc;^\\[rcub;^\\[ktimersoftd;pmd;PMD;^DPDK;qemu-kvm;qemu-system-x86";
 
-  static TuningPlan host(String bundle, CpuSet isolated, CpuSet housekeeping, Distro d) {
+  static TuningPlan host(String bundle, CpuSet isolated, CpuSet housekeeping, Distro d, PowerPlan power) {
     List<Setting> s = common(isolated, housekeeping, "realtime-virtual-host");
+    cpu(s, power);
     s.add(new Setting("sysfs /sys/kernel/mm/ksm/run", "2", "realtime-virtual-host",
         "KSM stopped and its merged pages split again: no page scanning or copy-on-write faults under the VMs"));
     s.add(new Setting("modprobe kvm, kvm_intel", "kvmclock_periodic_sync=0, nx_huge_pages=0, ple_gap=0", "realtime-virtual-host",
@@ -51,13 +54,15 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
         "realtime-virtual-host's list plus qemu-system-x86: without it TuneD moves QEMU's vCPU threads, pinned by libvirt to "
             + "isolated CPUs, onto housekeeping CPUs on Debian and Ubuntu, whose QEMU is not called qemu-kvm"));
     rtcOwn(s, d);
-    return new TuningPlan("rtc-" + bundle, "realtime-virtual-host", isolated, housekeeping, HOST_PS_BLACKLIST, s, d.stalld());
+    return new TuningPlan("rtc-" + bundle, "realtime-virtual-host", isolated, housekeeping, HOST_PS_BLACKLIST, s, d.stalld(),
+        java.util.Optional.of(power));
   }
 
   static TuningPlan guest(String vm, CpuSet rtVcpus, CpuSet guestHousekeeping, Distro d) {
     List<Setting> s = common(rtVcpus, guestHousekeeping, "realtime-virtual-guest");
+    cpu(s, new PowerPlan(dev.rtc.manifest.Manifest.Power.LOWEST_LATENCY, rtVcpus.union(guestHousekeeping), rtVcpus));
     rtcOwn(s, d);
-    return new TuningPlan("rtc-" + vm, "realtime-virtual-guest", rtVcpus, guestHousekeeping, "", s, d.stalld());
+    return new TuningPlan("rtc-" + vm, "realtime-virtual-guest", rtVcpus, guestHousekeeping, "", s, d.stalld(), java.util.Optional.empty());
   }
 
   /** What realtime-virtual-host and -guest share, by the profile that sets it. */
@@ -68,9 +73,6 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
     s.add(new Setting("variables isolate_managed_irq", "Y", "rtc", "managed interrupts stay off the isolated CPUs too"));
     s.add(new Setting("bootloader", "enabled=false", "rtc", "rtc owns the kernel command line (its GRUB drop-in, or grubby); TuneD's "
         + "bootloader plugin would add isolcpus, nohz_full, rcu_nocbs and irqaffinity a second time"));
-    s.add(new Setting("cpu force_latency", "cstate.id_no_zero:1|3", "latency-performance",
-        "a PM QoS request keeps CPUs out of deep C-states and their exit latency"));
-    s.add(new Setting("cpu governor, energy_perf_bias", "performance", "latency-performance", "no frequency scaling by load"));
     s.add(new Setting("sysctl vm.dirty_ratio, vm.dirty_background_ratio", "10, 3", "latency-performance",
         "writeback starts early and in small batches"));
     s.add(new Setting("sysctl vm.swappiness", "10", "latency-performance", "memory stays resident rather than swapped"));
@@ -97,6 +99,39 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
     return s;
   }
 
+  /** TuneD's energy-performance preferences for the two kinds of CPU under balanced, first available wins. */
+  public static final String FREE_GOVERNOR = "schedutil|ondemand|powersave";
+  public static final String FREE_EPP = "balance_performance|default";
+
+  /** The cpu plugin: latency-performance's, or under balanced rtc's two instances, one per kind of CPU. */
+  private static void cpu(List<Setting> all, PowerPlan power) {
+    // After the bootloader line, where latency-performance's own lines always stood in plan.md.
+    List<Setting> s = new ArrayList<>();
+    cpuSettings(s, power);
+    all.addAll(3, s);
+  }
+
+  private static void cpuSettings(List<Setting> s, PowerPlan power) {
+    if (!power.balanced()) {
+      s.add(new Setting("cpu force_latency", "cstate.id_no_zero:1|3", "latency-performance",
+          "a system-wide PM QoS request keeps every CPU out of deep C-states and their exit latency"));
+      s.add(new Setting("cpu governor, energy_perf_bias, min_perf_pct", "performance, performance, 100", "latency-performance",
+          "no frequency scaling by load, on any CPU"));
+      return;
+    }
+    s.add(new Setting("cpu (replaces latency-performance's) on CPUs " + power.free(), "governor " + FREE_GOVERNOR
+        + ", energy_perf_bias normal, energy_performance_preference " + FREE_EPP + ", pm_qos_resume_latency_us 0", "rtc",
+        "host.power: balanced: no system-wide PM QoS request (force_latency) and no min_perf_pct; these CPUs sleep in any C-state "
+            + "and their clock follows their load (the first governor the driver has: intel_pstate has powersave, acpi-cpufreq "
+            + "schedutil)"));
+    if (!power.held().isEmpty()) {
+      s.add(new Setting("cpu_rt on CPUs " + power.held(), "governor performance, energy_perf_bias performance, "
+          + "energy_performance_preference performance, pm_qos_resume_latency_us " + PowerPlan.HELD_RESUME_LATENCY_US, "rtc",
+          "host.power: balanced: per CPU, the real-time VMs' CPUs enter only idle states that wake within "
+              + PowerPlan.HELD_RESUME_LATENCY_US + " µs (C1), at full clock"));
+    }
+  }
+
   private static void rtcOwn(List<Setting> s, Distro d) {
     if (d.stalld()) {
       s.add(new Setting("service stalld", "enabled", "rtc",
@@ -120,6 +155,9 @@ public record TuningPlan(String profile, String include, CpuSet isolated, CpuSet
     c.add(new Check("/sys/devices/virtual/workqueue/cpumask", "mask", housekeeping.hexMask(), "workqueues on " + housekeeping));
     if (host) {
       c.add(new Check("/sys/kernel/mm/ksm/run", "equal-or-absent", "2", "KSM stopped"));
+      power.filter(p -> p.balanced() && !p.held().isEmpty()).ifPresent(p -> c.add(new Check(
+          "percpu:" + p.held() + ":power/pm_qos_resume_latency_us", "equal", String.valueOf(PowerPlan.HELD_RESUME_LATENCY_US),
+          "CPUs " + p.held() + " wake within " + PowerPlan.HELD_RESUME_LATENCY_US + " µs (host.power: balanced)")));
     }
     return c;
   }

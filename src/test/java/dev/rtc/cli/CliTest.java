@@ -387,6 +387,30 @@ class CliTest {
     assertThat(notBundle.err()).contains("has no plan.json");
   }
 
+  /** host.power in a diff: the mode with the command line it changes (a reboot), and the CPUs TuneD holds (no reboot). */
+  @Test
+  void diffNamesThePowerChoiceAndWhatItCosts() throws IOException {
+    String ref = Files.readString(EXAMPLE);
+    String balanced = ref.replace("housekeeping: \"0-3\" ", "power: balanced\n  housekeeping: \"0-3\" ");
+    assertThat(balanced).isNotEqualTo(ref);
+    Path b = Files.writeString(tmp.resolve("balanced.yaml"), balanced);
+    Outcome o = rtc("diff", EXAMPLE.toString(), b.toString());
+    assertThat(o.exit()).as(o.err()).isEqualTo(1);
+    assertThat(o.out()).startsWith("Host reboot: yes (the kernel command line changes)\n")
+        .contains("  the kernel command line changes\n    host.power: lowest-latency -> balanced\n"
+            + "    - intel_idle.max_cstate=0\n    - intel_pstate=disable\n    - processor.max_cstate=1\n")
+        .contains("  CPUs held awake (TuneD): 0-63 -> 4,6,8,10,12,14,16,18,56,58,60,62\n")
+        .contains("  host/tuned/rtc-eci-reference/tuned.conf: the host's TuneD profile")
+        .contains("VMs to shut down and start again: none");
+
+    // Under balanced, a real-time VM on other CPUs moves what TuneD holds, and the command line stays.
+    Path smaller = Files.writeString(tmp.resolve("smaller.yaml"), balanced.replace("    vcpus: 8 ", "    vcpus: 6 "));
+    Outcome m = rtc("diff", b.toString(), smaller.toString());
+    assertThat(m.out()).startsWith("Host reboot: no\n")
+        .contains("CPUs held awake (TuneD): 4,6,8,10,12,14,16,18,56,58,60,62 -> ")
+        .doesNotContain("host.power:");
+  }
+
   /** --check opens with what the change costs on the host and summarises the plan's picture instead of diffing its SVG. */
   @Test
   void checkOpensWithTheConsequencesAndSummarisesThePicture() throws IOException {

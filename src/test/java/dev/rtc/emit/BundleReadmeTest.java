@@ -48,6 +48,53 @@ class BundleReadmeTest {
     assertThat(settings(atom)).contains("Intel Time Coordinated Computing (TCC Mode)", "C States").doesNotContain("Patrol Scrub", "SA GV");
   }
 
+  static String readme(String example, String from, String to) throws java.io.IOException {
+    String text = java.nio.file.Files.readString(Path.of("examples/" + example + ".yaml"));
+    assertThat(text).contains(from);
+    return new Compiler().compile(new dev.rtc.manifest.ManifestLoader.Source("m.yaml", text.replace(from, to)
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8))).bundle().files().get("README.md").text();
+  }
+
+  /** The row of {@code setting}: its option, bold. */
+  static String option(String readme, String setting) {
+    return readme.lines().filter(l -> l.startsWith("| ☐ | " + setting + " |")).findFirst().orElseThrow().split("\\|")[3].strip();
+  }
+
+  /** Under balanced the OS must be able to sleep and clock down; what it cannot hold per CPU stays off in both modes. */
+  @Test
+  void theRowsFollowThePowerChoice() throws java.io.IOException {
+    String lowest = readme("eci-reference");
+    String balanced = readme("eci-reference", "  housekeeping: \"0-3\"", "  power: balanced\n  housekeeping: \"0-3\"");
+    assertThat(lowest).contains("made for `host.power: lowest-latency`");
+    assertThat(balanced).contains("made for `host.power: balanced`");
+    for (String row : List.of("Processor C6 (Core C6)", "Enhanced Intel SpeedStep (EIST, P-states)")) {
+      assertThat(option(lowest, row)).as(row).startsWith("**Disabled**");
+      assertThat(option(balanced, row)).as(row).startsWith("**Enabled**");
+    }
+    assertThat(option(balanced, "Hardware P-States (HWP)")).startsWith("**Native Mode**");
+    for (String row : List.of("C1E", "Intel Turbo Boost")) {
+      assertThat(option(lowest, row)).as(row).startsWith("**Disabled**");
+      assertThat(option(balanced, row)).as(row).startsWith("**Disabled**").contains("in both power modes");
+    }
+    assertThat(option(balanced, "Package C State")).startsWith("**C0/C1 state**");
+    String client = readme("hybrid-client");
+    assertThat(option(client, "C States")).startsWith("**Enabled**");
+    assertThat(option(client, "Enhanced C-states (C1E)")).startsWith("**Disabled**");
+    assertThat(client).contains("`qualify.cstates` failed | a real-time VM's CPU slept deeper than planned");
+  }
+
+  /** host.platform settles what the topology cannot tell: a Xeon D with 8 cores on one socket reads as a client. */
+  @Test
+  void hostPlatformOverridesTheGuess() throws java.io.IOException {
+    String guessed = readme("hybrid-client");
+    assertThat(guessed).contains("(if that is wrong, say `host.platform` in the manifest and compile again)");
+    String said = readme("hybrid-client", "  power: balanced ", "  platform: server\n  power: balanced ");
+    assertThat(said).contains("This host is taken for a **server** platform (host.platform says so)").doesNotContain("if that is wrong");
+    assertThat(settings(said)).contains("Patrol Scrub", "Uncore Frequency Scaling").doesNotContain("RC6 (Render Standby)");
+    String embedded = readme("eci-reference", "  housekeeping: \"0-3\"", "  platform: embedded\n  housekeeping: \"0-3\"");
+    assertThat(settings(embedded)).contains("Intel Time Coordinated Computing (TCC Mode)");
+  }
+
   @Test
   void itKeepsWhatIsThereAndSaysWhereEachImageComesFrom() {
     for (String example : List.of("eci-reference", "hybrid-client", "atom-l2cat", "rhel9-reference")) {

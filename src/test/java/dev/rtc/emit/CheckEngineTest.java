@@ -78,6 +78,26 @@ class CheckEngineTest {
         .endsWith("/proc/sys/vm/stat_interval\n");
   }
 
+  /** percpu:CPUS:FILE reads FILE of each CPU: one value when all agree, each CPU's when one differs, "absent" for a missing file. */
+  @Test
+  void perCpuReadsGiveOneValueOrNameEachCpu() throws IOException {
+    Path root = tmp.resolve("cpus");
+    for (int cpu : new int[] {2, 3, 4, 6}) {
+      Path f = root.resolve("sys/devices/system/cpu/cpu" + cpu + "/power/pm_qos_resume_latency_us");
+      Files.createDirectories(f.getParent());
+      Files.writeString(f, (cpu == 6 ? "0" : "2") + "\n");
+    }
+    String script = steps() + "\nROOT=" + Shell.quote(root.toString()) + "\n"
+        + "check_read percpu:2-4:power/pm_qos_resume_latency_us; echo\n"
+        + "check_read percpu:2,4,6:power/pm_qos_resume_latency_us; echo\n"
+        + "check_read percpu:4-5:power/pm_qos_resume_latency_us; echo\n"
+        + "CHECKS=(" + Shell.quote("host|tuning.value|percpu:2,4,6:power/pm_qos_resume_latency_us|equal|2|CPUs 2,4,6 wake within 2 us|") + ")\n"
+        + "check_rows lines host tuning.\n";
+    Tool.Run r = bash(script);
+    assertThat(r.out()).startsWith("2\ncpu2=2 cpu4=2 cpu6=0\ncpu4=2 cpu5=absent\n");
+    assertThat(r.err()).contains("FAIL: host: CPUs 2,4,6 wake within 2 us").contains("'cpu2=2 cpu4=2 cpu6=0', planned '2'");
+  }
+
   /** json_string, the records' one escaping: what it prints parses back to the text it was given. */
   @Test
   void jsonStringEscapesWhatJsonMust() throws IOException {

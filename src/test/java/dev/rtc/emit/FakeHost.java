@@ -142,7 +142,7 @@ public final class FakeHost {
   /**
    * What qualify reads of the board: DMI, the SMI counter (the msr driver's file, on the first
    * housekeeping and the first isolated CPU), and on the first
-   * two isolated CPUs their idle states (POLL, C1, C6) and clock.
+   * two isolated CPUs their idle states (POLL, C1, C6, with their wake-up latencies) and clock.
    */
   private void platform() {
     write("sys/class/dmi/id/sys_vendor", "Intel Corporation\n");
@@ -157,9 +157,11 @@ public final class FakeHost {
     for (int cpu : cpus) {
       String d = "sys/devices/system/cpu/cpu" + cpu + "/";
       String[] names = {"POLL", "C1", "C6"};
+      int[] wake = {0, 2, 170}; // intel_idle's exit latencies (us), Skylake-SP's C1 and a server C6
       for (int i = 0; i < names.length; i++) {
         write(d + "cpuidle/state" + i + "/name", names[i] + "\n");
         write(d + "cpuidle/state" + i + "/usage", (100 * i) + "\n");
+        write(d + "cpuidle/state" + i + "/latency", wake[i] + "\n");
       }
       write(d + "cpufreq/scaling_cur_freq", "2100000\n");
     }
@@ -205,7 +207,11 @@ public final class FakeHost {
         "sys/devices/system/node/node" + node + "/hugepages/hugepages-" + (size / 1024) + "kB/nr_hugepages", pages + "\n")));
     TuningPlan tuning = plan.host().tuning();
     write("fake/tuned/active", tuning.profile() + "\n");
-    tuning.checks(true).forEach(c -> write(c.path().substring(1), switch (c.kind()) {
+    // TuneD's cpu plugin: every CPU's resume-latency limit, the held CPUs' under host.power: balanced, 0 (none) elsewhere.
+    plan.topology().allCpus().stream().forEach(cpu -> write("sys/devices/system/cpu/cpu" + cpu + "/power/pm_qos_resume_latency_us",
+        (plan.host().power().balanced() && plan.host().power().held().contains(cpu) ? dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US : 0)
+            + "\n"));
+    tuning.checks(true).stream().filter(c -> !c.path().startsWith("percpu:")).forEach(c -> write(c.path().substring(1), switch (c.kind()) {
       case "selected", "selected-or-absent" -> "always madvise [" + c.expected() + "]\n";
       case "mask" -> "00000000," + "0".repeat(Math.max(0, 8 - c.expected().length())) + c.expected() + "\n";
       default -> c.expected() + "\n";

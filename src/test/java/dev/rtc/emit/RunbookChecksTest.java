@@ -28,7 +28,7 @@ class RunbookChecksTest {
   /** An ID the steps report a function's check with, or show an identity row under. */
   static final Pattern REPORTED = Pattern.compile("\\b(?:check_ok|check_bad|table_row|applying|finding) ([a-z0-9-]+\\.[a-z0-9.-]+)\\b");
   static final Set<String> READS = Set.of("os-release", "siblings");
-  static final Set<String> READ_PREFIXES = Set.of("flag:", "dir:", "schemata:", "/");
+  static final Set<String> READ_PREFIXES = Set.of("flag:", "dir:", "schemata:", "percpu:", "/");
   static final Set<String> COMPARES = Set.of("equal", "equal-or-absent", "selected", "selected-or-absent", "mask", "hex", "cpus", "at-least", "os", "schemata");
 
   static Set<String> catalogue() {

@@ -99,9 +99,86 @@ class TunedProfileTest {
     checksAreWhatTheProfileSets(p, t, false);
   }
 
+  /**
+   * host.power as TuneD carries it out: the CPUs shared among the cpu plugin's instances the way
+   * TuneD's unit manager shares them, for the manifest's host (TuneD's cpulist_online is told that
+   * host's CPUs instead of this machine's; the rest is TuneD's own loader and device matcher).
+   */
+  static JsonNode cpuInstances(Path dir, String profile, String online) throws IOException {
+    Tool.require("tuned-adm");
+    Tool.Run r = Tool.require("python3").run(tmp, Path.of("src/test/resources/tuned/assign-cpus.py").toAbsolutePath().toString(),
+        dir.toString(), profile, online);
+    assertThat(r.exit()).as("TuneD loads %s: %s", profile, r.all()).isZero();
+    return new ObjectMapper().readTree(r.out());
+  }
+
+  static java.util.List<String> devices(JsonNode instance) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    instance.get("devices").forEach(d -> out.add(d.asText()));
+    return out;
+  }
+
+  static java.util.List<String> cpus(dev.rtc.topology.CpuSet set) {
+    return set.toList().stream().map(c -> "cpu" + c).toList();
+  }
+
+  @Test
+  void balancedHoldsOnlyTheRealTimeVmsCpusAndLetsEveryOtherCpuSleep() throws IOException {
+    Compiler.Result r = compile(Files.readString(Path.of("examples/hybrid-client.yaml")));
+    Plan plan = r.plan();
+    assertThat(plan.host().power().balanced()).as("the example says power: balanced").isTrue();
+    Path dir = write(r, "host/tuned/", tmp.resolve("balanced"));
+    JsonNode is = cpuInstances(dir, plan.host().tuning().profile(), plan.topology().allCpus().toString());
+    assertThat(is).hasSize(2);
+    JsonNode free = is.get(0);
+    JsonNode held = is.get(1);
+    // The first instance alone controls /dev/cpu_dma_latency: it must hold no system-wide request.
+    assertThat(free.get("first").asBoolean()).isTrue();
+    assertThat(free.at("/options").has("force_latency")).as("latency-performance's force_latency is replaced").isFalse();
+    assertThat(free.at("/options").has("min_perf_pct")).as("and its min_perf_pct=100, which holds every clock up").isFalse();
+    assertThat(free.at("/options/pm_qos_resume_latency_us").asText()).isEqualTo("0");
+    assertThat(free.at("/options/governor").asText()).isEqualTo("schedutil|ondemand|powersave");
+    assertThat(devices(free)).containsExactlyInAnyOrderElementsOf(cpus(plan.host().power().free()));
+    // Held: the CPUs the real-time VM's vCPUs run on, each with its own resume-latency limit.
+    dev.rtc.topology.CpuSet rtPins = dev.rtc.topology.CpuSet.of(plan.vms().stream().filter(Plan.VmPlan::isRealtime)
+        .flatMap(v -> v.vcpuPins().stream()).toList());
+    dev.rtc.topology.CpuSet rtEmulator = plan.vms().stream().filter(Plan.VmPlan::isRealtime).map(Plan.VmPlan::emulatorCpus)
+        .reduce(dev.rtc.topology.CpuSet.of(), dev.rtc.topology.CpuSet::union).intersect(plan.host().isolated());
+    assertThat(plan.host().power().held().toString()).isEqualTo(rtPins.union(rtEmulator).toString());
+    assertThat(devices(held)).containsExactlyInAnyOrderElementsOf(cpus(plan.host().power().held())).containsAll(cpus(rtPins));
+    assertThat(held.at("/options/pm_qos_resume_latency_us").asText()).isEqualTo(String.valueOf(dev.rtc.plan.PowerPlan.HELD_RESUME_LATENCY_US));
+    assertThat(held.at("/options/governor").asText()).isEqualTo("performance");
+    // Every CPU is in exactly one instance.
+    assertThat(devices(free).size() + devices(held).size()).isEqualTo(plan.topology().allCpus().size());
+    // What check-host reads back is the held CPUs' limit.
+    assertThat(plan.host().tuning().checks(true)).anySatisfy(c -> {
+      assertThat(c.path()).isEqualTo("percpu:" + plan.host().power().held() + ":power/pm_qos_resume_latency_us");
+      assertThat(c.expected()).isEqualTo(held.at("/options/pm_qos_resume_latency_us").asText());
+    });
+    // The command line leaves the idle and P-state drivers alone.
+    assertThat(plan.host().cmdline().keys()).doesNotContain("intel_idle.max_cstate", "processor.max_cstate", "intel_pstate");
+  }
+
+  @Test
+  void lowestLatencyHoldsEveryCpuSystemWide() throws IOException {
+    Compiler.Result r = compile(Files.readString(Path.of("examples/eci-reference.yaml")));
+    Plan plan = r.plan();
+    assertThat(plan.host().power().balanced()).isFalse();
+    Path dir = write(r, "host/tuned/", tmp.resolve("lowest"));
+    JsonNode is = cpuInstances(dir, plan.host().tuning().profile(), plan.topology().allCpus().toString());
+    assertThat(is).hasSize(1);
+    assertThat(is.get(0).at("/options/force_latency").asText()).isEqualTo("cstate.id_no_zero:1|3");
+    assertThat(is.get(0).at("/options/min_perf_pct").asText()).isEqualTo("100");
+    assertThat(devices(is.get(0))).hasSize(plan.topology().allCpus().size());
+    assertThat(plan.host().cmdline().keys()).contains("intel_idle.max_cstate", "processor.max_cstate", "intel_pstate");
+  }
+
   /** Every value check-host or verify reads back is one the merged profile sets, to that value. */
   private static void checksAreWhatTheProfileSets(JsonNode p, TuningPlan t, boolean host) {
     for (TuningPlan.Check c : t.checks(host)) {
+      if (c.path().startsWith("percpu:")) {
+        continue; // per-CPU values, held to the cpu plugin's instances in the power tests
+      }
       String set;
       if (c.path().startsWith("/proc/sys/")) {
         set = p.at("/sysctl/options").path(c.path().substring("/proc/sys/".length()).replace('/', '.')).asText(null);

@@ -348,6 +348,9 @@ class RandomPlansTest {
     y.append("      cat: {cbmMask: \"").append(Integer.toHexString((1 << h.ways()) - 1)).append("\", minCbmBits: ").append(h.minBits())
         .append(", closids: ").append(h.closids()).append("}\n");
     y.append("  housekeeping: \"").append(cpulist(h.housekeeping())).append("\"\n");
+    if (balanced(h)) {
+      y.append("  power: balanced\n");
+    }
     if (h.emulatorPool() > 0) {
       y.append("  emulatorPool: ").append(h.emulatorPool()).append("\n");
     }
@@ -442,6 +445,50 @@ class RandomPlansTest {
     return String.format(java.util.Locale.ROOT, "0000:%02x:00.0", 0x10 + i);
   }
 
+  /** Half the hosts (those with an even number of cache ways) say host.power: balanced. */
+  static boolean balanced(Host h) {
+    return h.ways() % 2 == 0;
+  }
+
+  /**
+   * host.power: balanced holds exactly the CPUs the real-time VMs' vCPUs and own emulator threads run
+   * on (isolated ones), frees every other, and leaves the command line's C-state and P-state limits
+   * out; lowest-latency holds every CPU, by the command line.
+   */
+  static List<String> power(Host h, Plan plan, Set<Integer> all, Set<Integer> isolated) {
+    List<String> bad = new ArrayList<>();
+    PowerPlan p = plan.host().power();
+    List<String> limits = List.of("intel_idle.max_cstate", "processor.max_cstate", "intel_pstate");
+    Set<Integer> held = new java.util.TreeSet<>(p.held().toList());
+    Set<Integer> free = new java.util.TreeSet<>(p.free().toList());
+    Set<Integer> union = new java.util.TreeSet<>(held);
+    union.addAll(free);
+    if (!union.equals(new java.util.TreeSet<>(all)) || held.stream().anyMatch(free::contains)) {
+      bad.add("power: held " + held + " and free " + free + " do not split the host's CPUs");
+    }
+    if (balanced(h)) {
+      Set<Integer> want = new java.util.TreeSet<>();
+      for (Plan.VmPlan vm : plan.vms()) {
+        if (vm.isRealtime()) {
+          want.addAll(vm.vcpuPins());
+          vm.emulatorCpus().toList().stream().filter(isolated::contains).forEach(want::add);
+        }
+      }
+      if (!p.balanced() || !held.equals(want)) {
+        bad.add("power: balanced should hold the real-time VMs' CPUs " + want + ", holds " + held);
+      }
+      if (plan.host().cmdline().keys().stream().anyMatch(limits::contains)) {
+        bad.add("power: balanced, but the command line limits C-states or P-states on every CPU: " + plan.host().cmdline());
+      }
+      if (!want.isEmpty() && plan.host().tuning().checks(true).stream().noneMatch(c -> c.path().startsWith("percpu:" + p.held() + ":"))) {
+        bad.add("power: balanced, but check-host reads no held CPU's limit back");
+      }
+    } else if (p.balanced() || !held.equals(new java.util.TreeSet<>(all)) || !plan.host().cmdline().keys().containsAll(limits)) {
+      bad.add("power: lowest-latency should hold every CPU by the command line: held " + held + ", " + plan.host().cmdline());
+    }
+    return bad;
+  }
+
   /** The rules, from the kernel's and libvirt's side. Returns every violation found. */
   static List<String> check(Host h, List<VmSpec> specs, Plan plan) {
     List<String> bad = new ArrayList<>();
@@ -455,6 +502,7 @@ class RandomPlansTest {
     h.nodeCpus().forEach(all::addAll);
     Set<Integer> isolated = new HashSet<>(all);
     isolated.removeAll(h.housekeeping());
+    bad.addAll(power(h, plan, all, isolated));
     if (h.nodeGiB() > 0) {
       Map<Integer, Integer> used = new HashMap<>();
       for (Plan.VmPlan vm : plan.vms()) {

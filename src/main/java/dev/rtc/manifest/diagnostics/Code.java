@@ -37,6 +37,7 @@ public enum Code {
   RTC035("host devices inconsistent"),
   RTC036("kernel argument that takes a safeguard away"),
   RTC037("base image outside libvirt's images folder"),
+  RTC038("kernel argument that undoes host.power: balanced"),
   // VMs.
   RTC040("VM name used twice"),
   RTC041("explicit pins or NUMA node invalid"),

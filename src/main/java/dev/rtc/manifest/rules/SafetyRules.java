@@ -38,6 +38,14 @@ final class SafetyRules {
       Map.entry("lockdown", "changes the kernel's lockdown (what root may do to the running kernel)"),
       Map.entry("module.sig_enforce", "changes whether unsigned kernel modules may load"));
 
+  /** Arguments that limit C-states or the clock for the whole host, and what each does. */
+  private static final Map<String, String> WHOLE_HOST_POWER = Map.of(
+      "intel_idle.max_cstate", "limits intel_idle's C-states",
+      "processor.max_cstate", "limits ACPI C-states",
+      "idle", "changes how every CPU idles",
+      "cpuidle.off", "switches cpuidle off",
+      "intel_pstate", "changes the P-state driver");
+
   private SafetyRules() {}
 
   static void check(Manifest m, Diagnostics d) {
@@ -49,6 +57,17 @@ final class SafetyRules {
       if (why != null && !safeValue(key, arg)) {
         d.warning(Code.RTC036, "/host/kernel/extraArgs/" + i, "'" + arg + "' " + why,
             "remove it from the plant's command line; for a one-time rescue, edit the entry in GRUB's menu at boot instead");
+      }
+    }
+    if (m.host().power() == Manifest.Power.BALANCED) {
+      for (int i = 0; i < extra.size(); i++) {
+        String arg = extra.get(i);
+        String why = WHOLE_HOST_POWER.get(arg.split("=", 2)[0]);
+        if (why != null) {
+          d.warning(Code.RTC038, "/host/kernel/extraArgs/" + i, "'" + arg + "' " + why + " on every CPU, which host.power: balanced "
+              + "leaves to TuneD, per CPU: the housekeeping CPUs would not save the power balanced is for",
+              "remove it, or say host.power: lowest-latency, which sets the same limits itself");
+        }
       }
     }
     for (Manifest.Vm vm : m.vms()) {
