@@ -5,7 +5,7 @@ of the threads sharing the cache (arch/x86/kernel/cpu/cacheinfo.c), core_id and 
 APIC id, sizes as sysfs prints them (KiB with a K). kvm-epyc-2vcpu.facts is a real recording instead (a 2-vCPU KVM guest on AMD EPYC, 2026-11-25).
 
 Usage: python3 src/test/resources/probe/generate.py   (rewrites, beside this script, xeon-2s-smt.facts, core-ultra-hybrid.facts, atom-l2cat.facts,
-raptor-lake-no-cpu-atom.facts, xeon-devices.facts,
+raptor-lake-no-cpu-atom.facts, xeon-devices.facts, xeon-2s-interleaved.facts,
 and xeon-2s-smt.lscpu.json: the same Xeon as util-linux 2.38's lscpu -J prints it, logical numbers and all)
 """
 
@@ -201,3 +201,16 @@ for port in range(4):
 devices += pci("0000:af:10.0", "8086", "1520", "0x020000", 1, "igbvf", 130, "ens5f0v0", physfn="0000:af:00.0")
 write("xeon-devices.facts", xd, {s: [c["cpu"] for c in xd if c["socket"] == s] for s in range(2)}, 67108864, xd_caches,
       {"L3": {"cbm_mask": "fff", "min_cbm_bits": "1", "num_closids": "16", "shareable_bits": "0"}}, extra=devices)
+
+# The guide's reference host (2 x Xeon Gold 6548Y+): 64 CPUs without SMT numbered across the
+# sockets, as many 2-socket BIOSes do: CPU 2k on socket 0, 2k+1 on socket 1, so node 0 is 0-62:2.
+# 60 MiB of L3 per socket, 15 ways (cbm_mask 7fff), 16 CLOSIDs, and MBA.
+il = [dict(cpu=i, apic=(i % 2) * 128 + (i // 2) * 2, core=i // 2, socket=i % 2, node=i % 2) for i in range(64)]
+def il_caches(c, cpus):
+    return [(0, 1, "Data", c["apic"] >> 1, "48K", [c["cpu"]]), (1, 1, "Instruction", c["apic"] >> 1, "32K", [c["cpu"]]),
+            (2, 2, "Unified", c["apic"] >> 1, "2048K", [c["cpu"]]),
+            (3, 3, "Unified", c["socket"], "61440K", [o["cpu"] for o in cpus if o["socket"] == c["socket"]])]
+write("xeon-2s-interleaved.facts", il, {s: [c["cpu"] for c in il if c["socket"] == s] for s in range(2)}, 263921664, il_caches,
+      {"L3": {"cbm_mask": "7fff", "min_cbm_bits": "1", "num_closids": "16", "shareable_bits": "0"},
+       "MB": {"bandwidth_gran": "10", "min_bandwidth": "10", "num_closids": "8", "delay_linear": "1"}},
+      siblings=lambda c, cpus: [c["cpu"]])

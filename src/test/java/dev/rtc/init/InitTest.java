@@ -37,7 +37,7 @@ class InitTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"xeon-2s-smt.facts", "core-ultra-hybrid.facts", "atom-l2cat.facts", "xeon-devices.facts",
-      "raptor-lake-no-cpu-atom.facts", "xeon-2s-smt.lscpu.json"})
+      "raptor-lake-no-cpu-atom.facts", "xeon-2s-smt.lscpu.json", "xeon-2s-interleaved.facts"})
   void aStarterManifestThatCompilesAsWritten(String facts, @TempDir Path dir) throws IOException {
     Path manifest = dir.resolve("manifest.yaml");
     Run init = rtc("init", FACTS.resolve(facts).toString(), "-o", manifest.toString(), "--name", "line-7", "--password-hash", HASH);
@@ -62,7 +62,8 @@ class InitTest {
     assertThat(xeon).contains("  cache: 15 MiB\n").contains("    cache: 18 MiB ").contains("keep 5 ways of every cache instance (3 MiB each); "
         + "the other 6 are the real-time VM's alone");
     // Sizes and CPU lists in the forms a person writes, which the manifest reads back.
-    for (String facts : List.of("xeon-2s-smt", "core-ultra-hybrid", "atom-l2cat", "xeon-devices", "raptor-lake-no-cpu-atom")) {
+    for (String facts : List.of("xeon-2s-smt", "core-ultra-hybrid", "atom-l2cat", "xeon-devices", "raptor-lake-no-cpu-atom",
+        "xeon-2s-interleaved")) {
       String m = rtc("init", FACTS.resolve(facts + ".facts").toString(), "--password-hash", HASH).out();
       Matcher cpus = Pattern.compile("cpus: \"([^\"]*)\"").matcher(m);
       while (cpus.find()) {
@@ -70,6 +71,10 @@ class InitTest {
       }
       assertThat(m).as(facts).doesNotContainPattern("cache: \\d+ KiB");
     }
+    // CPUs numbered across the sockets: every set in the stride form, the real-time VM on one socket's even CPUs.
+    String interleaved = rtc("init", FACTS.resolve("xeon-2s-interleaved.facts").toString(), "--password-hash", HASH).out();
+    assertThat(interleaved).contains("      - {id: 0, cpus: \"0-62:2\", memory: 257736 MiB}\n").contains("  housekeeping: \"0,1\"\n")
+        .contains("  cache: 28 MiB\n").contains("    cache: 32 MiB ").doesNotContain("0,2,4,6");
     String hybrid = rtc("init", FACTS.resolve("core-ultra-hybrid.facts").toString(), "--password-hash", HASH).out();
     assertThat(hybrid).contains("each on a whole core of the P-cores").contains("interference: accepted");
     String atom = rtc("init", FACTS.resolve("atom-l2cat.facts").toString(), "--password-hash", HASH).out();

@@ -61,7 +61,7 @@ class ProbeTest {
   /** The example manifest with its topology block replaced by {@code block} (indented for host:). */
   static String withTopology(String example, String block) throws IOException {
     String text = Files.readString(Path.of("examples/" + example + ".yaml"));
-    Matcher m = Pattern.compile("(?ms)^  topology:\n(?:    .*?\n)+(?=  \\S)").matcher(text);
+    Matcher m = Pattern.compile("(?ms)^  topology:[^\n]*\n(?:    .*?\n)+(?=  \\S)").matcher(text);
     assertThat(m.find()).isTrue();
     return text.substring(0, m.start()) + block + text.substring(m.end());
   }
@@ -102,6 +102,25 @@ class ProbeTest {
     assertThat(b.siblings()).isEqualTo(a.siblings()).hasSize(64).containsEntry(5, 37).containsEntry(37, 5);
     assertThat(b.sockets()).isEqualTo(a.sockets());
     assertThat(b.l3().orElseThrow().instances()).isEqualTo(a.l3().orElseThrow().instances());
+  }
+
+  /**
+   * The guide's host numbers its CPUs across the sockets (socket 0 has the even ones), as many
+   * 2-socket BIOSes do: probe says each set in the kernel's stride form, and the probed topology
+   * plans exactly what the hand-written example (the guide's own choices) plans.
+   */
+  @Test
+  void interleavedNumberingGivesTheStrideFormAndTheGuidesPlan() throws IOException {
+    String block = probe(FACTS.resolve("xeon-2s-interleaved.facts").toString());
+    assertThat(block).contains("      - {id: 0, cpus: \"0-62:2\"}\n      - {id: 1, cpus: \"1-63:2\"}\n")
+        .contains("      - {id: 1, cpus: \"1-63:2\", memory: 257736 MiB}\n")
+        .contains("        - {id: 0, cpus: \"0-62:2\"}\n")
+        .contains("      cat: {cbmMask: \"7fff\", minCbmBits: 1, closids: 16}\n")
+        .doesNotContain("0,2,4").doesNotContain("cpus:\n");
+    Plan probed = plan(withTopology("eci-reference", block));
+    Plan written = plan(Files.readString(Path.of("examples/eci-reference.yaml")));
+    assertThat(decided(probed)).isEqualTo(decided(written));
+    assertThat(probed.vms().get(0).vcpuPins()).as("the guide's own pins").containsExactly(4, 6, 8, 10, 12, 14, 16, 18);
   }
 
   @Test
@@ -332,7 +351,8 @@ class ProbeTest {
    */
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.CsvSource({"core-ultra-hybrid.facts, hybrid-client, sys/devices/cpu_core/cpus, 0-9, P-core CPUs",
-      "atom-l2cat.facts, atom-l2cat, sys/devices/system/cpu/cpu0/cache/index2/size, 2048K, L2 size per instance"})
+      "atom-l2cat.facts, atom-l2cat, sys/devices/system/cpu/cpu0/cache/index2/size, 2048K, L2 size per instance",
+      "xeon-2s-interleaved.facts, eci-reference, sys/devices/system/node/node0/cpulist, 0-31, NUMA node 0 CPUs"})
   void preflightPassesOnTheProbedHost(String facts, String example, String breakFile, String breakWith, String row, @TempDir Path dir)
       throws Exception {
     dev.rtc.emit.Tool bash = dev.rtc.emit.Tool.require("bash");
