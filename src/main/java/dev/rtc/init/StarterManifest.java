@@ -151,6 +151,9 @@ public final class StarterManifest {
         y.append("  cacheOwner: resctrl              # L2 CAT: libvirt cannot allocate L2, so rtc's boot unit makes the groups\n");
       }
     }
+    y.append("  # power: lowest-latency holds every CPU awake at a fixed clock (the guide's way); balanced holds only the\n"
+        + "  # real-time VM's CPUs so and lets the others sleep and clock down. plan.md says what each costs here.\n");
+    y.append("  power: lowest-latency\n");
     String image = hostOs.cloudImage();
     String user = hostOs.cloudUser();
     y.append("\nvms:\n");

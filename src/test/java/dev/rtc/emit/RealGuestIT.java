@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -425,8 +427,49 @@ class RealGuestIT {
     assertThat(run.resolve("results/longterm.html")).exists();
   }
 
+  /**
+   * host.power: balanced, carried out by the real TuneD (Debian 12's 2.20) in the guest, the one machine here TuneD may
+   * change: the [cpu] and [cpu_rt] sections rtc writes into a balanced host's profile, on top of the guest's own profile.
+   * Adapted: their CPU lists are this 2-vCPU guest's (CPU 0 free, CPU 1 held) instead of the host's; the guest has no
+   * cpufreq or cpuidle driver, so only the PM QoS part can show. TuneD must give the held CPU its resume-latency limit,
+   * leave the free one without one, drop the system-wide request latency-performance holds (/dev/cpu_dma_latency back
+   * to the kernel's default), and put everything back when the guest's own profile returns.
+   */
   @Test
   @Order(9)
+  void tunedHoldsOnlyTheHeldCpuUnderBalanced() throws IOException {
+    String balanced = MANIFEST.replace("  housekeeping: \"0-1\"\n", "  housekeeping: \"0-1\"\n  power: balanced\n");
+    assertThat(balanced).isNotEqualTo(MANIFEST);
+    Compiler.Result r = new Compiler().compile(new ManifestLoader.Source("balanced.yaml", balanced.getBytes(StandardCharsets.UTF_8)));
+    String host = r.bundle().files().get("host/tuned/rtc-rtc-e2e/tuned.conf").text();
+    Matcher m = Pattern.compile("(?ms)^\\[cpu\\]\n.*?(?=^\\[(?!cpu)|\\z)").matcher(host);
+    assertThat(m.find()).as(host).isTrue();
+    String sections = m.group().replaceAll("(?m)^(\\[cpu\\]\n(?:#.*\n)*replace=1\n)devices=.*$", "$1devices=cpu0")
+        .replaceAll("(?m)^(\\[cpu_rt\\]\n(?:#.*\n)*type=cpu\n)devices=.*$", "$1devices=cpu1");
+    assertThat(sections).contains("devices=cpu0").contains("devices=cpu1").contains("pm_qos_resume_latency_us=2");
+    String profile = "[main]\nsummary=rtc e2e: a balanced host's cpu sections on the guest's own profile\ninclude=rtc-" + VM + "\n\n" + sections;
+    String dmaLatency = "od -An -t d4 /dev/cpu_dma_latency | tr -d ' '";
+    String before = runbook(Duration.ofMinutes(2), "guest", VM, "/bin/sh", "-c", dmaLatency).out().strip();
+    Tool.Run put = runbook(Duration.ofMinutes(2), "guest", VM, "/bin/sh", "-c",
+        "mkdir -p /etc/tuned/rtc-power-e2e && printf '%s' \"$1\" >/etc/tuned/rtc-power-e2e/tuned.conf && tuned-adm profile rtc-power-e2e", "sh",
+        profile);
+    assertThat(put.exit()).as(put.all()).isZero();
+    String read = "for i in $(seq 60); do [ \"$(cat /sys/devices/system/cpu/cpu1/power/pm_qos_resume_latency_us)\" = \"$1\" ] && break; "
+        + "sleep 1; done; cat /sys/devices/system/cpu/cpu0/power/pm_qos_resume_latency_us "
+        + "/sys/devices/system/cpu/cpu1/power/pm_qos_resume_latency_us; " + dmaLatency + "; tuned-adm active";
+    Tool.Run held = runbook(Duration.ofMinutes(3), "guest", VM, "/bin/sh", "-c", read, "sh", "2");
+    assertThat(held.out().strip().split("\n")).as(held.all()).containsExactly("0", "2", "2000000000",
+        "Current active profile: rtc-power-e2e");
+    assertThat(before).as("the guest's own profile holds a system-wide request (latency-performance's force_latency)")
+        .isNotEqualTo("2000000000");
+    Tool.Run back = runbook(Duration.ofMinutes(2), "guest", VM, "tuned-adm", "profile", "rtc-" + VM);
+    assertThat(back.exit()).as(back.all()).isZero();
+    Tool.Run restored = runbook(Duration.ofMinutes(3), "guest", VM, "/bin/sh", "-c", read, "sh", "0");
+    assertThat(restored.out().strip().split("\n")).as(restored.all()).containsExactly("0", "0", before, "Current active profile: rtc-" + VM);
+  }
+
+  @Test
+  @Order(10)
   void rollbackUndefinesTheVmItDefinedAndNothingElse() {
     Tool.Run r = runbook(Duration.ofMinutes(3), "rollback");
     assertThat(r.exit()).as(r.all()).isZero();
@@ -438,7 +481,7 @@ class RealGuestIT {
 
   /** Every example's domain, defined by libvirt's real QEMU driver (and undefined again). */
   @Test
-  @Order(10)
+  @Order(11)
   void everyExamplesDomainsPassTheQemuDriversDefineValidate() throws IOException {
     Tool virsh = Tool.require("virsh");
     List<Path> examples;

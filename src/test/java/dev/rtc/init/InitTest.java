@@ -45,7 +45,12 @@ class InitTest {
     assertThat(init.err()).contains("compiles as written");
     String y = Files.readString(manifest);
     assertThat(y).startsWith("# yaml-language-server: $schema=./manifest.schema.json\n").contains("name: line-7\n")
-        .contains("  # housekeeping: the first core of each socket").contains("role: realtime").contains("benchmark:\n");
+        .contains("  # housekeeping: the first core of each socket").contains("role: realtime").contains("benchmark:\n")
+        .contains("  power: lowest-latency\n");
+    // The power choice is one word to change, and the manifest still compiles with the other.
+    String balanced = y.replace("  power: lowest-latency\n", "  power: balanced\n");
+    Path other = Files.writeString(dir.resolve("balanced.yaml"), balanced);
+    assertThat(rtc("compile", other.toString(), "-o", dir.resolve("balanced").toString()).exit()).isZero();
     // The schema the modeline names is written beside it, and is rtc's.
     assertThat(Files.readString(dir.resolve("manifest.schema.json"))).isEqualTo(rtc("schema").out());
     Run compile = rtc("compile", manifest.toString(), "-o", dir.resolve("out").toString());
