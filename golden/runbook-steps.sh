@@ -2551,7 +2551,7 @@ autopsy() {
       command -v rtla >/dev/null || { echo "rtla is not installed in the guest" >timerlat.err; exit 3; }
       grep -qw timerlat /sys/kernel/tracing/available_tracers 2>/dev/null || { echo "the guest kernel has no timerlat tracer (not PREEMPT_RT?)" >timerlat.err; exit 3; }
       c=$(cat /sys/devices/system/cpu/isolated 2>/dev/null)
-      rtla timerlat top -q -d "${s}s" ${c:+-c "$c"} -T "$t" -t -e osnoise >timerlat.txt 2>timerlat.err; echo $? >exit' \
+      rtla timerlat top -q -d "${s}s" ${c:+-c "$c"} -T "$t" -s "$t" -t -e osnoise >timerlat.txt 2>timerlat.err; echo $? >exit' \
       sh "$gdir" "$AUTOPSY_SECONDS" "$VERDICT_GREAT_US" >/dev/null; then
       guest_run "$vm" 60 cat "$gdir/timerlat.txt" >"$dir/$vm/timerlat.txt" 2>/dev/null || true
       if guest_run "$vm" 120 tail -n 20000 "$gdir/timerlat_trace.txt" >"$dir/$vm/timerlat_trace.txt" 2>/dev/null; then

@@ -123,6 +123,32 @@ public final class Autopsy {
         + (hostTraced ? "; the host's trace shows nothing that long" : "; there is no host trace of that CPU"));
   }
 
+  /**
+   * The windows rtla's own analysis broke down (rtla 6.3 and later), judged as a trace's are, with
+   * what only the analysis tells: a timer IRQ that came late because the vCPU was idle is the
+   * wake-up of a halted vCPU (a HLT exit and the host's wake-up), and one the running thread held
+   * back with interrupts off is that thread's (TimerlatAnalysis.Cpu#window).
+   */
+  public static List<Finding> classifyAnalysis(String vm, List<TimerlatAnalysis.Cpu> cpus, List<Integer> hostCpuOf,
+      List<HostTrace.Span> host, boolean hostTraced, Platform platform) {
+    List<Finding> out = new ArrayList<>();
+    for (TimerlatAnalysis.Cpu a : cpus) {
+      Optional<Integer> hostCpu = a.cpu() < hostCpuOf.size() ? Optional.of(hostCpuOf.get(a.cpu())) : Optional.empty();
+      TimerlatTrace.Window w = a.window();
+      if (a.fromIdle() && 2 * a.irqDelayNs() >= w.threadNs()) {
+        out.add(new Finding(vm, a.cpu(), hostCpu, w.threadNs(), w.irqNs(), SpikeCause.VM_EXIT, TimerlatAnalysis.said(a)
+            + "; the vCPU was idle: its timer IRQ waited " + us(a.irqDelayNs()) + " for the halted vCPU to be woken and entered again "
+            + "(a HLT exit)"));
+        continue;
+      }
+      List<HostTrace.Span> onCpu = hostCpu.map(c -> host.stream().filter(s -> s.cpu() == c).toList()).orElse(List.of());
+      Finding f = classify(vm, w, hostCpu, onCpu, hostTraced && hostCpu.isPresent(), platform);
+      out.add(new Finding(f.vm(), f.vcpu(), f.hostCpu(), f.latencyNs(), f.irqNs(), f.cause(), TimerlatAnalysis.said(a) + "; "
+          + f.evidence()));
+    }
+    return out;
+  }
+
   /** The findings by cause, the cause of the worst window first. */
   public static List<Cause> causes(List<Finding> findings) {
     Map<SpikeCause, List<Finding>> by = new LinkedHashMap<>();

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * The autopsy's inputs as the runbook leaves them in a run's folder, read and classified:
- * results/autopsy/VM/timerlat_trace.txt (each real-time guest's trace), results/autopsy/host-trace.txt
+ * results/autopsy/VM/timerlat_trace.txt (each real-time guest's trace) and timerlat.txt (rtla's
+ * summary, with its own analysis of the stop window on rtla 6.3 and later), results/autopsy/host-trace.txt
  * (the host's trace of their CPUs), results/host/smi.txt (the SMI counter before and after),
  * results/host/qualify.json (hwlatdetect's worst gap) and results/load.txt (whether the stressors ran).
  */
@@ -40,13 +41,18 @@ public final class AutopsyEvidence {
     for (JsonNode vm : plan.path("vms")) {
       String name = vm.path("name").asText();
       Path trace = dir.resolve(name).resolve("timerlat_trace.txt");
-      if (name.isEmpty() || name.contains("/") || !Files.isRegularFile(trace)) {
+      if (name.isEmpty() || name.contains("/") || !Files.isRegularFile(trace) && !Files.isRegularFile(dir.resolve(name).resolve("timerlat.txt"))) {
         continue;
       }
       List<Integer> pins = new ArrayList<>();
       vm.path("vcpuPins").forEach(p -> pins.add(p.asInt()));
       List<TimerlatTrace.Window> worst = TimerlatTrace.worst(TimerlatTrace.windows(read(trace)), WORST);
-      findings.addAll(Autopsy.classify(name, worst, pins, host, !hostText.isBlank(), platform));
+      // rtla 6.3 and later print their own analysis of the stop window in the summary: it replaces that window's.
+      List<TimerlatAnalysis.Cpu> analysed = TimerlatAnalysis.parse(read(dir.resolve(name).resolve("timerlat.txt")));
+      List<TimerlatTrace.Window> rest = worst.stream().filter(w -> analysed.stream().noneMatch(a -> a.cpu() == w.cpu()
+          && Math.abs(a.window().threadNs() - w.threadNs()) <= 1000)).toList();
+      findings.addAll(Autopsy.classifyAnalysis(name, analysed, pins, host, !hostText.isBlank(), platform));
+      findings.addAll(Autopsy.classify(name, rest, pins, host, !hostText.isBlank(), platform));
     }
     return Autopsy.causes(findings);
   }

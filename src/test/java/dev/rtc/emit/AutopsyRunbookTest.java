@@ -68,7 +68,7 @@ class AutopsyRunbookTest {
     assertThat(r.out()).contains("autopsy: rtla timerlat in the real-time guests for 60 s (stopping at 100 us), the host tracing their CPUs (4,6,8,10,12,14,16,18)")
         .contains("debian12-rt: a window passed 100 us")
         .contains("note: debian12-rt: worst traced window: vCPU 1, 90.0 us; the longest there meanwhile: thread spin:950 85.0 us");
-    assertThat(h.read("fake/virsh/domains/debian12-rt/autopsy-runs")).contains("rtla timerlat top -q").contains("-T \"$t\" -t -e osnoise")
+    assertThat(h.read("fake/virsh/domains/debian12-rt/autopsy-runs")).contains("rtla timerlat top -q").contains("-T \"$t\" -s \"$t\" -t -e osnoise")
         .contains("/var/lib/rtc/autopsy 60 100");
     assertThat(h.read(inst + "tracing_cpumask").trim()).as("CPUs 4-18 even").isEqualTo("00055550");
     assertThat(h.read(inst + "events/kvm/kvm_exit/enable").trim()).isEqualTo("1");

@@ -341,11 +341,13 @@ class RealGuestIT {
             + ">/dev/null 2>&1 &)");
     assertThat(spin.exit()).as(spin.all()).isZero();
     Tool.Run tl = runbook(Duration.ofMinutes(3), "guest", VM, "/bin/sh", "-c", "rm -rf /var/lib/rtc/autopsy-e2e && mkdir -p "
-        + "/var/lib/rtc/autopsy-e2e && cd /var/lib/rtc/autopsy-e2e && rtla timerlat top -q -d 60s -c 1 -T 15000 -t -e osnoise");
+        + "/var/lib/rtc/autopsy-e2e && cd /var/lib/rtc/autopsy-e2e && rtla timerlat top -q -d 60s -c 1 -T 15000 -s 15000 -t -e osnoise");
     assertThat(tl.exit()).as(tl.all()).isZero();
     assertThat(tl.out()).contains("rtla timerlat hit stop tracing");
     Tool.Run trace = runbook(Duration.ofMinutes(2), "guest", VM, "cat", "/var/lib/rtc/autopsy-e2e/timerlat_trace.txt");
     assertThat(trace.exit()).as(trace.all()).isZero();
+    // -s, as the runbook's autopsy asks: the stack at the timer IRQ of the window that stopped the trace is in it.
+    assertThat(trace.out()).as("the stack rtla saved").containsPattern("(?m)^\\s*=> timerlat_irq");
     List<TimerlatTrace.Window> worst = TimerlatTrace.worst(TimerlatTrace.windows(trace.out()), AutopsyEvidence.WORST);
     assertThat(worst).as("windows in the trace: %s", trace.out()).isNotEmpty();
     List<Autopsy.Finding> f = Autopsy.classify(VM, worst, plan.vms().get(0).vcpuPins(), List.of(), false, Autopsy.Platform.none());
