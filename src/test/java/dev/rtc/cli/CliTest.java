@@ -402,6 +402,9 @@ class CliTest {
         .contains("  CPUs held awake (TuneD): 0-63 -> 4,6,8,10,12,14,16,18,56,58,60,62\n")
         .contains("  host/tuned/rtc-eci-reference/tuned.conf: the host's TuneD profile")
         .contains("VMs to shut down and start again: none");
+    assertThat(rtc("explain", b.toString()).out().lines().skip(1).findFirst()).contains("Power: balanced: CPUs "
+        + "4,6,8,10,12,14,16,18,56,58,60,62 held out of deep C-states at full clock (the real-time VMs'); CPUs "
+        + "0-3,5,7,9,11,13,15,17,19-55,57,59,61,63 sleep and clock down");
 
     // Under balanced, a real-time VM on other CPUs moves what TuneD holds, and the command line stays.
     Path smaller = Files.writeString(tmp.resolve("smaller.yaml"), balanced.replace("    vcpus: 8 ", "    vcpus: 6 "));

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.rtc.report.Autopsy;
 import dev.rtc.report.AutopsyEvidence;
+import dev.rtc.report.HostTrace;
+import dev.rtc.report.Interference;
 import dev.rtc.report.SpikeCause;
 import dev.rtc.report.TimerlatTrace;
 import java.time.Duration;
@@ -356,6 +358,50 @@ class RealGuestIT {
     assertThat(f.get(0).evidence()).containsPattern("guest thread (sh|sleep):\\d+ ran");
   }
 
+  /** A whole function of the bundle's runbook-steps.sh, by name: from its first line to the closing brace. */
+  static String function(String steps, String name) {
+    Matcher m = Pattern.compile("(?ms)^" + Pattern.quote(name) + "\\(\\) \\{\n.*?^\\}\n").matcher(steps);
+    assertThat(m.find()).as("runbook-steps.sh defines %s", name).isTrue();
+    return m.group();
+  }
+
+  /**
+   * The autopsy's host trace, on a real kernel: the bundle's own host_trace_start and host_trace_stop (and the
+   * helpers they call, taken from its runbook-steps.sh) run in the guest, whose kernel has tracefs, on vCPU 1 while
+   * six O_DIRECT readers of the virtio disk are pinned there, so the disk queue's interrupt fires on it. Adapted: the
+   * guest stands in for the host (this machine has no tracefs), so there are no kvm events and no vCPU threads; the
+   * interrupts, scheduler switches and the instance's life are a real kernel's. HostTrace must read the handlers as
+   * host interrupts on CPU 1, by the names the kernel gives them, and the instance must be gone after.
+   */
+  @Test
+  @Order(8)
+  void theHostTraceFunctionsTraceARealKernelAndHostTraceReadsIt() throws IOException {
+    String steps = Files.readString(bundle.resolve("runbook-steps.sh"));
+    Matcher events = Pattern.compile("(?ms)^AUTOPSY_EVENTS=\\(.*?\\)\n").matcher(steps);
+    assertThat(events.find()).isTrue();
+    String script = events.group() + function(steps, "expand_cpus") + function(steps, "cpumask_hex") + function(steps, "host_trace_start")
+        + function(steps, "host_trace_stop") + "autopsy_host_cpus() { printf 1; }\n"
+        + "inst=/sys/kernel/tracing/instances/rtc-e2e-host; rmdir \"$inst\" 2>/dev/null\n"
+        + "host_trace_start \"$inst\" || { echo 'no tracefs instance' >&2; exit 3; }\n"
+        + "cat \"$inst/tracing_cpumask\" >&2\n"
+        + "for i in 1 2 3 4 5 6; do timeout 3 taskset -c 1 dd if=/dev/vda of=/dev/null bs=4k count=5000 iflag=direct 2>/dev/null & done; wait\n"
+        + "host_trace_stop \"$inst\" /var/lib/rtc/host-trace-e2e.txt\n"
+        + "[ ! -d \"$inst\" ] || { echo 'the instance is still there' >&2; exit 4; }\n"
+        + "tail -n 4000 /var/lib/rtc/host-trace-e2e.txt\n";
+    Tool.Run r = runbook(Duration.ofMinutes(3), "guest", VM, "/bin/bash", "-c", script);
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.err()).as("tracefs's cpumask of CPU 1").containsPattern("0*2\\s");
+    List<HostTrace.Span> spans = HostTrace.spans(r.out());
+    assertThat(r.out()).contains("sched_switch:").contains("irq_handler_entry:");
+    assertThat(spans).as("%s", r.out().lines().limit(40).toList()).isNotEmpty()
+        .allSatisfy(s -> assertThat(s.cpu()).as("only the traced CPU").isEqualTo(1));
+    assertThat(spans).anySatisfy(s -> {
+      assertThat(s.what().kind()).isEqualTo(Interference.Kind.HOST_IRQ);
+      assertThat(s.what().name()).matches("virtio\\d+-req\\.1:\\d+");
+      assertThat(s.what().ns()).isPositive();
+    });
+  }
+
   /**
    * Watching after handover, in the real guest: the sampler cloud-init installed from the bundle is enabled; a
    * window started now writes metrics promtool accepts within a minute, and a second one only grows them. The host's
@@ -365,7 +411,7 @@ class RealGuestIT {
    * asserted).
    */
   @Test
-  @Order(8)
+  @Order(9)
   void theGuestsLatencySamplerRunsFromTheBundleAndDriftShowsInTheMetrics() throws IOException {
     Tool.Run timer = runbook(Duration.ofMinutes(2), "guest", VM, "systemctl", "is-enabled", "rtc-monitor.timer");
     assertThat(timer.out().strip()).as(timer.all()).isEqualTo("enabled");
@@ -438,7 +484,7 @@ class RealGuestIT {
    * to the kernel's default), and put everything back when the guest's own profile returns.
    */
   @Test
-  @Order(9)
+  @Order(10)
   void tunedHoldsOnlyTheHeldCpuUnderBalanced() throws IOException {
     String balanced = MANIFEST.replace("  housekeeping: \"0-1\"\n", "  housekeeping: \"0-1\"\n  power: balanced\n");
     assertThat(balanced).isNotEqualTo(MANIFEST);
@@ -471,7 +517,7 @@ class RealGuestIT {
   }
 
   @Test
-  @Order(10)
+  @Order(11)
   void rollbackUndefinesTheVmItDefinedAndNothingElse() {
     Tool.Run r = runbook(Duration.ofMinutes(3), "rollback");
     assertThat(r.exit()).as(r.all()).isZero();
@@ -483,7 +529,7 @@ class RealGuestIT {
 
   /** Every example's domain, defined by libvirt's real QEMU driver (and undefined again). */
   @Test
-  @Order(11)
+  @Order(12)
   void everyExamplesDomainsPassTheQemuDriversDefineValidate() throws IOException {
     Tool virsh = Tool.require("virsh");
     List<Path> examples;
