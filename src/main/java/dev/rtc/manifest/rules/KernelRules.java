@@ -23,6 +23,22 @@ final class KernelRules {
     KernelRules r = new KernelRules(m, d);
     r.kernels();
     r.site();
+    r.power();
+  }
+
+  /**
+   * host.power: balanced is TuneD's per-CPU pm_qos_resume_latency_us, which TuneD has since 2.20
+   * (January 2023). Debian 11 and Ubuntu 22.04 ship 2.15: it would skip the option, and the
+   * real-time VMs' CPUs, no longer held by the command line, would sleep deep.
+   */
+  private void power() {
+    Manifest.Os os = m.host().os();
+    if (m.host().power() == Manifest.Power.BALANCED && (os == Manifest.Os.DEBIAN11 || os == Manifest.Os.UBUNTU2204)) {
+      d.error(Code.RTC048, "/host/power", "balanced holds the real-time VMs' CPUs awake with TuneD's per-CPU "
+          + "pm_qos_resume_latency_us, which TuneD has since 2.20; " + os.id() + " ships TuneD 2.15, which would skip it and leave "
+          + "them free to sleep in deep C-states", "say power: lowest-latency on " + os.id() + ", or move the host to debian12, "
+          + "ubuntu2404 or rhel9 (9.2 or later)");
+    }
   }
 
   /**
