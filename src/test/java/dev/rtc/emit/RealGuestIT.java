@@ -383,14 +383,14 @@ class RealGuestIT {
         + function(steps, "host_trace_stop") + "autopsy_host_cpus() { printf 1; }\n"
         + "inst=/sys/kernel/tracing/instances/rtc-e2e-host; rmdir \"$inst\" 2>/dev/null\n"
         + "host_trace_start \"$inst\" || { echo 'no tracefs instance' >&2; exit 3; }\n"
-        + "cat \"$inst/tracing_cpumask\" >&2\n"
+        + "echo \"cpumask: $(cat \"$inst/tracing_cpumask\")\"\n"
         + "for i in 1 2 3 4 5 6; do timeout 3 taskset -c 1 dd if=/dev/vda of=/dev/null bs=4k count=5000 iflag=direct 2>/dev/null & done; wait\n"
         + "host_trace_stop \"$inst\" /var/lib/rtc/host-trace-e2e.txt\n"
         + "[ ! -d \"$inst\" ] || { echo 'the instance is still there' >&2; exit 4; }\n"
         + "tail -n 4000 /var/lib/rtc/host-trace-e2e.txt\n";
     Tool.Run r = runbook(Duration.ofMinutes(3), "guest", VM, "/bin/bash", "-c", script);
     assertThat(r.exit()).as(r.all()).isZero();
-    assertThat(r.err()).as("tracefs's cpumask of CPU 1").containsPattern("0*2\\s");
+    assertThat(r.out()).as("tracefs's cpumask of CPU 1").containsPattern("(?m)^cpumask: 0*2$");
     List<HostTrace.Span> spans = HostTrace.spans(r.out());
     assertThat(r.out()).contains("sched_switch:").contains("irq_handler_entry:");
     assertThat(spans).as("%s", r.out().lines().limit(40).toList()).isNotEmpty()
