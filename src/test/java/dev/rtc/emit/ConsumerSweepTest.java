@@ -143,6 +143,9 @@ class ConsumerSweepTest {
     String kernel = os.kernels().get(r.nextInt(os.kernels().size()));
     String name = NAMES.get(r.nextInt(NAMES.size()));
     String out = yaml.replace("name: random", "name: " + name).replace("  os: debian12\n", "  os: " + os.os() + "\n  kernel: " + kernel + "\n");
+    if (os.os().equals("debian11") || os.os().equals("ubuntu2204")) {
+      out = out.replace("  power: balanced\n", ""); // their TuneD (2.15) has no per-CPU limit: RTC048, a refusal the sweep does not mean
+    }
     // Left out, each guest's image and user are its OS's own.
     out = out.replace("    disk: {baseImage: base.qcow2, size: 10 GiB}\n    guest: {user: rt, ", "    disk: {size: 10 GiB}\n    guest: {");
     if (r.nextInt(3) == 0) { // most real hosts have no CAT: no cat line, and nothing that asks for cache
