@@ -113,8 +113,9 @@ Before step 1, reboot into the BIOS setup (Delete or F2 while booting).
 
 This host is taken for <#if platformClass == "embedded">an<#else>a</#if> **${platformClass}** platform (${platformWhy}), and the rows are that
 class's<#if platformWhy != "host.platform says so"> (if that is wrong, say `host.platform` in the manifest and compile again)</#if>. They are
-made for `host.power: ${power.mode}`: <#if power.balanced>C-states and SpeedStep stay on, because Linux holds only the
-real-time VMs' CPUs `${power.held}` awake, per CPU, and lets the others sleep<#else>C-states and clock changes go off for
+made for `host.power: ${power.mode}`: <#if power.balanced>C-states and SpeedStep stay on, because <#if power.held?has_content>Linux holds only the
+real-time VMs' CPUs `${power.held}` awake, per CPU, and lets the others sleep<#else>there is no real-time VM
+whose CPUs Linux would hold awake: every CPU may sleep</#if><#else>C-states and clock changes go off for
 every CPU (`host.power: balanced` would keep them on for CPUs `${power.others}`, and save power)</#if>. Names and
 menus differ by vendor: each row says what to look for. Set as many as the BIOS has.
 

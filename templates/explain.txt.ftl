@@ -1,6 +1,6 @@
 <#-- rtc explain: the plan in a terminal. The same model and content as plan.md, laid out for 100 columns. -->
 Plan for ${bundle}: ${vms?size} VMs; housekeeping CPUs ${housekeeping}, isolated CPUs ${isolated}
-Power: ${power.mode}: <#if power.balanced>CPUs ${power.held} held out of deep C-states at full clock (the real-time VMs'); <#if power.free?has_content>CPUs ${power.free} sleep and clock down<#else>no CPU left to sleep</#if><#else>every CPU held out of deep C-states at a fixed clock (balanced would hold <#if power.realtime?has_content>only ${power.realtime}<#else>none</#if>)</#if>
+Power: ${power.mode}: <#if power.balanced><#if power.held?has_content>CPUs ${power.held} held out of deep C-states at full clock (the real-time VMs')<#else>no CPU held (no real-time VM)</#if>; <#if power.free?has_content>CPUs ${power.free} sleep and clock down<#else>no CPU left to sleep</#if><#else>every CPU held out of deep C-states at a fixed clock (balanced would hold <#if power.realtime?has_content>only ${power.realtime}<#else>none</#if>)</#if>
 
 CPU map, one character per CPU in ascending order within each NUMA node:
 <#list nodes as n>

@@ -28,7 +28,11 @@ Housekeeping CPUs: `${housekeeping}`. Isolated CPUs: `${isolated}`.
 
 ## Power: `${power.mode}`
 
-<#if power.balanced>
+<#if power.balanced && !power.held?has_content>
+No CPU is held: there is no real-time VM. Every CPU may sleep in any C-state and clock down with its
+load (TuneD's `cpu` in the host's profile, under Runtime tuning); the kernel command line keeps the
+idle and P-state drivers. A real-time VM added later gets its CPUs held.
+<#elseif power.balanced>
 The real-time VMs' CPUs `${power.held}` are held out of deep C-states and at full clock, each by its
 own PM QoS limit (only idle states that wake within ${power.heldUs} µs) and the performance governor.
 <#if power.free?has_content>CPUs `${power.free}` may sleep in any C-state and clock down with their load. </#if>TuneD sets both

@@ -83,6 +83,21 @@ class BundleReadmeTest {
     assertThat(client).contains("`qualify.cstates` failed | a real-time VM's CPU slept deeper than planned");
   }
 
+  /** Balanced without a real-time VM holds no CPU, and every document says so instead of naming an empty set. */
+  @Test
+  void balancedWithoutARealTimeVmSaysNoCpuIsHeld() {
+    String m = "apiVersion: rtc/v1\nname: so\nhost:\n  os: debian12\n  topology:\n    threadsPerCore: 1\n"
+        + "    sockets: [{id: 0, cpus: \"0-3\"}]\n    numaNodes: [{id: 0, cpus: \"0-3\"}]\n  housekeeping: \"0\"\n  power: balanced\nvms:\n"
+        + "  - {name: stress, role: stressor, vcpus: 1, memory: 1 GiB, workload: stress-ng, disk: {baseImage: x.qcow2, size: 4 GiB},"
+        + " guest: {user: debian, passwordHash: \"$6$banana123$wQ1IqKwmt6fbNfzB31o0JC1PTG/TdbxTMkB5gx0RyzujPINAifkV1shcE7HW7d.jnVTs5QyuFZBid8NmYf2oq.\"}}\n";
+    var files = new Compiler().compile(new dev.rtc.manifest.ManifestLoader.Source("so.yaml", m.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .bundle().files();
+    assertThat(files.get("plan.md").text()).contains("No CPU is held: there is no real-time VM.").doesNotContainPattern("[^`]``[^`]");
+    assertThat(files.get("README.md").text()).contains("there is no real-time VM\nwhose CPUs Linux would hold awake").doesNotContainPattern("[^`]``[^`]");
+    assertThat(files.get("plan.html").text()).contains("no CPU held (no real-time VM)");
+    assertThat(files.get("host/tuned/rtc-so/tuned.conf").text()).contains("[cpu]\n").doesNotContain("[cpu_rt]");
+  }
+
   /** host.platform settles what the topology cannot tell: a Xeon D with 8 cores on one socket reads as a client. */
   @Test
   void hostPlatformOverridesTheGuess() throws java.io.IOException {
