@@ -11,6 +11,9 @@ ROOT=${RTC_ROOT:-}      # tests point this at a fake /: its /proc, /sys, /etc, /
 STATE=$ROOT/var/lib/rtc/$BUNDLE
 DRY_RUN=0
 REPLACE_DISKS=0
+# bench --diagnose: measure and take the autopsy on a host that cannot be judged, with no verdict.
+DIAGNOSE=0
+DIAGNOSE_WHY=
 GUEST_TIMEOUT=1800
 LOAD_SAMPLE=${RTC_LOAD_SAMPLE_SECONDS:-30}
 FAILS=0
@@ -2284,28 +2287,24 @@ step_bench() {
   NOT_REALTIME=()
   prove_host
   prove_vms
+  local why=
   if [ "$FAILS" -gt 0 ]; then
-    say "RESULT: NO VERDICT - $FAILS checks failed (above): latency measured on a system that is not as planned would say nothing about it"
-    VERDICT_CODE=3
-    VERDICT="NO VERDICT"
+    why="$FAILS checks failed (above): latency measured on a system that is not as planned would say nothing about it"
+  elif ! qualified; then
+    why=$QUALIFY_WHY
+  else
+    ok "the platform qualified: $QUALIFY_RECORD"
+  fi
+  if [ -n "$why" ] && ! diagnose_anyway "$why"; then
+    say "bench: to measure anyway and learn why the latency is what it is, with no verdict: ./runbook.sh bench --diagnose"
     return 0
   fi
-  if ! qualified; then
-    say "RESULT: NO VERDICT - $QUALIFY_WHY"
-    VERDICT_CODE=3
-    VERDICT="NO VERDICT"
-    return 0
-  fi
-  ok "the platform qualified: $QUALIFY_RECORD"
   say "bench: the stressors' load"
   if [ "$DRY_RUN" = 0 ]; then
     measure_load "$LOAD_SAMPLE"
   fi
-  if [ "$FAILS" -gt 0 ]; then
-    say "RESULT: NO VERDICT - the stressors do not load the host (above); start them: ./runbook.sh stress"
-    VERDICT_CODE=3
-    VERDICT="NO VERDICT"
-    return 0
+  if [ "$FAILS" -gt 0 ] && [ -z "$why" ]; then
+    diagnose_anyway "the stressors do not load the host (above); start them: ./runbook.sh stress" || return 0
   fi
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would run in %s, as unit rtc-bench-<run>:' "$BENCH_VM"
@@ -2318,6 +2317,19 @@ step_bench() {
   bench_start "$id"
   bench_wait "$id"
   bench_collect "$id"
+}
+
+# diagnose_anyway WHY: no verdict for WHY; with --diagnose the run goes on, measured for its autopsy
+# (DIAGNOSE_WHY travels with it), else it ends here (returns 1).
+diagnose_anyway() {
+  if [ "$DIAGNOSE" = 0 ]; then
+    say "RESULT: NO VERDICT - $1"
+    VERDICT_CODE=3
+    VERDICT="NO VERDICT"
+    return 1
+  fi
+  DIAGNOSE_WHY=$1
+  note "bench --diagnose: no verdict ($1); measuring anyway, for the autopsy"
 }
 
 bench_start() {
@@ -2338,7 +2350,9 @@ bench_start() {
   } >"$dir/meta"
   collect_facts >"$dir/results/host/kernel.txt"
   # The qualification the verdict rests on travels with the run (the judges read it there).
-  cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
+  [ -z "${QUALIFY_RECORD:-}" ] || cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
+  # A run measured with --diagnose says so: both judges give it no verdict, whatever it measured.
+  [ -z "$DIAGNOSE_WHY" ] || printf '%s\n' "$DIAGNOSE_WHY" >"$dir/results/host/diagnose.txt"
   monitor_pause "$BENCH_VM"
   # In the guest: a transient unit that writes cyclictest's output and its exit status to files.
   # timeout interrupts a cyclictest that outlives its duration, and kills it a minute later.
@@ -2456,6 +2470,8 @@ step_collect() {
 # (docs/spike-causes.md); this only records, in the run's results/autopsy/.
 
 AUTOPSY_SECONDS=${RTC_AUTOPSY_SECONDS:-60}
+# The first window over this stops the trace (--autopsy-us): by default the great threshold, the budget.
+AUTOPSY_US=
 AUTOPSY_EVENTS=(kvm/kvm_exit kvm/kvm_entry irq/irq_handler_entry irq/irq_handler_exit sched/sched_switch workqueue/workqueue_execute_start
   workqueue/workqueue_execute_end)
 
@@ -2533,7 +2549,8 @@ worst_window() {
 autopsy() {
   local dir=$1/results/autopsy vm tr inst='' gdir traced=0
   mkdir -p "$dir"
-  say "autopsy: rtla timerlat in the real-time guests for ${AUTOPSY_SECONDS} s (stopping at $VERDICT_GREAT_US us), the host tracing their CPUs ($(autopsy_host_cpus))"
+  AUTOPSY_US=${AUTOPSY_US:-$VERDICT_GREAT_US}
+  say "autopsy: rtla timerlat in the real-time guests for ${AUTOPSY_SECONDS} s (stopping at $AUTOPSY_US us), the host tracing their CPUs ($(autopsy_host_cpus))"
   if tr=$(tracefs) && [ -d "$tr/instances" ]; then
     inst=$tr/instances/rtc-autopsy
     host_trace_start "$inst" || { note "the host cannot trace (tracefs instances): the autopsy has the guests' view only"; inst=; }
@@ -2552,15 +2569,15 @@ autopsy() {
       grep -qw timerlat /sys/kernel/tracing/available_tracers 2>/dev/null || { echo "the guest kernel has no timerlat tracer (not PREEMPT_RT?)" >timerlat.err; exit 3; }
       c=$(cat /sys/devices/system/cpu/isolated 2>/dev/null)
       rtla timerlat top -q -d "${s}s" ${c:+-c "$c"} -T "$t" -s "$t" -t -e osnoise >timerlat.txt 2>timerlat.err; echo $? >exit' \
-      sh "$gdir" "$AUTOPSY_SECONDS" "$VERDICT_GREAT_US" >/dev/null; then
+      sh "$gdir" "$AUTOPSY_SECONDS" "$AUTOPSY_US" >/dev/null; then
       guest_run "$vm" 60 cat "$gdir/timerlat.txt" >"$dir/$vm/timerlat.txt" 2>/dev/null || true
       if guest_run "$vm" 120 tail -n 20000 "$gdir/timerlat_trace.txt" >"$dir/$vm/timerlat_trace.txt" 2>/dev/null; then
         traced=1
-        ok "$vm: a window passed $VERDICT_GREAT_US us; its trace is in results/autopsy/$vm/"
+        ok "$vm: a window passed $AUTOPSY_US us; its trace is in results/autopsy/$vm/"
         note "$vm: worst traced window: $(worst_window "$dir/$vm/timerlat_trace.txt")"
       else
         rm -f "$dir/$vm/timerlat_trace.txt"
-        ok "$vm: no window passed $VERDICT_GREAT_US us in ${AUTOPSY_SECONDS} s of timerlat"
+        ok "$vm: no window passed $AUTOPSY_US us in ${AUTOPSY_SECONDS} s of timerlat"
       fi
     else
       guest_run "$vm" 60 cat "$gdir/timerlat.err" >"$dir/$vm/timerlat.err" 2>/dev/null || true
@@ -2654,7 +2671,9 @@ evidence_verdict() {
       ((.sysinfo.release // "") + " " + (.sysinfo.version // ""))] | map(tostring) | join("|")' "$dir/results/cyclictest.json" 2>/dev/null || true)
     [ "${rt%%|*}" != false ] || nort+=("$BENCH_VM (cyclictest's sysinfo: ${rt#*|})")
   fi
-  if [ ! -r "$dir/results/host/qualify.json" ]; then
+  if [ -s "$dir/results/host/diagnose.txt" ]; then
+    unqualified="the run was measured for its autopsy only (bench --diagnose): $(head -n 1 "$dir/results/host/diagnose.txt")"
+  elif [ ! -r "$dir/results/host/qualify.json" ]; then
     unqualified="the run has no qualification record of the platform (results/host/qualify.json): ./runbook.sh qualify, then bench"
   elif [ "$(qualify_raw "$dir/results/host/qualify.json" status)" != '"passed"' ]; then
     unqualified="the platform's qualification did not pass (results/host/qualify.json)"
@@ -3117,6 +3136,11 @@ main() {
       --dry-run) DRY_RUN=1 ;;
       --json) JSON=1 ;;
       --replace-disks) REPLACE_DISKS=1 ;;
+      --diagnose) DIAGNOSE=1 ;;
+      --autopsy-us)
+        [[ ${2-} =~ ^[1-9][0-9]{0,6}$ ]] || { echo "--autopsy-us takes a number of microseconds, not '${2-}'" >&2; return 2; }
+        AUTOPSY_US=$2
+        shift ;;
       --wait-minutes)
         [[ ${2-} =~ ^[1-9][0-9]{0,3}$ ]] || { echo "--wait-minutes takes a number of minutes, not '${2-}'" >&2; return 2; }
         GUEST_TIMEOUT=$(($2 * 60))

@@ -197,7 +197,15 @@ After cyclictest, `bench` runs an autopsy (about a minute): `rtla timerlat` in e
 its isolated vCPUs, stopping at the first window over ${bench.greatUs} µs and saving the trace of what ran
 there, while the host traces the CPUs those vCPUs are pinned to. The traces are kept in the run's
 `results/autopsy/`. `rtc report <run folder>` sorts the worst windows into causes (report.md's *Why*,
-`causes` in report.json), each with what to change; a FAIL always comes with its causes.
+`causes` in report.json), each with what to change; a FAIL always comes with its causes. It also lists
+what ran before the measuring thread across all the traced windows, the most time first (*What else ran*,
+`interference` in report.json): a steered interrupt that costs a few µs in many windows eats the margin
+though it never makes the worst one.
+
+A host that cannot be judged yet (a check failed, no passed qualification) gets no benchmark. To learn
+why anyway, `./runbook.sh bench --diagnose` measures it and takes the autopsy, and the run says NO
+VERDICT with its reason; `--autopsy-us N` traces the first window over N µs instead (e.g. a spike of
+400 µs seen once, rather than the first window over ${bench.greatUs} µs).
 
 | cause | what it means | what to change |
 |---|---|---|

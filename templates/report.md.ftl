@@ -13,6 +13,23 @@
 </#list>
 
 </#if>
+<#if interference?has_content>
+## What else ran on the measured vCPUs
+
+Before the measuring thread, across all ${windowsTraced?c} traced windows (results/autopsy/), the most time first: what
+eats the budget's margin though it may never make the worst window.
+
+| VM | vCPU | what ran | cause | windows | longest µs | total µs |
+|---|---:|---|---|---:|---:|---:|
+<#list interference as i>
+| ${i.vm} | ${i.vcpu} | ${i.source?replace("|", "\\|")} | `${i.code}` | ${i.windows?c} | ${i.worstUs} | ${i.totalUs} |
+</#list>
+
+<#list interferenceRemedies as c>
+- `${c.code}`: ${c.remedy}.
+</#list>
+
+</#if>
 Thresholds: great below ${great} µs, good below ${good} µs (worst latency of any thread decides).
 Source: `${source}`<#if cmdline?has_content>; `${cmdline}`</#if>.
 <#if !histogram>

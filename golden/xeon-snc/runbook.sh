@@ -26,6 +26,9 @@
 #          --duration 10m    run the benchmark for that long instead of the plan's duration
 #          --qualify-seconds N  how long each of qualify's noise measures runs (default 60)
 #          --wait-minutes N  how long 'wait' gives each VM's first boot (default 30)
+#          --diagnose        bench: measure and take the autopsy even where no verdict can be given
+#                            (not as planned, not qualified): the run says why the latency is what it is
+#          --autopsy-us N    the autopsy traces the first window over N us (default the great threshold)
 #          --replace-disks   images: move a disk made from another base image aside, and make it anew
 # Exit codes: 0 done (a verdict: GREAT or GOOD), 1 a check failed or the verdict is FAIL,
 #             2 usage, 3 no verdict (not proven real-time, the platform not qualified, or the

@@ -11,6 +11,9 @@ ROOT=${RTC_ROOT:-}      # tests point this at a fake /: its /proc, /sys, /etc, /
 STATE=$ROOT/var/lib/rtc/$BUNDLE
 DRY_RUN=0
 REPLACE_DISKS=0
+# bench --diagnose: measure and take the autopsy on a host that cannot be judged, with no verdict.
+DIAGNOSE=0
+DIAGNOSE_WHY=
 GUEST_TIMEOUT=1800
 LOAD_SAMPLE=${RTC_LOAD_SAMPLE_SECONDS:-30}
 FAILS=0

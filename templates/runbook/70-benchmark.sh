@@ -79,28 +79,24 @@ step_bench() {
   NOT_REALTIME=()
   prove_host
   prove_vms
+  local why=
   if [ "$FAILS" -gt 0 ]; then
-    say "RESULT: NO VERDICT - $FAILS checks failed (above): latency measured on a system that is not as planned would say nothing about it"
-    VERDICT_CODE=3
-    VERDICT="NO VERDICT"
+    why="$FAILS checks failed (above): latency measured on a system that is not as planned would say nothing about it"
+  elif ! qualified; then
+    why=$QUALIFY_WHY
+  else
+    ok "the platform qualified: $QUALIFY_RECORD"
+  fi
+  if [ -n "$why" ] && ! diagnose_anyway "$why"; then
+    say "bench: to measure anyway and learn why the latency is what it is, with no verdict: ./runbook.sh bench --diagnose"
     return 0
   fi
-  if ! qualified; then
-    say "RESULT: NO VERDICT - $QUALIFY_WHY"
-    VERDICT_CODE=3
-    VERDICT="NO VERDICT"
-    return 0
-  fi
-  ok "the platform qualified: $QUALIFY_RECORD"
   say "bench: the stressors' load"
   if [ "$DRY_RUN" = 0 ]; then
     measure_load "$LOAD_SAMPLE"
   fi
-  if [ "$FAILS" -gt 0 ]; then
-    say "RESULT: NO VERDICT - the stressors do not load the host (above); start them: ./runbook.sh stress"
-    VERDICT_CODE=3
-    VERDICT="NO VERDICT"
-    return 0
+  if [ "$FAILS" -gt 0 ] && [ -z "$why" ]; then
+    diagnose_anyway "the stressors do not load the host (above); start them: ./runbook.sh stress" || return 0
   fi
   if [ "$DRY_RUN" = 1 ]; then
     printf '   would run in %s, as unit rtc-bench-<run>:' "$BENCH_VM"
@@ -113,6 +109,19 @@ step_bench() {
   bench_start "$id"
   bench_wait "$id"
   bench_collect "$id"
+}
+
+# diagnose_anyway WHY: no verdict for WHY; with --diagnose the run goes on, measured for its autopsy
+# (DIAGNOSE_WHY travels with it), else it ends here (returns 1).
+diagnose_anyway() {
+  if [ "$DIAGNOSE" = 0 ]; then
+    say "RESULT: NO VERDICT - $1"
+    VERDICT_CODE=3
+    VERDICT="NO VERDICT"
+    return 1
+  fi
+  DIAGNOSE_WHY=$1
+  note "bench --diagnose: no verdict ($1); measuring anyway, for the autopsy"
 }
 
 bench_start() {
@@ -133,7 +142,9 @@ bench_start() {
   } >"$dir/meta"
   collect_facts >"$dir/results/host/kernel.txt"
   # The qualification the verdict rests on travels with the run (the judges read it there).
-  cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
+  [ -z "${QUALIFY_RECORD:-}" ] || cp "$QUALIFY_RECORD" "$dir/results/host/qualify.json"
+  # A run measured with --diagnose says so: both judges give it no verdict, whatever it measured.
+  [ -z "$DIAGNOSE_WHY" ] || printf '%s\n' "$DIAGNOSE_WHY" >"$dir/results/host/diagnose.txt"
   monitor_pause "$BENCH_VM"
   # In the guest: a transient unit that writes cyclictest's output and its exit status to files.
   # timeout interrupts a cyclictest that outlives its duration, and kills it a minute later.

@@ -8,6 +8,8 @@
 # (docs/spike-causes.md); this only records, in the run's results/autopsy/.
 
 AUTOPSY_SECONDS=${RTC_AUTOPSY_SECONDS:-60}
+# The first window over this stops the trace (--autopsy-us): by default the great threshold, the budget.
+AUTOPSY_US=
 AUTOPSY_EVENTS=(kvm/kvm_exit kvm/kvm_entry irq/irq_handler_entry irq/irq_handler_exit sched/sched_switch workqueue/workqueue_execute_start
   workqueue/workqueue_execute_end)
 
@@ -85,7 +87,8 @@ worst_window() {
 autopsy() {
   local dir=$1/results/autopsy vm tr inst='' gdir traced=0
   mkdir -p "$dir"
-  say "autopsy: rtla timerlat in the real-time guests for ${AUTOPSY_SECONDS} s (stopping at $VERDICT_GREAT_US us), the host tracing their CPUs ($(autopsy_host_cpus))"
+  AUTOPSY_US=${AUTOPSY_US:-$VERDICT_GREAT_US}
+  say "autopsy: rtla timerlat in the real-time guests for ${AUTOPSY_SECONDS} s (stopping at $AUTOPSY_US us), the host tracing their CPUs ($(autopsy_host_cpus))"
   if tr=$(tracefs) && [ -d "$tr/instances" ]; then
     inst=$tr/instances/rtc-autopsy
     host_trace_start "$inst" || { note "the host cannot trace (tracefs instances): the autopsy has the guests' view only"; inst=; }
@@ -104,15 +107,15 @@ autopsy() {
       grep -qw timerlat /sys/kernel/tracing/available_tracers 2>/dev/null || { echo "the guest kernel has no timerlat tracer (not PREEMPT_RT?)" >timerlat.err; exit 3; }
       c=$(cat /sys/devices/system/cpu/isolated 2>/dev/null)
       rtla timerlat top -q -d "${s}s" ${c:+-c "$c"} -T "$t" -s "$t" -t -e osnoise >timerlat.txt 2>timerlat.err; echo $? >exit' \
-      sh "$gdir" "$AUTOPSY_SECONDS" "$VERDICT_GREAT_US" >/dev/null; then
+      sh "$gdir" "$AUTOPSY_SECONDS" "$AUTOPSY_US" >/dev/null; then
       guest_run "$vm" 60 cat "$gdir/timerlat.txt" >"$dir/$vm/timerlat.txt" 2>/dev/null || true
       if guest_run "$vm" 120 tail -n 20000 "$gdir/timerlat_trace.txt" >"$dir/$vm/timerlat_trace.txt" 2>/dev/null; then
         traced=1
-        ok "$vm: a window passed $VERDICT_GREAT_US us; its trace is in results/autopsy/$vm/"
+        ok "$vm: a window passed $AUTOPSY_US us; its trace is in results/autopsy/$vm/"
         note "$vm: worst traced window: $(worst_window "$dir/$vm/timerlat_trace.txt")"
       else
         rm -f "$dir/$vm/timerlat_trace.txt"
-        ok "$vm: no window passed $VERDICT_GREAT_US us in ${AUTOPSY_SECONDS} s of timerlat"
+        ok "$vm: no window passed $AUTOPSY_US us in ${AUTOPSY_SECONDS} s of timerlat"
       fi
     else
       guest_run "$vm" 60 cat "$gdir/timerlat.err" >"$dir/$vm/timerlat.err" 2>/dev/null || true

@@ -81,7 +81,9 @@ evidence_verdict() {
       ((.sysinfo.release // "") + " " + (.sysinfo.version // ""))] | map(tostring) | join("|")' "$dir/results/cyclictest.json" 2>/dev/null || true)
     [ "${rt%%|*}" != false ] || nort+=("$BENCH_VM (cyclictest's sysinfo: ${rt#*|})")
   fi
-  if [ ! -r "$dir/results/host/qualify.json" ]; then
+  if [ -s "$dir/results/host/diagnose.txt" ]; then
+    unqualified="the run was measured for its autopsy only (bench --diagnose): $(head -n 1 "$dir/results/host/diagnose.txt")"
+  elif [ ! -r "$dir/results/host/qualify.json" ]; then
     unqualified="the run has no qualification record of the platform (results/host/qualify.json): ./runbook.sh qualify, then bench"
   elif [ "$(qualify_raw "$dir/results/host/qualify.json" status)" != '"passed"' ]; then
     unqualified="the platform's qualification did not pass (results/host/qualify.json)"

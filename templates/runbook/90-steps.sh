@@ -189,6 +189,11 @@ main() {
       --dry-run) DRY_RUN=1 ;;
       --json) JSON=1 ;;
       --replace-disks) REPLACE_DISKS=1 ;;
+      --diagnose) DIAGNOSE=1 ;;
+      --autopsy-us)
+        [[ ${2-} =~ ^[1-9][0-9]{0,6}$ ]] || { echo "--autopsy-us takes a number of microseconds, not '${2-}'" >&2; return 2; }
+        AUTOPSY_US=$2
+        shift ;;
       --wait-minutes)
         [[ ${2-} =~ ^[1-9][0-9]{0,3}$ ]] || { echo "--wait-minutes takes a number of minutes, not '${2-}'" >&2; return 2; }
         GUEST_TIMEOUT=$(($2 * 60))

@@ -126,7 +126,17 @@ final class ReportCommand implements Callable<Integer> {
           notRealtime.add(benchVm);
         }
       }
-      if (bench.at("/qualify/required").asBoolean(false)) {
+      Path diagnose = bundle.resolve("results/host/diagnose.txt");
+      if (Files.isRegularFile(diagnose)) {
+        // bench --diagnose measured a host it could not judge, for the autopsy: no verdict, whatever the latency.
+        String why;
+        try {
+          why = InputFiles.readText(diagnose, 64 << 10).lines().findFirst().orElse("").strip();
+        } catch (InputFiles.RefusedException e) {
+          why = "results/host/diagnose.txt " + e.getMessage();
+        }
+        unqualified = Optional.of("the run was measured for its autopsy only (bench --diagnose): " + why);
+      } else if (bench.at("/qualify/required").asBoolean(false)) {
         unqualified = unqualified(bundle.resolve("results/host/qualify.json"));
       }
       loadMin = bench.path("stressLoadMinPercent").asInt(0);
@@ -180,14 +190,14 @@ final class ReportCommand implements Callable<Integer> {
       out.println("rtc: no report written (nothing to chart)");
       return v == LatencyReport.Verdict.NO_VERDICT ? NO_VERDICT : 1;
     }
-    List<dev.rtc.report.Autopsy.Cause> causes = runDir == null ? List.of()
-        : dev.rtc.report.AutopsyEvidence.causes(runDir, planJson, load, loadMin);
+    dev.rtc.report.AutopsyEvidence.Found autopsy = runDir == null ? dev.rtc.report.AutopsyEvidence.Found.NONE
+        : dev.rtc.report.AutopsyEvidence.read(runDir, planJson, load, loadMin);
     // cyclictest's own word on the kernel it ran on (its --json sysinfo), beside the plan's.
     if (run.context().isPresent() && !run.context().get().realtime() && !notRealtime.contains(benchVm)) {
       notRealtime.add(benchVm + " (cyclictest's sysinfo: " + run.context().get().kernel() + ")");
     }
     LatencyReport report = LatencyReport.judge(run, new LatencyReport.Criteria(great, good, Optional.ofNullable(threads), expectedSamples),
-        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime, unqualified)).withCauses(causes);
+        new LatencyReport.Evidence(cyclictestExit, load, loadMin, notRealtime, unqualified)).withAutopsy(autopsy);
     Files.createDirectories(target);
     for (Map.Entry<String, String> f : ReportEmitter.render(report).entrySet()) {
       Files.writeString(target.resolve(f.getKey()), f.getValue(), StandardCharsets.UTF_8);
@@ -196,6 +206,9 @@ final class ReportCommand implements Callable<Integer> {
     report.reasons().forEach(r -> out.println("  " + r));
     report.causes().forEach(c -> out.println("  why: " + c.cause().code() + " (" + c.cause().title() + "): " + c.evidence()
         + "; what to change: " + c.cause().remedy()));
+    report.interference().stream().limit(3).forEach(i -> out.println(String.format(java.util.Locale.ROOT,
+        "  also ran before the measuring thread: %s on %s vCPU %d, in %d of %d traced windows, up to %.1f us (%s)", i.source(), i.vm(),
+        i.vcpu(), i.windows(), report.windowsTraced(), i.worstNs() / 1000.0, i.cause().code())));
     out.println("rtc: wrote report.md, report.json and report.html to " + target);
     if (report.verdict() == LatencyReport.Verdict.NO_VERDICT) {
       return NO_VERDICT;

@@ -32,7 +32,11 @@ public final class ReportEmitter {
    * public classes.
    */
   public record Model(String source, String cmdline, String verdict, String verdictClass, List<String> reasons, long great, long good,
-      boolean histogram, int buckets, List<Row> rows, List<Chart> charts, dev.rtc.report.LatencyRun.Context context, List<Cause> causes) {}
+      boolean histogram, int buckets, List<Row> rows, List<Chart> charts, dev.rtc.report.LatencyRun.Context context, List<Cause> causes,
+      List<Recurring> interference, int windowsTraced, List<Cause> interferenceRemedies) {}
+
+  /** What ran before a measuring thread across the traced windows, as the reports show it. */
+  public record Recurring(String vm, int vcpu, String source, String code, int windows, String worstUs, String totalUs) {}
 
   /** One cause of the autopsy, as the reports show it: code, what, in how many of the worst windows, the worst's evidence, the remedy. */
   public record Cause(String code, String title, int windows, String worstUs, String evidence, String remedy) {}
@@ -79,7 +83,11 @@ public final class ReportEmitter {
     return new Model(r.run().source(), r.run().cmdline().orElse(""), r.verdict().text(), r.verdict().name(), r.reasons(),
         r.criteria().greatUs(), r.criteria().goodUs(), r.run().hasHistogram(), r.run().histogramBuckets(), rows, charts,
         r.run().context().orElse(null), r.causes().stream().map(c -> new Cause(c.cause().code(), c.cause().title(), c.windows(),
-            String.format(Locale.ROOT, "%.1f", c.worstNs() / 1000.0), c.evidence(), c.cause().remedy())).toList());
+            String.format(Locale.ROOT, "%.1f", c.worstNs() / 1000.0), c.evidence(), c.cause().remedy())).toList(),
+        r.interference().stream().map(i -> new Recurring(i.vm(), i.vcpu(), i.source(), i.cause().code(), i.windows(),
+            String.format(Locale.ROOT, "%.1f", i.worstNs() / 1000.0), String.format(Locale.ROOT, "%.1f", i.totalNs() / 1000.0))).toList(),
+        r.windowsTraced(), r.interference().stream().map(dev.rtc.report.Autopsy.Recurring::cause).distinct()
+            .map(c -> new Cause(c.code(), c.title(), 0, "", "", c.remedy())).toList());
   }
 
   private static Row row(Stats s) {
@@ -191,6 +199,11 @@ public final class ReportEmitter {
     ArrayNode causes = root.putArray("causes");
     r.causes().forEach(c -> causes.addObject().put("code", c.cause().code()).put("cause", c.cause().title()).put("windows", c.windows())
         .put("worstUs", Math.round(c.worstNs() / 100.0) / 10.0).put("evidence", c.evidence()).put("remedy", c.cause().remedy()));
+    root.put("windowsTraced", r.windowsTraced());
+    ArrayNode interference = root.putArray("interference");
+    r.interference().forEach(i -> interference.addObject().put("vm", i.vm()).put("vcpu", i.vcpu()).put("source", i.source())
+        .put("code", i.cause().code()).put("windows", i.windows()).put("worstUs", Math.round(i.worstNs() / 100.0) / 10.0)
+        .put("totalUs", Math.round(i.totalNs() / 100.0) / 10.0).put("remedy", i.cause().remedy()));
     return TreeWriter.json(root);
   }
 

@@ -17,11 +17,12 @@ import java.util.Optional;
  * <ol>
  *   <li>the guest's own noise (osnoise events, the timerlat IRQ left out) is the larger part: its
  *       biggest kind decides: a thread ({@link SpikeCause#GUEST_THREAD}), or interrupts and softirqs
- *       ({@link SpikeCause#GUEST_IRQ});
+ *       ({@link SpikeCause#GUEST_IRQ}), where a threaded handler (irq/N-name, as PREEMPT_RT runs
+ *       device interrupts) and ksoftirqd count as interrupts;
  *   <li>else the time was lost where the guest cannot see (the vCPU was not in the guest, or ran
- *       slowly): on the host CPU, an interrupt handler, a thread instead of the vCPU thread or a
- *       workqueue item at least half as long as that time decides ({@link SpikeCause#HOST_IRQ},
- *       {@link SpikeCause#HOST_THREAD}); else a VM exit at least half as long ({@link SpikeCause#VM_EXIT},
+ *       slowly): on the host CPU, an interrupt handler (or its irq/N thread), a thread instead of the
+ *       vCPU thread or a workqueue item at least half as long as that time decides
+ *       ({@link SpikeCause#HOST_IRQ}, {@link SpikeCause#HOST_THREAD}); else a VM exit at least half as long ({@link SpikeCause#VM_EXIT},
  *       with its reason);
  *   <li>else SMIs counted during the run, or hwlatdetect's gaps of at least half that time in the
  *       platform's qualification, make it {@link SpikeCause#FIRMWARE};
@@ -74,33 +75,45 @@ public final class Autopsy {
 
   static Finding classify(String vm, TimerlatTrace.Window w, Optional<Integer> hostCpu, List<HostTrace.Span> onCpu, boolean hostTraced,
       Platform p) {
-    long thread = sum(w, Interference.Kind.GUEST_THREAD);
-    long irqs = sum(w, Interference.Kind.GUEST_IRQ) + sum(w, Interference.Kind.GUEST_SOFTIRQ) + sum(w, Interference.Kind.GUEST_NMI);
-    long lost = w.unexplainedNs();
+    // A threaded interrupt handler (irq/N-name) or ksoftirqd is an interrupt's time, though it runs as a thread.
+    // The idle task's time is the vCPU leaving idle: nothing the guest ran instead, so it counts with the time the guest did not see.
+    List<Interference> threads = w.noise().stream().filter(i -> i.kind() == Interference.Kind.GUEST_THREAD && !interrupt(i) && !i.idle())
+        .toList();
+    List<Interference> interrupts = w.noise().stream().filter(i -> i.kind() != Interference.Kind.GUEST_THREAD || interrupt(i)).toList();
+    long thread = threads.stream().mapToLong(Interference::ns).sum();
+    long irqs = interrupts.stream().mapToLong(Interference::ns).sum();
+    long idle = w.noise().stream().filter(Interference::idle).mapToLong(Interference::ns).sum();
+    long lost = w.unexplainedNs() + idle;
     String where = String.format(Locale.ROOT, "%s vCPU %d%s: thread latency %s (timer IRQ %s)", vm, w.cpu(),
         hostCpu.map(c -> " (host CPU " + c + ")").orElse(""), us(w.threadNs()), us(w.irqNs()));
     if (thread >= irqs && thread > lost) {
-      Interference top = top(w, Interference.Kind.GUEST_THREAD);
+      Interference top = threads.stream().max(Comparator.comparingLong(Interference::ns)).orElseThrow();
       return new Finding(vm, w.cpu(), hostCpu, w.threadNs(), w.irqNs(), SpikeCause.GUEST_THREAD,
           where + "; guest thread " + top.name() + " ran " + us(top.ns()) + " before the measuring thread");
     }
     if (irqs > lost) {
-      Interference top = w.noise().stream().filter(i -> i.kind() != Interference.Kind.GUEST_THREAD)
-          .max(Comparator.comparingLong(Interference::ns)).orElseThrow();
+      Interference top = interrupts.stream().max(Comparator.comparingLong(Interference::ns)).orElseThrow();
+      String what = switch (top.kind()) {
+        case GUEST_SOFTIRQ -> "softirq " + top.name() + " took ";
+        case GUEST_NMI -> top.name() + " took ";
+        case GUEST_IRQ -> "interrupt " + top.name() + " took ";
+        default -> threadedHandler(top, w.noise()) + " ran ";
+      };
       return new Finding(vm, w.cpu(), hostCpu, w.threadNs(), w.irqNs(), SpikeCause.GUEST_IRQ,
-          where + "; guest " + (top.kind() == Interference.Kind.GUEST_SOFTIRQ ? "softirq " : top.kind() == Interference.Kind.GUEST_NMI
-              ? "" : "interrupt ") + top.name() + " took " + us(top.ns()) + " (interrupts and softirqs " + us(irqs) + " in all)");
+          where + "; guest " + what + us(top.ns()) + " (interrupts and softirqs " + us(irqs) + " in all)");
     }
-    String lostText = where + "; " + us(lost) + " not spent in anything the guest saw";
+    String lostText = where + "; " + us(lost) + " not spent in anything the guest saw" + (idle > 0 ? " (" + us(idle) + " of it leaving idle)" : "");
     Optional<HostTrace.Span> hostWork = onCpu.stream().filter(s -> s.what().kind() != Interference.Kind.VM_EXIT)
         .max(Comparator.comparingLong(s -> s.what().ns()));
     if (hostWork.isPresent() && 2 * hostWork.get().what().ns() >= lost) {
       Interference h = hostWork.get().what();
-      SpikeCause c = h.kind() == Interference.Kind.HOST_IRQ ? SpikeCause.HOST_IRQ : SpikeCause.HOST_THREAD;
+      boolean threaded = h.threadedIrq().isPresent();
+      SpikeCause c = h.kind() == Interference.Kind.HOST_IRQ || threaded ? SpikeCause.HOST_IRQ : SpikeCause.HOST_THREAD;
       String what = switch (h.kind()) {
         case HOST_IRQ -> "host interrupt " + h.name();
         case HOST_WORKQUEUE -> "host workqueue item " + h.name();
-        default -> "host thread " + h.name() + " instead of the vCPU";
+        default -> threaded ? "host " + threadedHandler(h, onCpu.stream().map(HostTrace.Span::what).toList()) + " instead of the vCPU"
+            : "host thread " + h.name() + " instead of the vCPU";
       };
       return new Finding(vm, w.cpu(), hostCpu, w.threadNs(), w.irqNs(), c, lostText + "; on host CPU " + hostWork.get().cpu() + ", "
           + what + " ran " + us(h.ns()));
@@ -149,6 +162,66 @@ public final class Autopsy {
     return out;
   }
 
+  /**
+   * Something that ran on a measured vCPU before its measuring thread, over every window of a trace
+   * (not only the worst): how often, its longest, its total. A steered interrupt that costs a few
+   * microseconds in a window out of ten eats the budget's margin though it never makes the worst
+   * window, and a worst window the guest did not see (a host cause, or an emulator's) hides it.
+   *
+   * @param source in words: "interrupt virtio2-req.1:30", "interrupt thread irq/30-virtio2-:155 (the handler of IRQ 30, …)", "thread sh:812"
+   * @param cause {@link SpikeCause#GUEST_IRQ} or {@link SpikeCause#GUEST_THREAD}: whose remedy applies
+   */
+  public record Recurring(String vm, int vcpu, String source, SpikeCause cause, int windows, long worstNs, long totalNs) {}
+
+  /** How many of a trace's sources {@link #recurring} keeps, the most time first. */
+  public static final int RECURRING = 8;
+
+  /**
+   * What ran before the measuring thread across all of one guest's windows, by source, the most
+   * time first (ties: the longer worst, then the name), at most {@link #RECURRING}.
+   */
+  public static List<Recurring> recurring(String vm, List<TimerlatTrace.Window> windows) {
+    record Key(int vcpu, Interference.Kind kind, String name) {}
+    Map<Key, long[]> by = new LinkedHashMap<>(); // {windows, worst, total}
+    Map<Key, Interference> sample = new LinkedHashMap<>();
+    List<Interference> all = new ArrayList<>();
+    for (TimerlatTrace.Window w : windows) {
+      Map<Key, Long> inWindow = new LinkedHashMap<>();
+      for (Interference i : w.noise()) {
+        if (i.idle()) {
+          continue; // leaving idle: no work that ran instead of the thread
+        }
+        Key k = new Key(w.cpu(), i.kind(), i.name());
+        inWindow.merge(k, i.ns(), Long::sum);
+        sample.putIfAbsent(k, i);
+        all.add(i);
+      }
+      inWindow.forEach((k, ns) -> {
+        long[] a = by.computeIfAbsent(k, x -> new long[3]);
+        a[0]++;
+        a[1] = Math.max(a[1], ns);
+        a[2] += ns;
+      });
+    }
+    return by.entrySet().stream()
+        .sorted(Comparator.comparingLong((Map.Entry<Key, long[]> e) -> e.getValue()[2]).reversed()
+            .thenComparing(Comparator.comparingLong((Map.Entry<Key, long[]> e) -> e.getValue()[1]).reversed())
+            .thenComparing(e -> e.getKey().name()))
+        .limit(RECURRING)
+        .map(e -> {
+          Interference i = sample.get(e.getKey());
+          boolean thread = i.kind() == Interference.Kind.GUEST_THREAD && !interrupt(i);
+          String source = switch (i.kind()) {
+            case GUEST_SOFTIRQ -> "softirq " + i.name();
+            case GUEST_NMI -> i.name();
+            case GUEST_IRQ -> "interrupt " + i.name();
+            default -> thread ? "thread " + i.name() : threadedHandler(i, all);
+          };
+          long[] a = e.getValue();
+          return new Recurring(vm, e.getKey().vcpu(), source, thread ? SpikeCause.GUEST_THREAD : SpikeCause.GUEST_IRQ, (int) a[0], a[1], a[2]);
+        }).toList();
+  }
+
   /** The findings by cause, the cause of the worst window first. */
   public static List<Cause> causes(List<Finding> findings) {
     Map<SpikeCause, List<Finding>> by = new LinkedHashMap<>();
@@ -158,12 +231,24 @@ public final class Autopsy {
         e.getValue().get(0).evidence())).toList();
   }
 
-  private static long sum(TimerlatTrace.Window w, Interference.Kind kind) {
-    return w.noise().stream().filter(i -> i.kind() == kind).mapToLong(Interference::ns).sum();
+  private static boolean interrupt(Interference i) {
+    return i.threadedIrq().isPresent() || i.softirqThread();
   }
 
-  private static Interference top(TimerlatTrace.Window w, Interference.Kind kind) {
-    return w.noise().stream().filter(i -> i.kind() == kind).max(Comparator.comparingLong(Interference::ns)).orElseThrow();
+  /**
+   * A handler thread in words, with its interrupt's full name when a handler of the same IRQ number
+   * ran nearby ("virtio2-req.1:30"): the thread's comm is cut at 15 characters.
+   */
+  static String threadedHandler(Interference t, List<Interference> nearby) {
+    if (t.threadedIrq().isEmpty()) {
+      return "softirq thread " + t.name();
+    }
+    int irq = t.threadedIrq().getAsInt();
+    String suffix = ":" + irq;
+    String name = nearby.stream().filter(i -> i.kind() == Interference.Kind.GUEST_IRQ || i.kind() == Interference.Kind.HOST_IRQ)
+        .map(Interference::name).filter(n -> n.endsWith(suffix) && n.length() > suffix.length()).findFirst()
+        .map(n -> ", " + n.substring(0, n.length() - suffix.length())).orElse("");
+    return "interrupt thread " + t.name() + " (the handler of IRQ " + irq + name + ")";
   }
 
   static String us(long ns) {

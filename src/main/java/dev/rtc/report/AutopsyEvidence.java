@@ -25,12 +25,30 @@ public final class AutopsyEvidence {
 
   private AutopsyEvidence() {}
 
+  /**
+   * What the autopsy found in a run.
+   *
+   * @param causes the causes of the worst windows, the worst's first
+   * @param recurring what ran before the measuring threads across all traced windows, the most time first
+   * @param windows how many windows the traces hold
+   */
+  public record Found(List<Autopsy.Cause> causes, List<Autopsy.Recurring> recurring, int windows) {
+    public static final Found NONE = new Found(List.of(), List.of(), 0);
+  }
+
   /** The causes of a run's worst windows; empty when the run has no autopsy traces. */
   public static List<Autopsy.Cause> causes(Path run, JsonNode plan, Map<String, Integer> stressLoad, int loadMin) throws IOException {
+    return read(run, plan, stressLoad, loadMin).causes();
+  }
+
+  /** The causes of a run's worst windows and what recurred in all of them; {@link Found#NONE} without autopsy traces. */
+  public static Found read(Path run, JsonNode plan, Map<String, Integer> stressLoad, int loadMin) throws IOException {
     Path dir = run.resolve("results/autopsy");
     if (!Files.isDirectory(dir)) {
-      return List.of();
+      return Found.NONE;
     }
+    List<Autopsy.Recurring> recurring = new ArrayList<>();
+    int traced = 0;
     String hostText = read(dir.resolve("host-trace.txt"));
     List<HostTrace.Span> host = HostTrace.spans(hostText);
     long smis = smis(run.resolve("results/host/smi.txt"));
@@ -46,7 +64,10 @@ public final class AutopsyEvidence {
       }
       List<Integer> pins = new ArrayList<>();
       vm.path("vcpuPins").forEach(p -> pins.add(p.asInt()));
-      List<TimerlatTrace.Window> worst = TimerlatTrace.worst(TimerlatTrace.windows(read(trace)), WORST);
+      List<TimerlatTrace.Window> all = TimerlatTrace.windows(read(trace));
+      traced += all.size();
+      recurring.addAll(Autopsy.recurring(name, all));
+      List<TimerlatTrace.Window> worst = TimerlatTrace.worst(all, WORST);
       // rtla 6.3 and later print their own analysis of the stop window in the summary: it replaces that window's.
       List<TimerlatAnalysis.Cpu> analysed = TimerlatAnalysis.parse(read(dir.resolve(name).resolve("timerlat.txt")));
       List<TimerlatTrace.Window> rest = worst.stream().filter(w -> analysed.stream().noneMatch(a -> a.cpu() == w.cpu()
@@ -54,7 +75,8 @@ public final class AutopsyEvidence {
       findings.addAll(Autopsy.classifyAnalysis(name, analysed, pins, host, !hostText.isBlank(), platform));
       findings.addAll(Autopsy.classify(name, rest, pins, host, !hostText.isBlank(), platform));
     }
-    return Autopsy.causes(findings);
+    recurring.sort(java.util.Comparator.comparingLong(Autopsy.Recurring::totalNs).reversed());
+    return new Found(Autopsy.causes(findings), recurring.stream().limit(Autopsy.RECURRING).toList(), traced);
   }
 
   private static String read(Path file) throws IOException {

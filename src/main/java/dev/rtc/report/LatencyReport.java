@@ -14,10 +14,17 @@ import java.util.TreeMap;
  * short) fails, and says why: never a silent pass.
  */
 public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threads, Stats overall, Verdict verdict, List<String> reasons,
-    List<Autopsy.Cause> causes) {
+    List<Autopsy.Cause> causes, List<Autopsy.Recurring> interference, int windowsTraced) {
 
   public LatencyReport {
     causes = List.copyOf(causes);
+    interference = List.copyOf(interference);
+  }
+
+  /** The same report with all the autopsy found: its causes, and what recurred in the traced windows. */
+  public LatencyReport withAutopsy(AutopsyEvidence.Found found) {
+    LatencyReport r = withCauses(found.causes());
+    return new LatencyReport(run, criteria, threads, overall, verdict, reasons, r.causes, found.recurring(), found.windows());
   }
 
   /**
@@ -30,7 +37,7 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
       c = List.of(new Autopsy.Cause(SpikeCause.UNKNOWN, 0, overall.max() * 1000, "no autopsy traces in the run (results/autopsy/): "
           + "the real-time guest has no timerlat tracer or rtla, or bench did not trace; a PREEMPT_RT guest kernel with rtla has both"));
     }
-    return new LatencyReport(run, criteria, threads, overall, verdict, reasons, c);
+    return new LatencyReport(run, criteria, threads, overall, verdict, reasons, c, interference, windowsTraced);
   }
 
   /** NO_VERDICT: the run says nothing about the plan (a stock kernel, stressors that gave no load). */
@@ -117,7 +124,7 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
     }
     List<String> all = new ArrayList<>(why);
     reasons.forEach(r -> all.add("the latency alone: " + r));
-    return new LatencyReport(run, criteria, threads, overall, v, all, causes);
+    return new LatencyReport(run, criteria, threads, overall, v, all, causes, interference, windowsTraced);
   }
 
   private static Verdict noVerdict(Evidence e, List<String> why) {
@@ -183,7 +190,7 @@ public record LatencyReport(LatencyRun run, Criteria criteria, List<Stats> threa
       reasons.add("worst latency " + overall.max() + " µs is below the great threshold of " + c.greatUs() + " µs");
       v = Verdict.GREAT;
     }
-    return new LatencyReport(run, c, threads, overall, v, reasons, List.of());
+    return new LatencyReport(run, c, threads, overall, v, reasons, List.of(), List.of(), 0);
   }
 
   private static Stats overall(LatencyRun run, List<Stats> threads) {

@@ -22,7 +22,8 @@ public enum SpikeCause {
           + "on a housekeeping vCPU)"),
   GUEST_IRQ("spike.guest-irq", "an interrupt or softirq in the guest on the measured vCPU",
       "move the guest's device interrupts to its housekeeping vCPUs (vms[].guest: the housekeeping vCPUs, irqaffinity): the "
-          + "IRQ named here, its /proc/irq/N/smp_affinity_list in the guest"),
+          + "IRQ named here, its /proc/irq/N/smp_affinity_list in the guest; on a PREEMPT_RT guest keep its handler thread "
+          + "(irq/N-name) below the real-time task's priority (chrt)"),
   GUEST_THREAD("spike.guest-thread", "a guest thread that blocked the measuring thread",
       "a thread at the measuring thread's priority or above runs on the measured vCPU: give it a lower priority or another "
           + "vCPU (benchmark.cyclictest.priority, the workload's own affinity)"),

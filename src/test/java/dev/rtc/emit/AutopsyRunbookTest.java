@@ -84,7 +84,44 @@ class AutopsyRunbookTest {
     assertThat(out).contains("why: spike.guest-thread (a guest thread that blocked the measuring thread): debian12-rt vCPU 1 (host CPU 6)")
         .contains("guest thread spin:950 ran 85.0 us");
     assertThat(run.resolve("report/report.json")).content().contains("\"code\" : \"spike.guest-thread\"");
-    assertThat(run.resolve("report/report.md")).content().contains("## Why").contains("What to change:");
+    assertThat(run.resolve("report/report.md")).content().contains("## Why").contains("What to change:")
+        .contains("## What else ran on the measured vCPUs").contains("| debian12-rt | 1 | thread spin:950 | `spike.guest-thread` | 1 | 85.0 | 85.0 |");
+    assertThat(run.resolve("report/report.json")).content().contains("\"windowsTraced\" : 1").contains("\"source\" : \"thread spin:950\"");
+    assertThat(out).contains("also ran before the measuring thread: thread spin:950 on debian12-rt vCPU 1, in 1 of 1 traced windows, up to 85.0 us");
+  }
+
+  /**
+   * A host that cannot be judged (here: never qualified) gets no verdict and nothing measured, and is told how to
+   * measure anyway; with --diagnose the run is measured and its autopsy taken at the threshold asked, and both judges
+   * give it no verdict, saying why, while rtc report still names the cause.
+   */
+  @Test
+  void benchDiagnoseMeasuresAHostThatCannotBeJudgedAndGivesNoVerdict() throws IOException {
+    FakeHost h = benchReady("diagnose");
+    h.write("fake/virsh/domains/debian12-rt/timerlat-trace", String.join("\n",
+        "            spin-950     [001] d.h1.   200.000002: #9     context    irq timer_latency      1500 ns",
+        "            spin-950     [001] d...3   200.000090: thread_noise:     spin:950 start 200.000002000 duration 285000 ns",
+        "      timerlat/1-800     [001] .....   200.000091: #9     context thread timer_latency    290000 ns", ""));
+    Tool.Run refused = runbook(h, "--duration", "3s", "bench");
+    assertThat(refused.exit()).as(refused.all()).isEqualTo(3);
+    assertThat(refused.out()).contains("RESULT: NO VERDICT - this host has not been qualified")
+        .contains("to measure anyway and learn why the latency is what it is, with no verdict: ./runbook.sh bench --diagnose");
+    assertThat(h.exists("var/lib/rtc/eci-reference/runs/current")).as("nothing started").isFalse();
+
+    assertThat(runbook(h, "--autopsy-us", "0", "bench").exit()).isEqualTo(2);
+    Tool.Run r = runbook(h, "--duration", "3s", "--diagnose", "--autopsy-us", "250", "bench");
+    assertThat(r.exit()).as(r.all()).isEqualTo(3);
+    assertThat(r.out()).contains("note: bench --diagnose: no verdict (this host has not been qualified")
+        .contains("stopping at 250 us").contains("debian12-rt: a window passed 250 us")
+        .contains("RESULT: NO VERDICT - the run was measured for its autopsy only (bench --diagnose): this host has not been qualified");
+    assertThat(h.read("fake/virsh/domains/debian12-rt/autopsy-runs")).contains("/var/lib/rtc/autopsy 60 250");
+    String id = h.read("var/lib/rtc/eci-reference/runs/current").trim();
+    Path run = h.root.resolve("var/lib/rtc/eci-reference/runs/" + id);
+    assertThat(run.resolve("results/host/diagnose.txt")).content().startsWith("this host has not been qualified");
+    assertThat(run.resolve("results/host/qualify.json")).doesNotExist();
+    String out = report(run);
+    assertThat(out).startsWith("RESULT: NO VERDICT").contains("the run was measured for its autopsy only (bench --diagnose)")
+        .contains("why: spike.guest-thread").contains("guest thread spin:950 ran 285.0 us");
   }
 
   @Test

@@ -46,4 +46,33 @@ class AutopsyCapturesTest {
     assertThat(TimerlatTrace.windows(trace).stream().flatMap(w -> w.noise().stream()))
         .anyMatch(i -> i.kind() == Interference.Kind.GUEST_IRQ && i.name().equals("virtio2-req.1:30") && i.ns() < 10_000);
   }
+
+  /**
+   * A steered device interrupt driven hard, its handler thread above the measuring thread: under TCG the worst
+   * windows are still the emulator's (unknown), but across the trace the interrupt's thread ran first in more
+   * windows, and longer in all, than anything else, and is named with its IRQ's full name.
+   */
+  @Test
+  void aSteeredInterruptsThreadIsWhatRecursThoughTheWorstWindowsAreTheEmulators() throws IOException {
+    String trace = Files.readString(CAPTURES.resolve("guest-irq-thread-tcg/timerlat_trace.txt"));
+    List<TimerlatTrace.Window> windows = TimerlatTrace.windows(trace);
+    Autopsy.Finding worst = classify("guest-irq-thread-tcg").get(0);
+    assertThat(worst.latencyNs()).as("the stop window").isEqualTo(7_614_126L);
+    assertThat(worst.cause()).isEqualTo(SpikeCause.UNKNOWN);
+    List<Autopsy.Recurring> r = Autopsy.recurring("rtc-e2e-rt", windows);
+    assertThat(r).hasSizeLessThanOrEqualTo(Autopsy.RECURRING);
+    Autopsy.Recurring top = r.get(0);
+    assertThat(top.source()).isEqualTo("interrupt thread irq/30-virtio2-:155 (the handler of IRQ 30, virtio2-req.1)");
+    assertThat(top.cause()).isEqualTo(SpikeCause.GUEST_IRQ);
+    assertThat(top.vcpu()).isEqualTo(1);
+    assertThat(top.windows()).isEqualTo(110);
+    assertThat(top.worstNs()).isEqualTo(309_626L);
+    assertThat(r).isSortedAccordingTo(java.util.Comparator.comparingLong(Autopsy.Recurring::totalNs).reversed());
+    // The spinner's capture is the control: no disk interrupt thread recurs there.
+    String spinner = Files.readString(CAPTURES.resolve("guest-fifo-spinner/timerlat_trace.txt"));
+    List<Autopsy.Recurring> s = Autopsy.recurring("rtc-e2e-rt", TimerlatTrace.windows(spinner));
+    assertThat(s.get(0).source()).isEqualTo("thread sh:679");
+    assertThat(s.get(0).cause()).isEqualTo(SpikeCause.GUEST_THREAD);
+    assertThat(s).noneMatch(x -> x.source().contains("irq/30"));
+  }
 }

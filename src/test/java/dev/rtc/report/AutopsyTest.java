@@ -63,6 +63,87 @@ class AutopsyTest {
     assertThat(f.evidence()).contains("guest interrupt virtio2-input.0:41 took 28.0 us").contains("37.0 us in all");
   }
 
+  /**
+   * PREEMPT_RT runs a device interrupt's handler as a thread, irq/N-name (its comm cut at 15
+   * characters): one that ran before the measuring thread is the interrupt's time, named with the
+   * IRQ's full name from its hard handler's line nearby. The lines are the shape a real PREEMPT_RT
+   * guest printed (RealGuestIT): the hard part is a microsecond, the thread is the rest.
+   */
+  @Test
+  void aThreadedInterruptHandlerIsTheInterruptsTimeNotAThreads() {
+    Autopsy.Finding f = one(windows(
+        "              dd-587     [001] d..h1..   125.973059: irq_noise: virtio2-req.1:30 start 125.973051595 duration 1092 ns",
+        "              dd-587     [001] dn.h1..   125.973127: #21359 context    irq timer_latency     28275 ns",
+        "              dd-587     [001] d...3..   125.973256: thread_noise:       dd:587 start 125.973121187 duration 28664 ns",
+        " irq/30-virtio2--155     [001] d...3..   125.973312: thread_noise: irq/30-virtio2-:155 start 125.973257004 duration 154072 ns",
+        "      timerlat/1-597     [001] .......   125.973319: #21359 context thread timer_latency    223004 ns"), "", Autopsy.Platform.none());
+    assertThat(f.cause()).as(f.evidence()).isEqualTo(SpikeCause.GUEST_IRQ);
+    assertThat(f.evidence()).contains("guest interrupt thread irq/30-virtio2-:155 (the handler of IRQ 30, virtio2-req.1) ran 154.1 us")
+        .contains("(interrupts and softirqs 155.2 us in all)");
+    Autopsy.Finding soft = one(windows(
+        "          <idle>-0       [001] d.h1.   300.000030: #4     context    irq timer_latency      3000 ns",
+        "     ksoftirqd/1-31      [001] d...3   300.000090: thread_noise: ksoftirqd/1:31 start 300.000031000 duration 60000 ns",
+        "      timerlat/1-800     [001] .....   300.000091: #4     context thread timer_latency     70000 ns"), "", Autopsy.Platform.none());
+    assertThat(soft.cause()).isEqualTo(SpikeCause.GUEST_IRQ);
+    assertThat(soft.evidence()).contains("guest softirq thread ksoftirqd/1:31 ran 60.0 us");
+    Autopsy.Finding unnamed = one(windows(
+        "          <idle>-0       [001] d.h1.   300.000030: #4     context    irq timer_latency      3000 ns",
+        " irq/41-enp1s0-T-155     [001] d...3   300.000090: thread_noise: irq/41-enp1s0-T:155 start 300.000031000 duration 60000 ns",
+        "      timerlat/1-800     [001] .....   300.000091: #4     context thread timer_latency     70000 ns"), "", Autopsy.Platform.none());
+    assertThat(unnamed.evidence()).as("no hard handler line to take the full name from")
+        .contains("guest interrupt thread irq/41-enp1s0-T:155 (the handler of IRQ 41) ran 60.0 us");
+  }
+
+  /** On a PREEMPT_RT host too: the vCPU's CPU given to a device's irq thread is a host interrupt, not a kernel thread. */
+  @Test
+  void aHostInterruptThreadInTheVcpusPlaceIsAHostInterrupt() {
+    String host = String.join("\n",
+        "     CPU 1/KVM-5001    [006] d.h1.  9000.000001: irq_handler_entry: irq=129 name=enp3s0f0-TxRx-3",
+        "     CPU 1/KVM-5001    [006] d.h1.  9000.000002: irq_handler_exit: irq=129 ret=handled",
+        "     CPU 1/KVM-5001    [006] d..2.  9000.000003: sched_switch: prev_comm=CPU 1/KVM prev_pid=5001 prev_prio=120 prev_state=R+ ==> next_comm=irq/129-enp3s0f0 next_pid=912 next_prio=49",
+        "  irq/129-enp3s0f0-912     [006] d..2.  9000.000073: sched_switch: prev_comm=irq/129-enp3s0f0 prev_pid=912 prev_prio=49 prev_state=S ==> next_comm=CPU 1/KVM next_pid=5001 next_prio=120");
+    Autopsy.Finding f = one(windows(LOST), host, Autopsy.Platform.none());
+    assertThat(f.cause()).isEqualTo(SpikeCause.HOST_IRQ);
+    assertThat(f.evidence()).contains("host interrupt thread irq/129-enp3s0f0:912 (the handler of IRQ 129, enp3s0f0-TxRx-3) instead of the vCPU ran 70.0 us");
+  }
+
+  /**
+   * Across windows: an interrupt in every window that never makes the worst one still leads what recurs, by total;
+   * a source twice in one window counts that window once, with both durations summed.
+   */
+  @Test
+  void whatRecursIsCountedOverEveryWindowTheMostTimeFirst() {
+    List<TimerlatTrace.Window> w = windows(
+        "          <idle>-0       [001] dNh1.   100.000020: irq_noise: eth0-rx:41 start 100.000001000 duration 9000 ns",
+        "      timerlat/1-800     [001] .....   100.000031: #1     context thread timer_latency     12000 ns",
+        "          <idle>-0       [001] dNh1.   100.001020: irq_noise: eth0-rx:41 start 100.001001000 duration 8000 ns",
+        "          <idle>-0       [001] dNh1.   100.001030: irq_noise: eth0-rx:41 start 100.001021000 duration 3000 ns",
+        "      timerlat/1-800     [001] .....   100.001031: #2     context thread timer_latency     13000 ns",
+        "             app-950     [001] d...3   100.002090: thread_noise:      app:950 start 100.002002000 duration 15000 ns",
+        "      timerlat/1-800     [001] .....   100.002091: #3     context thread timer_latency     16000 ns",
+        "          <idle>-0       [002] dNh1.   100.002020: irq_noise: eth0-rx:41 start 100.002001000 duration 1000 ns",
+        "      timerlat/2-801     [002] .....   100.002031: #3     context thread timer_latency      2000 ns");
+    assertThat(TimerlatTrace.worst(w, 1).get(0).noise()).extracting(Interference::name).containsExactly("app:950");
+    List<Autopsy.Recurring> r = Autopsy.recurring("rt", w);
+    assertThat(r).containsExactly(
+        new Autopsy.Recurring("rt", 1, "interrupt eth0-rx:41", SpikeCause.GUEST_IRQ, 2, 11_000, 20_000),
+        new Autopsy.Recurring("rt", 1, "thread app:950", SpikeCause.GUEST_THREAD, 1, 15_000, 15_000),
+        new Autopsy.Recurring("rt", 2, "interrupt eth0-rx:41", SpikeCause.GUEST_IRQ, 1, 1_000, 1_000));
+  }
+
+  /** The idle task's time (swapper/N, pid 0) is the vCPU leaving idle: no guest thread's, and nothing that recurs. */
+  @Test
+  void leavingIdleIsNoGuestThread() {
+    List<TimerlatTrace.Window> w = windows(
+        "          <idle>-0       [001] d.h1.   300.000030: #4     context    irq timer_latency     30000 ns",
+        "          <idle>-0       [001] d...3   300.000090: thread_noise: swapper/1:0 start 300.000031000 duration 60000 ns",
+        "      timerlat/1-800     [001] .....   300.000091: #4     context thread timer_latency     70000 ns");
+    Autopsy.Finding f = one(w, "", Autopsy.Platform.none());
+    assertThat(f.cause()).isEqualTo(SpikeCause.UNKNOWN);
+    assertThat(f.evidence()).contains("70.0 us not spent in anything the guest saw (60.0 us of it leaving idle)");
+    assertThat(Autopsy.recurring("rt", w)).isEmpty();
+  }
+
   static final String[] LOST = {
       "          <idle>-0       [001] d.h1.   400.000080: #7     context    irq timer_latency     80000 ns",
       "      timerlat/1-800     [001] .....   400.000083: #7     context thread timer_latency     83000 ns"};
