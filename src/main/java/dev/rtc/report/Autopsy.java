@@ -148,7 +148,7 @@ public final class Autopsy {
     for (TimerlatAnalysis.Cpu a : cpus) {
       Optional<Integer> hostCpu = a.cpu() < hostCpuOf.size() ? Optional.of(hostCpuOf.get(a.cpu())) : Optional.empty();
       TimerlatTrace.Window w = a.window();
-      if (a.fromIdle() && 2 * a.irqDelayNs() >= w.threadNs()) {
+      if (a.idleAtIrq() && 2 * a.irqDelayNs() >= w.threadNs()) {
         out.add(new Finding(vm, a.cpu(), hostCpu, w.threadNs(), w.irqNs(), SpikeCause.VM_EXIT, TimerlatAnalysis.said(a)
             + "; the vCPU was idle: its timer IRQ waited " + us(a.irqDelayNs()) + " for the halted vCPU to be woken and entered again "
             + "(a HLT exit)"));

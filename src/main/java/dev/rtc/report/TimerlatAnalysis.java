@@ -55,6 +55,16 @@ public final class TimerlatAnalysis {
     }
 
     /**
+     * The timer IRQ found the CPU idle: rtla says so ("exit from idle"), or the stack at the IRQ is
+     * the idle loop's (rtla flags only a CPU that saw no other IRQ since the timer was due; a
+     * device IRQ meanwhile hides it). Then the IRQ's delay is the halted vCPU's wake-up.
+     */
+    public boolean idleAtIrq() {
+      int at = stack.indexOf("asm_sysvec_apic_timer_interrupt");
+      return fromIdle || at >= 0 && stack.subList(at + 1, stack.size()).stream().anyMatch(IDLE_LOOP.asPredicate());
+    }
+
+    /**
      * As a trace's window: the noise rtla listed, the blocking thread among it, and the timer IRQ's
      * delay as the blocking thread's when it held interrupts off; what is left is time the CPU did
      * not account for (the host's, the firmware's, or leaving idle).
@@ -69,6 +79,10 @@ public final class TimerlatAnalysis {
       return new TimerlatTrace.Window(cpu, 0, irqLatencyNs, irqStop ? irqLatencyNs : totalNs, all);
     }
   }
+
+  // The idle loop's frames in a stack at the timer IRQ: do_idle, cpuidle_enter_state, default_idle_call, native_safe_halt, …
+  private static final Pattern IDLE_LOOP = Pattern.compile("^(do_idle|cpuidle_enter.*|default_idle.*|native_safe_halt|.*_safe_halt|"
+      + "intel_idle.*|acpi_idle.*|poll_idle|mwait_idle.*)$");
 
   // "## CPU 23 hit stop tracing, analyzing it ##"
   private static final Pattern HEAD = Pattern.compile("^##\\s*CPU\\s+(\\d+)\\s+hit stop tracing, analyzing it\\s*##\\s*$");

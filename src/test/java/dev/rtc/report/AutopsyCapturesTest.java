@@ -75,4 +75,47 @@ class AutopsyCapturesTest {
     assertThat(s.get(0).cause()).isEqualTo(SpikeCause.GUEST_THREAD);
     assertThat(s).noneMatch(x -> x.source().contains("irq/30"));
   }
+
+  static List<Autopsy.Finding> analysis(String capture) throws IOException {
+    List<TimerlatAnalysis.Cpu> cpus = TimerlatAnalysis.parse(Files.readString(CAPTURES.resolve(capture).resolve("timerlat.txt")));
+    assertThat(cpus).as("rtla's analysis in %s", capture).hasSize(1);
+    return Autopsy.classifyAnalysis("rtc-e2e-rt", cpus, List.of(2, 3), List.of(), false, new Autopsy.Platform(0, 0, false));
+  }
+
+  /** rtla 6.12's own analysis, captured: the spinner stopped the trace at the first window, as its thread interference. */
+  @Test
+  void rtlasOwnAnalysisOfTheSpinnerNamesIt() throws IOException {
+    TimerlatAnalysis.Cpu c = TimerlatAnalysis.parse(Files.readString(CAPTURES.resolve("rtla612-fifo-spinner/timerlat.txt"))).get(0);
+    assertThat(c.cpu()).isEqualTo(1);
+    assertThat(c.irqStop()).isFalse();
+    assertThat(c.totalNs()).isEqualTo(116_175_430L);
+    assertThat(c.blocking()).as("rtla names no blocking thread (\":0\", 0.00 us)").isEmpty();
+    assertThat(c.noise()).extracting(Interference::name).containsExactly("sh:996", "sleep:1015", "sh:996");
+    Autopsy.Finding f = analysis("rtla612-fifo-spinner").get(0);
+    assertThat(f.cause()).isEqualTo(SpikeCause.GUEST_THREAD);
+    assertThat(f.evidence()).startsWith("rtla's analysis of CPU 1: thread latency 116175.43 us").contains("guest thread sh:996 ran 74189.3 us");
+  }
+
+  /**
+   * rtla 6.12's analysis of the driven disk interrupt's run, captured: the window that stopped the trace is a timer
+   * IRQ 4194 us late into a vCPU in its idle loop (the stack at the IRQ: native_safe_halt, do_idle), which rtla does
+   * not flag "exit from idle" because the disk's interrupt came meanwhile: the halted vCPU's wake-up, a VM exit (HLT).
+   * The same run's trace still has the disk interrupt's thread as what recurred most.
+   */
+  @Test
+  void rtlasOwnAnalysisOfATimerIrqLateIntoTheIdleLoopIsTheHaltedVcpusWakeUp() throws IOException {
+    TimerlatAnalysis.Cpu c = TimerlatAnalysis.parse(Files.readString(CAPTURES.resolve("rtla612-irq-thread-tcg/timerlat.txt"))).get(0);
+    assertThat(c.irqDelayNs()).isEqualTo(4_194_140L);
+    assertThat(c.fromIdle()).as("rtla's own flag").isFalse();
+    assertThat(c.idleAtIrq()).as("the stack at the IRQ is the idle loop's").isTrue();
+    assertThat(c.blocking()).hasValueSatisfying(b -> assertThat(b.idle()).isTrue());
+    assertThat(c.noise()).extracting(Interference::name).containsExactly("virtio2-req.1:30", "irq/30-virtio2-:155");
+    Autopsy.Finding f = analysis("rtla612-irq-thread-tcg").get(0);
+    assertThat(f.cause()).isEqualTo(SpikeCause.VM_EXIT);
+    assertThat(f.evidence()).contains("the vCPU was idle: its timer IRQ waited 4194.1 us");
+    String trace = Files.readString(CAPTURES.resolve("rtla612-irq-thread-tcg/timerlat_trace.txt"));
+    Autopsy.Recurring top = Autopsy.recurring("rtc-e2e-rt", TimerlatTrace.windows(trace)).get(0);
+    assertThat(top.source()).isEqualTo("interrupt thread irq/30-virtio2-:155 (the handler of IRQ 30, virtio2-req.1)");
+    assertThat(top.windows()).isEqualTo(34);
+  }
 }
