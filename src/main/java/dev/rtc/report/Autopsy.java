@@ -93,14 +93,9 @@ public final class Autopsy {
     }
     if (irqs > lost) {
       Interference top = interrupts.stream().max(Comparator.comparingLong(Interference::ns)).orElseThrow();
-      String what = switch (top.kind()) {
-        case GUEST_SOFTIRQ -> "softirq " + top.name() + " took ";
-        case GUEST_NMI -> top.name() + " took ";
-        case GUEST_IRQ -> "interrupt " + top.name() + " took ";
-        default -> threadedHandler(top, w.noise()) + " ran ";
-      };
-      return new Finding(vm, w.cpu(), hostCpu, w.threadNs(), w.irqNs(), SpikeCause.GUEST_IRQ,
-          where + "; guest " + what + us(top.ns()) + " (interrupts and softirqs " + us(irqs) + " in all)");
+      return new Finding(vm, w.cpu(), hostCpu, w.threadNs(), w.irqNs(), SpikeCause.GUEST_IRQ, where + "; guest " + describe(top, w.noise())
+          + (top.kind() == Interference.Kind.GUEST_THREAD ? " ran " : " took ") + us(top.ns()) + " (interrupts and softirqs " + us(irqs)
+          + " in all)");
     }
     String lostText = where + "; " + us(lost) + " not spent in anything the guest saw" + (idle > 0 ? " (" + us(idle) + " of it leaving idle)" : "");
     Optional<HostTrace.Span> hostWork = onCpu.stream().filter(s -> s.what().kind() != Interference.Kind.VM_EXIT)
@@ -211,14 +206,9 @@ public final class Autopsy {
         .map(e -> {
           Interference i = sample.get(e.getKey());
           boolean thread = i.kind() == Interference.Kind.GUEST_THREAD && !interrupt(i);
-          String source = switch (i.kind()) {
-            case GUEST_SOFTIRQ -> "softirq " + i.name();
-            case GUEST_NMI -> i.name();
-            case GUEST_IRQ -> "interrupt " + i.name();
-            default -> thread ? "thread " + i.name() : threadedHandler(i, all);
-          };
           long[] a = e.getValue();
-          return new Recurring(vm, e.getKey().vcpu(), source, thread ? SpikeCause.GUEST_THREAD : SpikeCause.GUEST_IRQ, (int) a[0], a[1], a[2]);
+          return new Recurring(vm, e.getKey().vcpu(), describe(i, all), thread ? SpikeCause.GUEST_THREAD : SpikeCause.GUEST_IRQ, (int) a[0],
+              a[1], a[2]);
         }).toList();
   }
 
@@ -233,6 +223,16 @@ public final class Autopsy {
 
   private static boolean interrupt(Interference i) {
     return i.threadedIrq().isPresent() || i.softirqThread();
+  }
+
+  /** A guest's noise item in words: "interrupt virtio2-req.1:30", "softirq NET_RX:3", "NMI", "thread sh:812", or a handler thread's. */
+  static String describe(Interference i, List<Interference> nearby) {
+    return switch (i.kind()) {
+      case GUEST_SOFTIRQ -> "softirq " + i.name();
+      case GUEST_IRQ -> "interrupt " + i.name();
+      case GUEST_THREAD -> interrupt(i) ? threadedHandler(i, nearby) : "thread " + i.name();
+      default -> i.name();
+    };
   }
 
   /**
