@@ -106,15 +106,20 @@ autopsy() {
       command -v rtla >/dev/null || { echo "rtla is not installed in the guest" >timerlat.err; exit 3; }
       grep -qw timerlat /sys/kernel/tracing/available_tracers 2>/dev/null || { echo "the guest kernel has no timerlat tracer (not PREEMPT_RT?)" >timerlat.err; exit 3; }
       c=$(cat /sys/devices/system/cpu/isolated 2>/dev/null)
-      end=$(($(date +%s) + s)); n=0
+      end=$(($(date +%s) + s)); n=0; most=0
       while :; do
         rm -f timerlat_trace.txt
         rtla timerlat top -q -d "${s}s" ${c:+-c "$c"} -T "$t" -s "$t" -t -e osnoise >timerlat.txt 2>timerlat.err; echo $? >exit
-        # A stop within its first 100 windows (rtla 6.1 has no --warm-up) leaves nothing to compare: again, while time is left.
-        [ -e timerlat_trace.txt ] && [ "$(grep -c "context thread" timerlat_trace.txt)" -lt 100 ] || break
+        [ -e timerlat_trace.txt ] || break
+        # A stop within its first 100 windows (rtla 6.1 has no --warm-up) leaves little to compare: again, while time
+        # is left; the trace with the most windows is kept, with its summary.
+        w=$(grep -c "context thread" timerlat_trace.txt)
+        if [ "$w" -gt "$most" ]; then most=$w; mv timerlat_trace.txt kept_trace.txt; cp timerlat.txt kept.txt; fi
+        [ "$w" -lt 100 ] || break
         s=$((end - $(date +%s))); n=$((n + 1))
         [ "$s" -ge 5 ] && [ "$n" -lt 10 ] || break
-      done' \
+      done
+      [ ! -e kept_trace.txt ] || { mv kept_trace.txt timerlat_trace.txt && mv kept.txt timerlat.txt; }' \
       sh "$gdir" "$AUTOPSY_SECONDS" "$AUTOPSY_US" >/dev/null; then
       guest_run "$vm" 60 cat "$gdir/timerlat.txt" >"$dir/$vm/timerlat.txt" 2>/dev/null || true
       if guest_run "$vm" 120 tail -n 20000 "$gdir/timerlat_trace.txt" >"$dir/$vm/timerlat_trace.txt" 2>/dev/null; then
