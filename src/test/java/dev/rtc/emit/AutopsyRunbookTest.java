@@ -39,6 +39,14 @@ class AutopsyRunbookTest {
     return h;
   }
 
+  /** The guest's staged trace: a FIFO spinner held the measured vCPU 1 for {@code ns}, 5 us short of the window. */
+  static void spinnerTrace(FakeHost h, long ns) throws IOException {
+    h.write("fake/virsh/domains/debian12-rt/timerlat-trace", String.join("\n",
+        "            spin-950     [001] d.h1.   200.000002: #9     context    irq timer_latency      1500 ns",
+        String.format("            spin-950     [001] d...3   200.000090: thread_noise:     spin:950 start 200.000002000 duration %d ns", ns),
+        String.format("      timerlat/1-800     [001] .....   200.000091: #9     context thread timer_latency %9d ns", ns + 5_000), ""));
+  }
+
   static Tool.Run runbook(FakeHost h, String... args) {
     return compiled.runbook(h, args);
   }
@@ -53,10 +61,7 @@ class AutopsyRunbookTest {
   void benchTracesTheGuestAndTheHostAndRtcReportNamesTheCause() throws IOException {
     FakeHost h = benchReady("traced");
     // The guest's trace: a FIFO spinner held the measured vCPU 1 for 85 us. The host's instance, as tracefs makes it.
-    h.write("fake/virsh/domains/debian12-rt/timerlat-trace", String.join("\n",
-        "            spin-950     [001] d.h1.   200.000002: #9     context    irq timer_latency      1500 ns",
-        "            spin-950     [001] d...3   200.000090: thread_noise:     spin:950 start 200.000002000 duration 85000 ns",
-        "      timerlat/1-800     [001] .....   200.000091: #9     context thread timer_latency     90000 ns", ""));
+    spinnerTrace(h, 85_000);
     String inst = "sys/kernel/tracing/instances/rtc-autopsy/";
     h.write(inst + "tracing_on", "0\n");
     h.write(inst + "events/kvm/kvm_exit/enable", "0\n");
@@ -98,10 +103,7 @@ class AutopsyRunbookTest {
   @Test
   void benchDiagnoseMeasuresAHostThatCannotBeJudgedAndGivesNoVerdict() throws IOException {
     FakeHost h = benchReady("diagnose");
-    h.write("fake/virsh/domains/debian12-rt/timerlat-trace", String.join("\n",
-        "            spin-950     [001] d.h1.   200.000002: #9     context    irq timer_latency      1500 ns",
-        "            spin-950     [001] d...3   200.000090: thread_noise:     spin:950 start 200.000002000 duration 285000 ns",
-        "      timerlat/1-800     [001] .....   200.000091: #9     context thread timer_latency    290000 ns", ""));
+    spinnerTrace(h, 285_000);
     Tool.Run refused = runbook(h, "--duration", "3s", "bench");
     assertThat(refused.exit()).as(refused.all()).isEqualTo(3);
     assertThat(refused.out()).contains("RESULT: NO VERDICT - this host has not been qualified")
@@ -109,6 +111,11 @@ class AutopsyRunbookTest {
     assertThat(h.exists("var/lib/rtc/eci-reference/runs/current")).as("nothing started").isFalse();
 
     assertThat(runbook(h, "--autopsy-us", "0", "bench").exit()).isEqualTo(2);
+    Tool.Run dry = runbook(h, "--dry-run", "--duration", "3s", "--diagnose", "bench");
+    assertThat(dry.exit()).as(dry.all()).isZero();
+    assertThat(dry.out()).contains("bench --diagnose: no verdict").contains("would then run rtla timerlat");
+    assertThat(h.exists("var/lib/rtc/eci-reference/runs/current")).as("a dry run starts nothing").isFalse();
+    assertThat(h.exists("fake/virsh/domains/debian12-rt/autopsy-runs")).as("and traces nothing").isFalse();
     Tool.Run r = runbook(h, "--duration", "3s", "--diagnose", "--autopsy-us", "250", "bench");
     assertThat(r.exit()).as(r.all()).isEqualTo(3);
     assertThat(r.out()).contains("note: bench --diagnose: no verdict (this host has not been qualified")
